@@ -1,0 +1,197 @@
+"""Value types shared by every layer.
+
+Units are in the names (power_w, energy_kwh, soc_pct). Times are timezone-aware UTC.
+Everything here is immutable, so one value can travel through many stream branches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Literal
+
+_EMPTY: Mapping[str, object] = MappingProxyType({})
+
+
+class ChargeMode(StrEnum):
+    OFF = "off"
+    PV = "pv"
+    MINPV = "minpv"
+    NOW = "now"
+    # evcc after PR #32490 renames pv to smart; we keep it distinct so writes can echo it.
+    SMART = "smart"
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """One tariff slot. value: currency/kWh for prices, W for the solar forecast."""
+
+    start: datetime
+    end: datetime
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Tariffs:
+    grid: tuple[Rate, ...] = ()
+    feedin: tuple[Rate, ...] = ()
+    solar: tuple[Rate, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not (self.grid or self.feedin or self.solar)
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryState:
+    """evcc convention: power_w > 0 discharges the battery, < 0 charges it."""
+
+    power_w: float | None = None
+    soc_pct: float | None = None
+    capacity_kwh: float | None = None
+    mode: str | None = None
+    discharge_control: bool | None = None
+    grid_charge_limit: float | None = None
+    buffer_soc_pct: float | None = None
+    buffer_start_soc_pct: float | None = None
+    priority_soc_pct: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadpointState:
+    """One evcc loadpoint. id is evcc's 1-based loadpoint id used in write URLs."""
+
+    id: int
+    title: str = ""
+    mode: ChargeMode | None = None
+    connected: bool = False
+    charging: bool = False
+    enabled: bool = False
+    charge_power_w: float | None = None
+    # "" is evcc's guest vehicle; None means the key was absent or null.
+    vehicle_name: str | None = None
+    vehicle_title: str | None = None
+    vehicle_detection_active: bool = False
+    vehicle_soc_pct: float | None = None
+    limit_soc_pct: float | None = None
+    effective_limit_soc_pct: float | None = None
+    min_current_a: float | None = None
+    max_current_a: float | None = None
+    phases_configured: int | None = None
+    phases_active: int | None = None
+    smart_cost_limit: float | None = None
+    session_energy_wh: float | None = None
+    disabled: bool = False
+
+    @property
+    def is_guest(self) -> bool:
+        return self.connected and self.vehicle_name == "" and not self.vehicle_detection_active
+
+    @property
+    def identified_vehicle(self) -> str | None:
+        """The evcc vehicle name once identification is over, else None."""
+        if self.vehicle_detection_active or not self.vehicle_name:
+            return None
+        return self.vehicle_name
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleInfo:
+    """An entry of evcc's vehicles map. evcc has no SoC here, only on a loadpoint."""
+
+    name: str
+    title: str = ""
+    capacity_kwh: float | None = None
+    min_soc_pct: float | None = None
+    limit_soc_pct: float | None = None
+    plan_soc_pct: float | None = None
+    plan_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteState:
+    """A normalised /api/state body, stamped with the time it was received."""
+
+    at: datetime
+    version: str | None = None
+    currency: str | None = None
+    grid_power_w: float | None = None
+    pv_power_w: float | None = None
+    home_power_w: float | None = None
+    battery: BatteryState | None = None
+    tariff_grid: float | None = None
+    tariff_feedin: float | None = None
+    forecast: Tariffs = field(default_factory=Tariffs)
+    loadpoints: tuple[LoadpointState, ...] = ()
+    vehicles: Mapping[str, VehicleInfo] = field(default_factory=lambda: _EMPTY)  # type: ignore[arg-type]
+
+
+PollErrorKind = Literal["connect", "timeout", "http", "auth", "parse"]
+
+
+@dataclass(frozen=True, slots=True)
+class PollError:
+    """A failed poll: a health event that flows through the stream instead of an exception."""
+
+    at: datetime
+    kind: PollErrorKind
+    message: str
+
+
+Poll = SiteState | PollError
+
+
+EdgeReason = Literal["plugged", "startup", "moved", "identified"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionEdge:
+    """A vehicle became connected at a loadpoint (False→True), seen at `at`."""
+
+    vehicle: str
+    loadpoint_id: int
+    at: datetime
+    reason: EdgeReason
+
+
+@dataclass(frozen=True, slots=True)
+class SocReading:
+    """A state of charge with its provenance. measured_at is when the car measured it."""
+
+    vehicle: str
+    soc_pct: float
+    source: str
+    measured_at: datetime
+    received_at: datetime
+
+    def age_s(self, now: datetime) -> float:
+        return max(0.0, (now - self.measured_at).total_seconds())
+
+
+RefreshStatus = Literal["ok", "failed", "budget_exhausted", "backoff", "unsupported"]
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshOutcome:
+    """What one refresh request of a vehicle's SoC came to."""
+
+    vehicle: str
+    edge_at: datetime
+    requested_at: datetime
+    status: RefreshStatus
+    finished_at: datetime | None = None
+    reading: SocReading | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything a planner decides from, handed to the sinks on each tick."""
+
+    at: datetime
+    state: SiteState | None
+    socs: Mapping[str, SocReading]
+    tariffs: Tariffs
+    last_error: PollError | None = None

@@ -1,0 +1,237 @@
+"""Settings: settings.yaml, overridden by SMARTLOAD_* environment variables.
+
+Every model forbids unknown keys so a typo is an error, not a silently ignored option.
+`load_settings` turns every problem into one readable line with its key path.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from smartload.sim.settings import SimSettings
+
+_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?\s*$")
+
+
+def _parse_duration(value: Any) -> Any:
+    """Accept "10s", "15m", "1h30m" and plain seconds besides pydantic's ISO forms."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if match and any(match.groups()):
+            h, m, s = (float(g) if g else 0.0 for g in match.groups())
+            return timedelta(hours=h, minutes=m, seconds=s)
+    return value
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be a positive duration")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_parse_duration)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EvccSettings(Strict):
+    url: str = "embedded"
+    password: SecretStr | None = None
+    api_key: SecretStr | None = None
+    poll_interval: Duration = timedelta(seconds=10)
+    request_timeout: Duration = timedelta(seconds=5)
+    outage_backoff_max: Duration = timedelta(minutes=2)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value == "embedded" or re.match(r"^https?://[^\s/]+", value):
+            return value.rstrip("/")
+        raise ValueError("must be 'embedded' or an http(s):// URL such as http://evcc.local:7070")
+
+    @field_validator("poll_interval", "request_timeout", "outage_backoff_max")
+    @classmethod
+    def _positive_durations(cls, value: timedelta) -> timedelta:
+        return _positive(value)
+
+
+class SiteSettings(Strict):
+    timezone: str = "Europe/Berlin"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class TickSettings(Strict):
+    period: Duration = timedelta(minutes=15)
+
+    @field_validator("period")
+    @classmethod
+    def _divides_hour(cls, value: timedelta) -> timedelta:
+        seconds = _positive(value).total_seconds()
+        if 3600 % seconds and seconds % 3600:
+            raise ValueError("must divide an hour (e.g. 5m, 15m) so ticks sit on the wall clock")
+        return value
+
+
+class RefreshSettings(Strict):
+    throttle: Duration = timedelta(minutes=5)
+    daily_budget: int = Field(default=24, ge=0)
+    backoff_initial: Duration = timedelta(minutes=1)
+    backoff_max: Duration = timedelta(hours=6)
+
+
+class RefreshOverride(Strict):
+    throttle: Duration | None = None
+    daily_budget: int | None = Field(default=None, ge=0)
+
+
+class EvccProviderSettings(Strict):
+    type: Literal["evcc"] = "evcc"
+
+
+class FakeProviderSettings(Strict):
+    """A scriptable provider for demos and tests: answers after `latency`."""
+
+    type: Literal["fake"]
+    latency: Duration = timedelta(seconds=2)
+    soc_pct: float = Field(default=50.0, ge=0, le=100)
+    staleness: Duration = timedelta(0)
+    fail_every: int = Field(default=0, ge=0)
+
+
+ProviderSettings = Annotated[
+    EvccProviderSettings | FakeProviderSettings, Field(discriminator="type")
+]
+
+
+class VehicleSettings(Strict):
+    evcc_name: str | None = None
+    title: str = ""
+    capacity_kwh: float = Field(gt=0)
+    provider: ProviderSettings = EvccProviderSettings()
+    refresh: RefreshOverride = RefreshOverride()
+
+
+class LoggingSettings(Strict):
+    level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = "INFO"
+    json_lines: bool = False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SMARTLOAD_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    evcc: EvccSettings = EvccSettings()
+    site: SiteSettings = SiteSettings()
+    tick: TickSettings = TickSettings()
+    refresh: RefreshSettings = RefreshSettings()
+    vehicles: dict[str, VehicleSettings] = {}
+    logging: LoggingSettings = LoggingSettings()
+    data_dir: Path = Path("data")
+    sim: SimSettings = SimSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
+        yaml_file = cls.model_config.get("yaml_file")
+        if yaml_file:
+            sources += (YamlConfigSettingsSource(settings_cls),)
+        return (*sources, file_secret_settings)
+
+    def evcc_name(self, vehicle: str) -> str:
+        return self.vehicles[vehicle].evcc_name or vehicle
+
+    def refresh_for(self, vehicle: str) -> tuple[timedelta, int]:
+        """The throttle window and daily budget in force for one vehicle."""
+        override = self.vehicles[vehicle].refresh if vehicle in self.vehicles else RefreshOverride()
+        throttle = override.throttle or self.refresh.throttle
+        budget = self.refresh.daily_budget if override.daily_budget is None else override.daily_budget
+        return throttle, budget
+
+
+class SettingsError(Exception):
+    """Settings could not be loaded; `problems` holds one readable line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _describe(error: dict[str, Any]) -> str:
+    path = ".".join(str(part) for part in error["loc"]) or "(root)"
+    got = error.get("input")
+    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{path}: {message}{shown}"
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Load settings from YAML (if given) and the environment, or raise SettingsError."""
+    label = str(path) if path else "environment"
+    if path is not None:
+        if not path.exists():
+            raise SettingsError([f"{label}: file not found"])
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark else ""
+            raise SettingsError([f"{label}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})"]) from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise SettingsError([f"{label}: (root): must be a mapping of settings"])
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(yaml_file=path)
+
+    try:
+        settings = FileSettings() if path is not None else Settings()
+    except ValidationError as exc:
+        raise SettingsError([f"{label}: {_describe(e)}" for e in exc.errors(include_url=False)]) from exc
+    return settings
