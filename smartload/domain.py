@@ -143,16 +143,21 @@ class PollError:
 Poll = SiteState | PollError
 
 
-EdgeReason = Literal["plugged", "startup", "moved", "identified"]
+EdgeReason = Literal["plugged", "startup", "moved", "manual"]
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectionEdge:
-    """A vehicle became connected at a loadpoint (False→True), seen at `at`."""
+    """A vehicle became connected at a loadpoint (False→True).
+
+    plugged_at is the first poll that showed the loadpoint connected; at is the poll that
+    attributed the car to it (later than plugged_at while evcc was still identifying it).
+    """
 
     vehicle: str
     loadpoint_id: int
     at: datetime
+    plugged_at: datetime
     reason: EdgeReason
 
 
@@ -194,4 +199,14 @@ class Snapshot:
     state: SiteState | None
     socs: Mapping[str, SocReading]
     tariffs: Tariffs
+    reason: str = "tick"
     last_error: PollError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawPoll:
+    """One poll as it came off the wire, before parsing: what the recorder keeps."""
+
+    at: datetime
+    body: bytes | None = None
+    error: PollError | None = None

@@ -1,0 +1,112 @@
+"""Builds the dataflow graph from settings and adapters: the one place it can be read whole.
+
+    polls ──► states ──► edges ──► refreshes ──┐
+      │          ├──────► evcc SoC ───────────┼─► latest SoC per vehicle ─┐
+      │          └──────► tariffs ────────────────────────────────────────┤
+      └──► errors, outages                                                  │
+    aligned ticks + plug-in events ─── with_latest_from ───────────────────┴─► snapshots ─► sinks
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import reactivex as rx
+from reactivex import Observable
+from reactivex import operators as ops
+from reactivex.abc import DisposableBase, SchedulerBase
+from reactivex.disposable import CompositeDisposable
+
+from smartload.domain import ConnectionEdge, Poll, PollError, RefreshOutcome, SiteState, Snapshot, SocReading, Tariffs
+from smartload.settings import Settings
+from smartload.sinks.base import SnapshotSink, guarded
+from smartload.streams.edges import connection_edges
+from smartload.streams.polling import Outage, outages, poll_errors, site_states
+from smartload.streams.refresh import RefreshPolicy, refreshes
+from smartload.streams.soc import SocTable, evcc_socs, latest_socs, provider_socs
+from smartload.streams.ticks import aligned_ticks, snapshots
+from smartload.vehicles.base import VehicleProvider
+
+
+@dataclass(frozen=True)
+class Graph:
+    polls: Observable[Poll]
+    states: Observable[SiteState]
+    errors: Observable[PollError]
+    outages: Observable[Outage]
+    edges: Observable[ConnectionEdge]
+    refreshes: Observable[RefreshOutcome]
+    evcc_socs: Observable[SocReading]
+    socs: Observable[SocTable]
+    tariffs: Observable[Tariffs]
+    snapshots: Observable[Snapshot]
+
+
+def refresh_policies(settings: Settings) -> dict[str, RefreshPolicy]:
+    policies = {}
+    for vehicle in settings.vehicles:
+        throttle, budget = settings.refresh_for(vehicle)
+        policies[vehicle] = RefreshPolicy(
+            throttle, budget, settings.refresh.backoff_initial, settings.refresh.backoff_max
+        )
+    return policies
+
+
+def build_graph(
+    polls: Observable[Poll],
+    settings: Settings,
+    providers: Mapping[str, VehicleProvider],
+    until: Observable[object] | None = None,
+) -> Graph:
+    """Wire the pipeline. `until` ends the clock-driven ticks (a replay's end of file)."""
+    names = {settings.evcc_name(v): v for v in settings.vehicles}
+    states = site_states(polls).pipe(ops.share())
+    edges = connection_edges(states, names, settings.vehicles).pipe(ops.share())
+    outcomes = refreshes(edges, providers, refresh_policies(settings), settings.site.tz).pipe(ops.share())
+    from_evcc = evcc_socs(states, names).pipe(ops.share())
+    socs = latest_socs(rx.merge(from_evcc, provider_socs(outcomes))).pipe(
+        ops.replay(buffer_size=1), ops.ref_count()
+    )
+    tariffs = states.pipe(
+        ops.map(lambda s: s.forecast),
+        ops.filter(lambda t: not t.is_empty()),
+        ops.distinct_until_changed(),
+    )
+    last_error = polls.pipe(
+        ops.map(lambda p: p if isinstance(p, PollError) else None),
+        ops.distinct_until_changed(),
+    )
+    ticks = aligned_ticks(settings.tick.period)
+    if until is not None:
+        ticks = ticks.pipe(ops.take_until(until))
+    triggers: Observable[tuple[datetime, str]] = rx.merge(
+        ticks.pipe(ops.map(lambda t: (t, "tick"))),
+        edges.pipe(ops.map(lambda e: (e.at, f"{e.reason} {e.vehicle} at loadpoint {e.loadpoint_id}"))),
+    )
+    return Graph(
+        polls=polls,
+        states=states,
+        errors=poll_errors(polls),
+        outages=outages(polls),
+        edges=edges,
+        refreshes=outcomes,
+        evcc_socs=from_evcc,
+        socs=socs,
+        tariffs=tariffs,
+        snapshots=snapshots(triggers, states, socs, tariffs, last_error),
+    )
+
+
+def connect_sinks(
+    graph: Graph, sinks: Sequence[SnapshotSink], scheduler: SchedulerBase
+) -> DisposableBase:
+    """Subscribe every sink; each is guarded so one failing sink cannot stop the others."""
+    handlers = [guarded(sink.name, sink.on_snapshot) for sink in sinks]
+
+    def fan_out(snapshot: Snapshot) -> None:
+        for handle in handlers:
+            handle(snapshot)
+
+    return CompositeDisposable(graph.snapshots.subscribe(fan_out, scheduler=scheduler))

@@ -1,0 +1,79 @@
+"""loguru configuration: readable or JSON lines, secrets redacted, stdlib intercepted."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any
+
+from loguru import logger
+
+# Values following these words are masked wherever they appear in a message or extra field.
+_SECRET = re.compile(
+    r"(?i)\b(password|passwd|token|authorization|api[_-]?key|secret|cookie|bearer)(\"?\s*[:=]\s*\"?|\s+)"
+    r"([^\s\"',;}]+)"
+)
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+_SECRET_KEYS = re.compile(r"(?i)password|token|authorization|api[_-]?key|secret|cookie")
+
+
+def redact(text: str) -> str:
+    text = _BEARER.sub(lambda m: f"{m.group(1)} ***", text)
+    return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+
+
+def _redact_record(record: Any) -> None:
+    record["message"] = redact(record["message"])
+    extra = record["extra"]
+    for key, value in list(extra.items()):
+        if _SECRET_KEYS.search(key):
+            extra[key] = "***"
+        elif isinstance(value, str):
+            extra[key] = redact(value)
+
+
+class _InterceptHandler(logging.Handler):
+    """Routes stdlib logging (httpx, uvicorn, asyncio) through loguru and its redaction."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        frame, depth = logging.currentframe(), 2
+        while frame and frame.f_code.co_filename == logging.__file__:
+            frame, depth = frame.f_back, depth + 1  # type: ignore[assignment]
+        logger.opt(depth=depth, exception=record.exc_info).log(level, record.getMessage())
+
+
+class LogConfig:
+    """Owns the handlers it adds, so tests' own loguru sinks (caplog) survive reconfiguration."""
+
+    def __init__(self) -> None:
+        self._handler_ids: list[int] = []
+        self._default_removed = False
+
+    def apply(self, level: str = "INFO", json_lines: bool = False) -> None:
+        if not self._default_removed:
+            try:
+                logger.remove(0)
+            except ValueError:
+                pass
+            self._default_removed = True
+        while self._handler_ids:
+            logger.remove(self._handler_ids.pop())
+        logger.configure(patcher=_redact_record)
+        if json_lines:
+            handler = logger.add(sys.stdout, level=level, serialize=True)
+        else:
+            handler = logger.add(
+                sys.stderr,
+                level=level,
+                format="<green>{time:HH:mm:ss}</green> <level>{level: <7}</level> {message}",
+                colorize=None,
+            )
+        self._handler_ids.append(handler)
+        logging.basicConfig(handlers=[_InterceptHandler()], level=0, force=True)
+        for noisy in ("httpx", "httpcore", "asyncio", "uvicorn.access"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)

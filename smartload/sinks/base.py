@@ -1,0 +1,37 @@
+"""The sink interface the planner and every other consumer of snapshots implement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TypeVar, runtime_checkable
+
+from loguru import logger
+
+from smartload.domain import Snapshot
+
+T = TypeVar("T")
+
+
+@runtime_checkable
+class SnapshotSink(Protocol):
+    """Receives one Snapshot per decision trigger. Must not block the event loop for long;
+    slow work (HTTP writes) is scheduled by the sink itself."""
+
+    name: str
+
+    def on_snapshot(self, snapshot: Snapshot) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def guarded(name: str, handler: Callable[[T], None]) -> Callable[[T], None]:
+    """Wrap a subscriber so its exception is logged instead of silently stopping the
+    upstream interval (an on_next that raises on asyncio ends the timer, §1.6.3)."""
+
+    def call(value: T) -> None:
+        try:
+            handler(value)
+        except Exception:  # noqa: BLE001 - a sink must never take the pipeline down
+            logger.exception("sink {} failed on {}", name, type(value).__name__)
+
+    return call

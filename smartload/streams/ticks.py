@@ -1,0 +1,64 @@
+"""Decision ticks aligned to the wall clock, and the snapshot each tick carries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import reactivex as rx
+from reactivex import Observable
+from reactivex import operators as ops
+from reactivex.abc import SchedulerBase
+from reactivex.scheduler import TimeoutScheduler
+
+from smartload.domain import PollError, SiteState, Snapshot, Tariffs
+from smartload.streams.soc import SocTable
+
+
+def next_aligned(now: datetime, period: timedelta) -> datetime:
+    """The first multiple of `period` (counted from midnight UTC) strictly after now.
+
+    Periods divide an hour, so UTC alignment is also local alignment in every real zone
+    with a whole- or half-hour offset."""
+    step = period.total_seconds()
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    elapsed = (now - midnight).total_seconds()
+    return midnight + timedelta(seconds=(elapsed // step + 1) * step)
+
+
+def aligned_ticks(period: timedelta) -> Observable[datetime]:
+    """Ticks at :00, :15, :30, :45 (for 15 min). An absolute-start timer adds the period
+    to the due time, so it stays on the clock instead of drifting like interval()."""
+
+    def build(scheduler: SchedulerBase | None) -> Observable[datetime]:
+        clock = scheduler or TimeoutScheduler.singleton()
+        first = next_aligned(clock.now, period)
+        return rx.timer(first, period).pipe(ops.map(lambda n: first + n * period))
+
+    return rx.defer(build)
+
+
+def snapshots(
+    triggers: Observable[tuple[datetime, str]],
+    states: Observable[SiteState],
+    socs: Observable[SocTable],
+    tariffs: Observable[Tariffs],
+    errors: Observable[PollError | None],
+) -> Observable[Snapshot]:
+    """On each trigger (tick or event), the latest of everything a planner decides from.
+
+    Each input is seeded so a tick before the first successful poll still yields a
+    snapshot (with state None) instead of being dropped by with_latest_from."""
+    empty_socs: SocTable = {}
+    return triggers.pipe(
+        ops.with_latest_from(
+            states.pipe(ops.start_with(None)),
+            socs.pipe(ops.start_with(empty_socs)),
+            tariffs.pipe(ops.start_with(Tariffs())),
+            errors.pipe(ops.start_with(None)),
+        ),
+        ops.map(
+            lambda t: Snapshot(
+                at=t[0][0], state=t[1], socs=t[2], tariffs=t[3], reason=t[0][1], last_error=t[4]
+            )
+        ),
+    )
