@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
@@ -56,10 +57,8 @@ class LogConfig:
 
     def apply(self, level: str = "INFO", json_lines: bool = False) -> None:
         if not self._default_removed:
-            try:
+            with contextlib.suppress(ValueError):  # already removed by someone else
                 logger.remove(0)
-            except ValueError:
-                pass
             self._default_removed = True
         while self._handler_ids:
             logger.remove(self._handler_ids.pop())

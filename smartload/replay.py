@@ -19,11 +19,13 @@ from reactivex.scheduler import HistoricalScheduler
 from smartload.app import Graph, build_graph, connect_sinks
 from smartload.domain import Poll, PollError, Snapshot
 from smartload.evcc.state import parse_recording_line
-from smartload.settings import Settings
+from smartload.settings import FakeProviderSettings, Settings
 from smartload.sinks.base import SnapshotSink
+from smartload.sinks.decision_log import DecisionLogSink
 from smartload.sinks.recorder import FORMAT, open_text
 from smartload.sinks.records import edge_record, iso, refresh_record, snapshot_record
 from smartload.vehicles.base import VehicleProvider
+from smartload.vehicles.registry import EvccSocBook, build_providers
 
 
 class RecordingError(ValueError):
@@ -165,3 +167,33 @@ def replay(
     connect_sinks(graph, [collector, *sinks], scheduler)
     scheduler.start()
     return collector.report(recording)
+
+
+def settings_for(recording: Recording, settings: Settings, explicit_settings: bool) -> Settings:
+    """A recording carries the vehicles it was made with; they apply unless the user named
+    a settings file, so a recording replays the same on any machine."""
+    recorded = recording.header.get("settings")
+    if explicit_settings or not isinstance(recorded, dict):
+        return settings
+    return Settings.model_validate({**settings.model_dump(), **recorded})
+
+
+def _offline(settings: Settings) -> Settings:
+    """Providers that need a live network become the fake: a replay calls no cloud."""
+    vehicles = {
+        v: c if c.provider.type in ("evcc", "fake")
+        else c.model_copy(update={"provider": FakeProviderSettings(type="fake")})
+        for v, c in settings.vehicles.items()
+    }
+    return settings.model_copy(update={"vehicles": vehicles})
+
+
+def replay_with_settings(recording: Recording, settings: Settings, explicit_settings: bool) -> dict[str, Any]:
+    effective = settings_for(recording, settings, explicit_settings)
+    book = EvccSocBook()
+    providers = build_providers(_offline(effective), book)
+
+    def hook(graph: Graph, scheduler: SchedulerBase) -> None:
+        graph.evcc_socs.subscribe(book.record, scheduler=scheduler)
+
+    return replay(recording.path, effective, providers, sinks=[DecisionLogSink()], on_graph=hook)

@@ -1,13 +1,55 @@
-"""Settings of the embedded evcc simulator (extended by the simulator issue)."""
+"""Settings of the embedded evcc simulator.
+
+Only pydantic here: smartload.settings imports this module, so it must not import the
+simulator itself (that would be an import cycle).
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+# The oldest layout the simulator can imitate: `grid{}` replaced `gridPower` in 0.133.0.
+_OLDEST = (0, 133, 0)
+
+
+def version_tuple(version: str) -> tuple[int, int, int]:
+    match = _VERSION.match(version)
+    if not match:
+        raise ValueError(f"not an evcc version like 0.315.0: {version!r}")
+    major, minor, patch = (int(g) for g in match.groups())
+    return major, minor, patch
 
 
 class SimSettings(BaseModel):
+    """How the simulator runs. Every duration it applies is simulated time."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # Simulated seconds per wall-clock second (60: one simulated minute per second).
     speed: float = Field(default=60.0, gt=0)
+    # A shipped scenario name (household, two_wallboxes, business) or a YAML file path.
     scenario: str = "household"
+    # 0 picks a free port.
     port: int = Field(default=0, ge=0, le=65535)
+    # Simulated start time; None means the current wall-clock time.
+    start: datetime | None = None
+    seed: int = 1
+    # The evcc version whose /api/state layout (and `version` key) is served.
+    layout: str = "0.315.0"
+    # Physics step of the live clock in simulated seconds.
+    step_s: float = Field(default=1.0, gt=0, le=60)
+    # Hourly day-ahead prices (timestamp_utc,price_eur_per_mwh) for long runs; dates it
+    # does not cover fall back to the shipped representative weeks.
+    prices_csv: Path | None = None
+
+    @field_validator("layout")
+    @classmethod
+    def _layout(cls, value: str) -> str:
+        if version_tuple(value) < _OLDEST:
+            raise ValueError("layouts older than evcc 0.133.0 are not simulated")
+        return value

@@ -31,7 +31,7 @@ def guarded(name: str, handler: Callable[[T], None]) -> Callable[[T], None]:
     def call(value: T) -> None:
         try:
             handler(value)
-        except Exception:  # noqa: BLE001 - a sink must never take the pipeline down
+        except Exception:
             logger.exception("sink {} failed on {}", name, type(value).__name__)
 
     return call

@@ -16,7 +16,7 @@ from reactivex import operators as ops
 from reactivex.abc import SchedulerBase
 from reactivex.scheduler import TimeoutScheduler
 
-from smartload.domain import Poll, PollError, SiteState
+from smartload.domain import Poll, PollError, RawPoll, SiteState
 
 
 class _Backoff:
@@ -31,8 +31,9 @@ class _Backoff:
     def due(self, now: datetime) -> bool:
         return self._next_at is None or now >= self._next_at
 
-    def record(self, poll: Poll) -> None:
-        if isinstance(poll, PollError) and poll.kind != "parse":
+    def record(self, poll: RawPoll) -> None:
+        # Only transport failures back off; a body that fails to parse is evcc answering.
+        if poll.error is not None and poll.error.kind != "parse":
             self._failures += 1
             wait = min(self._period * (2 ** (self._failures - 1)), self._maximum)
             # Half a period of slack so a tick landing exactly on the deadline still polls.
@@ -42,13 +43,13 @@ class _Backoff:
             self._next_at = None
 
 
-def poll_states(
-    fetch: Callable[[], Observable[Poll]], period: timedelta, backoff_max: timedelta
-) -> Observable[Poll]:
+def poll_source(
+    fetch: Callable[[], Observable[RawPoll]], period: timedelta, backoff_max: timedelta
+) -> Observable[RawPoll]:
     """Poll at once, then every `period`; skip ticks while a poll is in flight (exclusive)
     and back off while evcc fails. Shared, so every branch sees the same polls."""
 
-    def build(scheduler: SchedulerBase | None) -> Observable[Poll]:
+    def build(scheduler: SchedulerBase | None) -> Observable[RawPoll]:
         clock = scheduler or TimeoutScheduler.singleton()
         gate = _Backoff(period, backoff_max)
         return rx.timer(0.0, period).pipe(
@@ -59,6 +60,13 @@ def poll_states(
         )
 
     return rx.defer(build).pipe(ops.share())
+
+
+def parsed(raw_polls: Observable[RawPoll], parse: Callable[[bytes, datetime], Poll]) -> Observable[Poll]:
+    """Raw bodies to states; a transport failure passes through as its PollError."""
+    return raw_polls.pipe(
+        ops.map(lambda raw: raw.error if raw.error is not None else parse(raw.body or b"", raw.at))
+    )
 
 
 def site_states(polls: Observable[Poll]) -> Observable[SiteState]:

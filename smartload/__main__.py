@@ -1,0 +1,158 @@
+"""Command line: python -m smartload [run|sim|record|replay|inspect|check-config] ..."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from loguru import logger
+
+from smartload.logsetup import LogConfig
+from smartload.settings import Settings, SettingsError, load_settings
+
+DEFAULT_SETTINGS = Path("settings.yaml")
+
+
+def _settings_path(args: argparse.Namespace) -> Path | None:
+    if args.settings is not None:
+        return Path(args.settings)
+    return DEFAULT_SETTINGS if DEFAULT_SETTINGS.exists() else None
+
+
+def _load(args: argparse.Namespace) -> Settings:
+    settings = load_settings(_settings_path(args))
+    level = args.log_level or settings.logging.level
+    LogConfig().apply(level=level, json_lines=args.log_json or settings.logging.json_lines)
+    return settings
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from smartload.service import run_service
+
+    settings = _load(args)
+    return asyncio.run(run_service(settings, duration=args.duration))
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from smartload.service import run_service
+
+    settings = _load(args)
+    return asyncio.run(run_service(settings, record_to=Path(args.out), duration=args.duration, pipeline=False))
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from smartload.replay import RecordingError, open_recording, replay_with_settings
+
+    settings = _load(args)
+    try:
+        recording = open_recording(Path(args.recording))
+    except RecordingError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    report = replay_with_settings(recording, settings, explicit_settings=args.settings is not None)
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    if args.report:
+        Path(args.report).write_text(text + "\n", encoding="utf-8")
+        logger.info(
+            "replayed {} polls: {} edges, {} refreshes, {} ticks, {} errors; report in {}",
+            report["polls"], len(report["edges"]), len(report["refreshes"]), len(report["ticks"]),
+            len(report["errors"]), args.report,
+        )
+    else:
+        print(text)
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from smartload.evcc.view import inspect_file
+
+    try:
+        view = inspect_file(Path(args.state))
+    except (ValueError, OSError) as exc:
+        print(str(exc).splitlines()[0], file=sys.stderr)
+        return 2
+    print(json.dumps(view, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    path = _settings_path(args)
+    settings = load_settings(path)
+    label = path or "environment"
+    print(f"{label}: OK (evcc {settings.evcc.url}, {len(settings.vehicles)} vehicle(s))")
+    return 0
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from smartload.sim.cli import sim_main
+
+    settings = _load(args)
+    return asyncio.run(sim_main(args, settings.sim))
+
+
+def _duration(text: str) -> object:
+    from smartload.settings import _parse_duration
+
+    value = _parse_duration(text)
+    if isinstance(value, str):
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 90s, 15m, 2h)")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m smartload", description=__doc__)
+    parser.add_argument("--settings", metavar="FILE", help="settings file (default: ./settings.yaml)")
+    parser.add_argument("--log-json", action="store_true", help="log JSON lines to stdout")
+    parser.add_argument("--log-level", choices=["TRACE", "DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="run the service (default; embedded simulator with the shipped settings)")
+    run.add_argument("--duration", type=_duration, help="stop after this long (e.g. 10m)")
+    run.set_defaults(func=cmd_run)
+
+    sim = sub.add_parser("sim", help="run the embedded evcc simulator alone on 127.0.0.1")
+    from smartload.sim.cli import add_sim_arguments
+
+    add_sim_arguments(sim)
+    sim.set_defaults(func=cmd_sim)
+
+    record = sub.add_parser("record", help="record evcc polls as a JSON-lines recording")
+    record.add_argument("--out", required=True, metavar="F.jsonl", help="output file (.gz compresses)")
+    record.add_argument("--duration", type=_duration, help="stop after this long (e.g. 6h)")
+    record.set_defaults(func=cmd_record)
+
+    replay = sub.add_parser("replay", help="replay a recording in virtual time through the real pipeline")
+    replay.add_argument("recording", metavar="F.jsonl")
+    replay.add_argument("--report", metavar="R.json", help="write the report here (default: stdout)")
+    replay.set_defaults(func=cmd_replay)
+
+    inspect = sub.add_parser("inspect", help="print the normalised view of one /api/state body")
+    inspect.add_argument("state", metavar="STATE.json")
+    inspect.set_defaults(func=cmd_inspect)
+
+    check = sub.add_parser("check-config", help="validate settings; exit 2 listing every problem")
+    check.set_defaults(func=cmd_check_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = getattr(args, "func", cmd_run)
+    if not hasattr(args, "duration"):
+        args.duration = None
+    try:
+        return func(args)
+    except SettingsError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

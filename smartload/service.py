@@ -1,0 +1,149 @@
+"""The live service: evcc client, poll source, graph, sinks, on the asyncio loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from datetime import timedelta
+from pathlib import Path
+
+from loguru import logger
+from reactivex import Observable
+from reactivex import operators as ops
+from reactivex.disposable import CompositeDisposable
+from reactivex.scheduler.eventloop import AsyncIOScheduler
+
+from smartload.app import Graph, build_graph, connect_sinks
+from smartload.domain import ConnectionEdge, PollError, RawPoll, RefreshOutcome
+from smartload.evcc.client import EvccClient, EvccUnavailable
+from smartload.evcc.state import parse_state
+from smartload.settings import Settings
+from smartload.sinks.base import SnapshotSink, guarded
+from smartload.sinks.decision_log import DecisionLogSink
+from smartload.sinks.recorder import Recorder
+from smartload.streams.polling import Outage, parsed, poll_source
+from smartload.vehicles.base import from_coroutine
+from smartload.vehicles.registry import EvccSocBook, build_providers
+
+
+def fetch_raw(client: EvccClient, scheduler: AsyncIOScheduler) -> Observable[RawPoll]:
+    """One GET /api/state per subscription; every failure becomes a RawPoll error."""
+
+    async def get() -> RawPoll:
+        try:
+            body = await client.get_state()
+        except EvccUnavailable as exc:
+            return RawPoll(scheduler.now, error=PollError(scheduler.now, exc.kind, exc.message))
+        return RawPoll(scheduler.now, body=body)
+
+    return from_coroutine(get)
+
+
+def _log_edge(edge: ConnectionEdge) -> None:
+    waited = (edge.at - edge.plugged_at).total_seconds()
+    identified = f" (identified after {waited:.0f} s)" if waited > 0 else ""
+    what = {"startup": "was already plugged in at", "moved": "moved to", "plugged": "plugged in at"}
+    logger.info("{} {} loadpoint {}{}", edge.vehicle, what.get(edge.reason, edge.reason), edge.loadpoint_id, identified)
+
+
+def _log_refresh(outcome: RefreshOutcome) -> None:
+    reading = outcome.reading
+    if reading is not None:
+        age_min = reading.age_s(outcome.finished_at or reading.received_at) / 60
+        logger.info("{} SoC {:.0f}% from {} (measured {:.0f} min ago)", outcome.vehicle, reading.soc_pct,
+                    reading.source, age_min)
+    elif outcome.status == "failed":
+        logger.warning("{} SoC refresh failed: {}", outcome.vehicle, outcome.error)
+    else:
+        logger.info("{} SoC refresh skipped: {}", outcome.vehicle, outcome.status.replace("_", " "))
+
+
+def _log_outage(url: str) -> object:
+    def log(outage: Outage) -> None:
+        if outage.ended_at is None:
+            logger.warning("evcc at {} unreachable ({}); retrying with backoff", url, outage.first_error)
+        else:
+            down = (outage.ended_at - outage.started_at).total_seconds()
+            logger.info("evcc at {} reachable again after {:.0f} s ({} failed polls)", url, down, outage.failed_polls)
+
+    return log
+
+
+def observe(graph: Graph, url: str, scheduler: AsyncIOScheduler) -> CompositeDisposable:
+    """Log what a person follows: plug-ins, refreshes, outages, bad bodies (once per kind)."""
+    parse_errors = graph.errors.pipe(
+        ops.filter(lambda e: e.kind == "parse"), ops.distinct_until_changed(lambda e: e.message)
+    )
+    return CompositeDisposable(
+        graph.edges.subscribe(guarded("log", _log_edge), scheduler=scheduler),
+        graph.refreshes.subscribe(guarded("log", _log_refresh), scheduler=scheduler),
+        graph.outages.subscribe(guarded("log", _log_outage(url)), scheduler=scheduler),  # type: ignore[arg-type]
+        parse_errors.subscribe(guarded("log", lambda e: logger.warning("evcc answered: {}", e.message)),
+                               scheduler=scheduler),
+    )
+
+
+async def _evcc_url(settings: Settings, stack: AsyncExitStack) -> str:
+    if settings.evcc.url != "embedded":
+        return settings.evcc.url
+    from smartload.sim.server import SimServer
+
+    sim = await stack.enter_async_context(SimServer(settings.sim))
+    logger.info("embedded evcc simulator at {} (scenario {}, speed x{:g})", sim.url, settings.sim.scenario,
+                settings.sim.speed)
+    return sim.url
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread / Windows
+            loop.add_signal_handler(sig, stop.set)
+
+
+async def run_service(
+    settings: Settings,
+    *,
+    record_to: Path | None = None,
+    duration: timedelta | None = None,
+    pipeline: bool = True,
+    extra_sinks: Sequence[SnapshotSink] = (),
+    stop: asyncio.Event | None = None,
+) -> int:
+    """Run until stopped (signal, `stop`, or `duration`). Returns the exit code."""
+    stop = stop or asyncio.Event()
+    _stop_on_signals(stop)
+    scheduler = AsyncIOScheduler(asyncio.get_running_loop())
+    async with AsyncExitStack() as stack:
+        url = await _evcc_url(settings, stack)
+        evcc = settings.evcc
+        client = await stack.enter_async_context(
+            EvccClient(
+                url,
+                timeout_s=evcc.request_timeout.total_seconds(),
+                password=evcc.password.get_secret_value() if evcc.password else None,
+                api_key=evcc.api_key.get_secret_value() if evcc.api_key else None,
+            )
+        )
+        raw = poll_source(lambda: fetch_raw(client, scheduler), evcc.poll_interval, evcc.outage_backoff_max)
+        subscriptions = CompositeDisposable()
+        if record_to is not None:
+            recorder = Recorder(record_to, evcc.poll_interval.total_seconds(), scheduler.now, evcc_url=url)
+            stack.callback(recorder.close)
+            subscriptions.add(raw.subscribe(guarded("recorder", recorder.on_poll), scheduler=scheduler))
+            logger.info("recording polls of {} to {}", url, record_to)
+        if pipeline:
+            book = EvccSocBook()
+            graph = build_graph(parsed(raw, parse_state), settings, build_providers(settings, book))
+            subscriptions.add(graph.evcc_socs.subscribe(book.record, scheduler=scheduler))
+            subscriptions.add(observe(graph, url, scheduler))
+            subscriptions.add(connect_sinks(graph, [DecisionLogSink(), *extra_sinks], scheduler))
+        stack.callback(subscriptions.dispose)
+        logger.info("polling {} every {:g} s", url, evcc.poll_interval.total_seconds())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), duration.total_seconds() if duration else None)
+        logger.info("stopping")
+    return 0

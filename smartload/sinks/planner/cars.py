@@ -1,0 +1,118 @@
+"""What each car needs and where and when it can charge, derived from the inputs.
+
+A *pair* is a (car, wallbox) combination with the slots in which the car can be there:
+from now at the wallbox it is plugged into, from available_from at the others it may be
+moved to, and never after its departure. A slot that the window cuts (a departure at
+07:05) allows only the energy of the part inside the window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from smartload.sinks.planner.inputs import CarInput, PlannerInput, PlannerSettings
+from smartload.sinks.planner.lp import FloatArray, IntArray
+
+_QUARTER_H = 0.25
+
+
+@dataclass(frozen=True)
+class Pair:
+    car: int
+    wallbox: int
+    slots: IntArray
+    window_h: FloatArray
+    e_min_kwh: FloatArray
+    e_max_kwh: FloatArray
+    plugged_now: bool
+
+
+@dataclass(frozen=True)
+class CarNeed:
+    """Energies into the car's battery (kWh).
+
+    required_kwh must be there by the horizon's end (all of need_kwh when the car leaves
+    within the horizon; what full power after the horizon cannot add otherwise). Energy
+    between required and need is welcome when cheap. cap_kwh may exceed need_kwh by less
+    than one slot at minimum power, so that a tiny remaining need can still be charged at
+    the wallbox minimum (the car stops at its limit).
+    """
+
+    need_kwh: float
+    required_kwh: float
+    cap_kwh: float
+    weight: float
+    departs_in_horizon: bool
+
+
+def _window(
+    car: CarInput, wallbox_id: int, inputs: PlannerInput
+) -> tuple[IntArray, FloatArray]:
+    begin = inputs.now
+    if wallbox_id != car.wallbox_id and car.available_from is not None:
+        begin = max(begin, car.available_from)
+    starts = np.array([(s.start - begin).total_seconds() for s in inputs.slots]) / 3600.0
+    ends = np.array([(s.end - begin).total_seconds() for s in inputs.slots]) / 3600.0
+    lo = np.maximum(starts, 0.0)
+    hi = ends
+    if car.departure is not None:
+        hi = np.minimum(hi, (car.departure - begin).total_seconds() / 3600.0)
+    hours = hi - lo
+    # Under a second of availability is noise, not a charging opportunity.
+    keep = np.flatnonzero(hours > 1.0 / 3600.0)
+    return keep.astype(np.int64), hours[keep]
+
+
+def car_pairs(inputs: PlannerInput, settings: PlannerSettings, needs: list[CarNeed]) -> list[Pair]:
+    pairs: list[Pair] = []
+    index = {w.id: i for i, w in enumerate(inputs.wallboxes)}
+    for c, car in enumerate(inputs.cars):
+        if needs[c].cap_kwh <= 0:
+            continue
+        for wallbox_id in car.wallbox_ids:
+            box = inputs.wallbox(wallbox_id)
+            p_max = min(car.max_charge_w, box.max_power_w)
+            if p_max <= 0:
+                continue
+            p_min = min(box.min_power_w, p_max) if settings.semi_continuous else 0.0
+            slots, hours = _window(car, wallbox_id, inputs)
+            if slots.size == 0:
+                continue
+            pairs.append(
+                Pair(
+                    car=c,
+                    wallbox=index[wallbox_id],
+                    slots=slots,
+                    window_h=hours,
+                    e_min_kwh=p_min * hours / 1000.0,
+                    e_max_kwh=p_max * hours / 1000.0,
+                    plugged_now=wallbox_id == car.wallbox_id and slots[0] == 0,
+                )
+            )
+    return pairs
+
+
+def car_needs(inputs: PlannerInput, settings: PlannerSettings) -> list[CarNeed]:
+    horizon_end = inputs.slots[-1].end
+    needs: list[CarNeed] = []
+    for c, car in enumerate(inputs.cars):
+        need = car.need_kwh
+        boxes = [inputs.wallbox(w) for w in car.wallbox_ids]
+        p_max = max((min(car.max_charge_w, b.max_power_w) for b in boxes), default=0.0)
+        p_min = max((min(car.max_charge_w, b.min_power_w) for b in boxes), default=0.0)
+        in_horizon = car.departure is not None and car.departure <= horizon_end
+        if car.departure is None:
+            required = 0.0
+        elif in_horizon:
+            required = need
+        else:
+            after_h = (car.departure - horizon_end).total_seconds() / 3600.0
+            required = max(0.0, need - car.charge_efficiency * p_max / 1000.0 * after_h)
+        min_slot = car.charge_efficiency * p_min / 1000.0 * _QUARTER_H if settings.semi_continuous else 0.0
+        cap = max(need, min_slot) if need > 0 else 0.0
+        # A vanishing per-car term makes equal-priority shortfalls split deterministically.
+        weight = (1.0 + car.priority) * (1.0 + 1e-6 * c)
+        needs.append(CarNeed(need, required, cap, weight, in_horizon))
+    return needs

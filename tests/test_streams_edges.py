@@ -1,0 +1,86 @@
+"""Marble-style tests of the connection-edge stream on a HistoricalScheduler."""
+
+from __future__ import annotations
+
+from reactivex import Observable
+from reactivex.scheduler import HistoricalScheduler
+
+from smartload.domain import ConnectionEdge, SiteState
+from smartload.streams.edges import connection_edges
+from tests.builders import T0, at, lp, state
+from tests.timeline import timeline
+
+
+def run(states: list[SiteState], **kwargs: object) -> list[ConnectionEdge]:
+    scheduler = HistoricalScheduler(initial_clock=T0)
+    out: list[ConnectionEdge] = []
+    source: Observable[SiteState] = timeline([(s.at, s) for s in states])
+    connection_edges(source, **kwargs).subscribe(out.append, scheduler=scheduler)  # type: ignore[arg-type]
+    scheduler.start()
+    return out
+
+
+def test_false_to_true_emits_one_plugged_edge_at_the_first_poll_showing_it():
+    edges = run([
+        state(0, lp(1)),
+        state(10, lp(1)),
+        state(20, lp(1, "a", True)),
+        state(30, lp(1, "a", True)),
+        state(40, lp(1)),
+        state(50, lp(1, "a", True)),
+    ])
+    assert [(e.vehicle, e.at, e.reason, e.loadpoint_id) for e in edges] == [
+        ("a", at(20), "plugged", 1),
+        ("a", at(50), "plugged", 1),
+    ]
+
+
+def test_car_already_plugged_in_at_start_up_gets_a_startup_edge():
+    edges = run([state(0, lp(1, "b", True)), state(10, lp(1, "b", True))])
+    assert [(e.vehicle, e.at, e.reason) for e in edges] == [("b", at(0), "startup")]
+
+
+def test_first_poll_of_each_group_is_not_lost():
+    # Two cars appear in the same first poll on two loadpoints: both groups see their first item.
+    edges = run([state(0, lp(1, "a", True), lp(2, "b", True))])
+    assert sorted((e.vehicle, e.loadpoint_id, e.reason) for e in edges) == [("a", 1, "startup"), ("b", 2, "startup")]
+
+
+def test_move_between_loadpoints_is_an_edge():
+    edges = run([state(0, lp(1, "a", True), lp(2)), state(10, lp(1), lp(2, "a", True))])
+    assert [(e.reason, e.loadpoint_id, e.at) for e in edges] == [("startup", 1, at(0)), ("moved", 2, at(10))]
+
+
+def test_identification_in_progress_defers_the_edge_and_keeps_plug_time():
+    edges = run([
+        state(0, lp(1)),
+        state(10, lp(1, "", True, detecting=True)),
+        state(20, lp(1, "", True, detecting=True)),
+        state(30, lp(1, "a", True)),
+    ])
+    assert [(e.vehicle, e.at, e.plugged_at, e.reason) for e in edges] == [("a", at(30), at(10), "plugged")]
+
+
+def test_guest_vehicle_produces_no_edge():
+    edges = run([state(0, lp(1)), state(10, lp(1, "", True)), state(20, lp(1, "", True)), state(30, lp(1))])
+    assert edges == []
+
+
+def test_evcc_names_map_to_smartload_ids_and_known_ids_are_tracked():
+    edges = run(
+        [state(0, lp(1), vehicles=()), state(10, lp(1, "db:69", True), vehicles=())],
+        names={"db:69": "ioniq"},
+        known=("ioniq",),
+    )
+    assert [(e.vehicle, e.reason) for e in edges] == [("ioniq", "plugged")]
+
+
+def test_unknown_car_first_seen_later_counts_as_plugged_not_startup():
+    edges = run([state(0, lp(1), vehicles=()), state(10, lp(1, "x", True), vehicles=())])
+    assert [(e.vehicle, e.reason) for e in edges] == [("x", "plugged")]
+
+
+def test_replaying_the_stream_twice_starts_from_a_clean_memory():
+    states = [state(0, lp(1, "a", True))]
+    assert run(states)[0].reason == "startup"
+    assert run(states)[0].reason == "startup"
