@@ -163,13 +163,17 @@ class ConnectionEdge:
 
 @dataclass(frozen=True, slots=True)
 class SocReading:
-    """A state of charge with its provenance. measured_at is when the car measured it."""
+    """A state of charge with its provenance. measured_at is when the car measured it.
+
+    measured_at_known is False for a value evcc showed without our seeing it change (the
+    car's first sight): then measured_at is only when we first saw it, an upper bound."""
 
     vehicle: str
     soc_pct: float
     source: str
     measured_at: datetime
     received_at: datetime
+    measured_at_known: bool = True
 
     def age_s(self, now: datetime) -> float:
         return max(0.0, (now - self.measured_at).total_seconds())

@@ -65,7 +65,7 @@ class EvccSettings(Strict):
     api_key: SecretStr | None = None
     poll_interval: Duration = timedelta(seconds=10)
     request_timeout: Duration = timedelta(seconds=5)
-    outage_backoff_max: Duration = timedelta(minutes=2)
+    outage_backoff_max: Duration = timedelta(minutes=1)
 
     @field_validator("url")
     @classmethod

@@ -49,8 +49,12 @@ def test_evcc_socs_marbles_emit_on_change_only_for_identified_connected_cars():
     }
     with marbles_testing(timespan=1.0) as (start, _cold, hot, _exp):
         result = start(evcc_socs(hot("-a-b-c-g-d-|", lookup=states)))
-    readings = [(m.time, m.value.value.soc_pct, m.value.value.measured_at) for m in result if m.value.kind == "N"]
-    assert readings == [(201.0, 40, at(0)), (205.0, 41.5, at(2))]
+    readings = [m.value.value for m in result if m.value.kind == "N"]
+    times = [m.time for m in result if m.value.kind == "N"]
+    assert [(t, r.soc_pct, r.measured_at, r.measured_at_known) for t, r in zip(times, readings, strict=True)] == [
+        (201.0, 40, at(0), False),  # first sight: evcc may show an hours-old value
+        (205.0, 41.5, at(2), True),
+    ]
 
 
 def test_latest_socs_marbles_keep_the_newest_measurement():
@@ -59,12 +63,15 @@ def test_latest_socs_marbles_keep_the_newest_measurement():
         "c": SocReading("a", 55, "cloud", at(90), at(130)),  # arrives later, measured earlier
         "f": SocReading("a", 57, "cloud", at(140), at(150)),
         "b": SocReading("b", 80, "evcc", at(10), at(10)),
+        "u": SocReading("b", 20, "evcc", at(200), at(200), measured_at_known=False),
+        "k": SocReading("b", 22, "cloud", at(15), at(210)),
     }
     with marbles_testing(timespan=1.0) as (start, _cold, hot, _exp):
-        result = start(latest_socs(hot("-e-c-b-f-|", lookup=r)))
+        result = start(latest_socs(hot("-e-c-b-f-u-k-|", lookup=r)))
     tables = [m.value.value for m in result if m.value.kind == "N"]
     assert [{v: x.soc_pct for v, x in t.items()} for t in tables] == [
         {"a": 40},
         {"a": 40, "b": 80},
         {"a": 57, "b": 80},
+        {"a": 57, "b": 22},  # the unknown-time evcc value never displaces a timed reading
     ]

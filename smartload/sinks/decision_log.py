@@ -11,10 +11,12 @@ from smartload.domain import Snapshot
 from smartload.sinks.records import snapshot_record
 
 
+def _age(reading: dict[str, Any]) -> str:
+    return "age unknown" if reading["age_s"] is None else f"{reading['age_s'] / 60:.0f} min old"
+
+
 def _summary(record: dict[str, Any]) -> str:
-    socs = ", ".join(
-        f"{v} {r['soc_pct']:.0f}% ({r['source']}, {r['age_s'] / 60:.0f} min old)" for v, r in record["socs"].items()
-    )
+    socs = ", ".join(f"{v} {r['soc_pct']:.0f}% ({r['source']}, {_age(r)})" for v, r in record["socs"].items())
     price = record["tariffs"]["grid_price_now"]
     evcc = record["evcc"]
     plugged = (

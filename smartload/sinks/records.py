@@ -18,8 +18,9 @@ def soc_record(reading: SocReading, now: datetime) -> dict[str, Any]:
     return {
         "soc_pct": reading.soc_pct,
         "source": reading.source,
-        "measured_at": iso(reading.measured_at),
-        "age_s": round(reading.age_s(now), 1),
+        "measured_at": iso(reading.measured_at) if reading.measured_at_known else None,
+        "first_seen_at": None if reading.measured_at_known else iso(reading.measured_at),
+        "age_s": round(reading.age_s(now), 1) if reading.measured_at_known else None,
     }
 
 

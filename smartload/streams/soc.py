@@ -1,9 +1,10 @@
 """The SoC stream: evcc's vehicleSoc merged with provider readings, newest per vehicle.
 
-evcc reports no measurement time. A value is stamped with the poll that first showed it
-changed, so a stale number evcc still shows at plug-in keeps its old stamp and a fresh
-cloud reading wins over it; when evcc polls the car at plug-in the value changes and
-evcc's reading is the newer one.
+evcc reports no measurement time, and shows a car's last known SoC at plug-in however old
+it is. So a value is stamped with the poll that showed it *change*; the first value we
+ever see of a car has an unknown time (measured_at_known False) and gives way to any
+reading with a known time, such as a fresh cloud answer. When evcc reads the car at
+plug-in, the value changes and evcc's reading counts as new.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ def _evcc_reading_mapper(names: Mapping[str, str]) -> Callable[[SiteState], list
             if not lp.connected or name is None or lp.vehicle_soc_pct is None:
                 continue
             vehicle = names.get(name, name)
-            if last.get(vehicle) != lp.vehicle_soc_pct:
+            previous = last.get(vehicle)
+            if previous != lp.vehicle_soc_pct:
                 last[vehicle] = lp.vehicle_soc_pct
-                out.append(SocReading(vehicle, lp.vehicle_soc_pct, "evcc", state.at, state.at))
+                out.append(SocReading(vehicle, lp.vehicle_soc_pct, "evcc", state.at, state.at, previous is not None))
         return out
 
     return readings
@@ -50,14 +52,20 @@ def provider_socs(outcomes: Observable[RefreshOutcome]) -> Observable[SocReading
     )
 
 
+def supersedes(new: SocReading, current: SocReading | None) -> bool:
+    if current is None or new.measured_at_known != current.measured_at_known:
+        return current is None or new.measured_at_known
+    return new.measured_at >= current.measured_at
+
+
 def _newer(table: SocTable, reading: SocReading) -> SocTable:
-    current = table.get(reading.vehicle)
-    if current is not None and current.measured_at > reading.measured_at:
+    if not supersedes(reading, table.get(reading.vehicle)):
         return table
     return MappingProxyType({**table, reading.vehicle: reading})
 
 
 def latest_socs(readings: Observable[SocReading]) -> Observable[SocTable]:
-    """The newest reading per vehicle (by measured_at; ties go to the later arrival)."""
+    """The newest reading per vehicle: a known measurement time beats an unknown one, then
+    the later measured_at wins (ties go to the later arrival)."""
     empty: SocTable = MappingProxyType({})
     return readings.pipe(ops.scan(_newer, empty), ops.distinct_until_changed(comparer=lambda a, b: a is b))

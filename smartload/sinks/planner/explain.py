@@ -1,0 +1,184 @@
+"""Short reasons a person understands, for each slot and device, read off a solved schedule.
+
+The reasons describe what the schedule does and the price facts that make it sensible;
+they do not re-solve anything. Times are shown in the site's timezone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from smartload.sinks.planner.lp import FloatArray
+from smartload.sinks.planner.model import PlanModel
+from smartload.sinks.planner.plan import BATTERY
+from smartload.sinks.planner.schedule import EPS_KWH, Schedule
+
+_NEAR = 1e-4  # kWh: "at a bound" tolerance for reasons only
+
+
+@dataclass(frozen=True)
+class Reasons:
+    slots: list[dict[str, str]]
+    cars: dict[str, str]
+
+
+def _eur(value: float) -> str:
+    return f"{value:.2f} EUR/kWh" if abs(value) >= 0.01 or value == 0 else f"{value:.3f} EUR/kWh"
+
+
+class _Clock:
+    def __init__(self, now: datetime, tz: str) -> None:
+        self.zone = ZoneInfo(tz)
+        self.now = now.astimezone(self.zone)
+
+    def __call__(self, at: datetime) -> str:
+        local = at.astimezone(self.zone)
+        if local - self.now >= timedelta(hours=20):
+            return local.strftime("%a %H:%M")
+        return local.strftime("%H:%M")
+
+
+def _car_reasons(model: PlanModel, s: Schedule, added: FloatArray, c: int, clock: _Clock) -> list[str]:
+    car = model.inputs.cars[c]
+    need = model.cars[c].need
+    slots = model.inputs.slots
+    n = len(slots)
+    energy = s.car_kwh[c].sum(axis=0)
+    boxes = model.inputs.wallboxes
+    window = np.zeros(n, dtype=bool)
+    e_max = np.zeros(n)
+    for pv in model.pairs:
+        if pv.pair.car == c:
+            window[pv.pair.slots] = True
+            np.maximum.at(e_max, pv.pair.slots, pv.pair.e_max_kwh)
+    short = max(0.0, need.required_kwh - added[-1]) if n else 0.0
+    by = f" by {clock(car.departure)}" if car.departure is not None and need.departs_in_horizon else ""
+    out: list[str] = []
+    for t in range(n):
+        price = model.import_price[t]
+        if energy[t] > 0:
+            surplus = model.pv_kwh[t] - model.house_kwh[t]
+            if price < 0:
+                out.append(f"negative price ({_eur(price)}): charging is paid")
+            elif s.import_kwh[t] <= EPS_KWH and surplus >= energy[t] - _NEAR:
+                out.append("PV surplus")
+            elif s.import_kwh[t] <= EPS_KWH and s.discharge_kwh[t] > 0:
+                out.append("from the home battery")
+            elif short > _NEAR and energy[t] >= e_max[t] - _NEAR:
+                out.append(f"full power: target cannot be reached{by}: {short:.1f} kWh short")
+            elif surplus > _NEAR:
+                out.append(f"PV surplus topped up from the grid at {_eur(price)}")
+            elif not need.departs_in_horizon and added[t] > need.required_kwh + _NEAR:
+                out.append(f"cheap slot ({_eur(price)}); the car leaves after the known prices")
+            else:
+                cheaper = window & (model.import_price < price) & (energy < e_max - _NEAR)
+                if cheaper.any():
+                    out.append(f"needed{by} at {_eur(price)}: cheaper slots are full or taken")
+                else:
+                    out.append(f"cheapest slots{by} ({_eur(price)})")
+            continue
+        before = added[t - 1] if t else 0.0
+        if need.need_kwh <= EPS_KWH:
+            out.append("no charge needed")
+        elif before >= min(need.need_kwh, need.cap_kwh) - _NEAR:
+            out.append("target reached")
+        elif car.departure is not None and slots[t].start >= car.departure:
+            out.append(f"left at {clock(car.departure)}")
+        elif not window[t]:
+            later = np.flatnonzero(window[t:])
+            out.append(f"can charge from {clock(slots[t + later[0]].start)}" if later.size
+                       else "no wallbox available before departure")
+        else:
+            busy = [
+                name for name, w in _occupants(model, s, t).items() if name != car.name
+                and any(pv.pair.car == c and pv.pair.wallbox == w for pv in model.pairs)
+            ]
+            if busy:
+                out.append(f"wallbox {boxes[_occupants(model, s, t)[busy[0]]].id} in use by {busy[0]}")
+            elif energy[t:].sum() > 0:
+                out.append(f"waiting for cheaper slots{by}")
+            else:
+                out.append("waiting: no cheaper slot worth charging in the known prices")
+    return out
+
+
+def _occupants(model: PlanModel, s: Schedule, t: int) -> dict[str, int]:
+    cars, boxes = np.nonzero(s.car_kwh[:, :, t] > 0)
+    return {model.inputs.cars[int(c)].name: int(w) for c, w in zip(cars, boxes, strict=True)}
+
+
+def _battery_reasons(model: PlanModel, s: Schedule, clock: _Clock) -> list[str]:
+    bat = model.battery
+    assert bat is not None
+    slots = model.inputs.slots
+    n = len(slots)
+    out: list[str] = []
+    for t in range(n):
+        price = model.import_price[t]
+        later = np.flatnonzero(s.discharge_kwh[t + 1:] > 0) + t + 1
+        peak = f"the {clock(slots[int(later[np.argmax(model.import_price[later])])].start)} peak" \
+            if later.size else ""
+        if s.charge_kwh[t] > 0:
+            surplus = model.pv_kwh[t] - model.house_kwh[t]
+            if price < 0:
+                out.append(f"negative price ({_eur(price)}): charging is paid")
+            elif s.import_kwh[t] <= EPS_KWH or surplus >= s.charge_kwh[t] - _NEAR:
+                out.append("storing PV surplus")
+            elif peak:
+                out.append(f"charging from the grid at {_eur(price)} to discharge at {peak}")
+            else:
+                out.append(f"charging from the grid at {_eur(price)}: worth more after the known prices")
+        elif s.discharge_kwh[t] > 0:
+            charging = [name for name in _occupants(model, s, t)]
+            who = "the house" + (" and " + ", ".join(charging) if charging else "")
+            if s.export_kwh[t] > 0:
+                out.append(f"exporting at {_eur(model.export_price[t])}")
+            else:
+                out.append(f"covering {who} at {_eur(price)}")
+        elif s.soc_kwh[t] <= bat.soc_lo_kwh + _NEAR:
+            out.append("at its minimum SoC")
+        elif peak:
+            out.append(f"battery kept for {peak}")
+        elif s.soc_kwh[t] >= bat.soc_hi_kwh - _NEAR:
+            out.append("full")
+        else:
+            out.append("idle: no price spread worth the losses and wear")
+    return out
+
+
+def _car_summary(model: PlanModel, c: int, added: float, charged: float, cost: float, clock: _Clock) -> str:
+    car = model.inputs.cars[c]
+    need = model.cars[c].need
+    by = f" by {clock(car.departure)}" if car.departure is not None else ""
+    short = max(0.0, need.required_kwh - added)
+    if need.need_kwh <= EPS_KWH:
+        return "no charge needed"
+    if short > _NEAR:
+        return f"target cannot be reached{by}: {short:.1f} kWh short"
+    if not need.departs_in_horizon:
+        rest = max(0.0, need.need_kwh - added)
+        tail = f", {rest:.1f} kWh after the known prices" if rest > _NEAR else ""
+        return f"{added:.1f} kWh now for {cost:.2f} EUR{tail}"
+    return f"target{by}: {charged:.1f} kWh for {cost:.2f} EUR"
+
+
+def explain(model: PlanModel, schedule: Schedule, added: FloatArray, charged: FloatArray,
+            cost: FloatArray) -> Reasons:
+    """added[c, t]: kWh into car c's battery up to the end of slot t."""
+    clock = _Clock(model.inputs.now, model.settings.timezone)
+    n = model.duration_h.size
+    slots: list[dict[str, str]] = [{} for _ in range(n)]
+    if model.battery is not None:
+        for t, text in enumerate(_battery_reasons(model, schedule, clock)):
+            slots[t][BATTERY] = text
+    cars: dict[str, str] = {}
+    for c, car in enumerate(model.inputs.cars):
+        for t, text in enumerate(_car_reasons(model, schedule, added[c], c, clock)):
+            slots[t][car.name] = text
+        total = float(added[c, -1]) if n else 0.0
+        cars[car.name] = _car_summary(model, c, total, float(charged[c]), float(cost[c]), clock)
+    return Reasons(slots, cars)

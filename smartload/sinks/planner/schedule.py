@@ -1,0 +1,119 @@
+"""The physical schedule (energies per slot) and its translation to and from model vectors.
+
+A solver answer is read into a Schedule; the repair works on a Schedule; to_vector turns a
+Schedule back into a full model vector (binaries, occupancy, arrivals, shortfalls), so a
+repaired plan can be checked against every row of the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from smartload.sinks.planner.lp import FloatArray
+from smartload.sinks.planner.model import PlanModel
+
+# Below this a solver's value is round-off, not energy (kWh; about 0.004 W over 15 min).
+EPS_KWH = 1e-6
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Energies in kWh per slot. car_kwh[c, w, t]: car c at wallbox w in slot t (AC side)."""
+
+    import_kwh: FloatArray
+    export_kwh: FloatArray
+    charge_kwh: FloatArray
+    discharge_kwh: FloatArray
+    soc_kwh: FloatArray
+    car_kwh: FloatArray
+    overload_kwh: FloatArray
+
+
+def _clean(values: FloatArray) -> FloatArray:
+    return np.where(np.abs(values) < EPS_KWH, 0.0, values)
+
+
+def from_vector(model: PlanModel, x: FloatArray) -> Schedule:
+    n = model.duration_h.size
+    n_cars, n_boxes = len(model.inputs.cars), len(model.inputs.wallboxes)
+    cars = np.zeros((n_cars, n_boxes, n))
+    for pv in model.pairs:
+        cars[pv.pair.car, pv.pair.wallbox, pv.pair.slots] = x[pv.energy]
+    bat = model.battery
+    zeros = np.zeros(n)
+    return Schedule(
+        import_kwh=_clean(x[model.grid_import]),
+        export_kwh=_clean(x[model.grid_export]),
+        charge_kwh=_clean(x[bat.charge]) if bat else zeros,
+        discharge_kwh=_clean(x[bat.discharge]) if bat else zeros,
+        soc_kwh=x[bat.soc] if bat else zeros,
+        car_kwh=_clean(cars),
+        overload_kwh=_clean(x[model.overload]) if model.overload is not None else zeros,
+    )
+
+
+def _occupancy(model: PlanModel, cars: FloatArray) -> dict[tuple[int, int], FloatArray]:
+    """Which car is at which wallbox in each slot: a car stays until another takes its place."""
+    n = model.duration_h.size
+    occupant: dict[int, int] = {}
+    location: dict[int, int] = {}
+    for c, car in enumerate(model.inputs.cars):
+        if car.wallbox_id is not None:
+            w = next(i for i, b in enumerate(model.inputs.wallboxes) if b.id == car.wallbox_id)
+            occupant[w], location[c] = c, w
+    at = {(pv.pair.car, pv.pair.wallbox): np.zeros(n) for pv in model.pairs}
+    for t in range(n):
+        for c, w in zip(*np.nonzero(cars[:, :, t] > 0), strict=True):
+            c, w = int(c), int(w)
+            if occupant.get(w) != c:
+                if w in occupant:
+                    location.pop(occupant[w], None)
+                if c in location:
+                    occupant.pop(location[c], None)
+                occupant[w], location[c] = c, w
+        for w, c in occupant.items():
+            if (c, w) in at:
+                at[(c, w)][t] = 1.0
+    return at
+
+
+def to_vector(model: PlanModel, schedule: Schedule) -> FloatArray:
+    x = np.zeros(model.program.cost.size)
+    x[model.grid_import] = schedule.import_kwh
+    x[model.grid_export] = schedule.export_kwh
+    g = model.grid_exclusive_slots
+    x[model.grid_exclusive] = (schedule.import_kwh[g] > 0).astype(float)
+    if model.overload is not None:
+        x[model.overload] = schedule.overload_kwh
+    bat = model.battery
+    if bat is not None:
+        x[bat.charge] = schedule.charge_kwh
+        x[bat.discharge] = schedule.discharge_kwh
+        x[bat.soc] = schedule.soc_kwh
+        x[bat.exclusive] = (schedule.charge_kwh[bat.exclusive_slots] > 0).astype(float)
+    occupancy = _occupancy(model, schedule.car_kwh)
+    delivered = np.zeros(len(model.inputs.cars))
+    for pv in model.pairs:
+        pair = pv.pair
+        energy = schedule.car_kwh[pair.car, pair.wallbox, pair.slots]
+        x[pv.energy] = energy
+        delivered[pair.car] += model.inputs.cars[pair.car].charge_efficiency * energy.sum()
+        if pv.on is not None:
+            x[pv.on] = (energy > 0).astype(float)
+        if pv.occupancy is not None and pv.arrival is not None:
+            y = occupancy[(pair.car, pair.wallbox)][pair.slots]
+            before = np.r_[1.0 if pair.plugged_now else 0.0, y[:-1]]
+            x[pv.occupancy] = y
+            x[pv.arrival] = np.maximum(0.0, y - before)
+    for c, cv in enumerate(model.cars):
+        if cv.shortfall is None or cv.wanted is None or cv.overshoot is None:
+            continue
+        need = cv.need
+        extra = max(0.0, delivered[c] - need.required_kwh)
+        wanted = min(extra, need.need_kwh - need.required_kwh)
+        x[cv.shortfall] = max(0.0, need.required_kwh - delivered[c])
+        x[cv.wanted] = wanted
+        x[cv.overshoot] = extra - wanted
+    return x
