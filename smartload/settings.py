@@ -140,12 +140,76 @@ ProviderSettings = Annotated[
 ]
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _clock_times(value: dict[str, str | None]) -> dict[str, str | None]:
+    for day, clock in value.items():
+        if clock is not None and not _CLOCK.match(clock):
+            raise ValueError(f"{day}: {clock!r} is not a time of day HH:MM")
+    return value
+
+
 class VehicleSettings(Strict):
     evcc_name: str | None = None
     title: str = ""
     capacity_kwh: float = Field(gt=0)
     provider: ProviderSettings = EvccProviderSettings()
     refresh: RefreshOverride = RefreshOverride()
+    target_soc_pct: float | None = Field(default=None, gt=0, le=100)
+    departures: dict[Weekday, str | None] | None = None
+    priority: int = Field(default=0, ge=0)
+    max_charge_w: float = Field(default=11_040.0, gt=0)
+    charge_efficiency: float = Field(default=0.9, gt=0, le=1)
+    wallboxes: list[int] = []
+
+    @field_validator("departures")
+    @classmethod
+    def _departures(cls, value: dict[str, str | None] | None) -> dict[str, str | None] | None:
+        return None if value is None else _clock_times(value)
+
+
+class PlanningSettings(Strict):
+    default_target_soc_pct: float = Field(default=80.0, gt=0, le=100)
+    departures: dict[Weekday, str | None] = {
+        "mon": "07:00", "tue": "07:00", "wed": "07:00", "thu": "07:00", "fri": "07:00",
+        "sat": "10:00", "sun": "10:00",
+    }
+    time_limit: Duration = timedelta(seconds=2)
+    mip_gap: float = Field(default=0.005, ge=0, lt=1)
+    shortfall_penalty_eur_per_kwh: float = Field(default=10.0, gt=0)
+    swap_penalty_eur: float = Field(default=0.10, ge=0)
+    grid_import_limit_w: float | None = Field(default=None, gt=0)
+    house_load_w: float = Field(default=500.0, ge=0)
+    # Planned with when a car's SoC is unknown: low, so the car gets enough rather than too little.
+    unknown_soc_pct: float = Field(default=20.0, ge=0, le=100)
+    handoff_min_dwell: Duration = timedelta(minutes=30)
+
+    @field_validator("departures")
+    @classmethod
+    def _departures(cls, value: dict[str, str | None]) -> dict[str, str | None]:
+        return _clock_times(value)
+
+
+class HomeBatterySettings(Strict):
+    enabled: bool = True
+    min_soc_pct: float = Field(default=5.0, ge=0, le=100)
+    reserve_soc_pct: float = Field(default=10.0, ge=0, le=100)
+    max_soc_pct: float = Field(default=100.0, gt=0, le=100)
+    max_charge_w: float = Field(default=5000.0, gt=0)
+    max_discharge_w: float = Field(default=5000.0, gt=0)
+    charge_efficiency: float = Field(default=0.95, gt=0, le=1)
+    discharge_efficiency: float = Field(default=0.95, gt=0, le=1)
+    wear_eur_per_kwh: float = Field(default=0.02, ge=0)
+    allow_grid_charge: bool = True
+
+
+class ControlSettings(Strict):
+    mode: Literal["act", "observe"] = "act"
+    battery_mode_resend: Duration = timedelta(seconds=30)
+    write_backoff_max: Duration = timedelta(minutes=5)
 
 
 class LoggingSettings(Strict):
@@ -166,6 +230,9 @@ class Settings(BaseSettings):
     tick: TickSettings = TickSettings()
     refresh: RefreshSettings = RefreshSettings()
     vehicles: dict[str, VehicleSettings] = {}
+    planning: PlanningSettings = PlanningSettings()
+    battery: HomeBatterySettings = HomeBatterySettings()
+    control: ControlSettings = ControlSettings()
     logging: LoggingSettings = LoggingSettings()
     data_dir: Path = Path("data")
     sim: SimSettings = SimSettings()

@@ -11,7 +11,6 @@ from smartload.sinks.planner.explain import explain
 from smartload.sinks.planner.lp import FloatArray
 from smartload.sinks.planner.model import PlanModel
 from smartload.sinks.planner.plan import (
-    BATTERY,
     CarPlan,
     CarSlot,
     Explanation,

@@ -1,0 +1,115 @@
+"""What evcc should be set to for the current plan slot: one value per evcc setting.
+
+Keys name the setting and its owner's scope: "lp1.mode", "lp1.maxcurrent",
+"lp1.limitsoc", "lp1.vehicle", "batterymode". Values are the strings evcc's API takes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from smartload.domain import LoadpointState, SiteState
+from smartload.sinks.planner import PlanSlot
+from smartload.sinks.requests import ChargeRequest
+
+VOLTAGE_V = 230.0
+BATTERY_MARGIN_W = 50.0
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """A desired value with the reason a person reads in the log."""
+
+    value: str
+    reason: str
+
+
+def _phases(lp: LoadpointState) -> int:
+    for phases in (lp.phases_active, lp.phases_configured):
+        if phases in (1, 2, 3):
+            return phases  # type: ignore[return-value]
+    return 3
+
+
+def _current_for(power_w: float, lp: LoadpointState) -> int:
+    low, high = lp.min_current_a or 6.0, lp.max_current_a or 16.0
+    return int(min(high, max(low, math.ceil(power_w / (_phases(lp) * VOLTAGE_V) - 1e-9))))
+
+
+def loadpoint_intents(
+    lp: LoadpointState,
+    vehicle: str,
+    slot: PlanSlot | None,
+    request: ChargeRequest | None,
+    boosted: bool,
+    configured_max_a: float | None,
+) -> dict[str, Intent]:
+    """Mode, current and limit for a loadpoint with one of our cars plugged in."""
+    key = f"lp{lp.id}"
+    intents: dict[str, Intent] = {}
+    full_a = int(configured_max_a or lp.max_current_a or 16)
+    car = slot.cars.get(vehicle) if slot else None
+    if boosted:
+        intents[f"{key}.mode"] = Intent("now", f"boost for {vehicle}")
+        intents[f"{key}.maxcurrent"] = Intent(str(full_a), "boost: full power")
+    elif car is not None and car.charging and car.wallbox_id == lp.id:
+        amps = min(full_a, _current_for(car.power_w, lp))
+        reason = slot.reasons.get(vehicle, "planned charge") if slot else "planned charge"
+        intents[f"{key}.mode"] = Intent("now", f"{vehicle}: {reason}")
+        intents[f"{key}.maxcurrent"] = Intent(str(amps), f"{car.power_w:.0f} W planned")
+    else:
+        reason = slot.reasons.get(vehicle, "no charge planned now") if slot else "no plan"
+        intents[f"{key}.mode"] = Intent("off", f"{vehicle}: {reason}")
+    if request is not None and request.target_soc_pct is not None:
+        intents[f"{key}.limitsoc"] = Intent(str(round(request.target_soc_pct)), f"target of {vehicle}")
+    return intents
+
+
+def battery_intent(slot: PlanSlot | None) -> Intent:
+    """charge: the plan fills the battery beyond the PV surplus (from the grid); hold: the
+    site imports while the plan keeps the battery for later; normal otherwise."""
+    if slot is None:
+        return Intent("normal", "no plan")
+    cars_w = sum(c.power_w for c in slot.cars.values())
+    surplus_w = slot.pv_w - slot.house_w - cars_w
+    if slot.battery_charge_w > max(0.0, surplus_w) + BATTERY_MARGIN_W:
+        return Intent("charge", slot.reasons.get("battery", "charging from the grid while it is cheap"))
+    importing = slot.house_w + cars_w - slot.pv_w > BATTERY_MARGIN_W
+    if importing and slot.battery_discharge_w < BATTERY_MARGIN_W:
+        return Intent("hold", slot.reasons.get("battery", "battery kept for later"))
+    return Intent("normal", slot.reasons.get("battery", "battery runs on its own"))
+
+
+def desired_settings(
+    state: SiteState,
+    slot: PlanSlot | None,
+    requests: Mapping[str, ChargeRequest],
+    plugged: Mapping[str, int],
+    expected: Mapping[int, str],
+    evcc_names: Mapping[str, str],
+    boosts: frozenset[str],
+    configured_max_a: Mapping[int, float],
+    battery: bool,
+) -> dict[str, Intent]:
+    """Every setting smartload wants now. Loadpoints without one of our cars are left
+    alone; a connected car evcc cannot identify is assigned when the sequence expects
+    exactly that car there (`expected`: wallbox -> vehicle)."""
+    intents: dict[str, Intent] = {}
+    by_lp = {lp_id: v for v, lp_id in plugged.items()}
+    for lp in state.loadpoints:
+        if lp.disabled or not lp.connected:
+            continue
+        vehicle = by_lp.get(lp.id)
+        if vehicle is None:
+            wanted = expected.get(lp.id)
+            if wanted is not None and not lp.vehicle_detection_active and lp.vehicle_name == "":
+                intents[f"lp{lp.id}.vehicle"] = Intent(evcc_names.get(wanted, wanted),
+                                                       f"evcc cannot identify the car; the sequence expects {wanted}")
+            continue
+        intents.update(loadpoint_intents(lp, vehicle, slot, requests.get(vehicle), vehicle in boosts,
+                                         configured_max_a.get(lp.id)))
+    if battery and state.battery is not None and state.battery.soc_pct is not None:
+        intents["batterymode"] = battery_intent(slot)
+    return intents

@@ -1,0 +1,170 @@
+"""Charge requests: what each car should reach by when, kept in SQLite so they survive a
+restart. Default requests come from settings (target SoC and a weekly departure
+schedule in the site's time zone) and are only stored once they end."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+
+from smartload.settings import WEEKDAYS, Settings
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    vehicle TEXT NOT NULL,
+    target_soc_pct REAL,
+    energy_kwh REAL,
+    departure TEXT NOT NULL,
+    priority INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    ended_at TEXT,
+    end_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS requests_open ON requests (vehicle, ended_at);
+CREATE TABLE IF NOT EXISTS boosts (
+    vehicle TEXT PRIMARY KEY,
+    until TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeRequest:
+    """target_soc_pct, or energy_kwh for a car that reports no SoC. id None: a default
+    request derived from settings that has not been stored."""
+
+    vehicle: str
+    departure: datetime
+    target_soc_pct: float | None = None
+    energy_kwh: float | None = None
+    priority: int = 0
+    source: str = "default"
+    created_at: datetime | None = None
+    id: int | None = None
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def next_departure(now: datetime, schedule: dict[str, str | None], tz: tzinfo) -> datetime | None:
+    """The first scheduled departure after now, looking one week ahead, in UTC."""
+    local = now.astimezone(tz)
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        clock = schedule.get(WEEKDAYS[day.weekday()])
+        if clock is None:
+            continue
+        hh, mm = (int(part) for part in clock.split(":"))
+        candidate = datetime(day.year, day.month, day.day, hh, mm, tzinfo=tz)
+        if candidate > local:
+            return candidate.astimezone(UTC)
+    return None
+
+
+class RequestStore:
+    """One SQLite file (WAL) in the data directory. Every write commits at once."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def add(self, request: ChargeRequest, now: datetime) -> ChargeRequest:
+        """Store a request; an open request of the same car is superseded."""
+        with self._db:
+            self._db.execute(
+                "UPDATE requests SET ended_at = ?, end_reason = 'superseded' WHERE vehicle = ? AND ended_at IS NULL",
+                (_iso(now), request.vehicle),
+            )
+            cursor = self._db.execute(
+                "INSERT INTO requests (vehicle, target_soc_pct, energy_kwh, departure, priority, source, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (request.vehicle, request.target_soc_pct, request.energy_kwh, _iso(request.departure),
+                 request.priority, request.source, _iso(now)),
+            )
+        return ChargeRequest(request.vehicle, request.departure, request.target_soc_pct, request.energy_kwh,
+                             request.priority, request.source, now, cursor.lastrowid)
+
+    def end(self, request: ChargeRequest, now: datetime, reason: str) -> None:
+        """Close a request (done, left, cancelled). A default one is stored closed, so it is
+        not derived again before its departure has passed."""
+        with self._db:
+            if request.id is None:
+                self._db.execute(
+                    "INSERT INTO requests (vehicle, target_soc_pct, energy_kwh, departure, priority, source,"
+                    " created_at, ended_at, end_reason) VALUES (?, ?, ?, ?, ?, 'default', ?, ?, ?)",
+                    (request.vehicle, request.target_soc_pct, request.energy_kwh, _iso(request.departure),
+                     request.priority, _iso(now), _iso(now), reason),
+                )
+            else:
+                self._db.execute(
+                    "UPDATE requests SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL",
+                    (_iso(now), reason, request.id),
+                )
+
+    def cancel(self, vehicle: str, now: datetime) -> bool:
+        with self._db:
+            cursor = self._db.execute(
+                "UPDATE requests SET ended_at = ?, end_reason = 'cancelled' WHERE vehicle = ? AND ended_at IS NULL",
+                (_iso(now), vehicle),
+            )
+        return cursor.rowcount > 0
+
+    def open_requests(self) -> dict[str, ChargeRequest]:
+        rows = self._db.execute(
+            "SELECT id, vehicle, target_soc_pct, energy_kwh, departure, priority, source, created_at"
+            " FROM requests WHERE ended_at IS NULL ORDER BY id"
+        ).fetchall()
+        return {
+            r[1]: ChargeRequest(r[1], _time(r[4]), r[2], r[3], r[5], r[6], _time(r[7]), r[0]) for r in rows
+        }
+
+    def default_ended(self, vehicle: str, departure: datetime) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM requests WHERE vehicle = ? AND source = 'default' AND departure = ? LIMIT 1",
+            (vehicle, _iso(departure)),
+        ).fetchone()
+        return row is not None
+
+    def boost(self, vehicle: str, until: datetime) -> None:
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO boosts (vehicle, until) VALUES (?, ?)", (vehicle, _iso(until)))
+
+    def end_boost(self, vehicle: str) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM boosts WHERE vehicle = ?", (vehicle,))
+
+    def boosts(self, now: datetime) -> dict[str, datetime]:
+        rows = self._db.execute("SELECT vehicle, until FROM boosts").fetchall()
+        return {v: _time(u) for v, u in rows if _time(u) > now}
+
+
+def effective_requests(settings: Settings, store: RequestStore, now: datetime) -> dict[str, ChargeRequest]:
+    """The request in force per configured vehicle: an explicit open one, else the default
+    from settings unless that default was already met (or the car left) before departure."""
+    explicit = store.open_requests()
+    out: dict[str, ChargeRequest] = {}
+    for vehicle, config in settings.vehicles.items():
+        if vehicle in explicit:
+            out[vehicle] = explicit[vehicle]
+            continue
+        departure = next_departure(now, config.departures or settings.planning.departures, settings.site.tz)
+        if departure is None or store.default_ended(vehicle, departure):
+            continue
+        target = config.target_soc_pct or settings.planning.default_target_soc_pct
+        out[vehicle] = ChargeRequest(vehicle, departure, target, None, config.priority)
+    return out

@@ -1,0 +1,238 @@
+"""The sequencer: which requests are in force, when they end, what the planner gets, and
+which car a person should plug in next (the handoff).
+
+Order of work on every decision (DESIGN §1.3): settle requests with the newest SoC
+first (target reached, car left, departure passed), then build the planner input, then
+read the handoffs off the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from smartload.domain import SiteState, Snapshot, SocReading
+from smartload.settings import Settings
+from smartload.sinks.house_profile import HouseProfile
+from smartload.sinks.planner import BatteryInput, CarInput, Plan, PlannerInput, WallboxInput, make_slots
+from smartload.sinks.requests import ChargeRequest, RequestStore, effective_requests
+
+DONE_MARGIN_PCT = 0.5
+HORIZON = timedelta(hours=36)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEnded:
+    vehicle: str
+    at: datetime
+    reason: str  # "target reached" | "left" | "departed"
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """A person should plug `vehicle` into `wallbox_id` by `by` (replacing `replaces`)."""
+
+    wallbox_id: int
+    vehicle: str
+    by: datetime
+    replaces: str | None
+    at: datetime
+
+    def message(self, tz: object) -> str:
+        when = self.by.astimezone(tz).strftime("%H:%M")  # type: ignore[arg-type]
+        swap = f" (unplug {self.replaces})" if self.replaces else ""
+        return f"plug in {self.vehicle} at wallbox {self.wallbox_id} by {when}{swap}"
+
+
+def plugged_vehicles(state: SiteState | None, names: Mapping[str, str]) -> dict[str, int]:
+    """Configured vehicle id -> loadpoint id, for cars evcc has identified."""
+    if state is None:
+        return {}
+    out = {}
+    for lp in state.loadpoints:
+        name = lp.identified_vehicle if lp.connected else None
+        if name is not None:
+            out[names.get(name, name)] = lp.id
+    return out
+
+
+class Sequencer:
+    def __init__(self, settings: Settings, store: RequestStore, house: HouseProfile) -> None:
+        self._settings = settings
+        self._store = store
+        self._house = house
+        self._names = {settings.evcc_name(v): v for v in settings.vehicles}
+        self._plugged: dict[str, int] = {}
+        self._plugged_since: dict[str, datetime] = {}
+        self._swapped_out: dict[int, str] = {}  # wallbox -> car a handoff asked to unplug
+        self._last_handoff: dict[int, Handoff] = {}
+
+    # -- settling ---------------------------------------------------------------------
+
+    def observe_state(self, state: SiteState) -> list[RequestEnded]:
+        """Track plug-ins and unplugs on every poll; an unplugged car has left, unless a
+        handoff asked for exactly that swap."""
+        self._house.observe(state.at, state.home_power_w)
+        now_plugged = plugged_vehicles(state, self._names)
+        ended = []
+        requests = effective_requests(self._settings, self._store, state.at)
+        for vehicle, lp_id in self._plugged.items():
+            if vehicle in now_plugged:
+                continue
+            swapped = self._swapped_out.get(lp_id) == vehicle
+            self._plugged_since.pop(vehicle, None)
+            if not swapped and vehicle in requests:
+                self._store.end(requests[vehicle], state.at, "left")
+                ended.append(RequestEnded(vehicle, state.at, "left"))
+        for vehicle in now_plugged:
+            self._plugged_since.setdefault(vehicle, state.at)
+        self._plugged = now_plugged
+        return ended
+
+    def settle(self, now: datetime, socs: Mapping[str, SocReading]) -> list[RequestEnded]:
+        """End requests whose target is reached or whose departure has passed."""
+        ended = []
+        for vehicle, request in effective_requests(self._settings, self._store, now).items():
+            reading = socs.get(vehicle)
+            if request.departure <= now:
+                reason = "departed"
+            elif (request.target_soc_pct is not None and reading is not None
+                  and reading.soc_pct >= request.target_soc_pct - DONE_MARGIN_PCT):
+                reason = "target reached"
+            else:
+                continue
+            self._store.end(request, now, reason)
+            ended.append(RequestEnded(vehicle, now, reason))
+        return ended
+
+    def requests(self, now: datetime) -> dict[str, ChargeRequest]:
+        return effective_requests(self._settings, self._store, now)
+
+    # -- the Python API the web API and MQTT call -------------------------------------
+
+    def add_request(self, request: ChargeRequest, now: datetime) -> ChargeRequest:
+        if request.vehicle not in self._settings.vehicles:
+            raise KeyError(f"unknown vehicle {request.vehicle!r}")
+        if request.departure <= now:
+            raise ValueError("departure must be in the future")
+        if (request.target_soc_pct is None) == (request.energy_kwh is None):
+            raise ValueError("give either target_soc_pct or energy_kwh")
+        return self._store.add(request, now)
+
+    def cancel_request(self, vehicle: str, now: datetime) -> bool:
+        return self._store.cancel(vehicle, now)
+
+    def start_boost(self, vehicle: str, until: datetime) -> None:
+        if vehicle not in self._settings.vehicles:
+            raise KeyError(f"unknown vehicle {vehicle!r}")
+        self._store.boost(vehicle, until)
+
+    def boosts(self, now: datetime) -> dict[str, datetime]:
+        return self._store.boosts(now)
+
+    # -- planner input ----------------------------------------------------------------
+
+    def _battery(self, state: SiteState) -> BatteryInput | None:
+        config, battery = self._settings.battery, state.battery
+        if not config.enabled or battery is None or not battery.capacity_kwh or battery.soc_pct is None:
+            return None
+        return BatteryInput(
+            capacity_kwh=battery.capacity_kwh, soc_pct=battery.soc_pct,
+            max_charge_w=config.max_charge_w, max_discharge_w=config.max_discharge_w,
+            min_soc_pct=config.min_soc_pct, max_soc_pct=config.max_soc_pct, reserve_soc_pct=config.reserve_soc_pct,
+            charge_efficiency=config.charge_efficiency, discharge_efficiency=config.discharge_efficiency,
+            wear_eur_per_kwh=config.wear_eur_per_kwh, allow_grid_charge=config.allow_grid_charge,
+        )
+
+    @staticmethod
+    def _wallboxes(state: SiteState, max_current_a: Mapping[int, float]) -> tuple[WallboxInput, ...]:
+        boxes = []
+        for lp in state.loadpoints:
+            if lp.disabled:
+                continue
+            phases = lp.phases_configured if lp.phases_configured in (1, 2, 3) else (lp.phases_active or 3)
+            boxes.append(WallboxInput(
+                id=lp.id, phases=phases if phases in (1, 2, 3) else 3,
+                max_current_a=max_current_a.get(lp.id) or lp.max_current_a or 16.0,
+                min_current_a=lp.min_current_a or 6.0,
+            ))
+        return tuple(boxes)
+
+    def _available_from(self, vehicle: str, allowed: tuple[int, ...], now: datetime,
+                        needs: Mapping[str, bool]) -> datetime:
+        """A waiting car may take a wallbox only after the car there has dwelt long enough,
+        so plans do not flip-flop between cars (unless that car needs nothing more)."""
+        dwell = self._settings.planning.handoff_min_dwell
+        earliest = now
+        for other, lp_id in self._plugged.items():
+            if other == vehicle or lp_id not in allowed or not needs.get(other, False):
+                continue
+            since = self._plugged_since.get(other, now)
+            earliest = max(earliest, min(since + dwell, now + dwell))
+        return earliest
+
+    def planner_input(
+        self, snapshot: Snapshot, requests: Mapping[str, ChargeRequest], max_current_a: Mapping[int, float]
+    ) -> PlannerInput | None:
+        state = snapshot.state
+        if state is None:
+            return None
+        now = snapshot.at
+        tariffs = snapshot.tariffs
+        slots = make_slots(now, tariffs.grid, tariffs.feedin, tariffs.solar, self._house.mean_w, now + HORIZON)
+        if not slots:
+            return None
+        wallboxes = self._wallboxes(state, max_current_a)
+        all_ids = tuple(w.id for w in wallboxes)
+        cars, needs = [], {}
+        for vehicle, request in requests.items():
+            config = self._settings.vehicles[vehicle]
+            reading = snapshot.socs.get(vehicle)
+            soc = reading.soc_pct if reading is not None else None
+            if soc is None and request.energy_kwh is None:
+                soc = self._settings.planning.unknown_soc_pct
+            target = request.target_soc_pct or 100.0
+            needs[vehicle] = request.energy_kwh is not None or (soc is not None and soc < target - DONE_MARGIN_PCT)
+            cars.append((vehicle, config, request, soc, target))
+        car_inputs = []
+        for vehicle, config, request, soc, target in cars:
+            allowed = tuple(w for w in (config.wallboxes or all_ids) if w in all_ids)
+            plugged_at = self._plugged.get(vehicle)
+            car_inputs.append(CarInput(
+                name=vehicle, capacity_kwh=config.capacity_kwh, target_soc_pct=target, soc_pct=soc,
+                energy_needed_kwh=request.energy_kwh if soc is None else None, departure=request.departure,
+                priority=request.priority, max_charge_w=config.max_charge_w,
+                charge_efficiency=config.charge_efficiency, wallbox_id=plugged_at,
+                allowed_wallboxes=allowed,
+                available_from=None if plugged_at is not None else self._available_from(vehicle, allowed, now, needs),
+            ))
+        return PlannerInput(now, slots, self._battery(state), wallboxes, tuple(car_inputs))
+
+    # -- handoffs ---------------------------------------------------------------------
+
+    def handoffs(self, plan: Plan, now: datetime) -> list[Handoff]:
+        """For each wallbox, the first planned slot of a car that is not plugged there."""
+        new = []
+        wallboxes = {cs.wallbox_id for s in plan.slots for cs in s.cars.values() if cs.wallbox_id is not None}
+        occupant = {lp_id: v for v, lp_id in self._plugged.items()}
+        for lp_id in sorted(wallboxes):
+            here = occupant.get(lp_id)
+            first = next(
+                ((s.start, v) for s in plan.slots for v, cs in s.cars.items()
+                 if cs.wallbox_id == lp_id and cs.charging and v != here and self._plugged.get(v) != lp_id),
+                None,
+            )
+            if first is None:
+                self._last_handoff.pop(lp_id, None)
+                continue
+            by, vehicle = first
+            handoff = Handoff(lp_id, vehicle, max(by, now), here, now)
+            previous = self._last_handoff.get(lp_id)
+            if previous is not None and (previous.vehicle, previous.by) == (handoff.vehicle, handoff.by):
+                continue
+            self._last_handoff[lp_id] = handoff
+            if here is not None:
+                self._swapped_out[lp_id] = here
+            new.append(handoff)
+        return new
