@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import reactivex as rx
 from reactivex import Observable
 from reactivex import operators as ops
-from reactivex.abc import SchedulerBase
+from reactivex.abc import DisposableBase, ObserverBase, SchedulerBase
 from reactivex.scheduler import TimeoutScheduler
 
 from smartload.domain import PollError, SiteState, Snapshot, Tariffs
 from smartload.streams.soc import SocTable
+
+T = TypeVar("T")
 
 
 def next_aligned(now: datetime, period: timedelta) -> datetime:
@@ -37,6 +40,18 @@ def aligned_ticks(period: timedelta) -> Observable[datetime]:
     return rx.defer(build)
 
 
+def seeded(source: Observable[T], seed: T) -> Observable[T]:
+    """Emit `seed` synchronously on subscription, then the source. Unlike start_with, which
+    schedules its value, the seed is in place before any event already queued for the
+    same virtual instant (such as the first poll of a replay) arrives."""
+
+    def subscribe(observer: ObserverBase[T], scheduler: SchedulerBase | None = None) -> DisposableBase:
+        observer.on_next(seed)
+        return source.subscribe(observer, scheduler=scheduler)
+
+    return rx.create(subscribe)  # type: ignore[arg-type]
+
+
 def snapshots(
     triggers: Observable[tuple[datetime, str]],
     states: Observable[SiteState],
@@ -51,10 +66,10 @@ def snapshots(
     empty_socs: SocTable = {}
     return triggers.pipe(
         ops.with_latest_from(
-            states.pipe(ops.start_with(None)),
-            socs.pipe(ops.start_with(empty_socs)),
-            tariffs.pipe(ops.start_with(Tariffs())),
-            errors.pipe(ops.start_with(None)),
+            seeded(states, None),
+            seeded(socs, empty_socs),
+            seeded(tariffs, Tariffs()),
+            seeded(errors, None),
         ),
         ops.map(
             lambda t: Snapshot(

@@ -7,7 +7,7 @@ at :x5 seconds and backing off during the outage exactly like the live poll sour
 - 17:00:05 vehicle_2 is already plugged in at loadpoint 2 (charging)
 - 17:32:10 vehicle_1 plugged in at loadpoint 1 (identified at once)
 - 17:34:00 unplugged, 17:35:30 plugged in again (inside the refresh throttle window)
-- 18:10:00-18:13:00 evcc unreachable (connection refused)
+- 18:13:00-18:16:00 evcc unreachable (connection refused), across the 18:15 tick
 - 19:02:05 one poll answers HTTP 500; 19:30:05 one body is not JSON
 - 20:05 vehicle_1 unplugged; 20:20 a guest car plugs in at loadpoint 1 (identification
   for 30 s, then stays a guest); 20:50 it leaves
@@ -43,7 +43,7 @@ def local(hh: int, mm: int, ss: int = 0) -> datetime:
 
 
 START, END = local(17, 0, 5), local(23, 0, 0)
-DOWN = (local(18, 10), local(18, 13))
+DOWN = (local(18, 13), local(18, 16))
 HTTP_500_AT, NOT_JSON_AT = local(19, 2, 5), local(19, 30, 5)
 
 # (from, to, loadpoint index, vehicle name or "" for guest, identification seconds)
