@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import reactivex as rx
 from reactivex import Observable
 from reactivex import operators as ops
 from reactivex.abc import DisposableBase, SchedulerBase
@@ -26,6 +25,7 @@ from smartload.streams.edges import connection_edges
 from smartload.streams.polling import Outage, outages, poll_errors, site_states
 from smartload.streams.refresh import RefreshPolicy, refreshes
 from smartload.streams.soc import SocTable, evcc_socs, latest_socs, provider_socs
+from smartload.streams.sync import merged
 from smartload.streams.ticks import aligned_ticks, snapshots
 from smartload.vehicles.base import VehicleProvider
 
@@ -66,7 +66,7 @@ def build_graph(
     edges = connection_edges(states, names, settings.vehicles).pipe(ops.share())
     outcomes = refreshes(edges, providers, refresh_policies(settings), settings.site.tz).pipe(ops.share())
     from_evcc = evcc_socs(states, names).pipe(ops.share())
-    socs = latest_socs(rx.merge(from_evcc, provider_socs(outcomes))).pipe(
+    socs = latest_socs(merged(from_evcc, provider_socs(outcomes))).pipe(
         ops.replay(buffer_size=1), ops.ref_count()
     )
     tariffs = states.pipe(
@@ -81,7 +81,7 @@ def build_graph(
     ticks = aligned_ticks(settings.tick.period)
     if until is not None:
         ticks = ticks.pipe(ops.take_until(until))
-    triggers: Observable[tuple[datetime, str]] = rx.merge(
+    triggers: Observable[tuple[datetime, str]] = merged(
         ticks.pipe(ops.map(lambda t: (t, "tick"))),
         edges.pipe(ops.map(lambda e: (e.at, f"{e.reason} {e.vehicle} at loadpoint {e.loadpoint_id}"))),
     )

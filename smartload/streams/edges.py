@@ -24,6 +24,7 @@ from reactivex import operators as ops
 from reactivex.observable import GroupedObservable
 
 from smartload.domain import ConnectionEdge, SiteState
+from smartload.streams.sync import expand
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,7 @@ def connection_edges(
     def build(_: object) -> Observable[ConnectionEdge]:
         observe = _presence_mapper(names or {}, known)  # fresh memory per subscription
         return states.pipe(
-            ops.flat_map(observe),
+            expand(observe),
             ops.group_by(lambda p: p.vehicle),
             ops.flat_map(_per_vehicle),
         )

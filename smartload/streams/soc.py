@@ -17,6 +17,7 @@ from reactivex import Observable
 from reactivex import operators as ops
 
 from smartload.domain import RefreshOutcome, SiteState, SocReading
+from smartload.streams.sync import expand
 
 SocTable = Mapping[str, SocReading]
 
@@ -42,7 +43,7 @@ def _evcc_reading_mapper(names: Mapping[str, str]) -> Callable[[SiteState], list
 
 def evcc_socs(states: Observable[SiteState], names: Mapping[str, str] | None = None) -> Observable[SocReading]:
     """One reading per change of a connected, identified vehicle's vehicleSoc."""
-    return rx.defer(lambda _: states.pipe(ops.flat_map(_evcc_reading_mapper(names or {}))))
+    return rx.defer(lambda _: states.pipe(expand(_evcc_reading_mapper(names or {}))))
 
 
 def provider_socs(outcomes: Observable[RefreshOutcome]) -> Observable[SocReading]:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
 
 import reactivex as rx
 from reactivex import Observable
 from reactivex import operators as ops
-from reactivex.abc import DisposableBase, ObserverBase, SchedulerBase
+from reactivex.abc import SchedulerBase
 from reactivex.scheduler import TimeoutScheduler
 
 from smartload.domain import PollError, SiteState, Snapshot, Tariffs
 from smartload.streams.soc import SocTable
-
-T = TypeVar("T")
+from smartload.streams.sync import seeded
 
 
 def next_aligned(now: datetime, period: timedelta) -> datetime:
@@ -38,18 +36,6 @@ def aligned_ticks(period: timedelta) -> Observable[datetime]:
         return rx.timer(first, period).pipe(ops.map(lambda n: first + n * period))
 
     return rx.defer(build)
-
-
-def seeded(source: Observable[T], seed: T) -> Observable[T]:
-    """Emit `seed` synchronously on subscription, then the source. Unlike start_with, which
-    schedules its value, the seed is in place before any event already queued for the
-    same virtual instant (such as the first poll of a replay) arrives."""
-
-    def subscribe(observer: ObserverBase[T], scheduler: SchedulerBase | None = None) -> DisposableBase:
-        observer.on_next(seed)
-        return source.subscribe(observer, scheduler=scheduler)
-
-    return rx.create(subscribe)  # type: ignore[arg-type]
 
 
 def snapshots(
