@@ -83,7 +83,12 @@ def build_graph(
         ticks = ticks.pipe(ops.take_until(until))
     triggers: Observable[tuple[datetime, str]] = merged(
         ticks.pipe(ops.map(lambda t: (t, "tick"))),
-        edges.pipe(ops.map(lambda e: (e.at, f"{e.reason} {e.vehicle} at loadpoint {e.loadpoint_id}"))),
+        # delay(0): the snapshot must see the poll that made the edge, which reaches the
+        # snapshot's latest-state input only after the edge branch has seen it.
+        edges.pipe(
+            ops.map(lambda e: (e.at, f"{e.reason} {e.vehicle} at loadpoint {e.loadpoint_id}")),
+            ops.delay(0.0),
+        ),
     )
     return Graph(
         polls=polls,

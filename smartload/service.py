@@ -17,6 +17,7 @@ from reactivex.disposable import CompositeDisposable
 from reactivex.scheduler.eventloop import AsyncIOScheduler
 
 from smartload.app import Graph, build_graph, connect_sinks
+from smartload.clock import ScaledAsyncIOScheduler
 from smartload.domain import ConnectionEdge, PollError, RawPoll, RefreshOutcome
 from smartload.evcc.client import EvccClient, EvccUnavailable
 from smartload.evcc.state import parse_state
@@ -86,15 +87,17 @@ def observe(graph: Graph, url: str, scheduler: AsyncIOScheduler) -> CompositeDis
     )
 
 
-async def _evcc_url(settings: Settings, stack: AsyncExitStack) -> str:
+async def _evcc(settings: Settings, stack: AsyncExitStack) -> tuple[str, AsyncIOScheduler]:
+    """evcc's URL and the scheduler to run on: the embedded simulator's sped-up clock, or
+    the wall clock for a real evcc."""
+    loop = asyncio.get_running_loop()
     if settings.evcc.url != "embedded":
-        return settings.evcc.url
+        return settings.evcc.url, AsyncIOScheduler(loop)
     from smartload.sim.server import SimServer
 
     sim = await stack.enter_async_context(SimServer(settings.sim))
-    logger.info("embedded evcc simulator at {} (scenario {}, speed x{:g})", sim.url, settings.sim.scenario,
-                settings.sim.speed)
-    return sim.url
+    logger.info("smartload runs on the simulator's clock, {:g}x faster than real time", settings.sim.speed)
+    return sim.url, ScaledAsyncIOScheduler(loop, sim.now, settings.sim.speed)
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -116,9 +119,8 @@ async def run_service(
     """Run until stopped (signal, `stop`, or `duration`). Returns the exit code."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
-    scheduler = AsyncIOScheduler(asyncio.get_running_loop())
     async with AsyncExitStack() as stack:
-        url = await _evcc_url(settings, stack)
+        url, scheduler = await _evcc(settings, stack)
         evcc = settings.evcc
         client = await stack.enter_async_context(
             EvccClient(
