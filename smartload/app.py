@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from reactivex import Observable
 from reactivex import operators as ops
@@ -26,7 +25,7 @@ from smartload.streams.polling import Outage, outages, poll_errors, site_states
 from smartload.streams.refresh import RefreshPolicy, refreshes
 from smartload.streams.soc import SocTable, evcc_socs, latest_socs, provider_socs
 from smartload.streams.sync import merged
-from smartload.streams.ticks import aligned_ticks, snapshots
+from smartload.streams.ticks import Trigger, aligned_ticks, at_most_every, snapshots
 from smartload.vehicles.base import VehicleProvider
 
 
@@ -59,8 +58,10 @@ def build_graph(
     settings: Settings,
     providers: Mapping[str, VehicleProvider],
     until: Observable[object] | None = None,
+    events: Observable[Trigger] | None = None,
 ) -> Graph:
-    """Wire the pipeline. `until` ends the clock-driven ticks (a replay's end of file)."""
+    """Wire the pipeline. `until` ends the clock-driven ticks (a replay's end of file);
+    `events` are re-plan requests from the sinks (a car reached its target, a boost)."""
     names = {settings.evcc_name(v): v for v in settings.vehicles}
     states = site_states(polls).pipe(ops.share())
     edges = connection_edges(states, names, settings.vehicles).pipe(ops.share())
@@ -69,11 +70,14 @@ def build_graph(
     socs = latest_socs(merged(from_evcc, provider_socs(outcomes))).pipe(
         ops.replay(buffer_size=1), ops.ref_count()
     )
-    tariffs = states.pipe(
-        ops.map(lambda s: s.forecast),
-        ops.filter(lambda t: not t.is_empty()),
-        ops.distinct_until_changed(),
+    # The parser hands out the same Tariffs object while evcc's forecast is unchanged, so
+    # the identity check spares comparing hundreds of rates on every poll.
+    priced = states.pipe(
+        ops.filter(lambda s: not s.forecast.is_empty()),
+        ops.distinct_until_changed(lambda s: s.forecast, comparer=lambda a, b: a is b or a == b),
+        ops.share(),
     )
+    tariffs = priced.pipe(ops.map(lambda s: s.forecast))
     last_error = polls.pipe(
         ops.map(lambda p: p if isinstance(p, PollError) else None),
         ops.distinct_until_changed(),
@@ -81,15 +85,17 @@ def build_graph(
     ticks = aligned_ticks(settings.tick.period)
     if until is not None:
         ticks = ticks.pipe(ops.take_until(until))
-    triggers: Observable[tuple[datetime, str]] = merged(
-        ticks.pipe(ops.map(lambda t: (t, "tick"))),
-        # delay(0): the snapshot must see the poll that made the edge, which reaches the
-        # snapshot's latest-state input only after the edge branch has seen it.
-        edges.pipe(
-            ops.map(lambda e: (e.at, f"{e.reason} {e.vehicle} at loadpoint {e.loadpoint_id}")),
-            ops.delay(0.0),
-        ),
+    plug_ins = edges.pipe(ops.map(lambda e: (e.at, f"{e.reason} {e.vehicle} at loadpoint {e.loadpoint_id}")))
+    new_prices = priced.pipe(ops.skip(1), ops.map(lambda s: (s.at, "new prices")))
+    on_events = merged(plug_ins, new_prices, *(
+        [events] if events is not None else []
+    )).pipe(
+        # delay(0): the snapshot must see the poll that caused the event, which reaches the
+        # snapshot's latest-state input only after the event's branch has seen it.
+        ops.delay(0.0),
+        at_most_every(settings.evcc.poll_interval),
     )
+    triggers: Observable[Trigger] = merged(ticks.pipe(ops.map(lambda t: (t, "tick"))), on_events)
     return Graph(
         polls=polls,
         states=states,

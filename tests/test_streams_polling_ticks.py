@@ -88,3 +88,14 @@ def test_a_tick_before_the_first_poll_still_yields_a_snapshot():
     snapshots(trigger, rx.never(), rx.never(), rx.never(), rx.never()).subscribe(out.append, scheduler=scheduler)
     scheduler.start()
     assert [(s.at, s.state, s.reason) for s in out] == [(at(5), None, "tick")]
+
+
+def test_at_most_every_passes_the_first_and_collapses_a_burst_into_one_at_window_end():
+    from smartload.streams.ticks import at_most_every
+
+    scheduler = HistoricalScheduler(initial_clock=T0)
+    events = timeline([(at(s), (at(s), r)) for s, r in [(0, "a"), (3, "b"), (4, "c"), (4, "b"), (30, "d")]])
+    out = []
+    events.pipe(at_most_every(timedelta(seconds=10))).subscribe(out.append, scheduler=scheduler)
+    scheduler.start()
+    assert out == [(at(0), "a"), (at(10), "b; c"), (at(30), "d")]

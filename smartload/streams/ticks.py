@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import reactivex as rx
 from reactivex import Observable
 from reactivex import operators as ops
-from reactivex.abc import SchedulerBase
+from reactivex.abc import DisposableBase, ObserverBase, SchedulerBase
 from reactivex.scheduler import TimeoutScheduler
 
 from smartload.domain import PollError, SiteState, Snapshot, Tariffs
 from smartload.streams.soc import SocTable
 from smartload.streams.sync import seeded
+
+Trigger = tuple[datetime, str]
 
 
 def next_aligned(now: datetime, period: timedelta) -> datetime:
@@ -63,3 +66,41 @@ def snapshots(
             )
         ),
     )
+
+
+def at_most_every(window: timedelta) -> Callable[[Observable[Trigger]], Observable[Trigger]]:
+    """Pass the first trigger at once; triggers inside the window that follows collapse
+    into one emitted when the window closes (reasons joined), so a burst of events
+    re-plans at most once per window and the last event is never lost."""
+
+    def operator(source: Observable[Trigger]) -> Observable[Trigger]:
+        def subscribe(observer: ObserverBase[Trigger], scheduler: SchedulerBase | None = None) -> DisposableBase:
+            clock = scheduler or TimeoutScheduler.singleton()
+            state: dict[str, object] = {"open_until": None, "pending": []}
+
+            def flush(*_: object) -> None:
+                pending: list[Trigger] = state["pending"]  # type: ignore[assignment]
+                state["pending"] = []
+                if pending:
+                    reasons = "; ".join(dict.fromkeys(reason for _, reason in pending))
+                    emit((clock.now, reasons))
+                else:
+                    state["open_until"] = None
+
+            def emit(trigger: Trigger) -> None:
+                state["open_until"] = clock.now + window
+                observer.on_next(trigger)
+                clock.schedule_relative(window, flush)
+
+            def on_next(trigger: Trigger) -> None:
+                open_until = state["open_until"]
+                if open_until is None:
+                    emit(trigger)
+                else:
+                    state["pending"].append(trigger)  # type: ignore[attr-defined]
+
+            return source.subscribe(on_next, observer.on_error, observer.on_completed, scheduler=scheduler)
+
+        return rx.create(subscribe)  # type: ignore[arg-type]
+
+    return operator
