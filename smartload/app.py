@@ -20,6 +20,7 @@ from reactivex.disposable import CompositeDisposable
 from smartload.domain import ConnectionEdge, Poll, PollError, RefreshOutcome, SiteState, Snapshot, SocReading, Tariffs
 from smartload.settings import Settings
 from smartload.sinks.base import SnapshotSink, guarded
+from smartload.sinks.planning import PlanningSink
 from smartload.streams.edges import connection_edges
 from smartload.streams.polling import Outage, outages, poll_errors, site_states
 from smartload.streams.refresh import RefreshPolicy, refreshes
@@ -121,3 +122,13 @@ def connect_sinks(
             handle(snapshot)
 
     return CompositeDisposable(graph.snapshots.subscribe(fan_out, scheduler=scheduler))
+
+
+def connect_planning(graph: Graph, planning: PlanningSink, scheduler: SchedulerBase) -> DisposableBase:
+    """The planner also hears every poll (the actuator compares evcc with the plan; the
+    sequencer notices unplugs) and every SoC change (a target reached re-plans at once)."""
+    return CompositeDisposable(
+        graph.states.subscribe(guarded("planner", planning.on_state), scheduler=scheduler),
+        graph.socs.subscribe(guarded("planner", lambda socs: planning.on_socs(scheduler.now, socs)),
+                             scheduler=scheduler),
+    )

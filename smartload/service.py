@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from loguru import logger
@@ -15,17 +15,22 @@ from reactivex import Observable
 from reactivex import operators as ops
 from reactivex.disposable import CompositeDisposable
 from reactivex.scheduler.eventloop import AsyncIOScheduler
+from reactivex.subject import Subject
 
-from smartload.app import Graph, build_graph, connect_sinks
+from smartload.app import Graph, build_graph, connect_planning, connect_sinks
 from smartload.clock import ScaledAsyncIOScheduler
 from smartload.domain import ConnectionEdge, PollError, RawPoll, RefreshOutcome
-from smartload.evcc.client import EvccClient, EvccUnavailable
+from smartload.evcc.client import EvccClient, EvccError, EvccUnavailable
 from smartload.evcc.state import parse_state
 from smartload.settings import Settings
+from smartload.sinks.actuator import Write
 from smartload.sinks.base import SnapshotSink, guarded
 from smartload.sinks.decision_log import DecisionLogSink
+from smartload.sinks.planning import PlanningSink, make_planning
 from smartload.sinks.recorder import Recorder
+from smartload.sinks.requests import RequestStore
 from smartload.streams.polling import Outage, parsed, poll_source
+from smartload.streams.ticks import Trigger
 from smartload.vehicles.base import from_coroutine
 from smartload.vehicles.registry import EvccSocBook, build_providers
 
@@ -137,15 +142,66 @@ async def run_service(
             stack.callback(recorder.close)
             subscriptions.add(raw.subscribe(guarded("recorder", recorder.on_poll), scheduler=scheduler))
             logger.info("recording polls of {} to {}", url, record_to)
+        planning: PlanningSink | None = None
         if pipeline:
             book = EvccSocBook()
-            graph = build_graph(parsed(raw, parse_state), settings, build_providers(settings, book))
+            replans: Subject[Trigger] = Subject()
+            graph = build_graph(parsed(raw, parse_state), settings, build_providers(settings, book), events=replans)
+            store = RequestStore(settings.data_dir / "smartload.db")
+            stack.callback(store.close)
+            writer = EvccWriter(client, scheduler)
+            planning = make_planning(settings, store, writer.send, lambda at, why: replans.on_next((at, why)))
+            writer.ack = planning.actuator.ack
             subscriptions.add(graph.evcc_socs.subscribe(book.record, scheduler=scheduler))
             subscriptions.add(observe(graph, url, scheduler))
-            subscriptions.add(connect_sinks(graph, [DecisionLogSink(), *extra_sinks], scheduler))
+            subscriptions.add(connect_planning(graph, planning, scheduler))
+            subscriptions.add(connect_sinks(graph, [DecisionLogSink(), planning, *extra_sinks], scheduler))
         stack.callback(subscriptions.dispose)
         logger.info("polling {} every {:g} s", url, evcc.poll_interval.total_seconds())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), duration.total_seconds() if duration else None)
         logger.info("stopping")
+        subscriptions.dispose()
+        if planning is not None:
+            await restore(planning, client)
     return 0
+
+
+async def restore(planning: PlanningSink, client: EvccClient) -> None:
+    """Put back every evcc setting smartload changed (a clean shutdown only)."""
+    state = planning.last_state
+    if state is None:
+        return
+    for write in planning.actuator.restore_writes(state):
+        try:
+            await (client.post(write.path) if write.method == "POST" else client.delete(write.path))
+            logger.info("restored: {} {}", write.method, write.path)
+        except EvccError as exc:
+            logger.warning("could not restore {} {}: {}", write.method, write.path, exc)
+
+
+class EvccWriter:
+    """Sends the actuator's writes to evcc as tasks on the loop and reports each outcome."""
+
+    def __init__(self, client: EvccClient, scheduler: AsyncIOScheduler) -> None:
+        self._client = client
+        self._scheduler = scheduler
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.ack: Callable[[Write, datetime, str | None], None] = lambda write, at, error: None
+
+    def send(self, write: Write) -> None:
+        task = asyncio.get_running_loop().create_task(self._write(write))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _write(self, write: Write) -> None:
+        error: str | None = None
+        try:
+            if write.method == "POST":
+                await self._client.post(write.path)
+            else:
+                await self._client.delete(write.path)
+            logger.info("evcc write {} {} ({})", write.method, write.path, write.reason)
+        except EvccError as exc:
+            error = str(exc)
+        self.ack(write, self._scheduler.now, error)

@@ -1,9 +1,10 @@
-"""evcc's raw JSON shapes, declared only as far as smartload reads them.
+"""evcc's raw JSON: the shapes smartload reads, reading values without trusting them, and
+saying in one line why a body is not a usable state.
 
-pydantic-core validates these straight from the response bytes. Undeclared keys are
-skipped by the JSON scanner without building Python objects for them, which is why a
-poll parses several times faster than `json.loads`. Every leaf is nullable: evcc sends
-null for unset values, and the tolerant fallback in state.py nulls wrong-typed fields.
+pydantic-core validates these models straight from the response bytes. Undeclared keys
+are skipped without building Python objects for them, which is why a poll parses
+several times faster than `json.loads`. Every leaf is nullable: evcc sends null for
+unset values, and the repair step (`null_at`) nulls fields of the wrong type.
 
 Key names are evcc's own (camelCase), so no aliases are needed. Layout differences
 between evcc versions are listed in shared/reference/evcc-api.md §1.
@@ -11,27 +12,33 @@ between evcc versions are listed in shared/reference/evcc-api.md §1.
 
 from __future__ import annotations
 
+import json
 import math
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, get_args
 
-from pydantic import TypeAdapter
-from typing_extensions import TypedDict
+from pydantic import ConfigDict, TypeAdapter, with_config
+from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
-from smartload.domain import Rate
+from smartload.domain import PollError, PollErrorKind
 
-# pydantic refuses typing.TypedDict before Python 3.12, hence typing_extensions.
+# A number too large for a float becomes inf when read from JSON but an error when read
+# from Python; refusing inf makes both a wrong-typed field (None).
+_CONFIG = ConfigDict(allow_inf_nan=False)
 
 
+@with_config(_CONFIG)
 class RawLoadpoint(TypedDict, total=False):
     title: str | None
     mode: str | None
     connected: bool | None
     charging: bool | None
     enabled: bool | None
-    disabled: bool | None
+    disabled: bool | None  # since 0.314.1
     chargePower: float | None
-    vehicleName: str | None
+    vehicleName: str | None  # "" is the guest vehicle
     vehicleTitle: str | None
     vehicleDetectionActive: bool | None
     vehicleSoc: float | None
@@ -45,15 +52,18 @@ class RawLoadpoint(TypedDict, total=False):
     sessionEnergy: float | None
 
 
+@with_config(_CONFIG)
 class RawGrid(TypedDict, total=False):
     power: float | None
 
 
+@with_config(_CONFIG)
 class RawVehiclePlan(TypedDict, total=False):
     soc: float | None
     time: datetime | None
 
 
+@with_config(_CONFIG)
 class RawVehicle(TypedDict, total=False):
     title: str | None
     capacity: float | None
@@ -62,14 +72,15 @@ class RawVehicle(TypedDict, total=False):
     plan: RawVehiclePlan | None
 
 
+@with_config(_CONFIG)
 class RawForecast(TypedDict, total=False):
-    # Kept as plain JSON values: their shape changed in 0.314 (objects -> compact arrays),
-    # and state.py memoises the conversion on the raw content.
+    # Plain JSON values: their shape changed in 0.314 (objects -> compact arrays).
     grid: Any
     feedin: Any
     solar: Any
 
 
+@with_config(_CONFIG)
 class RawSiteBase(TypedDict, total=False):
     version: str | None
     currency: str | None
@@ -94,29 +105,34 @@ class RawSiteBase(TypedDict, total=False):
     vehicles: dict[str, RawVehicle | None] | None
 
 
+@with_config(_CONFIG)
 class RawSite(RawSiteBase, total=False):
     forecast: RawForecast | None
 
 
+@with_config(_CONFIG)
 class RawState(RawSite, total=False):
     result: RawSite | None  # every REST body was wrapped in {"result": ...} before 0.207
 
 
+@with_config(_CONFIG)
 class RawStateLean(RawSiteBase, total=False):
-    """RawState without the forecast, for polls whose forecast bytes are unchanged."""
+    """RawState without the forecast, for bodies whose forecast bytes are already known."""
 
     result: RawSiteBase | None
 
 
+@with_config(_CONFIG)
 class RawLine(TypedDict, total=False):
-    t: datetime | None
+    t: Any  # read by utc_time on both paths, so both accept the same times
     state: RawState | None
     error: Any
     kind: Any
 
 
+@with_config(_CONFIG)
 class RawLineLean(TypedDict, total=False):
-    t: datetime | None
+    t: Any
     state: RawStateLean | None
     error: Any
     kind: Any
@@ -127,100 +143,147 @@ STATE_LEAN = TypeAdapter(RawStateLean)
 LINE = TypeAdapter(RawLine)
 LINE_LEAN = TypeAdapter(RawLineLean)
 
-# Keys whose presence makes a body an evcc state (besides loadpoints).
+# Keys whose presence makes a body an evcc state, besides loadpoints.
 SITE_KEYS = frozenset(RawSiteBase.__annotations__) - {"loadpoints"}
 
-_ONE_HOUR = timedelta(hours=1)
 _MAX_TS = 253_402_300_799  # 9999-12-31T23:59:59Z
+_KINDS: frozenset[str] = frozenset(get_args(PollErrorKind))
 
 
 def number(value: Any) -> float | None:
     """A finite JSON number as float; bools, strings and NaN are not numbers here."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        result = float(value)
+        try:
+            result = float(value)
+        except OverflowError:  # an integer beyond float range
+            return None
         return result if math.isfinite(result) else None
     return None
 
 
-def utc_time(value: Any) -> datetime | None:
-    """RFC3339 text, unix seconds or a datetime as an aware UTC datetime; else None.
-
-    Naive times are taken as UTC; evcc's zero time (year 1) means "unset".
-    """
+def _parse_time(value: str | int | float) -> datetime | None:
     try:
         if isinstance(value, str):
             parsed = datetime.fromisoformat(value)
-        elif isinstance(value, datetime):
-            parsed = value
-        elif (seconds := number(value)) is not None and 0 <= seconds <= _MAX_TS:
-            return datetime.fromtimestamp(seconds, UTC)
+        elif 0 <= value <= _MAX_TS:
+            return datetime.fromtimestamp(value, UTC)
         else:
             return None
-        if parsed.year <= 1:
+        if parsed.year <= 1:  # evcc's zero time means "unset"
             return None
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (ValueError, OverflowError, OSError):
         return None
 
 
-def _rate(entry: Any) -> Rate | None:
-    if isinstance(entry, dict):
-        start, end = entry.get("start"), entry.get("end")
-        value = entry.get("value", entry.get("price"))  # "price" before evcc 0.203
-    elif isinstance(entry, list | tuple) and len(entry) >= 3:
-        start, end, value = entry[0], entry[1], entry[2]  # compact form since 0.314
-    else:
-        return None
-    begin, finish, amount = utc_time(start), utc_time(end), number(value)
-    if begin is None or finish is None or amount is None or finish <= begin:
-        return None
-    return Rate(begin, finish, amount)
+# Forecasts repeat the same slot times in every poll and every update.
+_parse_time_cached = lru_cache(maxsize=8192)(_parse_time)
 
 
-def rates_from_raw(raw: Any) -> tuple[Rate, ...]:
-    """Rates from a list of `{start,end,value|price}` objects or `[start,end,value]` arrays.
+def utc_time(value: Any, *, cached: bool = True) -> datetime | None:
+    """RFC3339 text, unix seconds (not negative) or a datetime as aware UTC; else None.
 
-    Unusable entries are dropped, not fatal; the result is sorted by start.
+    Naive times are taken as UTC; year 1 (evcc's zero time) means unset. `cached=False`
+    for times that never repeat (recording lines), so they do not evict forecast times.
     """
-    if not isinstance(raw, list):
-        return ()
-    rates = [rate for entry in raw if (rate := _rate(entry)) is not None]
-    rates.sort(key=lambda rate: rate.start)
-    return tuple(rates)
+    kind = type(value)
+    if kind is str or kind is int or kind is float:
+        if value != value:  # NaN
+            return None
+        return _parse_time_cached(value) if cached else _parse_time(value)
+    if isinstance(value, datetime):
+        if value.year <= 1:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None
 
 
-def _point(entry: Any) -> tuple[datetime, float] | None:
-    if isinstance(entry, dict):
-        ts, value = entry.get("ts"), entry.get("val")
-    elif isinstance(entry, list | tuple) and len(entry) >= 2:
-        ts, value = entry[0], entry[1]  # [tsUnix, W] since 0.314
-    else:
-        return None
-    at, watts = utc_time(ts), number(value)
-    return None if at is None or watts is None else (at, watts)
+def loads(body: bytes) -> tuple[Any, str | None]:
+    """The decoded JSON value, or None and a one-line message saying why it is not JSON."""
+    try:
+        return json.loads(body), None
+    except json.JSONDecodeError as exc:
+        return None, f"not JSON: {exc.msg} at line {exc.lineno} col {exc.colno}"
+    except UnicodeDecodeError as exc:
+        return None, f"not JSON: invalid UTF-8 at byte {exc.start}"
+    except RecursionError:
+        return None, "not JSON: nested too deeply"
 
 
-def solar_from_raw(raw: Any) -> tuple[Rate, ...]:
-    """The solar forecast in W as rates.
+def json_kind(value: Any) -> str:
+    names = {bool: "boolean", int: "number", float: "number", str: "string", list: "list", dict: "object"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
-    evcc sends an object whose `timeseries` holds points (`{ts,val}`, or `[tsUnix, W]`
-    since 0.314); each point lasts until the next one, the last as long as the one
-    before it (an hour if it is alone). A plain list is read as rates.
+
+def null_at(data: Any, loc: tuple[int | str, ...]) -> bool:
+    """Set the value at a pydantic error location to None; False if nothing changed.
+
+    A rejected dict key (`[key]`) drops its entry instead.
     """
-    if isinstance(raw, list):
-        return rates_from_raw(raw)
-    if not isinstance(raw, dict):
-        return ()
-    series = raw.get("timeseries")
-    if not isinstance(series, list):
-        return ()
-    points = sorted({p[0]: p for entry in series if (p := _point(entry)) is not None}.values())
-    rates: list[Rate] = []
-    step = _ONE_HOUR
-    for index, (at, watts) in enumerate(points):
-        if index + 1 < len(points):
-            step = points[index + 1][0] - at
-        rates.append(Rate(at, at + step, watts))
-    return tuple(rates)
+    if len(loc) >= 2 and loc[-1] == "[key]":
+        parent, last = _walk(data, loc[:-2]), loc[-2]
+        if isinstance(parent, dict) and last in parent:
+            del parent[last]
+            return True
+        return False
+    if not loc:
+        return False
+    parent, last = _walk(data, loc[:-1]), loc[-1]
+    if isinstance(parent, dict) and parent.get(last) is not None:
+        parent[last] = None
+        return True
+    if _indexable(parent, last) and parent[last] is not None:
+        parent[last] = None
+        return True
+    return False
+
+
+def _walk(data: Any, path: tuple[int | str, ...]) -> Any:
+    for step in path:
+        if (isinstance(data, dict) and step in data) or _indexable(data, step):
+            data = data[step]
+        else:
+            return None
+    return data
+
+
+def _indexable(data: Any, index: Any) -> bool:
+    return isinstance(data, list) and isinstance(index, int) and -len(data) <= index < len(data)
+
+
+def unwrap(state: dict[str, Any]) -> dict[str, Any]:
+    """The body inside the `{"result": ...}` wrapper evcc used before 0.207."""
+    inner = state.get("result")
+    return inner if "loadpoints" not in state and isinstance(inner, dict) else state
+
+
+def usable(site: dict[str, Any]) -> bool:
+    """A state has loadpoints or at least one site key; anything else is not a state."""
+    return isinstance(site.get("loadpoints"), list) or not SITE_KEYS.isdisjoint(site)
+
+
+def why_unusable(data: Mapping[Any, Any]) -> str:
+    inner = data.get("result")
+    keys = sorted(str(key) for key in (inner if isinstance(inner, Mapping) else data))
+    if not keys:
+        return "an empty object"
+    if keys == ["forecast"]:
+        return "only a forecast (a websocket forecast shard alone?)"
+    if "rates" in keys:
+        return 'a tariff body ({"rates": [...]}), not a state'
+    shown = ", ".join(key[:40] for key in keys[:6]) + (", ..." if len(keys) > 6 else "")
+    return f"no loadpoints and no site keys (keys: {shown})"
+
+
+def describe_error(error: Any) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ())) or "body"
+    return f"{where}: {error.get('msg', 'invalid')}"
+
+
+def recorded_error(at: datetime, error: Any, kind: Any) -> PollError:
+    """A failed poll from a recording: kind from "kind", else a "<kind>: " prefix, else http."""
+    message = error if isinstance(error, str) else json.dumps(error, default=str)
+    if kind not in _KINDS:
+        prefix, sep, rest = message.partition(":")
+        kind, message = (prefix, rest) if sep and prefix in _KINDS else ("http", message)
+    return PollError(at, kind, " ".join(message.split())[:500] or "failed")

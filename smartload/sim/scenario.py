@@ -40,8 +40,11 @@ class PvSpec(_Strict):
     # 0 = south, -90 = east, 90 = west.
     azimuth_deg: float = Field(default=0.0, ge=-180, le=180)
     performance_ratio: float = Field(default=0.85, gt=0, le=1)
-    # Mean cloud cover 0..1; each day draws its own level around it.
-    cloudiness: float = Field(default=0.35, ge=0, le=1)
+    # Mean cloud cover 0..1; each day draws its own level around it. 0.55 gives about the
+    # German average yield of 1000 kWh per kWp and year.
+    cloudiness: float = Field(default=0.55, ge=0, le=1)
+    # How much cloudier mid-January is than average (and mid-July clearer).
+    cloud_seasonality: float = Field(default=0.2, ge=0, le=0.5)
 
 
 class HouseSpec(_Strict):
@@ -118,6 +121,10 @@ class TripSpec(_Strict):
     depart: str
     back: str
     energy_kwh: float = Field(ge=0)
+    # Each trip uses energy_kwh times a seeded factor within 1 ± energy_spread.
+    energy_spread: float = Field(default=0.2, ge=0, le=0.9)
+    # Nights away; None: 0 if `back` is later than `depart`, else 1.
+    nights: int | None = Field(default=None, ge=0, le=6)
     jitter_min: float = Field(default=0.0, ge=0, le=120)
     # Chance that the car is plugged in after coming back.
     plug_probability: float = Field(default=1.0, ge=0, le=1)
@@ -181,6 +188,8 @@ class Scenario(_Strict):
     # A person swaps the plug when the charging car is done and another one waits.
     swap_when_done: bool = True
     swap_delay_s: float = Field(default=600.0, ge=0)
+    # ... or when the waiting car is below this SoC and the plugged one 20 points fuller.
+    swap_below_soc_pct: float = Field(default=20.0, ge=0, le=100)
 
     @field_validator("timezone")
     @classmethod

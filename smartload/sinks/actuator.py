@@ -87,10 +87,17 @@ def write_for(key: str, value: str | None, reason: str) -> Write:
     return Write(key, "POST", f"/api/loadpoints/{lp_id}/{setting}/{value}", value, reason)
 
 
+CONFIRM_TIMEOUT = timedelta(seconds=60)
+
+
 @dataclass
 class Actuator:
+    """send(write) performs a write and later calls ack(); observed(write, at) hears of the
+    writes observe mode would have made (a replay's report lists them)."""
+
     control: ControlSettings
     send: Callable[[Write], None]
+    observed_write: Callable[[Write, datetime], None] | None = None
     desired: dict[str, Intent] = field(default_factory=dict)
     paused: dict[int, Override] = field(default_factory=dict)
     overrides: list[Override] = field(default_factory=list)
@@ -140,6 +147,9 @@ class Actuator:
                 return observed != wanted or memory.written != wanted or stale
             # Hand the battery back to evcc once, if smartload had taken it.
             return memory.written in _RESENT
+        if memory.written == wanted and observed != wanted and not memory.confirmed:
+            # evcc has not shown our value yet: give it a minute before writing again.
+            return memory.written_at is None or now - memory.written_at >= CONFIRM_TIMEOUT
         return observed != wanted
 
     def on_state(self, state: SiteState) -> list[Write]:
@@ -164,6 +174,8 @@ class Actuator:
                 if memory.logged != intent.value:
                     memory.logged = intent.value
                     logger.info("observe mode: would {} {} ({})", write.method, write.path, intent.reason)
+                    if self.observed_write is not None:
+                        self.observed_write(write, now)
                 continue
             if memory.written is None:
                 memory.original = observed
@@ -187,8 +199,9 @@ class Actuator:
         logger.warning("evcc write {} {} failed ({}); retrying in {:.0f} s", write.method, write.path, error,
                        wait.total_seconds())
 
-    def restore(self, state: SiteState) -> list[Write]:
-        """What to write on a clean shutdown: every setting smartload changed goes back."""
+    def restore_writes(self, state: SiteState) -> list[Write]:
+        """What to write on a clean shutdown: every setting smartload changed goes back.
+        The caller sends them and waits (the loop is about to stop)."""
         if self.observing:
             return []
         connected = {lp.id for lp in state.loadpoints if lp.connected}
@@ -200,6 +213,4 @@ class Actuator:
             if lp_id is not None and (lp_id not in connected or lp_id in self.paused or key.endswith(".vehicle")):
                 continue
             writes.append(write_for(key, memory.original, "restoring the value smartload found"))
-        for write in writes:
-            self.send(write)
         return writes

@@ -16,10 +16,11 @@ from loguru import logger
 
 from smartload.domain import SiteState, Snapshot, SocReading
 from smartload.settings import Settings
-from smartload.sinks.actuator import Actuator
+from smartload.sinks.actuator import Actuator, Write
 from smartload.sinks.desired import desired_settings
+from smartload.sinks.house_profile import HouseProfile
 from smartload.sinks.planner import Plan, PlannerSettings, make_plan
-from smartload.sinks.requests import ChargeRequest
+from smartload.sinks.requests import ChargeRequest, RequestStore
 from smartload.sinks.sequencer import Handoff, RequestEnded, Sequencer, plugged_vehicles
 
 
@@ -60,6 +61,10 @@ class PlanningSink:
             logger.info("{}: request ended ({})", event.vehicle, event.reason)
             self.ended.append(event)
             self.replan(event.at, f"{event.vehicle} {event.reason}")
+
+    @property
+    def last_state(self) -> SiteState | None:
+        return self._last_state
 
     def on_state(self, state: SiteState) -> None:
         self._last_state = state
@@ -122,3 +127,15 @@ def boost(sink: PlanningSink, vehicle: str, minutes: int, now: datetime) -> None
     """Full power now for a while, whatever the plan says."""
     sink.sequencer.start_boost(vehicle, now + timedelta(minutes=minutes))
     sink.replan(now, f"boost {vehicle}")
+
+
+def make_planning(
+    settings: Settings,
+    store: RequestStore,
+    send: Callable[[Write], None],
+    replan: Callable[[datetime, str], None],
+    observed_write: Callable[[Write, datetime], None] | None = None,
+) -> PlanningSink:
+    house = HouseProfile(settings.site.tz, settings.planning.house_load_w)
+    actuator = Actuator(settings.control, send, observed_write)
+    return PlanningSink(settings, Sequencer(settings, store, house), actuator, replan)

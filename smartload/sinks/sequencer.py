@@ -16,6 +16,7 @@ from smartload.domain import SiteState, Snapshot, SocReading
 from smartload.settings import Settings
 from smartload.sinks.house_profile import HouseProfile
 from smartload.sinks.planner import BatteryInput, CarInput, Plan, PlannerInput, WallboxInput, make_slots
+from smartload.sinks.planner.slots import quarter_hour_floor
 from smartload.sinks.requests import ChargeRequest, RequestStore, effective_requests
 
 DONE_MARGIN_PCT = 0.5
@@ -229,7 +230,10 @@ class Sequencer:
             by, vehicle = first
             handoff = Handoff(lp_id, vehicle, max(by, now), here, now)
             previous = self._last_handoff.get(lp_id)
-            if previous is not None and (previous.vehicle, previous.by) == (handoff.vehicle, handoff.by):
+            # The first slot starts at now, so compare the quarter-hour, not the instant.
+            if previous is not None and previous.vehicle == handoff.vehicle and (
+                quarter_hour_floor(previous.by) == quarter_hour_floor(handoff.by)
+            ):
                 continue
             self._last_handoff[lp_id] = handoff
             if here is not None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -120,3 +121,23 @@ class FrozenProgram:
 
     def objective(self, x: FloatArray) -> float:
         return float(self.cost @ x)
+
+    def solve(
+        self,
+        time_limit_s: float,
+        mip_rel_gap: float,
+        *,
+        relax: bool = False,
+        lb: FloatArray | None = None,
+        ub: FloatArray | None = None,
+        cost: FloatArray | None = None,
+    ) -> OptimizeResult:
+        """HiGHS through scipy.optimize.milp; relax drops integrality, lb/ub/cost replace the
+        model's bounds and objective."""
+        return milp(
+            self.cost if cost is None else cost,
+            integrality=np.zeros_like(self.integrality) if relax else self.integrality,
+            bounds=Bounds(self.lb if lb is None else lb, self.ub if ub is None else ub),
+            constraints=LinearConstraint(self.matrix, self.row_lb, self.row_ub),
+            options={"time_limit": max(time_limit_s, 1e-3), "mip_rel_gap": mip_rel_gap, "disp": False},
+        )

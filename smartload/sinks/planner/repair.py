@@ -47,8 +47,9 @@ def _cap(model: PlanModel, cars: FloatArray, e_min: FloatArray) -> FloatArray:
         eta = model.inputs.cars[c].charge_efficiency
         room = cv.need.cap_kwh / eta
         for w, t in sorted(zip(*np.nonzero(cars[c] > 0), strict=True), key=lambda wt: wt[1]):
-            if cars[c, w, t] > room:
-                cars[c, w, t] = room if room >= e_min[c, w, t] and room > EPS_KWH else 0.0
+            if cars[c, w, t] > room + EPS_KWH:
+                # Round-off may leave the room a hair under the minimum: that is still the minimum.
+                cars[c, w, t] = room if room >= e_min[c, w, t] - EPS_KWH and room > EPS_KWH else 0.0
             room -= cars[c, w, t]
     return cars
 

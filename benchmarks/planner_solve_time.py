@@ -1,0 +1,198 @@
+"""Planner solve time: p50/p95 for 96 slots with 1, 3, 10 and 30 cars plus the home battery.
+
+    /work/venv/bin/python benchmarks/planner_solve_time.py [--days 20] [--cars 1,3,10,30]
+
+Each case is a real day of 2024: DE day-ahead prices (hourly, linearly interpolated to
+15 min, plus 0.19 EUR/kWh fees and 19 % VAT), a fixed 0.08 EUR/kWh feed-in, PV of an 8 kWp
+roof (Renewables.ninja NL 2019, same day of year), a BDEW H25 household of 4,500 kWh/a,
+a 10 kWh / 5 kW battery; cars spread over wallboxes (1 car: 1 wallbox, 3: 2, 10: 5, 30: 10),
+the first car at each wallbox plugged in, the others waiting (some from later in the day),
+departures the next morning. The plan starts at 12:07 UTC (first slot shortened to 8 min).
+
+Printed per car count: the planner's time (whole make_plan, and the solver part alone),
+the baseline measured in the same run (the LP relaxation of the same model) and the ratio,
+the status counts, and the gap to the proven optimum: each case re-solved with
+mip_rel_gap=0 (time-limited; where HiGHS cannot prove it, its bound gives an upper bound,
+printed with "<=").
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import statistics
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from time import perf_counter
+
+import numpy as np
+
+from smartload.domain import Rate
+from smartload.sinks.planner import (
+    BatteryInput,
+    CarInput,
+    PlannerInput,
+    PlannerSettings,
+    WallboxInput,
+    make_plan,
+    make_slots,
+)
+from smartload.sinks.planner.model import build_model
+
+DATA = Path("/work/shared/data")
+WALLBOXES = {1: 1, 3: 2, 10: 5, 30: 10}
+MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
+          "Oktober", "November", "Dezember"]
+
+
+def load_prices() -> dict[datetime, float]:
+    prices: dict[datetime, float] = {}
+    with (DATA / "prices_dayahead_de_lu_hourly_2015_2024.csv").open() as f:
+        for row in csv.DictReader(f):
+            at = datetime.fromisoformat(row["timestamp_utc"].replace("Z", "+00:00"))
+            if at.year >= 2024:
+                prices[at] = float(row["price_eur_per_mwh"])
+    return prices
+
+
+def load_pv() -> dict[datetime, float]:
+    pv: dict[datetime, float] = {}
+    with (DATA / "ev2gym_pv_netherlands_hourly_2019.csv").open() as f:
+        for row in csv.DictReader(f):
+            pv[datetime.fromisoformat(row["time"]).replace(tzinfo=UTC)] = float(row["electricity"])
+    return pv
+
+
+def load_house() -> dict[str, list[float]]:
+    """Weekday profile per month in W for 4,500 kWh/a (H25 is per 1 GWh/a, kWh per 15 min)."""
+    with (DATA / "bdew_h25_standard_load_profile_typical_days.csv").open(encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    months, kinds = rows[0], rows[1]
+    profile: dict[str, list[float]] = {}
+    for col, (month, kind) in enumerate(zip(months, kinds, strict=True)):
+        if kind == "WT":
+            profile[month] = [float(r[col]) * 4 * 4500 / 1e6 * 1000 for r in rows[2:98]]
+    return profile
+
+
+@dataclass
+class Data:
+    prices: dict[datetime, float]
+    pv: dict[datetime, float]
+    house: dict[str, list[float]]
+
+
+def quarter_rates(start: datetime, hours: int, hourly: dict[datetime, float], scale: float,
+                  offset: float) -> list[Rate]:
+    points = [hourly.get(start + timedelta(hours=h), np.nan) for h in range(hours + 1)]
+    series = np.array(points, dtype=float)
+    series = np.interp(np.arange(series.size), np.flatnonzero(~np.isnan(series)), series[~np.isnan(series)])
+    quarter = np.interp(np.arange(hours * 4) / 4.0, np.arange(series.size), series)
+    return [Rate(start + timedelta(minutes=15 * i), start + timedelta(minutes=15 * (i + 1)),
+                 offset + scale * v) for i, v in enumerate(quarter)]
+
+
+def scenario(data: Data, day: date, n_cars: int, seed: int) -> PlannerInput:
+    rng = random.Random(seed)
+    start = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    now = start + timedelta(minutes=7)
+    grid = quarter_rates(start, 25, data.prices, 1.19 / 1000.0, 0.19)
+    feedin = [Rate(r.start, r.end, 0.08) for r in grid]
+    pv_day = {start + timedelta(hours=h): 8000.0 * data.pv.get(
+        datetime(2019, day.month, min(day.day, 28), tzinfo=UTC) + timedelta(hours=12 + h), 0.0) for h in range(26)}
+    solar = quarter_rates(start, 25, pv_day, 1.0, 0.0)
+    month_profile = data.house[MONTHS[day.month - 1]]
+
+    def house(a: datetime, _b: datetime) -> float:
+        return month_profile[(a.hour * 60 + a.minute) // 15]
+
+    slots = make_slots(now, grid, feedin, solar, house, horizon_end=start + timedelta(hours=24))
+    n_boxes = WALLBOXES[n_cars]
+    boxes = tuple(WallboxInput(id=i + 1) for i in range(n_boxes))
+    cars: list[CarInput] = []
+    for i in range(n_cars):
+        box = i % n_boxes + 1
+        first = i < n_boxes
+        capacity = rng.choice([40.0, 58.0, 77.0])
+        cars.append(CarInput(
+            name=f"car{i + 1}",
+            capacity_kwh=capacity,
+            soc_pct=float(rng.randint(15, 60)),
+            target_soc_pct=float(rng.choice([70, 80, 90])),
+            departure=start + timedelta(hours=rng.randint(17, 22), minutes=rng.choice([0, 15, 30, 45])),
+            priority=rng.choice([0, 0, 1]),
+            max_charge_w=rng.choice([11_040.0, 11_040.0, 7_360.0]),
+            wallbox_id=box if first else None,
+            allowed_wallboxes=(box,),
+            available_from=None if first or rng.random() < 0.5 else start + timedelta(hours=rng.randint(2, 8)),
+        ))
+    battery = BatteryInput(capacity_kwh=10.0, soc_pct=float(rng.randint(20, 80)), max_charge_w=5000.0,
+                           max_discharge_w=5000.0, min_soc_pct=5.0, reserve_soc_pct=10.0)
+    return PlannerInput(now, slots, battery, boxes, tuple(cars))
+
+
+def limit_w(n_cars: int) -> float | None:
+    return None if n_cars == 1 else max(17_000.0, 7_000.0 * WALLBOXES[n_cars])
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=20)
+    parser.add_argument("--cars", default="1,3,10,30")
+    parser.add_argument("--ref-time-limit", type=float, default=30.0,
+                        help="seconds for each proof-of-optimum re-solve")
+    args = parser.parse_args()
+    data = Data(load_prices(), load_pv(), load_house())
+    days = [date(2024, 1, 3) + timedelta(days=17 * i) for i in range(args.days)]
+    base = PlannerSettings()
+    print(f"settings: time_limit_s={base.time_limit_s} mip_rel_gap={base.mip_rel_gap}; "
+          f"{len(days)} days of 2024 from {days[0]} every 17 days")
+    header = (f"{'cars':>4} {'vars':>6} {'bin':>5} {'rows':>6} | {'p50 s':>6} {'p95 s':>6} {'max s':>6} "
+              f"{'solver p95':>10} | {'LP p50':>6} {'LP p95':>6} {'ratio p95':>9} | status | "
+              f"{'gap p50':>8} {'gap max':>8} {'max EUR':>8}")
+    print(header)
+    for n_cars in [int(c) for c in args.cars.split(",")]:
+        settings = replace(base, grid_import_limit_w=limit_w(n_cars))
+        total, solver, lp_times, gaps, gaps_eur = [], [], [], [], []
+        statuses: dict[str, int] = {}
+        unproven = 0
+        size = (0, 0, 0)
+        for k, day in enumerate(days):
+            inputs = scenario(data, day, n_cars, seed=1000 * n_cars + k)
+            plan = make_plan(inputs, settings)
+            total.append(plan.total_time_s)
+            solver.append(plan.solve_time_s)
+            statuses[plan.status] = statuses.get(plan.status, 0) + 1
+            model = build_model(inputs, settings)
+            program = model.program
+            size = (program.cost.size, int(program.integrality.sum()), program.matrix.shape[0])
+            t0 = perf_counter()
+            program.solve(settings.time_limit_s, 0.0, relax=True)
+            lp_times.append(perf_counter() - t0)
+            ref = program.solve(args.ref_time_limit, 0.0)
+            best = float(ref.fun) if ref.x is not None else plan.objective_eur
+            if ref.status == 0:
+                bound = best
+            else:
+                unproven += 1
+                bound = float(ref.mip_dual_bound)
+            gap_eur = max(0.0, plan.objective_eur - bound)
+            gaps_eur.append(gap_eur)
+            gaps.append(gap_eur / max(abs(plan.objective_eur), 1e-9))
+        mark = "<=" if unproven else "  "
+        print(f"{n_cars:>4} {size[0]:>6} {size[1]:>5} {size[2]:>6} | {pct(total, 50):6.3f} {pct(total, 95):6.3f} "
+              f"{max(total):6.3f} {pct(solver, 95):10.3f} | {pct(lp_times, 50):6.3f} {pct(lp_times, 95):6.3f} "
+              f"{pct(total, 95) / pct(lp_times, 95):9.1f} | "
+              f"{' '.join(f'{k}={v}' for k, v in sorted(statuses.items()))} | "
+              f"{mark}{100 * statistics.median(gaps):6.3f}% {mark}{100 * max(gaps):6.3f}% {max(gaps_eur):8.4f}"
+              + (f"  ({unproven} not proven in {args.ref_time_limit:.0f} s)" if unproven else ""))
+
+
+if __name__ == "__main__":
+    main()
