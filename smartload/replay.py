@@ -15,15 +15,20 @@ from reactivex import operators as ops
 from reactivex.abc import ObserverBase, SchedulerBase
 from reactivex.disposable import Disposable
 from reactivex.scheduler import HistoricalScheduler
+from reactivex.subject import Subject
 
-from smartload.app import Graph, build_graph, connect_sinks
+from smartload.app import Graph, build_graph, connect_planning, connect_sinks
 from smartload.domain import Poll, PollError, Snapshot
 from smartload.evcc.state import parse_recording_line
 from smartload.settings import FakeProviderSettings, Settings
+from smartload.sinks.actuator import Write
 from smartload.sinks.base import SnapshotSink
 from smartload.sinks.decision_log import DecisionLogSink
+from smartload.sinks.planning import make_planning
 from smartload.sinks.recorder import FORMAT, open_text
 from smartload.sinks.records import edge_record, iso, refresh_record, snapshot_record
+from smartload.sinks.requests import RequestStore
+from smartload.streams.ticks import Trigger
 from smartload.vehicles.base import VehicleProvider
 from smartload.vehicles.registry import EvccSocBook, build_providers
 
@@ -153,13 +158,14 @@ def replay(
     providers: Mapping[str, VehicleProvider],
     sinks: Sequence[SnapshotSink] = (),
     on_graph: Callable[[Graph, SchedulerBase], None] | None = None,
+    events: Observable[Trigger] | None = None,
 ) -> dict[str, Any]:
     """Run a recording through the real graph on a HistoricalScheduler; return the report."""
     recording = open_recording(path)
     scheduler = HistoricalScheduler(initial_clock=recording.first_at)
     polls = recording_source(path).pipe(ops.share())
     end = polls.pipe(ops.ignore_elements(), ops.default_if_empty(None))
-    graph = build_graph(polls, settings, providers, until=end)
+    graph = build_graph(polls, settings, providers, until=end, events=events)
     collector = ReplayCollector()
     if on_graph is not None:
         on_graph(graph, scheduler)
@@ -188,12 +194,45 @@ def _offline(settings: Settings) -> Settings:
     return settings.model_copy(update={"vehicles": vehicles})
 
 
-def replay_with_settings(recording: Recording, settings: Settings, explicit_settings: bool) -> dict[str, Any]:
+def replay_with_settings(
+    recording: Recording, settings: Settings, explicit_settings: bool, store_path: Path | None = None
+) -> dict[str, Any]:
+    """Replay with the planner attached. Its actuator observes: the writes it would have
+    made become the report's actions, since a recording cannot answer them."""
     effective = settings_for(recording, settings, explicit_settings)
+    effective = effective.model_copy(update={"control": effective.control.model_copy(update={"mode": "observe"})})
     book = EvccSocBook()
     providers = build_providers(_offline(effective), book)
+    store = RequestStore(store_path or Path(":memory:"))
+    replans: Subject[Trigger] = Subject()
+    actions: list[dict[str, Any]] = []
+    handoffs: list[dict[str, Any]] = []
+
+    def act(write: Write, at: datetime) -> None:
+        actions.append({"at": iso(at), "method": write.method, "path": write.path, "reason": write.reason})
+
+    def nothing_sent(write: Write) -> None:
+        raise AssertionError(f"a replay must not send {write.method} {write.path}")
+
+    planning = make_planning(effective, store, nothing_sent, lambda at, why: replans.on_next((at, why)), act)
+    planning.on_handoff = lambda h: handoffs.append(
+        {"at": iso(h.at), "wallbox": h.wallbox_id, "vehicle": h.vehicle, "by": iso(h.by), "replaces": h.replaces}
+    )
 
     def hook(graph: Graph, scheduler: SchedulerBase) -> None:
         graph.evcc_socs.subscribe(book.record, scheduler=scheduler)
+        connect_planning(graph, planning, scheduler)
 
-    return replay(recording.path, effective, providers, sinks=[DecisionLogSink()], on_graph=hook)
+    try:
+        report = replay(recording.path, effective, providers, sinks=[DecisionLogSink(), planning], on_graph=hook,
+                        events=replans)
+    finally:
+        store.close()
+    report["actions"] = actions
+    report["handoffs"] = handoffs
+    report["overrides"] = [
+        {"at": iso(o.at), "loadpoint": o.loadpoint_id, "setting": o.key, "written": o.written, "observed": o.observed}
+        for o in planning.actuator.overrides
+    ]
+    report["requests_ended"] = [{"at": iso(e.at), "vehicle": e.vehicle, "reason": e.reason} for e in planning.ended]
+    return report

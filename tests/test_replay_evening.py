@@ -91,9 +91,16 @@ def test_a_snapshot_every_quarter_hour_and_on_each_plug_in(report):
     ticks = [t["at"] for t in report["ticks"] if t["reason"] == "tick"]
     assert len(ticks) == 23 and ticks[0] == "2025-09-08T15:15:00Z" and ticks[-1] == "2025-09-08T20:45:00Z"
     events = [(t["at"], t["reason"]) for t in report["ticks"] if t["reason"] != "tick"]
-    assert [at for at, _ in events] == [
-        "2025-09-08T15:00:05Z", "2025-09-08T15:32:15Z", "2025-09-08T15:35:35Z",
-        "2025-09-08T19:10:45Z", "2025-09-08T20:40:05Z",
+    assert events == [
+        ("2025-09-08T15:00:05Z", "startup vehicle_2 at loadpoint 2"),
+        ("2025-09-08T15:32:15Z", "plugged vehicle_1 at loadpoint 1"),
+        ("2025-09-08T15:34:05Z", "vehicle_1 left"),
+        ("2025-09-08T15:35:35Z", "plugged vehicle_1 at loadpoint 1"),
+        ("2025-09-08T18:05:05Z", "vehicle_1 left"),
+        ("2025-09-08T19:10:45Z", "plugged vehicle_1 at loadpoint 1"),
+        ("2025-09-08T20:20:05Z", "vehicle_2 left"),
+        ("2025-09-08T20:30:05Z", "vehicle_1 left"),
+        ("2025-09-08T20:40:05Z", "plugged vehicle_1 at loadpoint 2"),
     ]
 
 
@@ -133,7 +140,18 @@ def test_the_cli_writes_the_same_report(tmp_path, monkeypatch):
     assert [r["requested_at"] for r in written["refreshes"]] == [
         "2025-09-08T15:00:05Z", "2025-09-08T15:32:15Z", "2025-09-08T19:10:45Z", "2025-09-08T20:40:05Z",
     ]
-    assert written["actions"] == [] and written["handoffs"] == []
+    # The planner's writes are observed, not sent: each goes to a loadpoint one of our
+    # cars was plugged into at that moment, never to the guest's.
+    actions = written["actions"]
+    assert actions and all(a["method"] == "POST" and a["path"].startswith("/api/loadpoints/") for a in actions)
+    assert not [a for a in actions if "2025-09-08T18:20" <= a["at"] < "2025-09-08T18:51"]
+    assert written["handoffs"] == [] and written["overrides"] == []
+    assert [(e["at"], e["vehicle"], e["reason"]) for e in written["requests_ended"]] == [
+        ("2025-09-08T15:34:05Z", "vehicle_1", "left"),
+        ("2025-09-08T18:05:05Z", "vehicle_1", "left"),
+        ("2025-09-08T20:20:05Z", "vehicle_2", "left"),
+        ("2025-09-08T20:30:05Z", "vehicle_1", "left"),
+    ]
 
 
 def test_replay_of_a_file_that_is_not_a_recording_exits_2(tmp_path, capsys):

@@ -29,6 +29,7 @@ class Context:
     site_power_w: float
     battery_buffered: bool
     battery_start: bool
+    expired_plans: list[str]
 
 
 def _set(lp: SimLoadpoint, current: float) -> None:
@@ -110,6 +111,10 @@ def pv_max_current(lp: SimLoadpoint, ctx: Context) -> float:
 
 
 def _update_plan(lp: SimLoadpoint, ev: SimVehicle | None, ctx: Context) -> None:
+    if ev is not None and ev.plan_time is not None and ev.plan_time <= ctx.now:
+        # A static plan ends at its time, reached or not.
+        ev.plan_soc_pct, ev.plan_time = 0.0, None
+        ctx.expired_plans.append(ev.name)
     if ev is None or ev.plan_time is None or ev.plan_soc_pct <= 0 or ev.evcc_soc_pct is None:
         lp.plan_windows, lp.plan_active = [], False
         return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -149,7 +149,3 @@ class GridTariff:
 
     def feedin_rates(self, t: float) -> list[tuple[float, float, float]]:
         return [(s, e, self.feedin) for s, e, _ in self.grid_rates(t)]
-
-
-def utc(t: float) -> datetime:
-    return datetime.fromtimestamp(t, UTC)

@@ -209,13 +209,17 @@ class Site(EventsMixin):
                 rates_cache.append(self.tariff.grid_rates(now))
             return rates_cache[0]
 
+        expired: list[str] = []
         for lp in self.loadpoints:
-            ctx = charge_control.Context(now, self.vehicles, rate, rates, site_power, buffered, start)
+            ctx = charge_control.Context(now, self.vehicles, rate, rates, site_power, buffered, start, expired)
             before = lp.offered_current if lp.enabled else 0.0
             charge_control.decide(lp, ctx)
             after = lp.offered_current if lp.enabled else 0.0
             # The next loadpoint sees the surplus this one is about to take.
             site_power += (after - before) * lp.voltage * lp.phases_active
+        for name in expired:
+            log.info("{}: the charging plan of {} reached its time and ends (SoC {:.1f} %)", self.local(now), name,
+                     self.vehicles[name].soc_pct)
         self._check_swaps(now)
 
     def _site_power(self) -> tuple[float, bool, bool]:
@@ -249,7 +253,3 @@ class Site(EventsMixin):
 
     def local(self, t: float | None = None) -> str:
         return datetime.fromtimestamp(self.t if t is None else t, self.tz).strftime("%a %Y-%m-%d %H:%M:%S %Z")
-
-    @property
-    def home_power_w(self) -> float:
-        return self.house_w

@@ -107,7 +107,7 @@ def _loadpoint(site: Site, lp: SimLoadpoint) -> dict[str, Any]:
         "sessionPrice": r3(lp.session_cost_eur) if session_kwh > 0 else None,
         "sessionPricePerKWh": r3(lp.session_cost_eur / session_kwh) if session_kwh > 0 else None,
         "sessionSolarPercentage": r3(lp.session_solar_wh / lp.session_energy_wh * 100) if session_kwh > 0 else 0,
-        "todayEnergy": r3(session_kwh), "disabled": False,
+        "disabled": False,
     }
     for feature in _FEATURES:
         state[f"chargerFeature{feature}"] = False

@@ -128,7 +128,3 @@ class SimVehicle:
         plugs = explicit or self._trip_plugs
         self.plug_request_at = now + self.spec.plug_delay_s if plugs else None
         return plugs
-
-    @property
-    def range_km(self) -> float:
-        return self.soc_pct / 100.0 * self.spec.capacity_kwh * self.spec.km_per_kwh

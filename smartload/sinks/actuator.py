@@ -156,10 +156,12 @@ class Actuator:
         """Compare desired with what evcc shows; send what differs. Called on every poll."""
         now = state.at
         self._forget_unplugged(state)
+        connected = {lp.id for lp in state.loadpoints if lp.connected}
         writes = []
         for key, intent in self.desired.items():
             lp_id = _lp_id(key)
-            if lp_id is not None and lp_id in self.paused:
+            # A plan made before the car left may still name its loadpoint: leave it alone.
+            if lp_id is not None and (lp_id in self.paused or lp_id not in connected):
                 continue
             memory = self._memory.setdefault(key, _Memory())
             observed = observed_value(state, key)

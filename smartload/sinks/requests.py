@@ -124,6 +124,23 @@ class RequestStore:
             )
         return cursor.rowcount > 0
 
+    def revive(self, vehicle: str, now: datetime) -> bool:
+        """A car plugged in again before its departure had not left after all: its request
+        that ended with 'left' applies again."""
+        with self._db:
+            reopened = self._db.execute(
+                "UPDATE requests SET ended_at = NULL, end_reason = NULL WHERE id = ("
+                " SELECT id FROM requests WHERE vehicle = ? AND end_reason = 'left' AND departure > ?"
+                " AND source != 'default' ORDER BY id DESC LIMIT 1)",
+                (vehicle, _iso(now)),
+            ).rowcount
+            dropped = self._db.execute(
+                "DELETE FROM requests WHERE vehicle = ? AND source = 'default' AND end_reason = 'left'"
+                " AND departure > ?",
+                (vehicle, _iso(now)),
+            ).rowcount
+        return bool(reopened or dropped)
+
     def open_requests(self) -> dict[str, ChargeRequest]:
         rows = self._db.execute(
             "SELECT id, vehicle, target_soc_pct, energy_kwh, departure, priority, source, created_at"

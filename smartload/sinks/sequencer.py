@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from loguru import logger
+
 from smartload.domain import SiteState, Snapshot, SocReading
 from smartload.settings import Settings
 from smartload.sinks.house_profile import HouseProfile
@@ -87,6 +89,8 @@ class Sequencer:
                 self._store.end(requests[vehicle], state.at, "left")
                 ended.append(RequestEnded(vehicle, state.at, "left"))
         for vehicle in now_plugged:
+            if vehicle not in self._plugged and self._store.revive(vehicle, state.at):
+                logger.info("{} is back before its departure: its request applies again", vehicle)
             self._plugged_since.setdefault(vehicle, state.at)
         self._plugged = now_plugged
         return ended
@@ -198,8 +202,9 @@ class Sequencer:
             cars.append((vehicle, config, request, soc, target))
         car_inputs = []
         for vehicle, config, request, soc, target in cars:
-            allowed = tuple(w for w in (config.wallboxes or all_ids) if w in all_ids)
             plugged_at = self._plugged.get(vehicle)
+            # A plugged car stays where it is; a waiting one may go to any wallbox it fits.
+            allowed = () if plugged_at is not None else tuple(w for w in (config.wallboxes or all_ids) if w in all_ids)
             car_inputs.append(CarInput(
                 name=vehicle, capacity_kwh=config.capacity_kwh, target_soc_pct=target, soc_pct=soc,
                 energy_needed_kwh=request.energy_kwh if soc is None else None, departure=request.departure,

@@ -154,7 +154,7 @@ def test_smart_cost_limit_charges_while_the_price_is_at_or_below_it():
     assert next(v for t, _, v in rates if t == start) <= price - 0.001
 
 
-def test_a_plan_charges_in_the_cheapest_slots_before_its_time():
+def test_a_plan_charges_in_the_cheapest_slots_before_its_time(sim_log):
     s = site("2024-07-15T14:00:00")
     ev, lp = s.vehicle("ev"), s.loadpoint(1)
     target = local("2024-07-16T07:00:00").timestamp()
@@ -175,6 +175,9 @@ def test_a_plan_charges_in_the_cheapest_slots_before_its_time():
             charged_outside += 1
     assert charged_outside == 0
     assert 60.0 <= ev.soc_pct < 61.0
+    run(s, 10)
+    assert (ev.plan_time, ev.plan_soc_pct, lp.plan_windows) == (None, 0.0, [])
+    assert any("charging plan of ev reached its time" in m for m in sim_log)
 
 
 def test_planner_table():

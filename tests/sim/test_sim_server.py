@@ -52,6 +52,10 @@ async def test_state_is_served_with_the_simulated_time(sim):
     assert (body["version"], body["siteTitle"], body["loadpoints"][0]["title"]) == ("0.315.0", "Household", "Garage")
     assert sim.url == f"http://127.0.0.1:{sim.port}" and sim.port > 0
     assert sim.now() == local(START)
+    clock = (await sim.client.get("/sim/clock")).json()
+    assert clock == {"now": "2024-07-15T18:00:00Z", "local": "Mon 2024-07-15 20:00:00 CEST", "speed": 60.0}
+    health = await sim.client.get("/api/health")
+    assert (health.status_code, health.text) == (200, "OK\n")
 
 
 WRITES = [
@@ -116,6 +120,7 @@ async def test_writes_answer_as_evcc_does(sim, sim_log):
     assert (site.control.buffer_soc, site.control.priority_soc, site.control.buffer_start_soc) == (80.0, 40.0, 90.0)
     assert site.control.discharge_control is False and site.residual_power_w == -200.0
     assert site.vehicle("zoe").limit_soc_pct == 85.0 and site.vehicle("zoe").plan_time is None
+    assert sim.app.state.sim.writes == sum(1 for _, _, status, _ in WRITES if status == 200)
     assert any("write POST /api/loadpoints/1/mode/now -> now" in m for m in sim_log)
     assert any("write POST /api/loadpoints/1/mode/fast -> 400" in m for m in sim_log)
 

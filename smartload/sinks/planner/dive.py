@@ -116,14 +116,11 @@ def _assign_blocks(model: PlanModel, bounds: _Bounds, e: FloatArray) -> bool:
     return changed
 
 
-def _keep_largest(bounds: _Bounds, e: FloatArray) -> bool:
+def _one_wallbox_per_car(bounds: _Bounds, e: FloatArray) -> bool:
     changed = False
     share = _share(bounds.grid, e)
-    for w, t in zip(*np.nonzero((e > 0).sum(axis=0) > 1), strict=True):
-        forced = [c for c in range(e.shape[0]) if bounds.forced(c, w, t)]
-        changed |= bounds.own(forced[0] if forced else int(np.argmax(share[:, w, t])), int(w), int(t))
     for c, t in zip(*np.nonzero((e > 0).sum(axis=1) > 1), strict=True):
-        forced = [w for w in range(e.shape[1]) if bounds.forced(c, w, t)]
+        forced = [w for w in range(e.shape[1]) if bounds.forced(int(c), w, int(t))]
         changed |= bounds.own(int(c), forced[0] if forced else int(np.argmax(share[c, :, t])), int(t))
     return changed
 
@@ -154,9 +151,10 @@ def dive(model: PlanModel, x_relaxed: FloatArray, deadline: float) -> FloatArray
     cost = model.cost_without_swaps()
     x = x_relaxed
     dropped: set[int] = set()
-    for round_ in range(MAX_ROUNDS):
+    for _ in range(MAX_ROUNDS):
         e = _energies(grid, x)
-        changed = _assign_blocks(model, bounds, e) if round_ == 0 else _keep_largest(bounds, e)
+        changed = _one_wallbox_per_car(bounds, e)
+        changed |= _assign_blocks(model, bounds, e)
         changed |= _round_minimum(bounds, e, dropped)
         remaining = deadline - perf_counter()
         if not changed or remaining <= 0:
