@@ -1,0 +1,133 @@
+"""Charge requests (SQLite), default requests from the weekly schedule, completion and handoffs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from smartload.domain import LoadpointState, Rate, SiteState, Snapshot, SocReading, Tariffs
+from smartload.settings import Settings
+from smartload.sinks.house_profile import HouseProfile
+from smartload.sinks.planner import PlannerSettings, make_plan
+from smartload.sinks.requests import ChargeRequest, RequestStore, effective_requests, next_departure
+from smartload.sinks.sequencer import Sequencer
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 3, 2, 20, 0, tzinfo=BERLIN).astimezone(UTC)  # a Monday evening
+
+
+def settings(**vehicles: dict) -> Settings:
+    return Settings.model_validate({"vehicles": vehicles or {
+        "zoe": {"capacity_kwh": 52, "target_soc_pct": 80},
+        "ioniq": {"capacity_kwh": 77, "departures": {"tue": "06:30"}},
+    }})
+
+
+def test_next_departure_follows_the_weekly_schedule_in_local_time():
+    schedule = {"mon": "07:00", "tue": "07:00", "sat": "10:00"}
+    assert next_departure(NOW, schedule, BERLIN) == datetime(2026, 3, 3, 6, 0, tzinfo=UTC)  # 07:00 CET
+    saturday = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
+    # Sunday has no departure, the next is Monday 07:00 CEST (after the DST switch on Mar 29).
+    assert next_departure(saturday, schedule, BERLIN) == datetime(2026, 3, 30, 5, 0, tzinfo=UTC)
+    assert next_departure(NOW, {}, BERLIN) is None
+
+
+def test_default_requests_come_from_settings_and_explicit_ones_supersede(tmp_path):
+    store = RequestStore(tmp_path / "r.db")
+    config = settings()
+    defaults = effective_requests(config, store, NOW)
+    assert defaults["zoe"] == ChargeRequest("zoe", datetime(2026, 3, 3, 6, 0, tzinfo=UTC), 80.0)
+    assert defaults["ioniq"].departure == datetime(2026, 3, 3, 5, 30, tzinfo=UTC)
+    assert defaults["ioniq"].target_soc_pct == 80.0  # planning.default_target_soc_pct
+    explicit = store.add(ChargeRequest("zoe", NOW + timedelta(hours=5), 100.0, source="api"), NOW)
+    assert effective_requests(config, store, NOW)["zoe"] == explicit
+    assert store.cancel("zoe", NOW) is True
+    assert effective_requests(config, store, NOW)["zoe"] == defaults["zoe"]
+
+
+def test_requests_survive_a_restart(tmp_path):
+    path = tmp_path / "r.db"
+    store = RequestStore(path)
+    made = store.add(ChargeRequest("zoe", NOW + timedelta(hours=3), None, energy_kwh=12.5, priority=2,
+                                   source="api"), NOW)
+    store.boost("ioniq", NOW + timedelta(minutes=90))
+    store.close()
+    reopened = RequestStore(path)
+    assert reopened.open_requests() == {"zoe": made}
+    assert reopened.boosts(NOW) == {"ioniq": NOW + timedelta(minutes=90)}
+    assert reopened.boosts(NOW + timedelta(minutes=91)) == {}
+
+
+def lp(lp_id: int, vehicle: str | None) -> LoadpointState:
+    return LoadpointState(id=lp_id, connected=vehicle is not None, vehicle_name=vehicle, phases_configured=3,
+                          min_current_a=6, max_current_a=16)
+
+
+def site(at: datetime, vehicle: str | None) -> SiteState:
+    return SiteState(at=at, loadpoints=(lp(1, vehicle),))
+
+
+def reading(vehicle: str, soc: float, at: datetime) -> SocReading:
+    return SocReading(vehicle, soc, "fake", at, at)
+
+
+def test_target_reached_and_car_left_end_the_default_request_until_its_departure(tmp_path):
+    store = RequestStore(tmp_path / "r.db")
+    seq = Sequencer(settings(), store, HouseProfile(BERLIN, 400))
+    seq.observe_state(site(NOW, "zoe"))
+    ended = seq.settle(NOW, {"zoe": reading("zoe", 79.6, NOW)})
+    assert [(e.vehicle, e.reason) for e in ended] == [("zoe", "target reached")]
+    assert "zoe" not in seq.requests(NOW + timedelta(hours=1))
+    # After Tuesday's 07:00 departure the next default (Wednesday) applies again.
+    assert seq.requests(datetime(2026, 3, 3, 6, 1, tzinfo=UTC))["zoe"].departure == datetime(
+        2026, 3, 4, 6, 0, tzinfo=UTC)
+    seq.observe_state(site(NOW, "ioniq"))  # zoe unplugged, ioniq plugged in
+    left = seq.observe_state(site(NOW + timedelta(seconds=10), None))
+    assert [(e.vehicle, e.reason) for e in left] == [("ioniq", "left")]
+    # ...and back before its departure: it had not left after all.
+    seq.observe_state(site(NOW + timedelta(minutes=2), "ioniq"))
+    assert "ioniq" in seq.requests(NOW + timedelta(minutes=2))
+
+
+def test_python_api_validates_requests(tmp_path):
+    seq = Sequencer(settings(), RequestStore(tmp_path / "r.db"), HouseProfile(BERLIN, 400))
+    with pytest.raises(KeyError):
+        seq.add_request(ChargeRequest("tesla", NOW + timedelta(hours=1), 80), NOW)
+    with pytest.raises(ValueError, match="future"):
+        seq.add_request(ChargeRequest("zoe", NOW - timedelta(hours=1), 80), NOW)
+    with pytest.raises(ValueError, match="either"):
+        seq.add_request(ChargeRequest("zoe", NOW + timedelta(hours=1), 80, energy_kwh=5), NOW)
+
+
+def flat_tariffs(start: datetime, hours: int, cheap_from: int) -> Tariffs:
+    rates = tuple(
+        Rate(start + timedelta(hours=h), start + timedelta(hours=h + 1), 0.10 if h >= cheap_from else 0.40)
+        for h in range(hours)
+    )
+    return Tariffs(grid=rates)
+
+
+def test_two_cars_one_wallbox_hand_off_with_a_message(tmp_path):
+    config = settings(
+        zoe={"capacity_kwh": 50, "departures": {"tue": "07:00"}},
+        ioniq={"capacity_kwh": 50, "departures": {"tue": "07:00"}},
+    )
+    seq = Sequencer(config, RequestStore(tmp_path / "r.db"), HouseProfile(BERLIN, 0))
+    state = site(NOW, "zoe")
+    seq.observe_state(state)
+    socs = {"zoe": reading("zoe", 60, NOW), "ioniq": reading("ioniq", 60, NOW)}
+    snapshot = Snapshot(NOW, state, socs, flat_tariffs(NOW, 12, cheap_from=2))
+    inputs = seq.planner_input(snapshot, seq.requests(NOW), {})
+    assert inputs is not None
+    plan = make_plan(inputs, PlannerSettings(time_limit_s=5))
+    assert plan.status == "optimal"
+    handoffs = seq.handoffs(plan, NOW)
+    assert len(handoffs) == 1
+    [handoff] = handoffs
+    assert (handoff.wallbox_id, handoff.vehicle, handoff.replaces) == (1, "ioniq", "zoe")
+    # zoe (plugged, 10 kWh to go) keeps the wallbox first; ioniq comes after, before 07:00.
+    assert NOW < handoff.by < datetime(2026, 3, 3, 6, 0, tzinfo=UTC)
+    assert handoff.message(BERLIN).startswith("plug in ioniq at wallbox 1 by ")
+    assert seq.handoffs(plan, NOW) == []  # announced once
