@@ -14,6 +14,7 @@ from typing import Any
 
 from smartload.sim.battery import MODES as BATTERY_MODES
 from smartload.sim.days import rfc3339
+from smartload.sim.loadpoint import SimLoadpoint
 from smartload.sim.site import Site
 from smartload.sim.vehicle import SimVehicle
 
@@ -56,7 +57,7 @@ def parse_soc(text: str) -> float:
     return soc
 
 
-def _lp(site: Site, m: re.Match[str]) -> Any:
+def _lp(site: Site, m: re.Match[str]) -> SimLoadpoint:
     lp_id = int(m["id"])
     if not 1 <= lp_id <= len(site.loadpoints):
         raise NotRouted
