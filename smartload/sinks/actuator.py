@@ -44,7 +44,6 @@ class Override:
 
 @dataclass
 class _Memory:
-    original: str | None = None
     written: str | None = None
     written_at: datetime | None = None
     confirmed: bool = False
@@ -102,6 +101,9 @@ class Actuator:
     paused: dict[int, Override] = field(default_factory=dict)
     overrides: list[Override] = field(default_factory=list)
     _memory: dict[str, _Memory] = field(default_factory=dict)
+    # What evcc showed before smartload's first write of each key; kept across unplugs
+    # (maxcurrent outlives a session), used to restore on shutdown.
+    _originals: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def observing(self) -> bool:
@@ -179,8 +181,7 @@ class Actuator:
                     if self.observed_write is not None:
                         self.observed_write(write, now)
                 continue
-            if memory.written is None:
-                memory.original = observed
+            self._originals.setdefault(key, observed)
             memory.inflight = True
             writes.append(write)
         for write in writes:
@@ -208,11 +209,12 @@ class Actuator:
             return []
         connected = {lp.id for lp in state.loadpoints if lp.connected}
         writes = []
-        for key, memory in self._memory.items():
-            if memory.written is None or memory.original is None or memory.original == memory.written:
-                continue
+        for key, original in self._originals.items():
             lp_id = _lp_id(key)
-            if lp_id is not None and (lp_id not in connected or lp_id in self.paused or key.endswith(".vehicle")):
+            if original is None or key.endswith(".vehicle"):
                 continue
-            writes.append(write_for(key, memory.original, "restoring the value smartload found"))
+            if lp_id is not None and (lp_id not in connected or lp_id in self.paused):
+                continue
+            if observed_value(state, key) != original:
+                writes.append(write_for(key, original, "restoring the value smartload found"))
         return writes
