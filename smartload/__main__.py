@@ -95,9 +95,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 
 def _duration(text: str) -> object:
-    from smartload.settings import _parse_duration
+    from smartload.config_types import parse_duration
 
-    value = _parse_duration(text)
+    value = parse_duration(text)
     if isinstance(value, str):
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 90s, 15m, 2h)")
     return value

@@ -87,7 +87,14 @@ def build_graph(
     if until is not None:
         ticks = ticks.pipe(ops.take_until(until))
     plug_ins = edges.pipe(ops.map(lambda e: (e.at, f"{e.reason} {e.vehicle} at loadpoint {e.loadpoint_id}")))
-    new_prices = priced.pipe(ops.skip(1), ops.map(lambda s: (s.at, "new prices")))
+    # New prices means a longer horizon (the next day's auction), not the slot that just
+    # dropped off the front of the forecast.
+    new_prices = priced.pipe(
+        ops.filter(lambda s: bool(s.forecast.grid)),
+        ops.distinct_until_changed(lambda s: s.forecast.grid[-1].end),
+        ops.skip(1),
+        ops.map(lambda s: (s.at, "new prices")),
+    )
     on_events = merged(plug_ins, new_prices, *(
         [events] if events is not None else []
     )).pipe(

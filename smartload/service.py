@@ -23,6 +23,7 @@ from smartload.domain import ConnectionEdge, PollError, RawPoll, RefreshOutcome
 from smartload.evcc.client import EvccClient, EvccError, EvccUnavailable
 from smartload.evcc.state import parse_state
 from smartload.settings import Settings
+from smartload.sim.server import SimServer
 from smartload.sinks.actuator import Write
 from smartload.sinks.base import SnapshotSink, guarded
 from smartload.sinks.decision_log import DecisionLogSink
@@ -92,17 +93,18 @@ def observe(graph: Graph, url: str, scheduler: AsyncIOScheduler) -> CompositeDis
     )
 
 
-async def _evcc(settings: Settings, stack: AsyncExitStack) -> tuple[str, AsyncIOScheduler]:
-    """evcc's URL and the scheduler to run on: the embedded simulator's sped-up clock, or
-    the wall clock for a real evcc."""
+async def _evcc(
+    settings: Settings, stack: AsyncExitStack, sim: SimServer | None
+) -> tuple[str, AsyncIOScheduler, str | None]:
+    """evcc's URL, the scheduler to run on (the embedded simulator's sped-up clock, or the
+    wall clock for a real evcc) and the simulator's URL if one runs."""
     loop = asyncio.get_running_loop()
     if settings.evcc.url != "embedded":
-        return settings.evcc.url, AsyncIOScheduler(loop)
-    from smartload.sim.server import SimServer
-
-    sim = await stack.enter_async_context(SimServer(settings.sim))
-    logger.info("smartload runs on the simulator's clock, {:g}x faster than real time", settings.sim.speed)
-    return sim.url, ScaledAsyncIOScheduler(loop, sim.now, settings.sim.speed)
+        return settings.evcc.url, AsyncIOScheduler(loop), None
+    if sim is None:
+        sim = await stack.enter_async_context(SimServer(settings.sim))
+    logger.info("smartload runs on the simulator's clock, {:g}x faster than real time", sim.settings.speed)
+    return sim.url, ScaledAsyncIOScheduler(loop, sim.now, sim.settings.speed), sim.url
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -120,12 +122,17 @@ async def run_service(
     pipeline: bool = True,
     extra_sinks: Sequence[SnapshotSink] = (),
     stop: asyncio.Event | None = None,
+    sim: SimServer | None = None,
+    on_graph: Callable[[Graph, AsyncIOScheduler], None] | None = None,
 ) -> int:
-    """Run until stopped (signal, `stop`, or `duration`). Returns the exit code."""
+    """Run until stopped (signal, `stop`, or `duration`). Returns the exit code.
+
+    `sim` is an embedded simulator the caller runs (tests stop and restart it); `on_graph`
+    lets a caller subscribe to the graph's streams."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     async with AsyncExitStack() as stack:
-        url, scheduler = await _evcc(settings, stack)
+        url, scheduler, sim_url = await _evcc(settings, stack, sim)
         evcc = settings.evcc
         client = await stack.enter_async_context(
             EvccClient(
@@ -146,7 +153,13 @@ async def run_service(
         if pipeline:
             book = EvccSocBook()
             replans: Subject[Trigger] = Subject()
-            graph = build_graph(parsed(raw, parse_state), settings, build_providers(settings, book), events=replans)
+            providers = build_providers(settings, book, sim_url, lambda: scheduler.now)
+            for provider in providers.values():
+                if hasattr(provider, "start"):
+                    provider.start()  # MQTT subscribes in the background
+                if hasattr(provider, "aclose"):
+                    stack.push_async_callback(provider.aclose)
+            graph = build_graph(parsed(raw, parse_state), settings, providers, events=replans)
             store = RequestStore(settings.data_dir / "smartload.db")
             stack.callback(store.close)
             writer = EvccWriter(client, scheduler)
@@ -156,6 +169,8 @@ async def run_service(
             subscriptions.add(observe(graph, url, scheduler))
             subscriptions.add(connect_planning(graph, planning, scheduler))
             subscriptions.add(connect_sinks(graph, [DecisionLogSink(), planning, *extra_sinks], scheduler))
+            if on_graph is not None:
+                on_graph(graph, scheduler)
         stack.callback(subscriptions.dispose)
         logger.info("polling {} every {:g} s", url, evcc.poll_interval.total_seconds())
         with contextlib.suppress(TimeoutError):

@@ -14,9 +14,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -29,21 +26,13 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from smartload.config_types import Duration, StrictModel
 from smartload.sim.settings import SimSettings
-
-_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?\s*$")
-
-
-def _parse_duration(value: Any) -> Any:
-    """Accept "10s", "15m", "1h30m" and plain seconds besides pydantic's ISO forms."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match and any(match.groups()):
-            h, m, s = (float(g) if g else 0.0 for g in match.groups())
-            return timedelta(hours=h, minutes=m, seconds=s)
-    return value
+from smartload.vehicles.http_json import HttpJsonSettings
+from smartload.vehicles.hyundai_kia import HyundaiKiaSettings
+from smartload.vehicles.manual import ManualSettings
+from smartload.vehicles.mqtt import MqttSettings
+from smartload.vehicles.renault import RenaultSettings
 
 
 def _positive(value: timedelta) -> timedelta:
@@ -52,14 +41,9 @@ def _positive(value: timedelta) -> timedelta:
     return value
 
 
-Duration = Annotated[timedelta, BeforeValidator(_parse_duration)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EvccSettings(Strict):
+class EvccSettings(StrictModel):
     url: str = "embedded"
     password: SecretStr | None = None
     api_key: SecretStr | None = None
@@ -80,7 +64,7 @@ class EvccSettings(Strict):
         return _positive(value)
 
 
-class SiteSettings(Strict):
+class SiteSettings(StrictModel):
     timezone: str = "Europe/Berlin"
 
     @field_validator("timezone")
@@ -97,7 +81,7 @@ class SiteSettings(Strict):
         return ZoneInfo(self.timezone)
 
 
-class TickSettings(Strict):
+class TickSettings(StrictModel):
     period: Duration = timedelta(minutes=15)
 
     @field_validator("period")
@@ -109,23 +93,23 @@ class TickSettings(Strict):
         return value
 
 
-class RefreshSettings(Strict):
+class RefreshSettings(StrictModel):
     throttle: Duration = timedelta(minutes=5)
     daily_budget: int = Field(default=24, ge=0)
     backoff_initial: Duration = timedelta(minutes=1)
     backoff_max: Duration = timedelta(hours=6)
 
 
-class RefreshOverride(Strict):
+class RefreshOverride(StrictModel):
     throttle: Duration | None = None
     daily_budget: int | None = Field(default=None, ge=0)
 
 
-class EvccProviderSettings(Strict):
+class EvccProviderSettings(StrictModel):
     type: Literal["evcc"] = "evcc"
 
 
-class FakeProviderSettings(Strict):
+class FakeProviderSettings(StrictModel):
     """A scriptable provider for demos and tests: answers after `latency`."""
 
     type: Literal["fake"]
@@ -136,7 +120,9 @@ class FakeProviderSettings(Strict):
 
 
 ProviderSettings = Annotated[
-    EvccProviderSettings | FakeProviderSettings, Field(discriminator="type")
+    EvccProviderSettings | FakeProviderSettings | RenaultSettings | HyundaiKiaSettings | HttpJsonSettings
+    | MqttSettings | ManualSettings,
+    Field(discriminator="type"),
 ]
 
 
@@ -152,7 +138,7 @@ def _clock_times(value: dict[str, str | None]) -> dict[str, str | None]:
     return value
 
 
-class VehicleSettings(Strict):
+class VehicleSettings(StrictModel):
     evcc_name: str | None = None
     title: str = ""
     capacity_kwh: float = Field(gt=0)
@@ -163,7 +149,7 @@ class VehicleSettings(Strict):
     priority: int = Field(default=0, ge=0)
     max_charge_w: float = Field(default=11_040.0, gt=0)
     charge_efficiency: float = Field(default=0.9, gt=0, le=1)
-    wallboxes: list[int] = []
+    wallboxes: list[int] = Field(default_factory=list)
 
     @field_validator("departures")
     @classmethod
@@ -171,12 +157,12 @@ class VehicleSettings(Strict):
         return None if value is None else _clock_times(value)
 
 
-class PlanningSettings(Strict):
+class PlanningSettings(StrictModel):
     default_target_soc_pct: float = Field(default=80.0, gt=0, le=100)
-    departures: dict[Weekday, str | None] = {
+    departures: dict[Weekday, str | None] = Field(default_factory=lambda: {
         "mon": "07:00", "tue": "07:00", "wed": "07:00", "thu": "07:00", "fri": "07:00",
         "sat": "10:00", "sun": "10:00",
-    }
+    })
     time_limit: Duration = timedelta(seconds=2)
     mip_gap: float = Field(default=0.005, ge=0, lt=1)
     shortfall_penalty_eur_per_kwh: float = Field(default=10.0, gt=0)
@@ -193,7 +179,7 @@ class PlanningSettings(Strict):
         return _clock_times(value)
 
 
-class HomeBatterySettings(Strict):
+class HomeBatterySettings(StrictModel):
     enabled: bool = True
     min_soc_pct: float = Field(default=5.0, ge=0, le=100)
     reserve_soc_pct: float = Field(default=10.0, ge=0, le=100)
@@ -206,13 +192,13 @@ class HomeBatterySettings(Strict):
     allow_grid_charge: bool = True
 
 
-class ControlSettings(Strict):
+class ControlSettings(StrictModel):
     mode: Literal["act", "observe"] = "act"
     battery_mode_resend: Duration = timedelta(seconds=30)
     write_backoff_max: Duration = timedelta(minutes=5)
 
 
-class LoggingSettings(Strict):
+class LoggingSettings(StrictModel):
     level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR"] = "INFO"
     json_lines: bool = False
 

@@ -4,43 +4,22 @@ The refresh stream keeps its own budget per vehicle; this one sits inside each c
 provider so that a car is never asked (or woken) more often than its maker tolerates,
 whoever calls `fetch`. It is pure: no I/O, and time comes from the injected clock.
 
-Only pydantic and the standard library are imported here, because smartload.settings
-imports the provider settings models, which use `Duration` and `BudgetSettings`.
+smartload.settings imports the provider settings models, so nothing here may import it.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import Field
 
+from smartload.config_types import Duration, StrictModel
 from smartload.vehicles.base import ProviderError
 
-_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s)?\s*$")
-
-
-def parse_duration(value: Any) -> Any:
-    """Accept "10s", "15m", "1h30m" and plain seconds besides pydantic's ISO forms."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match and any(match.groups()):
-            h, m, s = (float(g) if g else 0.0 for g in match.groups())
-            return timedelta(hours=h, minutes=m, seconds=s)
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+__all__ = ["BudgetSettings", "CallBudget", "Duration", "StrictModel", "next_local_midnight", "utc_now"]
 
 class BudgetSettings(StrictModel):
     """How often one provider may call its cloud for one car."""

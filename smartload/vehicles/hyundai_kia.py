@@ -97,6 +97,15 @@ class _RejectedAgain(Exception):
     pass
 
 
+def _rejected(exc: Exception) -> bool:
+    """The cloud refused our token (not: a one-time code is needed, which no retry fixes)."""
+    from hyundai_kia_connect_api.exceptions import AuthenticationError, AuthenticationOTPRequired
+
+    if isinstance(exc, _HttpStatus):
+        return exc.status in (401, 403)
+    return isinstance(exc, AuthenticationError) and not isinstance(exc, AuthenticationOTPRequired)
+
+
 def _status_hook(response: Any, *_: Any, **__: Any) -> Any:
     """Turn an HTTP error the library would misread as a body into an exception.
 
@@ -266,14 +275,10 @@ class HyundaiKiaProvider:
         return _Snapshot(car.ev_battery_percentage, measured)
 
     def _with_relogin(self, action: Callable[[], _Snapshot]) -> _Snapshot:
-        from hyundai_kia_connect_api.exceptions import AuthenticationError, AuthenticationOTPRequired
-
         try:
             return action()
-        except AuthenticationOTPRequired:
-            raise
-        except (AuthenticationError, _HttpStatus) as exc:
-            if isinstance(exc, _HttpStatus) and exc.status not in (401, 403):
+        except Exception as exc:
+            if not _rejected(exc):
                 raise
         # The token was revoked or expired early: refresh it (or log in) once, then retry.
         logger.info("{}: token rejected, logging in again", self.vehicle)
@@ -282,10 +287,8 @@ class HyundaiKiaProvider:
             vm.token.valid_until = datetime.min.replace(tzinfo=UTC)
         try:
             return action()
-        except AuthenticationOTPRequired:
-            raise
-        except (AuthenticationError, _HttpStatus) as exc:
-            if isinstance(exc, _HttpStatus) and exc.status not in (401, 403):
+        except Exception as exc:
+            if not _rejected(exc):
                 raise
             raise _RejectedAgain from None
 

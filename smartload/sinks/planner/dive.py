@@ -86,33 +86,55 @@ def _share(grid: CarGrid, e: FloatArray) -> FloatArray:
     return np.divide(e, grid.e_max_kwh, out=np.zeros_like(e), where=grid.e_max_kwh > 0)
 
 
-def _assign_blocks(model: PlanModel, bounds: _Bounds, e: FloatArray) -> bool:
-    """Give the slots the relaxation uses at a shared wallbox out in blocks.
+def _best_turns(kept: FloatArray) -> tuple[float, list[int]]:
+    """Split slots 0..n into consecutive turns, one per row of kept (energy per slot the
+    relaxation gave that car), keeping the most energy where the relaxation put it.
+    Returns the kept energy and the m+1 turn boundaries."""
+    m, n = kept.shape
+    prefix = np.concatenate([np.zeros((m, 1)), np.cumsum(kept, axis=1)], axis=1)
+    best = np.zeros(n + 1)  # best[b]: turns so far end at slot b
+    choice = np.zeros((m, n + 1), dtype=np.int64)
+    for k in range(m):
+        shifted = best - prefix[k]
+        arg = np.zeros(n + 1, dtype=np.int64)
+        run = np.maximum.accumulate(shifted)
+        # the argmax of the running maximum: the last index where it was attained
+        idx = np.where(shifted == run, np.arange(n + 1), 0)
+        arg = np.maximum.accumulate(idx)
+        best = prefix[k] + run
+        choice[k] = arg
+    bounds = [n]
+    for k in range(m - 1, -1, -1):
+        bounds.append(int(choice[k, bounds[-1]]))
+    bounds[-1] = 0
+    return float(best[n]), bounds[::-1]
 
-    For the relaxation, which car takes a slot at a wallbox changes only the windows it
-    must respect, not the price; so each car gets about as many of those slots as its
-    share adds up to, in time order, earliest departure first.
-    """
-    share = _share(bounds.grid, e)
+
+def _assign_turns(model: PlanModel, bounds: _Bounds, e: FloatArray) -> bool:
+    """One turn per car at each shared wallbox, in one of two orders: earliest departure
+    first, or the plugged car first (then earliest departure). The order and the handoffs
+    are those that keep the most of the relaxation's energy where it put it."""
     far = model.inputs.slots[-1].end
     changed = False
     for w in range(e.shape[1]):
-        cars = np.flatnonzero(e[:, w, :].sum(axis=1) > 0)
-        if cars.size < 2:
+        users = [c for c in range(e.shape[0]) if e[c, w].sum() > 0]
+        others = [c for c in range(e.shape[0]) if c not in users]
+        for c in others:
+            for t in range(e.shape[2]):
+                changed |= bounds.forbid(c, w, t)
+        if len(users) < 2:
             continue
-        used = np.flatnonzero(e[:, w, :].sum(axis=0) > 0)
-        order = sorted(cars, key=lambda c: (model.inputs.cars[c].departure or far, c))
-        owner: dict[int, int] = {}
-        for c in order:
-            wanted = round(float(share[c, w, used].sum()))
-            free = [int(t) for t in used if int(t) not in owner and bounds.allowed(c, w, int(t))]
-            for t in free[:wanted]:
-                owner[t] = int(c)
-        for t in used:
-            if int(t) not in owner and (e[:, w, t] > 0).sum() > 1:
-                owner[int(t)] = int(np.argmax(share[:, w, t]))
-        for t, c in owner.items():
-            changed |= bounds.own(c, w, t)
+        edf = sorted(users, key=lambda c: (model.inputs.cars[c].departure or far, c))
+        box_id = model.inputs.wallboxes[w].id
+        plugged = [c for c in users if model.inputs.cars[c].wallbox_id == box_id]
+        orders = [edf] + ([plugged + [c for c in edf if c not in plugged]] if plugged else [])
+        scored = [(_best_turns(e[order, w, :]), order) for order in orders]
+        # The plugged-first order (listed last) wins ties: it saves a plug swap.
+        (_, cuts), order = max(scored, key=lambda s: (s[0][0], scored.index(s)))
+        for k, c in enumerate(order):
+            for t in range(e.shape[2]):
+                if not cuts[k] <= t < cuts[k + 1]:
+                    changed |= bounds.forbid(c, w, t)
     return changed
 
 
@@ -151,15 +173,16 @@ def dive(model: PlanModel, x_relaxed: FloatArray, deadline: float) -> FloatArray
     cost = model.cost_without_swaps()
     x = x_relaxed
     dropped: set[int] = set()
-    for _ in range(MAX_ROUNDS):
+    for round_ in range(MAX_ROUNDS):
         e = _energies(grid, x)
         changed = _one_wallbox_per_car(bounds, e)
-        changed |= _assign_blocks(model, bounds, e)
+        if round_ == 0:
+            changed |= _assign_turns(model, bounds, e)
         changed |= _round_minimum(bounds, e, dropped)
         remaining = deadline - perf_counter()
         if not changed or remaining <= 0:
             break
-        result = model.program.solve(remaining, 0.0, relax=True, lb=bounds.lb, ub=bounds.ub, cost=cost)
+        result = model.program.solve(remaining, 0.0, relax=True, lb=bounds.lb, ub=bounds.ub)
         if result.x is None or result.status != 0:
             break
         x = result.x

@@ -183,7 +183,11 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
         bal_vals += [np.ones(n), -np.ones(n)]
         bal_rows += [t_idx, t_idx]
 
-    pair_vars = [_pair(lp, pair, settings, pairs) for pair in pairs]
+    pair_vars = [
+        _pair(lp, pair, settings, pairs, min(needs[pair.car].cap_kwh / inputs.cars[pair.car].charge_efficiency,
+                                             float(pair.e_max_kwh.sum())))
+        for pair in pairs
+    ]
     for pv_ in pair_vars:
         bal_cols.append(pv_.energy)
         bal_vals.append(-np.ones(pv_.energy.size))
@@ -255,7 +259,8 @@ def _battery(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettings,
     return BatteryVars(ch, dis, soc, b_slots, b, soc0, lo, hi, ch_max, dis_max, eta_c, eta_d, terminal)
 
 
-def _pair(lp: LinearProgram, pair: Pair, settings: PlannerSettings, pairs: list[Pair]) -> PairVars:
+def _pair(lp: LinearProgram, pair: Pair, settings: PlannerSettings, pairs: list[Pair],
+          max_energy_kwh: float) -> PairVars:
     k = pair.slots.size
     tb = settings.tie_break_eur_per_kwh
     # Earlier is better at equal price, so flat tariffs have one optimum, not a plateau.
@@ -283,6 +288,11 @@ def _pair(lp: LinearProgram, pair: Pair, settings: PlannerSettings, pairs: list[
         ub = np.zeros(k)
         ub[0] = 1.0 if pair.plugged_now else 0.0
         lp.add_rows(k, rows, cols, vals, -np.inf, ub)
+        # Valid and much tighter in the relaxation: energy at this wallbox needs the car
+        # plugged in there (now, or by an arrival), so a car filled there pays a whole swap.
+        most = max_energy_kwh
+        lp.add_rows(1, np.zeros(2 * k, dtype=np.int64), np.r_[energy, arrival],
+                    np.r_[np.ones(k), np.full(k, -most)], -np.inf, most if pair.plugged_now else 0.0)
     return PairVars(pair, energy, on, occupancy, arrival)
 
 
