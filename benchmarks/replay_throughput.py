@@ -23,10 +23,10 @@ from pathlib import Path
 
 from loguru import logger
 
+from smartload.replay import replay
 from smartload.settings import Settings
 from smartload.sinks.recorder import header
 from smartload.vehicles.fake import FakeProvider
-from smartload.replay import replay
 
 FIXTURE = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "evcc" / "api-state_0.207.5_demo.json"
 START = datetime(2025, 9, 8, 0, 0, 5, tzinfo=UTC)
@@ -95,7 +95,7 @@ def main() -> int:
         rates: dict[str, float] = {"json.loads": 0.0, "pipeline": 0.0}
         for _ in range(3):
             for name, fn in (("json.loads", bare_decode), ("pipeline", pipeline)):
-                rate, count = best_rate(fn, path, 1)
+                rate, _ = best_rate(fn, path, 1)
                 rates[name] = max(rates[name], rate)
         print(f"recording: {POLLS} polls, {size_mb:.1f} MB ({size_mb * 1e6 / POLLS / 1e3:.1f} kB/line)")
         print(f"baseline json.loads per line : {rates['json.loads']:10.0f} states/s")
