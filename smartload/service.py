@@ -44,6 +44,8 @@ def fetch_raw(client: EvccClient, scheduler: AsyncIOScheduler) -> Observable[Raw
             body = await client.get_state()
         except EvccUnavailable as exc:
             return RawPoll(scheduler.now, error=PollError(scheduler.now, exc.kind, exc.message))
+        except Exception as exc:  # anything else must not end the stream either
+            return RawPoll(scheduler.now, error=PollError(scheduler.now, "http", f"{type(exc).__name__}: {exc}"))
         return RawPoll(scheduler.now, body=body)
 
     return from_coroutine(get)
