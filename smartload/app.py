@@ -60,15 +60,21 @@ def build_graph(
     providers: Mapping[str, VehicleProvider],
     until: Observable[object] | None = None,
     events: Observable[Trigger] | None = None,
+    refresh_requests: Observable[ConnectionEdge] | None = None,
+    manual_socs: Observable[SocReading] | None = None,
 ) -> Graph:
     """Wire the pipeline. `until` ends the clock-driven ticks (a replay's end of file);
-    `events` are re-plan requests from the sinks (a car reached its target, a boost)."""
+    `events` are re-plan requests from the sinks (a car reached its target, a boost);
+    `refresh_requests` are refreshes a person asked for (they pass the same throttle and
+    budget as plug-ins); `manual_socs` are SoC values a person entered."""
     names = {settings.evcc_name(v): v for v in settings.vehicles}
     states = site_states(polls).pipe(ops.share())
     edges = connection_edges(states, names, settings.vehicles).pipe(ops.share())
-    outcomes = refreshes(edges, providers, refresh_policies(settings), settings.site.tz).pipe(ops.share())
+    asked = merged(edges, refresh_requests) if refresh_requests is not None else edges
+    outcomes = refreshes(asked, providers, refresh_policies(settings), settings.site.tz).pipe(ops.share())
     from_evcc = evcc_socs(states, names).pipe(ops.share())
-    socs = latest_socs(merged(from_evcc, provider_socs(outcomes))).pipe(
+    readings = [from_evcc, provider_socs(outcomes), *([manual_socs] if manual_socs is not None else [])]
+    socs = latest_socs(merged(*readings)).pipe(
         ops.replay(buffer_size=1), ops.ref_count()
     )
     # The parser hands out the same Tariffs object while evcc's forecast is unchanged, so

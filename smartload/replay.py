@@ -215,9 +215,9 @@ def replay_with_settings(
         raise AssertionError(f"a replay must not send {write.method} {write.path}")
 
     planning = make_planning(effective, store, nothing_sent, lambda at, why: replans.on_next((at, why)), act)
-    planning.on_handoff = lambda h: handoffs.append(
+    planning.handoff_listeners.append(lambda h: handoffs.append(
         {"at": iso(h.at), "wallbox": h.wallbox_id, "vehicle": h.vehicle, "by": iso(h.by), "replaces": h.replaces}
-    )
+    ))
 
     def hook(graph: Graph, scheduler: SchedulerBase) -> None:
         graph.evcc_socs.subscribe(book.record, scheduler=scheduler)

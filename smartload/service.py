@@ -5,23 +5,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from loguru import logger
 from reactivex import Observable
-from reactivex import operators as ops
 from reactivex.disposable import CompositeDisposable
 from reactivex.scheduler.eventloop import AsyncIOScheduler
 from reactivex.subject import Subject
 
 from smartload.app import Graph, build_graph, connect_planning, connect_sinks
 from smartload.clock import ScaledAsyncIOScheduler
-from smartload.domain import ConnectionEdge, PollError, RawPoll, RefreshOutcome
+from smartload.domain import PollError, RawPoll
 from smartload.evcc.client import EvccClient, EvccError, EvccUnavailable
 from smartload.evcc.state import parse_state
+from smartload.events import EventBus
+from smartload.live import Controls, LiveView
+from smartload.narrate import narrate, tell, write_event
 from smartload.settings import Settings
 from smartload.sim.server import SimServer
 from smartload.sinks.actuator import Write
@@ -30,7 +33,7 @@ from smartload.sinks.decision_log import DecisionLogSink
 from smartload.sinks.planning import PlanningSink, make_planning
 from smartload.sinks.recorder import Recorder
 from smartload.sinks.requests import RequestStore
-from smartload.streams.polling import Outage, parsed, poll_source
+from smartload.streams.polling import parsed, poll_source
 from smartload.streams.ticks import Trigger
 from smartload.vehicles.base import from_coroutine
 from smartload.vehicles.registry import EvccSocBook, build_providers
@@ -51,48 +54,47 @@ def fetch_raw(client: EvccClient, scheduler: AsyncIOScheduler) -> Observable[Raw
     return from_coroutine(get)
 
 
-def _log_edge(edge: ConnectionEdge) -> None:
-    waited = (edge.at - edge.plugged_at).total_seconds()
-    identified = f" (identified after {waited:.0f} s)" if waited > 0 else ""
-    what = {"startup": "was already plugged in at", "moved": "moved to", "plugged": "plugged in at"}
-    logger.info("{} {} loadpoint {}{}", edge.vehicle, what.get(edge.reason, edge.reason), edge.loadpoint_id, identified)
+class EvccWriter:
+    """Sends the actuator's writes to evcc as tasks on the loop and reports each outcome."""
+
+    def __init__(self, client: EvccClient, scheduler: AsyncIOScheduler, bus: EventBus) -> None:
+        self._client = client
+        self._scheduler = scheduler
+        self._bus = bus
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.ack: Callable[[Write, datetime, str | None], None] = lambda write, at, error: None
+
+    def send(self, write: Write) -> None:
+        task = asyncio.get_running_loop().create_task(self._write(write))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _write(self, write: Write) -> None:
+        error: str | None = None
+        try:
+            if write.method == "POST":
+                await self._client.post(write.path)
+            else:
+                await self._client.delete(write.path)
+        except EvccError as exc:
+            error = str(exc)
+        tell(self._bus, write_event(write, self._scheduler.now, error))
+        self.ack(write, self._scheduler.now, error)
 
 
-def _log_refresh(outcome: RefreshOutcome) -> None:
-    reading = outcome.reading
-    if reading is not None:
-        age_min = reading.age_s(outcome.finished_at or reading.received_at) / 60
-        logger.info("{} SoC {:.0f}% from {} (measured {:.0f} min ago)", outcome.vehicle, reading.soc_pct,
-                    reading.source, age_min)
-    elif outcome.status == "failed":
-        logger.warning("{} SoC refresh failed: {}", outcome.vehicle, outcome.error)
-    else:
-        logger.info("{} SoC refresh skipped: {}", outcome.vehicle, outcome.status.replace("_", " "))
+@dataclass
+class Runtime:
+    """Everything a running service consists of, for the adapters on top (web, MQTT)."""
 
-
-def _log_outage(url: str) -> object:
-    def log(outage: Outage) -> None:
-        if outage.ended_at is None:
-            logger.warning("evcc at {} unreachable ({}); retrying with backoff", url, outage.first_error)
-        else:
-            down = (outage.ended_at - outage.started_at).total_seconds()
-            logger.info("evcc at {} reachable again after {:.0f} s ({} failed polls)", url, down, outage.failed_polls)
-
-    return log
-
-
-def observe(graph: Graph, url: str, scheduler: AsyncIOScheduler) -> CompositeDisposable:
-    """Log what a person follows: plug-ins, refreshes, outages, bad bodies (once per kind)."""
-    parse_errors = graph.errors.pipe(
-        ops.filter(lambda e: e.kind == "parse"), ops.distinct_until_changed(lambda e: e.message)
-    )
-    return CompositeDisposable(
-        graph.edges.subscribe(guarded("log", _log_edge), scheduler=scheduler),
-        graph.refreshes.subscribe(guarded("log", _log_refresh), scheduler=scheduler),
-        graph.outages.subscribe(guarded("log", _log_outage(url)), scheduler=scheduler),  # type: ignore[arg-type]
-        parse_errors.subscribe(guarded("log", lambda e: logger.warning("evcc answered: {}", e.message)),
-                               scheduler=scheduler),
-    )
+    settings: Settings
+    url: str
+    scheduler: AsyncIOScheduler
+    graph: Graph
+    planning: PlanningSink
+    bus: EventBus
+    live: LiveView
+    controls: Controls
+    client: EvccClient
 
 
 async def _evcc(
@@ -116,72 +118,35 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-async def run_service(
-    settings: Settings,
-    *,
-    record_to: Path | None = None,
-    duration: timedelta | None = None,
-    pipeline: bool = True,
-    extra_sinks: Sequence[SnapshotSink] = (),
-    stop: asyncio.Event | None = None,
-    sim: SimServer | None = None,
-    on_graph: Callable[[Graph, AsyncIOScheduler], None] | None = None,
-) -> int:
-    """Run until stopped (signal, `stop`, or `duration`). Returns the exit code.
-
-    `sim` is an embedded simulator the caller runs (tests stop and restart it); `on_graph`
-    lets a caller subscribe to the graph's streams."""
-    stop = stop or asyncio.Event()
-    _stop_on_signals(stop)
-    async with AsyncExitStack() as stack:
-        url, scheduler, sim_url = await _evcc(settings, stack, sim)
-        evcc = settings.evcc
-        client = await stack.enter_async_context(
-            EvccClient(
-                url,
-                timeout_s=evcc.request_timeout.total_seconds(),
-                password=evcc.password.get_secret_value() if evcc.password else None,
-                api_key=evcc.api_key.get_secret_value() if evcc.api_key else None,
-            )
-        )
-        raw = poll_source(lambda: fetch_raw(client, scheduler), evcc.poll_interval, evcc.outage_backoff_max)
-        subscriptions = CompositeDisposable()
-        if record_to is not None:
-            recorder = Recorder(record_to, evcc.poll_interval.total_seconds(), scheduler.now, evcc_url=url)
-            stack.callback(recorder.close)
-            subscriptions.add(raw.subscribe(guarded("recorder", recorder.on_poll), scheduler=scheduler))
-            logger.info("recording polls of {} to {}", url, record_to)
-        planning: PlanningSink | None = None
-        if pipeline:
-            book = EvccSocBook()
-            replans: Subject[Trigger] = Subject()
-            providers = build_providers(settings, book, sim_url, lambda: scheduler.now)
-            for provider in providers.values():
-                if hasattr(provider, "start"):
-                    provider.start()  # MQTT subscribes in the background
-                if hasattr(provider, "aclose"):
-                    stack.push_async_callback(provider.aclose)
-            graph = build_graph(parsed(raw, parse_state), settings, providers, events=replans)
-            store = RequestStore(settings.data_dir / "smartload.db")
-            stack.callback(store.close)
-            writer = EvccWriter(client, scheduler)
-            planning = make_planning(settings, store, writer.send, lambda at, why: replans.on_next((at, why)))
-            writer.ack = planning.actuator.ack
-            subscriptions.add(graph.evcc_socs.subscribe(book.record, scheduler=scheduler))
-            subscriptions.add(observe(graph, url, scheduler))
-            subscriptions.add(connect_planning(graph, planning, scheduler))
-            subscriptions.add(connect_sinks(graph, [DecisionLogSink(), planning, *extra_sinks], scheduler))
-            if on_graph is not None:
-                on_graph(graph, scheduler)
-        stack.callback(subscriptions.dispose)
-        logger.info("polling {} every {:g} s", url, evcc.poll_interval.total_seconds())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), duration.total_seconds() if duration else None)
-        logger.info("stopping")
-        subscriptions.dispose()
-        if planning is not None:
-            await restore(planning, client)
-    return 0
+async def _start_pipeline(
+    settings: Settings, raw: Observable[RawPoll], client: EvccClient, scheduler: AsyncIOScheduler,
+    url: str, sim_url: str | None, stack: AsyncExitStack, extra_sinks: Sequence[SnapshotSink],
+) -> tuple[Runtime, CompositeDisposable]:
+    book, bus = EvccSocBook(), EventBus()
+    replans: Subject[Trigger] = Subject()
+    providers = build_providers(settings, book, sim_url, lambda: scheduler.now)
+    for provider in providers.values():
+        if hasattr(provider, "start"):
+            provider.start()  # MQTT subscribes in the background
+        if hasattr(provider, "aclose"):
+            stack.push_async_callback(provider.aclose)
+    store = RequestStore(settings.data_dir / "smartload.db")
+    stack.callback(store.close)
+    writer = EvccWriter(client, scheduler, bus)
+    planning = make_planning(settings, store, writer.send, lambda at, why: replans.on_next((at, why)))
+    writer.ack = planning.actuator.ack
+    controls = Controls(settings, planning, scheduler, bus)
+    graph = build_graph(parsed(raw, parse_state), settings, providers, events=replans,
+                        refresh_requests=controls.refresh_requests, manual_socs=controls.manual_socs)
+    live = LiveView(settings)
+    subscriptions = CompositeDisposable(
+        graph.evcc_socs.subscribe(book.record, scheduler=scheduler),
+        narrate(graph, planning, bus, url, scheduler, settings.site.tz),
+        live.attach(graph, planning, bus, scheduler),
+        connect_planning(graph, planning, scheduler),
+        connect_sinks(graph, [DecisionLogSink(), planning, *extra_sinks], scheduler),
+    )
+    return Runtime(settings, url, scheduler, graph, planning, bus, live, controls, client), subscriptions
 
 
 async def restore(planning: PlanningSink, client: EvccClient) -> None:
@@ -197,28 +162,53 @@ async def restore(planning: PlanningSink, client: EvccClient) -> None:
             logger.warning("could not restore {} {}: {}", write.method, write.path, exc)
 
 
-class EvccWriter:
-    """Sends the actuator's writes to evcc as tasks on the loop and reports each outcome."""
+async def run_service(
+    settings: Settings,
+    *,
+    record_to: Path | None = None,
+    duration: timedelta | None = None,
+    pipeline: bool = True,
+    extra_sinks: Sequence[SnapshotSink] = (),
+    stop: asyncio.Event | None = None,
+    sim: SimServer | None = None,
+    on_runtime: Callable[[Runtime, AsyncExitStack], Awaitable[None]] | None = None,
+) -> int:
+    """Run until stopped (signal, `stop`, or `duration`). Returns the exit code.
 
-    def __init__(self, client: EvccClient, scheduler: AsyncIOScheduler) -> None:
-        self._client = client
-        self._scheduler = scheduler
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.ack: Callable[[Write, datetime, str | None], None] = lambda write, at, error: None
-
-    def send(self, write: Write) -> None:
-        task = asyncio.get_running_loop().create_task(self._write(write))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _write(self, write: Write) -> None:
-        error: str | None = None
-        try:
-            if write.method == "POST":
-                await self._client.post(write.path)
-            else:
-                await self._client.delete(write.path)
-            logger.info("evcc write {} {} ({})", write.method, write.path, write.reason)
-        except EvccError as exc:
-            error = str(exc)
-        self.ack(write, self._scheduler.now, error)
+    `sim` is an embedded simulator the caller runs (tests stop and restart it);
+    `on_runtime` starts what sits on top of the pipeline (web server, MQTT; tests)."""
+    stop = stop or asyncio.Event()
+    _stop_on_signals(stop)
+    async with AsyncExitStack() as stack:
+        url, scheduler, sim_url = await _evcc(settings, stack, sim)
+        evcc = settings.evcc
+        client = await stack.enter_async_context(
+            EvccClient(
+                url,
+                timeout_s=evcc.request_timeout.total_seconds(),
+                password=evcc.password.get_secret_value() if evcc.password else None,
+                api_key=evcc.api_key.get_secret_value() if evcc.api_key else None,
+            )
+        )
+        raw = poll_source(lambda: fetch_raw(client, scheduler), evcc.poll_interval, evcc.outage_backoff_max)
+        subscriptions = CompositeDisposable()
+        stack.callback(subscriptions.dispose)
+        if record_to is not None:
+            recorder = Recorder(record_to, evcc.poll_interval.total_seconds(), scheduler.now, evcc_url=url)
+            stack.callback(recorder.close)
+            subscriptions.add(raw.subscribe(guarded("recorder", recorder.on_poll), scheduler=scheduler))
+            logger.info("recording polls of {} to {}", url, record_to)
+        runtime: Runtime | None = None
+        if pipeline:
+            runtime, wired = await _start_pipeline(settings, raw, client, scheduler, url, sim_url, stack, extra_sinks)
+            subscriptions.add(wired)
+            if on_runtime is not None:
+                await on_runtime(runtime, stack)
+        logger.info("polling {} every {:g} s", url, evcc.poll_interval.total_seconds())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), duration.total_seconds() if duration else None)
+        logger.info("stopping")
+        subscriptions.dispose()
+        if runtime is not None:
+            await restore(runtime.planning, client)
+    return 0

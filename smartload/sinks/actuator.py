@@ -100,6 +100,7 @@ class Actuator:
     desired: dict[str, Intent] = field(default_factory=dict)
     paused: dict[int, Override] = field(default_factory=dict)
     overrides: list[Override] = field(default_factory=list)
+    override_listeners: list[Callable[[Override], None]] = field(default_factory=list)
     _memory: dict[str, _Memory] = field(default_factory=dict)
     # What evcc showed before smartload's first write of each key; kept across unplugs
     # (maxcurrent outlives a session), used to restore on shutdown.
@@ -136,8 +137,8 @@ class Actuator:
         override = Override(lp_id, key, now, memory.written, observed)
         self.paused[lp_id] = override
         self.overrides.append(override)
-        logger.warning("loadpoint {}: {} was changed in evcc to {} (smartload wrote {}); pausing control until the "
-                       "car unplugs", lp_id, key.split(".", 1)[1], observed, memory.written)
+        for listener in self.override_listeners:
+            listener(override)
         return True
 
     def _due(self, key: str, memory: _Memory, observed: str | None, wanted: str, now: datetime) -> bool:

@@ -45,8 +45,9 @@ class PlanningSink:
     requests: dict[str, ChargeRequest] = field(default_factory=dict)
     handoffs: list[Handoff] = field(default_factory=list)
     ended: list[RequestEnded] = field(default_factory=list)
-    on_plan: Callable[[Plan, Snapshot], None] | None = None
-    on_handoff: Callable[[Handoff], None] | None = None
+    plan_listeners: list[Callable[[Plan, Snapshot], None]] = field(default_factory=list)
+    handoff_listeners: list[Callable[[Handoff], None]] = field(default_factory=list)
+    ended_listeners: list[Callable[[RequestEnded], None]] = field(default_factory=list)
     name: str = "planner"
     _last_state: SiteState | None = None
     # Each loadpoint's own maximum current, as evcc shows it while smartload has not set it.
@@ -60,6 +61,8 @@ class PlanningSink:
         for event in events:
             logger.info("{}: request ended ({})", event.vehicle, event.reason)
             self.ended.append(event)
+            for listener in self.ended_listeners:
+                listener(event)
             self.replan(event.at, f"{event.vehicle} {event.reason}")
 
     @property
@@ -93,10 +96,10 @@ class PlanningSink:
         for handoff in self.sequencer.handoffs(plan, now):
             self.handoffs.append(handoff)
             logger.info("handoff: {}", handoff.message(self.settings.site.tz))
-            if self.on_handoff:
-                self.on_handoff(handoff)
-        if self.on_plan:
-            self.on_plan(plan, snapshot)
+            for on_handoff in self.handoff_listeners:
+                on_handoff(handoff)
+        for on_plan in self.plan_listeners:
+            on_plan(plan, snapshot)
         self._log(plan)
 
     def _act(self, plan: Plan, state: SiteState, now: datetime) -> None:

@@ -12,9 +12,8 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
-from smartload.app import Graph
 from smartload.domain import ConnectionEdge, RefreshOutcome
-from smartload.service import run_service
+from smartload.service import Runtime, run_service
 from smartload.settings import Settings
 from smartload.sim.server import SimServer
 from smartload.sim.settings import SimSettings
@@ -52,7 +51,8 @@ async def test_plug_in_refreshes_through_the_car_cloud_and_the_pipeline_survives
     outages: list[Outage] = []
     polled: list[datetime] = []
 
-    def watch(graph: Graph, scheduler) -> None:
+    async def watch(runtime: Runtime, _stack) -> None:
+        graph, scheduler = runtime.graph, runtime.scheduler
         graph.edges.subscribe(edges.append, scheduler=scheduler)
         graph.refreshes.subscribe(refreshes.append, scheduler=scheduler)
         graph.outages.subscribe(outages.append, scheduler=scheduler)
@@ -60,7 +60,7 @@ async def test_plug_in_refreshes_through_the_car_cloud_and_the_pipeline_survives
 
     async with SimServer(sim_settings) as sim:
         stop = asyncio.Event()
-        service = asyncio.create_task(run_service(config, sim=sim, stop=stop, on_graph=watch))
+        service = asyncio.create_task(run_service(config, sim=sim, stop=stop, on_runtime=watch))
         try:
             await until(lambda: any(r.vehicle == "zoe" for r in refreshes), "zoe's cloud refresh")
             [edge] = [e for e in edges if e.vehicle == "zoe"]

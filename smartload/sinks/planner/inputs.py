@@ -156,6 +156,8 @@ class PlannerSettings:
     uncontrollable house load can cause) exceeds it again. semi_continuous=False lets cars
     charge below the wallbox minimum (for tests of the relaxation and for chargers that
     modulate down to zero). mode="relaxation" skips the MILP: LP relaxation, then repair.
+    lp_guided (default) first solves the MILP in the LP relaxation's neighbourhood, which is
+    an order of magnitude faster; False goes straight to the full MILP.
     terminal_price_quantile picks the price quantile of the horizon that values energy left
     in the battery, and energy put into a car that leaves after the known prices.
     timezone is used only to write explanations.
@@ -170,6 +172,7 @@ class PlannerSettings:
     battery_wear_eur_per_kwh: float = 0.02
     semi_continuous: bool = True
     mode: str = "milp"
+    lp_guided: bool = True
     terminal_price_quantile: float = 0.25
     tie_break_eur_per_kwh: float = 1e-6
     timezone: str = "UTC"

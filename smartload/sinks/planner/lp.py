@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, milp
+from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, linprog, milp
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -96,6 +96,17 @@ class LinearProgram:
 
 
 @dataclass(frozen=True)
+class Relaxation:
+    """The LP relaxation's answer. reduced_cost[j]: how much the objective rises per unit
+    that x[j] moves up from its lower bound (meaningful where x[j] sits at it)."""
+
+    x: FloatArray | None
+    objective: float
+    reduced_cost: FloatArray | None
+    status: int
+
+
+@dataclass(frozen=True)
 class FrozenProgram:
     cost: FloatArray
     lb: FloatArray
@@ -122,6 +133,27 @@ class FrozenProgram:
     def objective(self, x: FloatArray) -> float:
         return float(self.cost @ x)
 
+    def relax(self, time_limit_s: float) -> Relaxation:
+        """The LP relaxation by HiGHS through linprog, which (unlike milp) reports the
+        reduced costs that tell which variables an integer solution may want to move."""
+        equal = self.row_lb == self.row_ub
+        upper = ~equal & np.isfinite(self.row_ub)
+        lower = ~equal & np.isfinite(self.row_lb)
+        a_ub = sparse.vstack([self.matrix[upper], -self.matrix[lower]]).tocsr()
+        result = linprog(
+            self.cost,
+            A_ub=a_ub,
+            b_ub=np.r_[self.row_ub[upper], -self.row_lb[lower]],
+            A_eq=self.matrix[equal],
+            b_eq=self.row_lb[equal],
+            bounds=np.c_[self.lb, self.ub],
+            method="highs",
+            options={"time_limit": max(time_limit_s, 1e-3)},
+        )
+        if result.status != 0 or result.x is None:
+            return Relaxation(None, np.inf, None, int(result.status))
+        return Relaxation(result.x, float(result.fun), np.asarray(result.lower.marginals), 0)
+
     def solve(
         self,
         time_limit_s: float,
@@ -130,12 +162,10 @@ class FrozenProgram:
         relax: bool = False,
         lb: FloatArray | None = None,
         ub: FloatArray | None = None,
-        cost: FloatArray | None = None,
     ) -> OptimizeResult:
-        """HiGHS through scipy.optimize.milp; relax drops integrality, lb/ub/cost replace the
-        model's bounds and objective."""
+        """HiGHS through scipy.optimize.milp; relax drops integrality, lb/ub replace the bounds."""
         return milp(
-            self.cost if cost is None else cost,
+            self.cost,
             integrality=np.zeros_like(self.integrality) if relax else self.integrality,
             bounds=Bounds(self.lb if lb is None else lb, self.ub if ub is None else ub),
             constraints=LinearConstraint(self.matrix, self.row_lb, self.row_ub),

@@ -93,16 +93,6 @@ class PlanModel:
     pairs: tuple[PairVars, ...]
     cars: tuple[CarVars, ...]
 
-    def cost_without_swaps(self) -> FloatArray:
-        """The objective with plug swaps free. Its LP relaxation is a valid lower bound
-        (swap costs are >= 0), solves several times faster and does not smear cars over
-        fractional occupancy, so it rounds better."""
-        cost = self.program.cost.copy()
-        for pv in self.pairs:
-            if pv.arrival is not None:
-                cost[pv.arrival] = 0.0
-        return cost
-
     def car_grid(self) -> CarGrid:
         """Per (car, wallbox, slot): variable indices (-1: none) and energy bounds."""
         shape = (len(self.inputs.cars), len(self.inputs.wallboxes), self.duration_h.size)

@@ -1,10 +1,14 @@
-"""Solve the planning model: LP relaxation, diving heuristic, then the MILP if time is left.
+"""Solve the planning model: LP relaxation, then a MILP, then (if need be) the repair.
 
-The LP relaxation gives a lower bound at once. The dive (dive.py) rounds it into a
-schedule that meets every constraint, usually within a fraction of a percent of the
-optimum. If that schedule is not proven within mip_rel_gap by the LP bound, HiGHS's
-branch and bound (scipy.optimize.milp) gets the rest of the time limit; whichever
-schedule is cheaper wins, and the gap is always against the best proven bound.
+1. The LP relaxation (HiGHS): a lower bound on the cost, and where each car should charge.
+2. With settings.lp_guided (default), HiGHS solves the MILP restricted to the relaxation's
+   neighbourhood (neighbourhood.py): fast and in practice optimal or nearly so. Otherwise,
+   or if that finds nothing, the full MILP (scipy.optimize.milp) with the time left.
+3. If no MILP found a schedule in time: the relaxation repaired (repair.py).
+
+The gap is always against a proven lower bound: the relaxation's, or the full MILP's dual
+bound when it ran. Status: "optimal" within mip_rel_gap, "feasible" a MILP schedule not
+proven within it, "fallback" the repaired relaxation.
 """
 
 from __future__ import annotations
@@ -13,17 +17,17 @@ from dataclasses import dataclass
 from time import perf_counter
 
 from smartload.sinks.planner.assemble import assemble, empty_plan
-from smartload.sinks.planner.dive import dive
 from smartload.sinks.planner.inputs import PlannerInput, PlannerSettings
 from smartload.sinks.planner.lp import FloatArray
 from smartload.sinks.planner.model import PlanModel, build_model
+from smartload.sinks.planner.neighbourhood import neighbourhood
 from smartload.sinks.planner.plan import Plan, PlanStatus
 from smartload.sinks.planner.repair import repair
 from smartload.sinks.planner.schedule import Schedule, from_vector, to_vector
 
-# Feasibility tolerance for accepting a relaxed solution as integral (HiGHS works at 1e-6).
+# A relaxed solution this close to integral and feasible is a MILP solution (HiGHS: 1e-6).
 _TOL = 1e-6
-# Below this the MILP cannot even load the model; the dive's answer stands.
+# With less time than this left, HiGHS cannot even load the model; the repair stands in.
 _MIN_MILP_S = 0.02
 
 
@@ -46,32 +50,40 @@ def solve_model(model: PlanModel) -> Solution:
     program = model.program
     started = perf_counter()
     deadline = started + settings.time_limit_s
-    relaxed = program.solve(settings.time_limit_s, 0.0, relax=True)
-    if relaxed.x is None or relaxed.status != 0:
+
+    def done(status: PlanStatus, x: FloatArray, objective: float, gap: float | None,
+             schedule: Schedule | None = None) -> Solution:
+        schedule = schedule if schedule is not None else from_vector(model, x)
+        return Solution(status, schedule, x, objective, gap, perf_counter() - started)
+
+    relaxed = program.relax(settings.time_limit_s)
+    if relaxed.x is None:
         schedule = repair(model, None)
         x = to_vector(model, schedule)
-        return Solution("fallback", schedule, x, program.objective(x), None, perf_counter() - started)
-    bound = float(relaxed.fun)
+        return done("fallback", x, program.objective(x), None, schedule)
+    bound = relaxed.objective
     if program.violation(relaxed.x) <= _TOL:
-        return Solution("optimal", from_vector(model, relaxed.x), relaxed.x, bound, 0.0,
-                        perf_counter() - started)
-    schedule = repair(model, dive(model, relaxed.x, deadline))
+        return done("optimal", relaxed.x, bound, 0.0)
+    if settings.mode == "milp":
+        if settings.lp_guided:
+            lb, ub = neighbourhood(model, relaxed)
+            result = program.solve(deadline - perf_counter(), settings.mip_rel_gap, lb=lb, ub=ub)
+            if result.x is not None and result.status in (0, 1):
+                gap = relative_gap(float(result.fun), bound)
+                status: PlanStatus = "optimal" if gap <= settings.mip_rel_gap else "feasible"
+                return done(status, result.x, float(result.fun), gap)
+        if deadline - perf_counter() >= _MIN_MILP_S:
+            result = program.solve(deadline - perf_counter(), settings.mip_rel_gap)
+            if result.x is not None and result.status in (0, 1):
+                if result.mip_dual_bound is not None:
+                    bound = max(bound, float(result.mip_dual_bound))
+                gap = relative_gap(float(result.fun), bound)
+                status = "optimal" if gap <= settings.mip_rel_gap else "feasible"
+                return done(status, result.x, float(result.fun), gap)
+    schedule = repair(model, relaxed.x)
     x = to_vector(model, schedule)
     objective = program.objective(x)
-    milp_ran = False
-    remaining = deadline - perf_counter()
-    if (settings.mode == "milp" and relative_gap(objective, bound) > settings.mip_rel_gap
-            and remaining >= _MIN_MILP_S):
-        result = program.solve(remaining, settings.mip_rel_gap)
-        milp_ran = result.status in (0, 1)
-        if result.mip_dual_bound is not None and milp_ran:
-            bound = max(bound, float(result.mip_dual_bound))
-        if result.x is not None and milp_ran and result.fun < objective:
-            x, objective = result.x, float(result.fun)
-            schedule = from_vector(model, x)
-    gap = relative_gap(objective, bound)
-    status: PlanStatus = "optimal" if gap <= settings.mip_rel_gap else "feasible" if milp_ran else "fallback"
-    return Solution(status, schedule, x, objective, gap, perf_counter() - started)
+    return done("fallback", x, objective, relative_gap(objective, bound), schedule)
 
 
 def make_plan(inputs: PlannerInput, settings: PlannerSettings) -> Plan:

@@ -1,0 +1,154 @@
+"""The live read model and the control API that the web API, MQTT and tests share.
+
+LiveView keeps the latest of everything a person looks at (evcc's state, each car's SoC,
+requests, the plan, the actuator's settings, health, recent events). Controls is the one
+way to change what smartload does: add or cancel a request, boost, enter a SoC, ask for a
+refresh. Both are plain Python; the adapters on top handle transport and auth.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from reactivex.abc import DisposableBase, SchedulerBase
+from reactivex.disposable import CompositeDisposable
+from reactivex.subject import Subject
+
+from smartload.app import Graph
+from smartload.domain import ConnectionEdge, PollError, SiteState, Snapshot, SocReading, Tariffs
+from smartload.events import Event, EventBus
+from smartload.settings import Settings
+from smartload.sinks.planner import Plan
+from smartload.sinks.planning import PlanningSink
+from smartload.sinks.requests import ChargeRequest
+from smartload.streams.soc import SocTable
+
+RECENT_EVENTS = 200
+
+
+@dataclass
+class Health:
+    evcc_reachable: bool = False
+    last_poll_at: datetime | None = None
+    last_error: PollError | None = None
+    last_tick_at: datetime | None = None
+    last_plan_at: datetime | None = None
+    last_plan_status: str | None = None
+    last_solve_s: float | None = None
+
+
+@dataclass
+class LiveView:
+    settings: Settings
+    state: SiteState | None = None
+    socs: SocTable = field(default_factory=dict)
+    tariffs: Tariffs = field(default_factory=Tariffs)
+    plan: Plan | None = None
+    snapshot: Snapshot | None = None
+    health: Health = field(default_factory=Health)
+    events: deque[Event] = field(default_factory=lambda: deque(maxlen=RECENT_EVENTS))
+
+    def attach(self, graph: Graph, planning: PlanningSink, bus: EventBus, scheduler: SchedulerBase) -> DisposableBase:
+        def on_state(state: SiteState) -> None:
+            self.state = state
+            self.health.evcc_reachable, self.health.last_poll_at = True, state.at
+
+        def on_error(error: PollError) -> None:
+            self.health.last_error = error
+            if error.kind != "parse":
+                self.health.evcc_reachable = False
+
+        def on_snapshot(snapshot: Snapshot) -> None:
+            self.snapshot = snapshot
+            if snapshot.reason == "tick":
+                self.health.last_tick_at = snapshot.at
+
+        def on_plan(plan: Plan, snapshot: Snapshot) -> None:
+            self.plan = plan
+            self.health.last_plan_at = snapshot.at
+            self.health.last_plan_status, self.health.last_solve_s = plan.status, plan.solve_time_s
+
+        def on_socs(socs: SocTable) -> None:
+            self.socs = socs
+
+        def on_tariffs(tariffs: Tariffs) -> None:
+            self.tariffs = tariffs
+
+        planning.plan_listeners.append(on_plan)
+        return CompositeDisposable(
+            graph.states.subscribe(on_state, scheduler=scheduler),
+            graph.errors.subscribe(on_error, scheduler=scheduler),
+            graph.snapshots.subscribe(on_snapshot, scheduler=scheduler),
+            graph.socs.subscribe(on_socs, scheduler=scheduler),
+            graph.tariffs.subscribe(on_tariffs, scheduler=scheduler),
+            bus.stream.subscribe(self.events.append, scheduler=scheduler),
+        )
+
+
+class Controls:
+    """What a person may ask of smartload. Raises KeyError for an unknown vehicle and
+    ValueError for a bad value, with a message naming the field."""
+
+    def __init__(self, settings: Settings, planning: PlanningSink, scheduler: SchedulerBase, bus: EventBus) -> None:
+        self._settings = settings
+        self._planning = planning
+        self._scheduler = scheduler
+        self._bus = bus
+        self.refresh_requests: Subject[ConnectionEdge] = Subject()
+        self.manual_socs: Subject[SocReading] = Subject()
+
+    @property
+    def now(self) -> datetime:
+        return self._scheduler.now
+
+    def _vehicle(self, vehicle: str) -> None:
+        if vehicle not in self._settings.vehicles:
+            raise KeyError(f"vehicle: unknown vehicle {vehicle!r}")
+
+    def add_request(self, request: ChargeRequest) -> ChargeRequest:
+        stored = self._planning.sequencer.add_request(request, self.now)
+        what = f"{request.target_soc_pct:.0f} %" if request.target_soc_pct is not None else f"{request.energy_kwh} kWh"
+        self._bus.publish(Event(self.now, "request", f"{request.vehicle}: {what} by {request.departure.isoformat()}",
+                                request.vehicle))
+        self._planning.replan(self.now, f"request for {request.vehicle}")
+        return stored
+
+    def cancel_request(self, vehicle: str) -> bool:
+        self._vehicle(vehicle)
+        cancelled = self._planning.sequencer.cancel_request(vehicle, self.now)
+        if cancelled:
+            self._bus.publish(Event(self.now, "request", f"{vehicle}: request cancelled", vehicle))
+            self._planning.replan(self.now, f"request of {vehicle} cancelled")
+        return cancelled
+
+    def boost(self, vehicle: str, minutes: int) -> datetime:
+        self._vehicle(vehicle)
+        if not 1 <= minutes <= 24 * 60:
+            raise ValueError("minutes: must be between 1 and 1440")
+        until = self.now + timedelta(minutes=minutes)
+        self._planning.sequencer.start_boost(vehicle, until)
+        self._bus.publish(Event(self.now, "boost", f"{vehicle}: full power for {minutes} min", vehicle))
+        self._planning.replan(self.now, f"boost {vehicle}")
+        return until
+
+    def set_soc(self, vehicle: str, soc_pct: float, measured_at: datetime | None = None) -> SocReading:
+        self._vehicle(vehicle)
+        if not 0 <= soc_pct <= 100:
+            raise ValueError("soc_pct: must be between 0 and 100")
+        at = measured_at or self.now
+        if at > self.now:
+            raise ValueError("measured_at: lies in the future")
+        reading = SocReading(vehicle, float(soc_pct), "manual", at, self.now)
+        self.manual_socs.on_next(reading)
+        self._bus.publish(Event(self.now, "refresh", f"{vehicle}: SoC {soc_pct:.0f} % entered by hand", vehicle))
+        return reading
+
+    def refresh(self, vehicle: str) -> None:
+        """Ask the car's cloud now; the refresh throttle and budgets still apply."""
+        self._vehicle(vehicle)
+        plugged = self._planning.last_state
+        lp_id = next((lp.id for lp in plugged.loadpoints if lp.identified_vehicle == self._settings.evcc_name(vehicle)),
+                     0) if plugged else 0
+        self.refresh_requests.on_next(ConnectionEdge(vehicle, lp_id, self.now, self.now, "manual"))

@@ -1,0 +1,104 @@
+"""Turns what happens in the pipeline into events a person follows: each one is logged as
+a sentence and published on the event bus (dashboard, store, MQTT, notifications)."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from loguru import logger
+from reactivex import operators as ops
+from reactivex.abc import DisposableBase, SchedulerBase
+from reactivex.disposable import CompositeDisposable
+
+from smartload.app import Graph
+from smartload.domain import ConnectionEdge, PollError, RefreshOutcome
+from smartload.events import Event, EventBus
+from smartload.sinks.actuator import Override, Write
+from smartload.sinks.planning import PlanningSink
+from smartload.sinks.sequencer import Handoff, RequestEnded
+from smartload.streams.polling import Outage
+
+_WARNINGS = ("error", "outage", "override")
+
+
+def edge_event(edge: ConnectionEdge) -> Event:
+    waited = (edge.at - edge.plugged_at).total_seconds()
+    identified = f" (identified after {waited:.0f} s)" if waited > 0 else ""
+    what = {"startup": "was already plugged in at", "moved": "moved to", "plugged": "plugged in at",
+            "manual": "refresh asked for at"}
+    text = f"{edge.vehicle} {what.get(edge.reason, edge.reason)} loadpoint {edge.loadpoint_id}{identified}"
+    return Event(edge.at, "plug-in", text, edge.vehicle, {"loadpoint": edge.loadpoint_id, "reason": edge.reason})
+
+
+def refresh_event(outcome: RefreshOutcome) -> Event:
+    at, reading = outcome.finished_at or outcome.requested_at, outcome.reading
+    data = {"status": outcome.status, "requested_at": outcome.requested_at.isoformat()}
+    if reading is not None:
+        age_min = reading.age_s(at) / 60
+        text = f"{outcome.vehicle} SoC {reading.soc_pct:.0f} % from {reading.source} (measured {age_min:.0f} min ago)"
+        return Event(at, "refresh", text, outcome.vehicle, {**data, "soc_pct": reading.soc_pct})
+    if outcome.status == "failed":
+        return Event(at, "error", f"{outcome.vehicle} SoC refresh failed: {outcome.error}", outcome.vehicle, data)
+    return Event(at, "refresh", f"{outcome.vehicle} SoC refresh skipped: {outcome.status.replace('_', ' ')}",
+                 outcome.vehicle, data)
+
+
+def outage_event(url: str, outage: Outage) -> Event:
+    if outage.ended_at is None:
+        return Event(outage.started_at, "outage", f"evcc at {url} unreachable ({outage.first_error}); retrying")
+    down = (outage.ended_at - outage.started_at).total_seconds()
+    return Event(outage.ended_at, "outage",
+                 f"evcc at {url} reachable again after {down:.0f} s ({outage.failed_polls} failed polls)",
+                 data={"down_s": down})
+
+
+def parse_error_event(error: PollError) -> Event:
+    return Event(error.at, "error", f"evcc answered: {error.message}")
+
+
+def handoff_event(handoff: Handoff, tz: tzinfo) -> Event:
+    return Event(handoff.at, "handoff", f"handoff: {handoff.message(tz)}", handoff.vehicle,
+                 {"wallbox": handoff.wallbox_id, "by": handoff.by.isoformat(), "replaces": handoff.replaces})
+
+
+def ended_event(ended: RequestEnded) -> Event:
+    return Event(ended.at, "request", f"{ended.vehicle}: request ended ({ended.reason})", ended.vehicle,
+                 {"reason": ended.reason})
+
+
+def write_event(write: Write, at: object, error: str | None) -> Event:
+    if error is None:
+        return Event(at, "write", f"evcc write {write.method} {write.path} ({write.reason})",  # type: ignore[arg-type]
+                     data={"method": write.method, "path": write.path})
+    return Event(at, "error", f"evcc write {write.method} {write.path} failed: {error}",  # type: ignore[arg-type]
+                 data={"method": write.method, "path": write.path})
+
+
+def override_event(override: Override) -> Event:
+    setting = override.key.split(".", 1)[-1]
+    return Event(override.at, "override",
+                 f"loadpoint {override.loadpoint_id}: {setting} changed in evcc to {override.observed} "
+                 f"(smartload wrote {override.written}); paused until the car unplugs",
+                 data={"loadpoint": override.loadpoint_id, "setting": setting})
+
+
+def tell(bus: EventBus, event: Event) -> None:
+    (logger.warning if event.kind in _WARNINGS else logger.info)("{}", event.text)
+    bus.publish(event)
+
+
+def narrate(graph: Graph, planning: PlanningSink | None, bus: EventBus, url: str,
+            scheduler: SchedulerBase, tz: tzinfo) -> DisposableBase:
+    parse_errors = graph.errors.pipe(
+        ops.filter(lambda e: e.kind == "parse"), ops.distinct_until_changed(lambda e: e.message)
+    )
+    if planning is not None:
+        planning.handoff_listeners.append(lambda h: tell(bus, handoff_event(h, tz)))
+        planning.ended_listeners.append(lambda e: tell(bus, ended_event(e)))
+        planning.actuator.override_listeners.append(lambda o: tell(bus, override_event(o)))
+    return CompositeDisposable(
+        graph.edges.subscribe(lambda e: tell(bus, edge_event(e)), scheduler=scheduler),
+        graph.refreshes.subscribe(lambda o: tell(bus, refresh_event(o)), scheduler=scheduler),
+        graph.outages.subscribe(lambda o: tell(bus, outage_event(url, o)), scheduler=scheduler),
+        parse_errors.subscribe(lambda e: tell(bus, parse_error_event(e)), scheduler=scheduler),
+    )
