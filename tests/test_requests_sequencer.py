@@ -109,7 +109,7 @@ def flat_tariffs(start: datetime, hours: int, cheap_from: int) -> Tariffs:
     return Tariffs(grid=rates)
 
 
-def test_two_cars_one_wallbox_hand_off_with_a_message(tmp_path):
+def test_two_cars_one_wallbox_hand_off_once_the_plugged_car_is_done(tmp_path):
     config = settings(
         zoe={"capacity_kwh": 50, "departures": {"tue": "07:00"}},
         ioniq={"capacity_kwh": 50, "departures": {"tue": "07:00"}},
@@ -117,17 +117,26 @@ def test_two_cars_one_wallbox_hand_off_with_a_message(tmp_path):
     seq = Sequencer(config, RequestStore(tmp_path / "r.db"), HouseProfile(BERLIN, 0))
     state = site(NOW, "zoe")
     seq.observe_state(state)
+    tariffs = flat_tariffs(NOW, 12, cheap_from=2)
+
+    def plan_at(at: datetime, socs: dict[str, SocReading]):
+        snapshot = Snapshot(at, state, socs, tariffs)
+        inputs = seq.planner_input(snapshot, seq.requests(at), {})
+        assert inputs is not None
+        plan = make_plan(inputs, PlannerSettings(time_limit_s=5))
+        assert plan.status == "optimal"
+        return plan
+
+    # zoe (plugged, 10 kWh to go) charges first in the cheap hours: no handoff yet.
     socs = {"zoe": reading("zoe", 60, NOW), "ioniq": reading("ioniq", 60, NOW)}
-    snapshot = Snapshot(NOW, state, socs, flat_tariffs(NOW, 12, cheap_from=2))
-    inputs = seq.planner_input(snapshot, seq.requests(NOW), {})
-    assert inputs is not None
-    plan = make_plan(inputs, PlannerSettings(time_limit_s=5))
-    assert plan.status == "optimal"
-    handoffs = seq.handoffs(plan, NOW)
-    assert len(handoffs) == 1
-    [handoff] = handoffs
-    assert (handoff.wallbox_id, handoff.vehicle, handoff.replaces) == (1, "ioniq", "zoe")
-    # zoe (plugged, 10 kWh to go) keeps the wallbox first; ioniq comes after, before 07:00.
-    assert NOW < handoff.by < datetime(2026, 3, 3, 6, 0, tzinfo=UTC)
-    assert handoff.message(BERLIN).startswith("plug in ioniq at wallbox 1 by ")
-    assert seq.handoffs(plan, NOW) == []  # announced once
+    assert seq.handoffs(plan_at(NOW, socs), NOW) == []
+    # zoe reaches its target: ioniq is due at the wallbox, in the first cheap slot.
+    later = NOW + timedelta(hours=3)
+    socs["zoe"] = reading("zoe", 80, later)
+    assert [(e.vehicle, e.reason) for e in seq.settle(later, socs)] == [("zoe", "target reached")]
+    plan = plan_at(later, socs)
+    [handoff] = seq.handoffs(plan, later)
+    assert (handoff.wallbox_id, handoff.vehicle, handoff.replaces, handoff.at, handoff.by) == (1, "ioniq", "zoe",
+                                                                                               later, later)
+    assert handoff.message(BERLIN) == "plug in ioniq at wallbox 1 by 23:00 (unplug zoe)"
+    assert seq.handoffs(plan, later) == []  # announced once

@@ -218,11 +218,13 @@ class Sequencer:
     # -- handoffs ---------------------------------------------------------------------
 
     def handoffs(self, plan: Plan, now: datetime) -> list[Handoff]:
-        """For each wallbox, the first planned slot of a car that is not plugged there."""
+        """Announce "plug in X by T" for a wallbox once it is X's turn: X is planned there
+        from T on, and the car plugged in there now (if any) has nothing planned there
+        before T, because it is done or the plan pauses it. Each handoff is said once."""
         new = []
-        wallboxes = {cs.wallbox_id for s in plan.slots for cs in s.cars.values() if cs.wallbox_id is not None}
         occupant = {lp_id: v for v, lp_id in self._plugged.items()}
-        for lp_id in sorted(wallboxes):
+        wallboxes = sorted({cs.wallbox_id for s in plan.slots for cs in s.cars.values() if cs.wallbox_id is not None})
+        for lp_id in wallboxes:
             here = occupant.get(lp_id)
             first = next(
                 ((s.start, v) for s in plan.slots for v, cs in s.cars.items()
@@ -233,6 +235,12 @@ class Sequencer:
                 self._last_handoff.pop(lp_id, None)
                 continue
             by, vehicle = first
+            busy = here is not None and any(
+                s.start < by and (cs := s.cars.get(here)) is not None and cs.charging and cs.wallbox_id == lp_id
+                for s in plan.slots
+            )
+            if busy:
+                continue
             handoff = Handoff(lp_id, vehicle, max(by, now), here, now)
             previous = self._last_handoff.get(lp_id)
             # The first slot starts at now, so compare the quarter-hour, not the instant.
