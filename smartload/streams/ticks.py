@@ -68,6 +68,14 @@ def snapshots(
     )
 
 
+class _Window:
+    """One rate-limit window: open after an emission, collecting what arrives inside it."""
+
+    def __init__(self) -> None:
+        self.open = False
+        self.pending: list[Trigger] = []
+
+
 def at_most_every(window: timedelta) -> Callable[[Observable[Trigger]], Observable[Trigger]]:
     """Pass the first trigger at once; triggers inside the window that follows collapse
     into one emitted when the window closes (reasons joined), so a burst of events
@@ -76,28 +84,25 @@ def at_most_every(window: timedelta) -> Callable[[Observable[Trigger]], Observab
     def operator(source: Observable[Trigger]) -> Observable[Trigger]:
         def subscribe(observer: ObserverBase[Trigger], scheduler: SchedulerBase | None = None) -> DisposableBase:
             clock = scheduler or TimeoutScheduler.singleton()
-            state: dict[str, object] = {"open_until": None, "pending": []}
-
-            def flush(*_: object) -> None:
-                pending: list[Trigger] = state["pending"]  # type: ignore[assignment]
-                state["pending"] = []
-                if pending:
-                    reasons = "; ".join(dict.fromkeys(reason for _, reason in pending))
-                    emit((clock.now, reasons))
-                else:
-                    state["open_until"] = None
+            state = _Window()
 
             def emit(trigger: Trigger) -> None:
-                state["open_until"] = clock.now + window
+                state.open = True
                 observer.on_next(trigger)
-                clock.schedule_relative(window, flush)
+                clock.schedule_relative(window, close)
+
+            def close(*_: object) -> None:
+                pending, state.pending = state.pending, []
+                if pending:
+                    emit((clock.now, "; ".join(dict.fromkeys(reason for _, reason in pending))))
+                else:
+                    state.open = False
 
             def on_next(trigger: Trigger) -> None:
-                open_until = state["open_until"]
-                if open_until is None:
-                    emit(trigger)
+                if state.open:
+                    state.pending.append(trigger)
                 else:
-                    state["pending"].append(trigger)  # type: ignore[attr-defined]
+                    emit(trigger)
 
             return source.subscribe(on_next, observer.on_error, observer.on_completed, scheduler=scheduler)
 
