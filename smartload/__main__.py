@@ -31,10 +31,11 @@ def _load(args: argparse.Namespace) -> Settings:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from smartload.adapters import start_adapters
     from smartload.service import run_service
 
     settings = _load(args)
-    return asyncio.run(run_service(settings, duration=args.duration))
+    return asyncio.run(run_service(settings, duration=args.duration, on_runtime=start_adapters))
 
 
 def cmd_record(args: argparse.Namespace) -> int:

@@ -110,8 +110,8 @@ class Controls:
     def add_request(self, request: ChargeRequest) -> ChargeRequest:
         stored = self._planning.sequencer.add_request(request, self.now)
         what = f"{request.target_soc_pct:.0f} %" if request.target_soc_pct is not None else f"{request.energy_kwh} kWh"
-        self._bus.publish(Event(self.now, "request", f"{request.vehicle}: {what} by {request.departure.isoformat()}",
-                                request.vehicle))
+        by = request.departure.astimezone(self._settings.site.tz).strftime("%a %H:%M")
+        self._bus.publish(Event(self.now, "request", f"{request.vehicle}: {what} by {by}", request.vehicle))
         self._planning.replan(self.now, f"request for {request.vehicle}")
         return stored
 

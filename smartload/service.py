@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from smartload.sinks.recorder import Recorder
 from smartload.sinks.requests import RequestStore
 from smartload.streams.polling import parsed, poll_source
 from smartload.streams.ticks import Trigger
-from smartload.vehicles.base import from_coroutine
+from smartload.vehicles.base import VehicleProvider, from_coroutine
 from smartload.vehicles.registry import EvccSocBook, build_providers
 
 
@@ -95,6 +95,7 @@ class Runtime:
     live: LiveView
     controls: Controls
     client: EvccClient
+    providers: Mapping[str, VehicleProvider] = field(default_factory=dict)
 
 
 async def _evcc(
@@ -146,7 +147,7 @@ async def _start_pipeline(
         connect_planning(graph, planning, scheduler),
         connect_sinks(graph, [DecisionLogSink(), planning, *extra_sinks], scheduler),
     )
-    return Runtime(settings, url, scheduler, graph, planning, bus, live, controls, client), subscriptions
+    return Runtime(settings, url, scheduler, graph, planning, bus, live, controls, client, providers), subscriptions
 
 
 async def restore(planning: PlanningSink, client: EvccClient) -> None:

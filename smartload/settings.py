@@ -26,6 +26,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from smartload.adapter_settings import MqttBridgeSettings, NotifySettings, StoreSettings, WebSettings
 from smartload.config_types import Duration, StrictModel
 from smartload.sim.settings import SimSettings
 from smartload.vehicles.http_json import HttpJsonSettings
@@ -222,6 +223,10 @@ class Settings(BaseSettings):
     logging: LoggingSettings = LoggingSettings()
     data_dir: Path = Path("data")
     sim: SimSettings = SimSettings()
+    web: WebSettings = WebSettings()
+    store: StoreSettings = StoreSettings()
+    mqtt: MqttBridgeSettings = MqttBridgeSettings()
+    notify: NotifySettings = NotifySettings()
 
     @classmethod
     def settings_customise_sources(

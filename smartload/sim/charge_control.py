@@ -133,6 +133,19 @@ def _update_smart_cost(lp: SimLoadpoint, ctx: Context) -> None:
         lp.smart_cost_next_start = next((s for s, _, v in ctx.rates() if s > ctx.now and v <= limit), None)
 
 
+def clamp_to_circuit(lp: SimLoadpoint, headroom_w: float) -> float:
+    """Cut the offered current to what the circuit has left (below the minimum current:
+    off, as evcc's load management does); returns the power now granted to this loadpoint."""
+    if not lp.enabled or lp.offered_current <= 0.0:
+        return 0.0
+    phases = min(lp.phases_active, lp.vehicle.spec.phases) if lp.vehicle else lp.phases_active
+    per_amp_w = lp.voltage * phases
+    if lp.offered_current * per_amp_w > headroom_w:
+        current = headroom_w / per_amp_w
+        _set(lp, current if current >= lp.min_current else 0.0)
+    return lp.offered_current * per_amp_w if lp.enabled else 0.0
+
+
 def decide(lp: SimLoadpoint, ctx: Context) -> None:
     """One evcc control cycle of this loadpoint: sets enabled, offered current and phases."""
     _update_smart_cost(lp, ctx)

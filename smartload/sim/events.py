@@ -121,7 +121,9 @@ class EventsMixin:
             return
         if v.spec.identifiable:
             lp.vehicle_name = v.name
-            if v.evcc_soc_pct is None:
+            if self.scenario.evcc_reads_soc_on_identify:
+                v.evcc_soc_pct = v.cloud.reading(at)[0]
+            elif v.evcc_soc_pct is None:
                 v.evcc_soc_pct = v.soc_pct
             log.info("{}: evcc identified {} at loadpoint {}", self.local(at), v.name, lp.id)
         else:
@@ -137,7 +139,14 @@ class EventsMixin:
         done = lp.vehicle.name
         self._disconnect(lp, at, f"the plug goes to {waiting.name}", offer=False)
         log.info("{}: plug swapped at loadpoint {}: {} out, {} in", self.local(at), lp.id, done, waiting.name)
-        self._connect(waiting, lp, at)
+        self._plug_after_gap(waiting, lp, at)
+
+    def _plug_after_gap(self, v: SimVehicle, lp: SimLoadpoint, at: float) -> None:
+        gap = self.scenario.swap_gap_s
+        if gap > 0:
+            v.plug_request_at = at + gap
+        else:
+            self._connect(v, lp, at)
 
     # --- plugging ---------------------------------------------------------------------------------
 
@@ -221,6 +230,43 @@ class EventsMixin:
         if v.loadpoint_id is None:
             raise ValueError(f"{name} is not plugged in")
         self._disconnect(self.loadpoint(v.loadpoint_id), self.t, "unplugged by hand")
+        self._refresh_next_event()
+
+    def hand_over(self, lp_id: int, name: str) -> None:
+        """A person moves the plug at lp_id to `name` now (a car at home, not plugged in;
+        plugged after the scenario's swap gap); the car that was plugged there waits for
+        the wallbox again."""
+        v = self.vehicle(name)
+        lp = self.loadpoint(lp_id)
+        if v.presence is not Presence.HOME:
+            raise ValueError(f"{name} is not at home unplugged ({v.presence})")
+        previous = lp.vehicle
+        if previous is not None:
+            self._disconnect(lp, self.t, f"the plug goes to {name}", offer=False)
+            if previous.name not in self._waiting:
+                self._waiting.append(previous.name)
+        self._plug_after_gap(v, lp, self.t)
+        self._refresh_next_event()
+
+    def arrive(self, name: str, lp_id: int, soc_pct: float) -> None:
+        """A session-driven car arrives with `soc_pct` and is plugged in at once. It is a new
+        car as far as evcc knows: evcc reads its SoC when it identifies it."""
+        v = self.vehicle(name)
+        if v.presence is not Presence.AWAY:
+            raise ValueError(f"{name} is not away ({v.presence})")
+        v.soc_pct = soc_pct
+        v.evcc_soc_pct = None
+        self.plug_in(name, lp_id)
+
+    def leave(self, name: str) -> None:
+        """The car is unplugged (if it was) and drives away now."""
+        v = self.vehicle(name)
+        if v.loadpoint_id is not None:
+            self._disconnect(self.loadpoint(v.loadpoint_id), self.t, "leaves")
+        if name in self._waiting:
+            self._waiting.remove(name)
+        v.depart()
+        v.cloud.wake(v.soc_pct, self.t)
         self._refresh_next_event()
 
     def restart_detection(self, lp_id: int) -> None:

@@ -3,7 +3,8 @@
 The simulated calendar maps onto real prices: a date the price table covers is used as
 is; otherwise the same weekday one or more 52-week years earlier; otherwise the same
 weekday of the shipped representative week of the same season. So the default run works
-on any real date. Prices are hourly; evcc's 15-minute slots repeat the hour's price.
+on any real date. Prices are hourly or quarter-hourly; with hourly prices evcc's 15-minute
+slots repeat the hour's price.
 """
 
 from __future__ import annotations
@@ -35,19 +36,20 @@ def _read_rows(text: str) -> Iterable[tuple[datetime, float]]:
 
 
 class DayAheadPrices:
-    """Hourly day-ahead prices keyed by the local date and hour they apply to."""
+    """Day-ahead prices (hourly or quarter-hourly) keyed by the local date and the local
+    quarter-hour of the day (hour * 4 + minute // 15) they start at."""
 
     def __init__(self, rows: Iterable[tuple[datetime, float]], tz: ZoneInfo) -> None:
         self._by_day: dict[date, dict[int, float]] = {}
         for ts, price in rows:
             local = ts.astimezone(tz)
-            self._by_day.setdefault(local.date(), {})[local.hour] = price
+            self._by_day.setdefault(local.date(), {})[local.hour * 4 + local.minute // 15] = price
         if not self._by_day:
             raise ValueError("no prices")
         # Per month: weekday -> a covered date, for the season fallback.
         self._weeks: dict[int, dict[int, date]] = {}
         for d in sorted(self._by_day):
-            if len(self._by_day[d]) >= 23:
+            if len({q // 4 for q in self._by_day[d]}) >= 23:
                 self._weeks.setdefault(d.month, {}).setdefault(d.weekday(), d)
 
     @classmethod
@@ -75,12 +77,20 @@ class DayAheadPrices:
         week = self._weeks.get(_SEASON_MONTH[d.month]) or next(iter(self._weeks.values()))
         return self, week.get(d.weekday(), next(iter(week.values())))
 
-    def hour_price(self, d: date, hour: int) -> float:
-        hours = self._by_day[d]
-        if hour in hours:
-            return hours[hour]
+    def quarter_price(self, d: date, quarter: int) -> float:
+        """The price of local quarter-hour `quarter` (0..95) of day d: its own price in a
+        15-minute table, its hour's price in an hourly one."""
+        quarters = self._by_day[d]
+        if quarter in quarters:
+            return quarters[quarter]
+        hour_start = quarter - quarter % 4
+        if hour_start in quarters:
+            return quarters[hour_start]
         # A DST day misses or repeats an hour; the nearest one stands in.
-        return hours[min(hours, key=lambda h: abs(h - hour))]
+        return quarters[min(quarters, key=lambda q: abs(q - quarter))]
+
+    def hour_price(self, d: date, hour: int) -> float:
+        return self.quarter_price(d, hour * 4)
 
 
 class GridTariff:
@@ -99,7 +109,7 @@ class GridTariff:
     def day_ahead_eur_per_mwh(self, d: date) -> list[float]:
         """The source day-ahead price of each 15-minute slot of local day d."""
         table, source = self._prices.source_date(d, self._fallback)
-        return [table.hour_price(source, hour) for hour, _ in slot_clock(day_for(d, self._tz), self._tz)]
+        return [table.quarter_price(source, quarter) for _, quarter in slot_clock(day_for(d, self._tz), self._tz)]
 
     def _day_slots(self, d: date) -> list[float]:
         cached = self._day_cache.get(d)

@@ -185,9 +185,18 @@ class Scenario(_Strict):
     vehicles: dict[str, VehicleSpec] = Field(default_factory=dict)
     # evcc gives up identifying an unknown car after this and shows a guest.
     detection_timeout_s: float = Field(default=120.0, ge=0)
+    # True: evcc asks the car's API (what its cloud holds) for the SoC when it identifies the
+    # car, as evcc's setActiveVehicle resets socUpdated. False: evcc shows the SoC of the
+    # car's last charge until charging starts (only a car evcc never saw is read at once).
+    evcc_reads_soc_on_identify: bool = False
+    # evcc's load management (a circuit's maxPower) over all loadpoints: together they draw
+    # at most this; the car plugged in first is served first. None: no limit.
+    circuit_max_power_w: float | None = Field(default=None, gt=0)
     # A person swaps the plug when the charging car is done and another one waits.
     swap_when_done: bool = True
     swap_delay_s: float = Field(default=600.0, ge=0)
+    # During a swap the wallbox is free this long while the person moves the cable (0: at once).
+    swap_gap_s: float = Field(default=0.0, ge=0)
     # ... or when the waiting car is below this SoC and the plugged one 20 points fuller.
     swap_below_soc_pct: float = Field(default=20.0, ge=0, le=100)
 

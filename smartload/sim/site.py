@@ -210,10 +210,17 @@ class Site(EventsMixin):
             return rates_cache[0]
 
         expired: list[str] = []
-        for lp in self.loadpoints:
+        circuit = self.scenario.circuit_max_power_w
+        granted_w = 0.0
+        # With a circuit limit, the car plugged in first is served first.
+        order = self.loadpoints if circuit is None else sorted(
+            self.loadpoints, key=lambda lp: (lp.vehicle is None, lp.connected_at, lp.id))
+        for lp in order:
             ctx = charge_control.Context(now, self.vehicles, rate, rates, site_power, buffered, start, expired)
             before = lp.offered_current if lp.enabled else 0.0
             charge_control.decide(lp, ctx)
+            if circuit is not None:
+                granted_w += charge_control.clamp_to_circuit(lp, circuit - granted_w)
             after = lp.offered_current if lp.enabled else 0.0
             # The next loadpoint sees the surplus this one is about to take.
             site_power += (after - before) * lp.voltage * lp.phases_active

@@ -1,10 +1,12 @@
-"""Solve the planning model: LP relaxation, then a MILP, then (if need be) the repair.
+"""Solve the planning model: LP relaxation, MILPs in its neighbourhood, full MILP, repair.
 
 1. The LP relaxation (HiGHS): a lower bound on the cost, and where each car should charge.
-2. With settings.lp_guided (default), HiGHS solves the MILP restricted to the relaxation's
-   neighbourhood (neighbourhood.py): fast and in practice optimal or nearly so. Otherwise,
-   or if that finds nothing, the full MILP (scipy.optimize.milp) with the time left.
-3. If no MILP found a schedule in time: the relaxation repaired (repair.py).
+2. With settings.lp_guided (default): the MILP restricted to the relaxation's narrow
+   neighbourhood (one turn per car at a shared wallbox), then, if that is not proven
+   within mip_rel_gap and time is left, the wider one; the cheaper schedule wins.
+3. Otherwise, or if those found nothing: the full MILP (scipy.optimize.milp) with the
+   time left.
+4. If no MILP found a schedule in time: the relaxation repaired (repair.py).
 
 The gap is always against a proven lower bound: the relaxation's, or the full MILP's dual
 bound when it ran. Status: "optimal" within mip_rel_gap, "feasible" a MILP schedule not
@@ -45,6 +47,21 @@ def relative_gap(objective: float, bound: float) -> float:
     return max(0.0, objective - bound) / max(abs(objective), 1e-9)
 
 
+def _shortfall_kwh(model: PlanModel, x: FloatArray) -> float:
+    return float(sum(x[cv.shortfall] for cv in model.cars if cv.shortfall is not None))
+
+
+def _worth_widening(model: PlanModel, relaxed_x: FloatArray, best: tuple[FloatArray, float],
+                    bound: float) -> bool:
+    """Whether the narrow neighbourhood's plan calls for the wider one: a car short of its
+    target where the relaxation was not, or a gap above WIDEN_GAP."""
+    import os
+    widen_gap = float(os.environ.get("WIDEN", "0.02"))
+    if _shortfall_kwh(model, best[0]) > _shortfall_kwh(model, relaxed_x) + 1e-3:
+        return True
+    return relative_gap(best[1], bound) > max(widen_gap, model.settings.mip_rel_gap)
+
+
 def solve_model(model: PlanModel) -> Solution:
     settings = model.settings
     program = model.program
@@ -64,22 +81,32 @@ def solve_model(model: PlanModel) -> Solution:
     bound = relaxed.objective
     if program.violation(relaxed.x) <= _TOL:
         return done("optimal", relaxed.x, bound, 0.0)
-    if settings.mode == "milp":
-        if settings.lp_guided:
-            lb, ub = neighbourhood(model, relaxed)
-            result = program.solve(deadline - perf_counter(), settings.mip_rel_gap, lb=lb, ub=ub)
-            if result.x is not None and result.status in (0, 1):
-                gap = relative_gap(float(result.fun), bound)
-                status: PlanStatus = "optimal" if gap <= settings.mip_rel_gap else "feasible"
-                return done(status, result.x, float(result.fun), gap)
-        if deadline - perf_counter() >= _MIN_MILP_S:
-            result = program.solve(deadline - perf_counter(), settings.mip_rel_gap)
-            if result.x is not None and result.status in (0, 1):
-                if result.mip_dual_bound is not None:
-                    bound = max(bound, float(result.mip_dual_bound))
-                gap = relative_gap(float(result.fun), bound)
-                status = "optimal" if gap <= settings.mip_rel_gap else "feasible"
-                return done(status, result.x, float(result.fun), gap)
+    best: tuple[FloatArray, float] | None = None
+    if settings.mode == "milp" and settings.lp_guided:
+        for turns in (True, False):
+            remaining = deadline - perf_counter()
+            if best is not None and (not _worth_widening(model, relaxed.x, best, bound)
+                                     or remaining < _MIN_MILP_S):
+                break
+            lb, ub, narrowed = neighbourhood(model, relaxed, turns=turns)
+            import os
+            if not turns and os.environ.get("BOX"):
+                remaining = min(remaining, max(float(os.environ["BOX"]), 3 * (perf_counter() - started)))
+            result = program.solve(remaining, settings.mip_rel_gap, lb=lb, ub=ub)
+            if result.x is not None and result.status in (0, 1) and (best is None or result.fun < best[1]):
+                best = (result.x, float(result.fun))
+            if not narrowed:
+                break  # no shared wallbox: the wider neighbourhood is the same
+    if settings.mode == "milp" and best is None and deadline - perf_counter() >= _MIN_MILP_S:
+        result = program.solve(deadline - perf_counter(), settings.mip_rel_gap)
+        if result.x is not None and result.status in (0, 1):
+            if result.mip_dual_bound is not None:
+                bound = max(bound, float(result.mip_dual_bound))
+            best = (result.x, float(result.fun))
+    if best is not None:
+        gap = relative_gap(best[1], bound)
+        status: PlanStatus = "optimal" if gap <= settings.mip_rel_gap else "feasible"
+        return done(status, best[0], best[1], gap)
     schedule = repair(model, relaxed.x)
     x = to_vector(model, schedule)
     objective = program.objective(x)

@@ -1,0 +1,157 @@
+"""The MQTT connection: availability with a last will, retained discovery and state,
+commands in. Reconnects with backoff; a broker that is down never stops the service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import ssl
+from typing import Any
+
+import aiomqtt
+from loguru import logger
+from reactivex.abc import DisposableBase
+from reactivex.disposable import CompositeDisposable, Disposable
+
+from smartload.adapter_settings import MqttBridgeSettings
+from smartload.adapters.backend import Backend
+from smartload.domain import Snapshot
+from smartload.homeassistant.commands import CommandError, apply_command
+from smartload.homeassistant.discovery import Topics, discovery_messages
+from smartload.homeassistant.payloads import plan_payload, site_payload, vehicle_payloads
+from smartload.sinks.base import guarded
+from smartload.sinks.planner import Plan
+
+log = logger.bind(component="mqtt")
+FIRST_RETRY_S = 0.5
+
+
+def _dump(payload: Any) -> str:
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str)
+
+
+class MqttBridge:
+    def __init__(self, backend: Backend, settings: MqttBridgeSettings) -> None:
+        self._backend = backend
+        self._settings = settings
+        self.topics = Topics(settings)
+        self._dirty = asyncio.Event()
+        self._sent: dict[str, str] = {}  # topic -> payload last published (publish changes only)
+        self._client: aiomqtt.Client | None = None
+        self.connected = asyncio.Event()
+
+    # -- wiring -------------------------------------------------------------------------
+
+    def attach(self) -> DisposableBase:
+        backend, mark = self._backend, guarded("mqtt", lambda _: self._dirty.set())
+
+        def on_plan(plan: Plan, snapshot: Snapshot) -> None:
+            mark(plan)
+
+        backend.planning.plan_listeners.append(on_plan)
+        scheduler = backend.scheduler
+        return CompositeDisposable(
+            backend.graph.states.subscribe(mark, scheduler=scheduler),
+            backend.graph.socs.subscribe(mark, scheduler=scheduler),
+            backend.graph.errors.subscribe(mark, scheduler=scheduler),
+            backend.bus.stream.subscribe(mark, scheduler=scheduler),
+            Disposable(lambda: backend.planning.plan_listeners.remove(on_plan)),
+        )
+
+    def _client_for(self) -> aiomqtt.Client:
+        s = self._settings
+        return aiomqtt.Client(
+            s.host or "localhost", s.port, identifier=s.client_id, username=s.username,
+            password=s.password.get_secret_value() if s.password else None,
+            will=aiomqtt.Will(self.topics.status, "offline", qos=1, retain=True),
+            tls_context=ssl.create_default_context() if s.tls else None,
+        )
+
+    # -- running ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, serve, and reconnect after a lost connection, until cancelled."""
+        delay = FIRST_RETRY_S
+        while True:
+            try:
+                async with self._client_for() as client:
+                    self._client = client
+                    delay = FIRST_RETRY_S
+                    await self._serve(client)
+            except aiomqtt.MqttError as exc:
+                log.warning("MQTT broker {}:{}: {}; retrying in {:.0f} s", self._settings.host, self._settings.port,
+                            exc, delay)
+            finally:
+                self._client = None
+                self.connected.clear()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._settings.reconnect_max.total_seconds())
+
+    async def _serve(self, client: aiomqtt.Client) -> None:
+        await client.publish(self.topics.status, "online", qos=1, retain=True)
+        await client.subscribe(self.topics.commands, qos=1)
+        await client.subscribe(self.topics.ha_status, qos=1)
+        self._sent.clear()
+        await self._announce(client)
+        self.connected.set()
+        log.info("MQTT connected to {}:{} as {}", self._settings.host, self._settings.port, self._settings.client_id)
+        publisher = asyncio.create_task(self._publish_loop(client))
+        try:
+            async for message in client.messages:
+                await self._on_message(client, str(message.topic), message.payload)
+        finally:
+            publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await publisher
+
+    async def _announce(self, client: aiomqtt.Client) -> None:
+        if self._settings.discovery:
+            for topic, payload in discovery_messages(self._backend.settings, self._settings):
+                await client.publish(topic, _dump(payload), qos=1, retain=True)
+        await self._publish_states(client)
+
+    async def _publish_loop(self, client: aiomqtt.Client) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            await self._publish_states(client)
+
+    async def _publish_states(self, client: aiomqtt.Client) -> None:
+        backend = self._backend
+        messages = {self.topics.state: site_payload(backend), self.topics.plan: plan_payload(backend.live.plan)}
+        messages.update({self.topics.vehicle(v): p for v, p in vehicle_payloads(backend).items()})
+        for topic, payload in messages.items():
+            if payload is None:
+                continue
+            text = _dump(payload)
+            if self._sent.get(topic) != text:
+                await client.publish(topic, text, qos=0, retain=True)
+                self._sent[topic] = text
+
+    async def _on_message(self, client: aiomqtt.Client, topic: str, raw: Any) -> None:
+        payload = raw.decode("utf-8", "replace") if isinstance(raw, bytes | bytearray) else str(raw or "")
+        if topic == self.topics.ha_status:
+            if payload == "online":  # Home Assistant restarted: it needs discovery and states again
+                self._sent.clear()
+                await self._announce(client)
+            return
+        parsed = self.topics.parse_command(topic)
+        if parsed is None:
+            return
+        vehicle, command = parsed
+        try:
+            done = apply_command(self._backend, vehicle, command, payload, self._settings.boost_minutes)
+        except CommandError as exc:
+            log.warning("MQTT command {} {!r} refused: {}", topic, payload, exc)
+            await client.publish(self.topics.error, _dump({"topic": topic, "error": str(exc)}), qos=1)
+            return
+        log.info("MQTT command: {}", done)
+        self._dirty.set()
+
+    async def close(self) -> None:
+        """Say goodbye on a clean shutdown (the will covers the unclean ones)."""
+        client = self._client
+        if client is not None:
+            with contextlib.suppress(aiomqtt.MqttError):
+                await client.publish(self.topics.status, "offline", qos=1, retain=True)

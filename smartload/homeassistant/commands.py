@@ -1,0 +1,84 @@
+"""Commands from Home Assistant (or any MQTT client) on <prefix>/vehicle/<id>/<command>/set.
+
+boost: PRESS (the configured minutes) or a number of minutes; refresh: any payload;
+cancel: any payload; soc: a SoC in %; target_soc: a target in % (keeps the departure);
+departure: HH:MM or an RFC 3339 time (keeps the target). A target or departure makes a new
+request from the one in force, so the other half stays as it was.
+"""
+
+from __future__ import annotations
+
+from smartload.adapters.backend import Backend
+from smartload.sinks.requests import ChargeRequest, next_departure
+from smartload.web.inputs import ApiError, parse_departure
+
+
+class CommandError(Exception):
+    """The message names the field: "<field>: <why>"."""
+
+
+def _number(payload: str, field: str) -> float:
+    try:
+        return float(payload.strip())
+    except ValueError as exc:
+        raise CommandError(f"{field}: not a number: {payload!r}") from exc
+
+
+def _request_base(backend: Backend, vehicle: str) -> ChargeRequest | None:
+    return backend.planning.sequencer.requests(backend.now).get(vehicle)
+
+
+def _new_request(backend: Backend, vehicle: str, target: float | None, departure_text: str | None) -> str:
+    settings, now = backend.settings, backend.now
+    base = _request_base(backend, vehicle)
+    config = settings.vehicles[vehicle]
+    if departure_text is not None:
+        try:
+            departure = parse_departure(departure_text, now, settings.site.tz)
+        except ApiError as exc:
+            raise CommandError(str(exc)) from exc
+    elif base is not None:
+        departure = base.departure
+    else:
+        schedule = config.departures or settings.planning.departures
+        found = next_departure(now, schedule, settings.site.tz)
+        if found is None:
+            raise CommandError("departure: none scheduled; set a departure first")
+        departure = found
+    if target is None:
+        target = base.target_soc_pct if base is not None and base.target_soc_pct is not None else (
+            config.target_soc_pct or settings.planning.default_target_soc_pct)
+    stored = backend.controls.add_request(ChargeRequest(vehicle, departure, target, None,
+                                                        base.priority if base else config.priority, "mqtt"))
+    return f"{vehicle}: {stored.target_soc_pct:.0f} % by {stored.departure.isoformat()}"
+
+
+def apply_command(backend: Backend, vehicle: str, command: str, payload: str, boost_minutes: int) -> str:
+    """Carry out one command; returns what was done, raises CommandError naming the field."""
+    if vehicle not in backend.settings.vehicles:
+        raise CommandError(f"vehicle: unknown vehicle {vehicle!r}")
+    controls = backend.controls
+    try:
+        if command == "boost":
+            text = payload.strip()
+            minutes = boost_minutes if text in ("", "PRESS") else int(_number(text, "minutes"))
+            until = controls.boost(vehicle, minutes)
+            return f"{vehicle}: boost until {until.isoformat()}"
+        if command == "refresh":
+            controls.refresh(vehicle)
+            return f"{vehicle}: refresh asked for"
+        if command == "cancel":
+            return f"{vehicle}: request {'cancelled' if controls.cancel_request(vehicle) else 'was not its own'}"
+        if command == "soc":
+            reading = controls.set_soc(vehicle, _number(payload, "soc_pct"))
+            return f"{vehicle}: SoC {reading.soc_pct:.0f} % entered"
+        if command == "target_soc":
+            target = _number(payload, "target_soc_pct")
+            if not 0 < target <= 100:
+                raise CommandError("target_soc_pct: must be above 0 and at most 100")
+            return _new_request(backend, vehicle, target, None)
+        if command == "departure":
+            return _new_request(backend, vehicle, None, payload)
+    except (KeyError, ValueError) as exc:
+        raise CommandError(str(exc.args[0]) if exc.args else str(exc)) from exc
+    raise CommandError(f"command: unknown command {command!r}")

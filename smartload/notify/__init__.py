@@ -1,0 +1,91 @@
+"""Notifications (ntfy, webhook, Telegram): handoffs, targets at risk, evcc unreachable."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+
+import httpx
+from loguru import logger
+from reactivex import operators as ops
+from reactivex.abc import DisposableBase
+from reactivex.disposable import CompositeDisposable, Disposable
+
+from smartload.adapters.backend import Backend
+from smartload.domain import Snapshot
+from smartload.notify.channels import Channel, channels, deliver
+from smartload.notify.rules import Alerts, Message
+from smartload.sinks.base import guarded
+from smartload.sinks.planner import Plan
+from smartload.sinks.sequencer import Handoff
+
+__all__ = ["Alerts", "Message", "Notifier", "start_notify"]
+
+
+class Notifier:
+    def __init__(self, backend: Backend, client: httpx.AsyncClient, targets: list[Channel]) -> None:
+        settings = backend.settings
+        self._backend = backend
+        self._client = client
+        self._channels = targets
+        self.alerts = Alerts(settings.notify, settings.site.tz,
+                             {v: c.title or v for v, c in settings.vehicles.items()})
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.sent: list[Message] = []
+
+    @property
+    def channel_names(self) -> list[str]:
+        return [c.name for c in self._channels]
+
+    def send(self, messages: list[Message]) -> None:
+        for message in messages:
+            self.sent.append(message)
+            logger.info("notify: {}: {}", message.title, message.text)
+            for channel in self._channels:
+                task = asyncio.get_running_loop().create_task(self._deliver(channel, message))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, channel: Channel, message: Message) -> None:
+        problem = await deliver(self._client, channel, message)
+        if problem is not None:
+            logger.warning("notify: could not send {!r}: {}", message.title, problem)
+
+    def attach(self) -> DisposableBase:
+        backend, alerts = self._backend, self.alerts
+        on_handoff = guarded("notify", lambda h: self.send(alerts.handoff(h)))
+        on_plan = guarded("notify", lambda args: self.send(alerts.plan(*args)))
+
+        def handoff_listener(handoff: Handoff) -> None:
+            on_handoff(handoff)
+
+        def plan_listener(plan: Plan, snapshot: Snapshot) -> None:
+            on_plan((plan, snapshot.at))
+
+        backend.planning.handoff_listeners.append(handoff_listener)
+        backend.planning.plan_listeners.append(plan_listener)
+        graph, scheduler = backend.graph, backend.scheduler
+        down = graph.errors.pipe(ops.filter(lambda e: e.kind != "parse"), ops.map(lambda e: (e.at, False)))
+        up = graph.states.pipe(ops.map(lambda s: (s.at, True)))
+        on_reach = guarded("notify", lambda pair: self.send(alerts.evcc(*pair)))
+        return CompositeDisposable(
+            down.subscribe(on_reach, scheduler=scheduler),
+            up.subscribe(on_reach, scheduler=scheduler),
+            Disposable(lambda: backend.planning.handoff_listeners.remove(handoff_listener)),
+            Disposable(lambda: backend.planning.plan_listeners.remove(plan_listener)),
+        )
+
+    async def aclose(self) -> None:
+        """Let messages on their way arrive (bounded by the client's timeout)."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def start_notify(backend: Backend, stack: AsyncExitStack) -> Notifier:
+    settings = backend.settings.notify
+    client = await stack.enter_async_context(httpx.AsyncClient(timeout=settings.timeout.total_seconds()))
+    notifier = Notifier(backend, client, channels(settings))
+    stack.push_async_callback(notifier.aclose)
+    stack.callback(notifier.attach().dispose)
+    logger.info("notifications on: {}", ", ".join(notifier.channel_names))
+    return notifier

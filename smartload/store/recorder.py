@@ -1,0 +1,67 @@
+"""Feeds the history store from the running pipeline: new SoC readings, every plan, every
+event (writes to evcc among them) and the energy of every poll interval; purges once an
+hour (service time)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from reactivex.abc import DisposableBase, SchedulerBase
+from reactivex.disposable import CompositeDisposable, Disposable
+
+from smartload.app import Graph
+from smartload.domain import SiteState, Snapshot, SocReading, Tariffs
+from smartload.events import EventBus
+from smartload.sinks.base import guarded
+from smartload.sinks.planner import Plan
+from smartload.sinks.planning import PlanningSink
+from smartload.store.energy import EnergyMeter
+from smartload.store.history import HistoryStore
+from smartload.streams.soc import SocTable
+
+PURGE_EVERY = timedelta(hours=1)
+
+
+class Recorder:
+    def __init__(self, store: HistoryStore, meter: EnergyMeter, plan: Callable[[], Plan | None],
+                 tariffs: Callable[[], Tariffs]) -> None:
+        self._store = store
+        self._meter = meter
+        self._plan = plan
+        self._tariffs = tariffs
+        self._seen: dict[str, SocReading] = {}
+        self._purged_at: datetime | None = None
+
+    def on_socs(self, socs: SocTable) -> None:
+        new = [r for v, r in socs.items() if self._seen.get(v) != r]
+        self._seen.update({r.vehicle: r for r in new})
+        if new:
+            self._store.add_readings(new)
+
+    def on_state(self, state: SiteState) -> None:
+        self._store.add_energy(self._meter.observe(state, self._plan(), self._tariffs()))
+
+    def on_plan(self, plan: Plan, snapshot: Snapshot) -> None:
+        self._store.add_plan(snapshot.at, snapshot.reason, plan)
+        if self._purged_at is None or snapshot.at - self._purged_at >= PURGE_EVERY:
+            self._purged_at = snapshot.at
+            self._store.purge(snapshot.at)
+
+
+def attach_recorder(store: HistoryStore, graph: Graph, planning: PlanningSink, bus: EventBus,
+                    tariffs: Callable[[], Tariffs], scheduler: SchedulerBase) -> DisposableBase:
+    names = {planning.settings.evcc_name(v): v for v in planning.settings.vehicles}
+    recorder = Recorder(store, EnergyMeter(names), lambda: planning.plan, tariffs)
+    on_plan = guarded("history", lambda args: recorder.on_plan(*args))
+
+    def listener(plan: Plan, snapshot: Snapshot) -> None:
+        on_plan((plan, snapshot))
+
+    planning.plan_listeners.append(listener)
+    return CompositeDisposable(
+        graph.socs.subscribe(guarded("history", recorder.on_socs), scheduler=scheduler),
+        graph.states.subscribe(guarded("history", recorder.on_state), scheduler=scheduler),
+        bus.stream.subscribe(guarded("history", store.add_event), scheduler=scheduler),
+        Disposable(lambda: planning.plan_listeners.remove(listener)),
+    )

@@ -1,0 +1,89 @@
+"""The Starlette app: the dashboard page, its static files and the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from smartload.adapter_settings import WebSettings
+from smartload.adapters.backend import Backend
+from smartload.web.api import Api
+from smartload.web.auth import bearer_ok
+from smartload.web.endpoints import ENDPOINTS, endpoint_page, openapi
+from smartload.web.inputs import ApiError
+from smartload.web.metrics import Tally, make_registry
+from smartload.web.stream import Hub, stream_endpoint
+
+STATIC = Path(__file__).parent / "static"
+Handler = Callable[[Request], Awaitable[Response]]
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                               "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Bearer realm="smartload"'} if error.status == 401 else None
+    return JSONResponse({"error": str(error), "field": error.field}, status_code=error.status, headers=headers)
+
+
+def _authorized(handler: Handler, token: str) -> Handler:
+    async def call(request: Request) -> Response:
+        if not bearer_ok(request.headers.get("authorization"), token):
+            return error_response(ApiError(401, "authorization", "a valid bearer token is required for writes"))
+        return await handler(request)
+
+    return call
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    field = "method" if exc.status_code == 405 else "path"
+    return JSONResponse({"error": f"{field}: {exc.detail}", "field": field}, status_code=exc.status_code,
+                        headers=exc.headers)
+
+
+def create_app(backend: Backend, token: str, web: WebSettings, hub: Hub, tally: Tally) -> Starlette:
+    api = Api(backend, make_registry(backend, tally))
+    stream = stream_endpoint(hub, web.sse_keepalive.total_seconds())
+
+    async def index(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html", headers=_PAGE_HEADERS)
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(endpoint_page(), headers=_PAGE_HEADERS)
+
+    async def spec(request: Request) -> Response:
+        return JSONResponse(openapi())
+
+    routes: list[BaseRoute] = [
+        Route("/", index), Route("/api", docs), Route("/api/openapi.json", spec),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    for e in ENDPOINTS:
+        handler: Handler = stream if e.handler == "stream" else getattr(api, e.handler)
+        routes.append(Route(e.path, _authorized(handler, token) if e.write else handler, methods=[e.method]))
+    middleware = []
+    if web.cors_origins:
+        middleware.append(Middleware(CORSMiddleware, allow_origins=web.cors_origins,
+                                     allow_methods=["GET", "POST", "DELETE"],
+                                     allow_headers=["Authorization", "Content-Type"]))
+    return Starlette(routes=routes, middleware=middleware,
+                     exception_handlers={ApiError: _api_error, HTTPException: _http_error})

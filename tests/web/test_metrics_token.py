@@ -1,0 +1,115 @@
+"""Prometheus metrics with exact values, and the generated token: saved once with mode
+0600, printed once, never logged."""
+
+from __future__ import annotations
+
+import io
+import stat
+from contextlib import AsyncExitStack
+from datetime import timedelta
+
+import httpx
+from loguru import logger
+from prometheus_client.parser import text_string_to_metric_families
+
+from smartload.adapter_settings import WebSettings
+from smartload.domain import RefreshOutcome, SocReading
+from smartload.narrate import outage_event, refresh_event, write_event
+from smartload.sinks.actuator import Write
+from smartload.streams.polling import Outage
+from smartload.vehicles.budget import BudgetSettings, CallBudget
+from smartload.web import start_web
+from smartload.web.auth import TOKEN_FILE, load_token
+from tests.web.builders import BERLIN, NOW, make_parts, plan, settings, site_state, zoe_reading
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+async def test_metrics_show_socs_plan_writes_errors_and_budgets(tmp_path):
+    cloud = {"type": "http_json", "url": "https://cars.example/zoe", "source": "zoe-cloud"}
+    config = settings(tmp_path, refresh={"daily_budget": 10}, vehicles={
+        "zoe": {"title": "Renault Zoe", "capacity_kwh": 52, "provider": cloud},
+        "ioniq": {"title": "Hyundai Ioniq 5", "capacity_kwh": 77},
+    })
+    parts = make_parts(config)
+    budget = CallBudget("zoe-cloud zoe", BudgetSettings(daily_limit=30, min_interval=timedelta(0)), BERLIN,
+                        lambda: parts.clock.now)
+    budget.take()
+    budget.take()
+    parts.backend.budgets = lambda: {"zoe": budget}
+    parts.push_state(site_state())
+    parts.push_socs(zoe_reading())
+    parts.push_plan(plan())
+    bus = parts.backend.bus
+    async with AsyncExitStack() as stack:
+        server = await start_web(parts.backend, stack)
+        write = Write("lp1.mode", "POST", "/api/loadpoints/1/mode/now", "now", "cheap")
+        bus.publish(write_event(write, NOW, None))
+        bus.publish(write_event(write, NOW, None))
+        bus.publish(write_event(write, NOW, "HTTP 500"))
+        reading = SocReading("zoe", 45.0, "zoe-cloud", NOW - timedelta(minutes=10), NOW)
+        bus.publish(refresh_event(RefreshOutcome("zoe", NOW, NOW, "ok", NOW, reading)))
+        bus.publish(refresh_event(RefreshOutcome("zoe", NOW, NOW, "failed", NOW, error="timeout")))
+        bus.publish(refresh_event(RefreshOutcome("zoe", NOW, NOW, "budget_exhausted", NOW)))
+        bus.publish(outage_event("http://evcc", Outage(NOW, "connect: refused")))
+        bus.publish(outage_event("http://evcc", Outage(NOW, "connect: refused", NOW + timedelta(minutes=1), 3)))
+        parts.advance(seconds=30)
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            answer = await client.get("/metrics")
+    parts.close()
+    assert answer.headers["content-type"].startswith("text/plain")
+    got = samples(answer.text)
+    assert got == {
+        ("smartload_vehicle_soc_percent", (("source", "zoe-cloud"), ("vehicle", "zoe"))): 45.0,
+        ("smartload_vehicle_soc_age_seconds", (("vehicle", "zoe"),)): 630.0,
+        ("smartload_vehicle_projected_soc_percent", (("vehicle", "ioniq"),)): 20.0,
+        ("smartload_vehicle_projected_soc_percent", (("vehicle", "zoe"),)): 55.0,
+        ("smartload_vehicle_shortfall_kwh", (("vehicle", "ioniq"),)): 46.2,
+        ("smartload_vehicle_shortfall_kwh", (("vehicle", "zoe"),)): 13.0,
+        ("smartload_plan_cost_eur", ()): 1.9625,
+        ("smartload_plan_solve_seconds", ()): 0.042,
+        ("smartload_plan_status", (("status", "optimal"),)): 1.0,
+        ("smartload_evcc_reachable", ()): 1.0,
+        ("smartload_last_poll_timestamp_seconds", ()): NOW.timestamp(),
+        ("smartload_evcc_writes_total", (("result", "ok"),)): 2.0,
+        ("smartload_evcc_writes_total", (("result", "failed"),)): 1.0,
+        ("smartload_errors_total", (("where", "outage"),)): 1.0,
+        ("smartload_errors_total", (("where", "refresh"),)): 1.0,
+        ("smartload_errors_total", (("where", "write"),)): 1.0,
+        # Two refreshes spent calls (ok and failed); the refused one did not.
+        ("smartload_refresh_budget_remaining", (("vehicle", "zoe"),)): 8.0,
+        ("smartload_refresh_budget_remaining", (("vehicle", "ioniq"),)): 10.0,
+        ("smartload_cloud_budget_remaining", (("provider", "http_json"), ("vehicle", "zoe"))): 28.0,
+    }
+
+
+async def test_a_generated_token_is_saved_privately_printed_once_and_never_logged(tmp_path, capsys):
+    token, created = load_token(WebSettings(), tmp_path)
+    path = tmp_path / TOKEN_FILE
+    assert created and len(token) >= 40
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_token(WebSettings(), tmp_path) == (token, False)
+    assert load_token(WebSettings(token="from-settings-0123456789"), tmp_path) == ("from-settings-0123456789", False)
+    path.unlink()
+
+    log = io.StringIO()
+    sink = logger.add(log, level="DEBUG")
+    config = settings(tmp_path, web={"port": 0})
+    for start in (1, 2):
+        parts = make_parts(config)
+        async with AsyncExitStack() as stack:
+            server = await start_web(parts.backend, stack)
+            async with httpx.AsyncClient(base_url=server.url) as client:
+                generated = path.read_text().strip()
+                ok = await client.post("/api/vehicles/zoe/boost", json={"minutes": 5},
+                                       headers={"Authorization": f"Bearer {generated}"})
+                assert ok.status_code == 200, start
+        parts.close()
+    logger.remove(sink)
+    printed = capsys.readouterr().err
+    assert printed.count(generated) == 2  # the token and the link, at the first start only
+    assert f"/#token={generated}" in printed
+    assert generated not in log.getvalue()
