@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (
@@ -27,7 +27,7 @@ from pydantic_settings import (
 )
 
 from smartload.adapter_settings import MqttBridgeSettings, NotifySettings, StoreSettings, WebSettings
-from smartload.config_types import Duration, StrictModel
+from smartload.config_types import Duration, StrictModel, check_timezone
 from smartload.sim.settings import SimSettings
 from smartload.vehicles.http_json import HttpJsonSettings
 from smartload.vehicles.hyundai_kia import HyundaiKiaSettings
@@ -71,11 +71,7 @@ class SiteSettings(StrictModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return check_timezone(value)
 
     @property
     def tz(self) -> ZoneInfo:

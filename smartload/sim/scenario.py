@@ -10,10 +10,12 @@ import re
 from importlib import resources
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from smartload.config_types import check_timezone
 
 SHIPPED = ("household", "two_wallboxes", "business")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -203,11 +205,7 @@ class Scenario(_Strict):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return check_timezone(value)
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
