@@ -147,11 +147,20 @@ def main() -> None:
     parser.add_argument("--cars", default="1,3,10,30")
     parser.add_argument("--ref-time-limit", type=float, default=30.0,
                         help="seconds for each proof-of-optimum re-solve")
+    parser.add_argument("--time-limit", type=float, help="override PlannerSettings.time_limit_s")
+    parser.add_argument("--gap", type=float, help="override PlannerSettings.mip_rel_gap")
+    parser.add_argument("--full-milp", action="store_true", help="lp_guided=False: the full MILP only")
     args = parser.parse_args()
     data = Data(load_prices(), load_pv(), load_house())
     days = [date(2024, 1, 3) + timedelta(days=17 * i) for i in range(args.days)]
     base = PlannerSettings()
-    print(f"settings: time_limit_s={base.time_limit_s} mip_rel_gap={base.mip_rel_gap}; "
+    if args.time_limit is not None:
+        base = replace(base, time_limit_s=args.time_limit)
+    if args.gap is not None:
+        base = replace(base, mip_rel_gap=args.gap)
+    if args.full_milp:
+        base = replace(base, lp_guided=False)
+    print(f"settings: time_limit_s={base.time_limit_s} mip_rel_gap={base.mip_rel_gap} lp_guided={base.lp_guided}; "
           f"{len(days)} days of 2024 from {days[0]} every 17 days")
     header = (f"{'cars':>4} {'vars':>6} {'bin':>5} {'rows':>6} | {'p50 s':>6} {'p95 s':>6} {'max s':>6} "
               f"{'solver p95':>10} | {'LP p50':>6} {'LP p95':>6} {'ratio p95':>9} | status | "

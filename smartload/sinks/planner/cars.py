@@ -8,14 +8,13 @@ moved to, and never after its departure. A slot that the window cuts (a departur
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from smartload.sinks.planner.inputs import CarInput, PlannerInput, PlannerSettings
+from smartload.sinks.planner.inputs import CarInput, PlannerInput, PlannerSettings, WallboxInput
 from smartload.sinks.planner.lp import FloatArray, IntArray
-
-_QUARTER_H = 0.25
 
 
 @dataclass(frozen=True)
@@ -36,8 +35,8 @@ class CarNeed:
     required_kwh must be there by the horizon's end (all of need_kwh when the car leaves
     within the horizon; what full power after the horizon cannot add otherwise). Energy
     between required and need is welcome when cheap. cap_kwh may exceed need_kwh by less
-    than one slot at minimum power, so that a tiny remaining need can still be charged at
-    the wallbox minimum (the car stops at its limit).
+    than one slot at minimum power, so that a remaining need smaller than that can still be
+    charged at the wallbox minimum (the car stops at its limit within the slot).
     """
 
     need_kwh: float
@@ -45,6 +44,17 @@ class CarNeed:
     cap_kwh: float
     weight: float
     departs_in_horizon: bool
+
+
+def min_power_w(car: CarInput, box: WallboxInput) -> float:
+    """The least power the car draws at this wallbox when it charges at all: the wallbox
+    minimum current on the phases the car uses. A car whose maximum is below what the
+    wallbox gives on all its phases charges on fewer (3,680 W at 16 A: one phase, so
+    1,380 W at 6 A); capped at the car's maximum."""
+    per_phase_max = box.max_current_a * box.voltage_v
+    used = math.ceil(car.max_charge_w / per_phase_max - 1e-9) if per_phase_max > 0 else box.phases
+    phases = min(box.phases, max(1, used))
+    return min(box.min_current_a * phases * box.voltage_v, car.max_charge_w, box.max_power_w)
 
 
 def _window(
@@ -76,7 +86,7 @@ def car_pairs(inputs: PlannerInput, settings: PlannerSettings, needs: list[CarNe
             p_max = min(car.max_charge_w, box.max_power_w)
             if p_max <= 0:
                 continue
-            p_min = min(box.min_power_w, p_max) if settings.semi_continuous else 0.0
+            p_min = min_power_w(car, box) if settings.semi_continuous else 0.0
             slots, hours = _window(car, wallbox_id, inputs)
             if slots.size == 0:
                 continue
@@ -96,12 +106,13 @@ def car_pairs(inputs: PlannerInput, settings: PlannerSettings, needs: list[CarNe
 
 def car_needs(inputs: PlannerInput, settings: PlannerSettings) -> list[CarNeed]:
     horizon_end = inputs.slots[-1].end
+    longest_h = max(s.duration_h for s in inputs.slots)
     needs: list[CarNeed] = []
     for c, car in enumerate(inputs.cars):
         need = car.need_kwh
         boxes = [inputs.wallbox(w) for w in car.wallbox_ids]
         p_max = max((min(car.max_charge_w, b.max_power_w) for b in boxes), default=0.0)
-        p_min = max((min(car.max_charge_w, b.min_power_w) for b in boxes), default=0.0)
+        p_min = max((min_power_w(car, b) for b in boxes), default=0.0)
         in_horizon = car.departure is not None and car.departure <= horizon_end
         if car.departure is None:
             required = 0.0
@@ -110,7 +121,7 @@ def car_needs(inputs: PlannerInput, settings: PlannerSettings) -> list[CarNeed]:
         else:
             after_h = (car.departure - horizon_end).total_seconds() / 3600.0
             required = max(0.0, need - car.charge_efficiency * p_max / 1000.0 * after_h)
-        min_slot = car.charge_efficiency * p_min / 1000.0 * _QUARTER_H if settings.semi_continuous else 0.0
+        min_slot = car.charge_efficiency * p_min / 1000.0 * longest_h if settings.semi_continuous else 0.0
         cap = max(need, min_slot) if need > 0 else 0.0
         # A vanishing per-car term makes equal-priority shortfalls split deterministically.
         weight = (1.0 + car.priority) * (1.0 + 1e-6 * c)

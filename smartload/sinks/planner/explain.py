@@ -56,7 +56,9 @@ def _car_reasons(model: PlanModel, s: Schedule, added: FloatArray, c: int, clock
             window[pv.pair.slots] = True
             np.maximum.at(e_max, pv.pair.slots, pv.pair.e_max_kwh)
     short = max(0.0, need.required_kwh - added[-1]) if n else 0.0
-    by = f" by {clock(car.departure)}" if car.departure is not None and need.departs_in_horizon else ""
+    leaves = clock(car.departure) if car.departure is not None and need.departs_in_horizon else None
+    by = f" by {leaves}" if leaves else ""
+    before = f" before {leaves}" if leaves else ""
     out: list[str] = []
     for t in range(n):
         price = model.import_price[t]
@@ -79,12 +81,12 @@ def _car_reasons(model: PlanModel, s: Schedule, added: FloatArray, c: int, clock
                 if cheaper.any():
                     out.append(f"needed{by} at {_eur(price)}: cheaper slots are full or taken")
                 else:
-                    out.append(f"cheapest slots{by} ({_eur(price)})")
+                    out.append(f"cheapest slots{before} ({_eur(price)})")
             continue
-        before = added[t - 1] if t else 0.0
+        so_far = added[t - 1] if t else 0.0
         if need.need_kwh <= EPS_KWH:
             out.append("no charge needed")
-        elif before >= min(need.need_kwh, need.cap_kwh) - _NEAR:
+        elif so_far >= min(need.need_kwh, need.cap_kwh) - _NEAR:
             out.append("target reached")
         elif car.departure is not None and slots[t].start >= car.departure:
             out.append(f"left at {clock(car.departure)}")
@@ -100,7 +102,7 @@ def _car_reasons(model: PlanModel, s: Schedule, added: FloatArray, c: int, clock
             if busy:
                 out.append(f"wallbox {boxes[_occupants(model, s, t)[busy[0]]].id} in use by {busy[0]}")
             elif energy[t:].sum() > 0:
-                out.append(f"waiting for cheaper slots{by}")
+                out.append(f"waiting for cheaper slots{before}")
             else:
                 out.append("waiting: no cheaper slot worth charging in the known prices")
     return out

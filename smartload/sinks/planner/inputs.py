@@ -151,6 +151,9 @@ class CarInput:
 class PlannerSettings:
     """Solver and objective settings. Penalties and prices in EUR, powers in W.
 
+    time_limit_s bounds the whole solve (relaxation, MILPs, polish); mip_rel_gap is the
+    relative gap to a proven lower bound at which a plan counts as optimal.
+
     shortfall_penalty_eur_per_kwh must exceed any price so that targets win over cost;
     grid_overload_penalty_eur_per_kwh (import above grid_import_limit_w, which only an
     uncontrollable house load can cause) exceeds it again. semi_continuous=False lets cars
@@ -163,7 +166,7 @@ class PlannerSettings:
     timezone is used only to write explanations.
     """
 
-    time_limit_s: float = 2.0
+    time_limit_s: float = 1.0
     mip_rel_gap: float = 0.005
     shortfall_penalty_eur_per_kwh: float = 10.0
     grid_overload_penalty_eur_per_kwh: float = 100.0

@@ -133,15 +133,16 @@ class FrozenProgram:
     def objective(self, x: FloatArray) -> float:
         return float(self.cost @ x)
 
-    def relax(self, time_limit_s: float) -> Relaxation:
+    def relax(self, time_limit_s: float, cost: FloatArray | None = None) -> Relaxation:
         """The LP relaxation by HiGHS through linprog, which (unlike milp) reports the
-        reduced costs that tell which variables an integer solution may want to move."""
+        reduced costs that tell which variables an integer solution may want to move.
+        cost replaces the objective."""
         equal = self.row_lb == self.row_ub
         upper = ~equal & np.isfinite(self.row_ub)
         lower = ~equal & np.isfinite(self.row_lb)
         a_ub = sparse.vstack([self.matrix[upper], -self.matrix[lower]]).tocsr()
         result = linprog(
-            self.cost,
+            self.cost if cost is None else cost,
             A_ub=a_ub,
             b_ub=np.r_[self.row_ub[upper], -self.row_lb[lower]],
             A_eq=self.matrix[equal],

@@ -6,17 +6,22 @@ find poor schedules (whole cars uncharged) for seconds. The relaxation already s
 each car should charge, so the on/off decisions it is sure about are fixed and HiGHS
 decides the rest (the RENS idea):
 
-- on: where the relaxation charges one car alone at or above the wallbox minimum;
-- off: where the relaxation does not use the wallbox, except the FREE_PER_CAR slots per
-  car that cost less than FREE_BELOW_EUR_PER_KWH more than its best ones (reduced cost),
-  so the minimum can be met in a nearby slot;
+- on: where one car alone may use the wallbox and the relaxation charges it at or above
+  the minimum;
+- off: where the relaxation does not use the wallbox, except, per car, the cheapest such
+  slots (by reduced cost) it needs to hold the energy the relaxation gave it, plus
+  FREE_PER_CAR that cost less than FREE_BELOW_EUR_PER_KWH more than its best ones, so
+  that the minimum can be met in a nearby slot;
 - open: everything else (energies below the minimum, wallbox slots the relaxation uses).
 
-With turns=True each car also gets one turn at a shared wallbox (first fit, earliest
-departure first or the plugged car first), HANDOFF_SLACK slots of overlap left to the
-MILP: this removes the relaxation's time-sharing, the slow part. It cannot plan a car
-coming back after another (A, B, A), so solve.py tries the wider neighbourhood as well
-when time allows and the answer is not proven good enough.
+With turns=True (narrow) each car also gets one turn at a shared wallbox, cut from the
+relaxation's use of that wallbox (earliest departure first or the plugged car first),
+HANDOFF_SLACK slots of overlap left to the MILP, and (in models with more than
+TRICKLES_OFF_ABOVE_BINARIES binaries) trickles under half the minimum are off. This
+removes the relaxation's time-sharing, the slow part. It cannot plan a car coming back
+after another (A, B, A), and turns can clash with a grid limit; solve.py checks the
+narrow neighbourhood on its own relaxation, reopens wallboxes where it leaves a car short
+(open_boxes), and tries the wide neighbourhood when that is worth the time.
 
 These are heuristics: the plan's gap is reported against the relaxation's bound.
 """
@@ -32,45 +37,45 @@ from smartload.sinks.planner.model import PlanModel
 FREE_BELOW_EUR_PER_KWH = 0.01
 FREE_PER_CAR = 2
 HANDOFF_SLACK = 2
+TRICKLES_OFF_ABOVE_BINARIES = 400
 _EPS = 1e-6
 
 
-def _turns(order: list[int], energy: FloatArray, room_kwh: FloatArray) -> tuple[float, list[int]]:
-    """Consecutive turns at one wallbox, one per car in order (rows of energy / room_kwh:
-    the relaxation's energy and what the car could charge per slot).
+def _turns(order: list[int], energy: FloatArray, e_max: FloatArray) -> tuple[float, float, list[int]]:
+    """Consecutive turns at one wallbox, one per car in order (rows: cars, columns: slots).
 
-    Each turn ends as soon as it has room for the energy the relaxation gave that car here
-    (first fit: the relaxation's slots are all cheap, so what matters is that every car
-    fits, and early turns leave the most to the cars after). Returns the energy that does
-    not fit and the len(order)+1 boundaries.
+    The relaxation uses the wallbox for a fraction u(t) of each slot (all cars together).
+    Each turn ends as soon as that use, at the car's own power, holds the energy the
+    relaxation gave the car here: the wallbox stays busy when the relaxation has it busy
+    (which respects the grid limit and the cheap hours), one car at a time. Returns the
+    energy that does not fit, the energy each car keeps in place, and the boundaries.
     """
     n = energy.shape[1]
+    use = np.divide(energy, e_max, out=np.zeros_like(energy), where=e_max > 0).sum(axis=0)
     cuts = [0]
-    missing = 0.0
+    missing = kept = 0.0
     for k, c in enumerate(order):
         start = cuts[-1]
-        room = np.cumsum(room_kwh[c, start:])
+        room = np.cumsum(use[start:] * e_max[c, start:])
         need = float(energy[c].sum())
-        if k == len(order) - 1:
+        if k == len(order) - 1 or room.size == 0:
             end = n
         else:
             fits = np.flatnonzero(room >= need - _EPS)
             end = start + (int(fits[0]) + 1 if fits.size else room.size)
         missing += max(0.0, need - (float(room[end - start - 1]) if end > start else 0.0))
+        kept += float(energy[c, start:end].sum())
         cuts.append(end)
-    return missing, cuts
+    return missing, kept, cuts
 
 
-def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray, room: FloatArray
-                  ) -> npt.NDArray[np.bool_]:
+def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray) -> npt.NDArray[np.bool_]:
     """Where each car may be at each wallbox: one turn per car at a shared wallbox.
-    room: what the car can charge per slot in the neighbourhood (its maximum where the
-    relaxation uses the wallbox, as those slots stay open to every car in its turn).
 
     The order is the earliest departure first, or the plugged car first, whichever leaves
-    less energy without room (a tie goes to the plugged car: one swap fewer).
-    HANDOFF_SLACK slots either side of a handoff stay open to both cars, so the MILP
-    chooses the exact handoff.
+    less energy without room, then keeps more in place (a tie goes to the plugged car: one
+    swap fewer). HANDOFF_SLACK slots either side of a handoff stay open to both cars, so
+    the MILP chooses the exact handoff.
     """
     allowed = e_max > 0
     far = model.inputs.slots[-1].end
@@ -82,21 +87,21 @@ def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray, room:
         edf = sorted(users, key=lambda c: (model.inputs.cars[c].departure or far, c))
         plugged = [c for c in users if model.inputs.cars[c].wallbox_id == box.id]
         orders = ([plugged + [c for c in edf if c not in plugged]] if plugged else []) + [edf]
-        scored = [(_turns(o, energy[:, w, :], room[:, w, :]), i) for i, o in enumerate(orders)]
-        # The plugged-first order comes first and wins a tie: it saves a plug swap.
-        (_, cuts), i = min(scored, key=lambda s: (round(s[0][0], 6), s[1]))
-        order = orders[i]
-        for k, c in enumerate(order):
+        scored = [(*_turns(o, energy[:, w, :], e_max[:, w, :]), i) for i, o in enumerate(orders)]
+        _, _, cuts, i = min(scored, key=lambda s: (round(s[0], 3), -round(s[1], 3), s[3]))
+        for k, c in enumerate(orders[i]):
             window = np.zeros(n, dtype=bool)
             window[max(0, cuts[k] - HANDOFF_SLACK):min(n, cuts[k + 1] + HANDOFF_SLACK)] = True
             allowed[c, w] &= window
     return allowed
 
 
-def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool) -> tuple[FloatArray, FloatArray, bool]:
+def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes: frozenset[int] = frozenset()
+                  ) -> tuple[FloatArray, FloatArray, bool]:
     """Variable bounds (lb, ub) of the restricted model, and whether turns narrowed it.
-    turns: one turn per car at a shared wallbox (narrow, fast), else cars may alternate
-    wherever the relaxation shares a wallbox (wider, slower, sometimes better)."""
+    turns: one turn per car at a shared wallbox and no trickles (narrow, fast), except at
+    the wallboxes (indices) in open_boxes; else cars may alternate wherever the relaxation
+    shares a wallbox (wider, slower, sometimes better)."""
     assert relaxed.x is not None and relaxed.reduced_cost is not None
     x, reduced = relaxed.x, relaxed.reduced_cost
     grid = model.car_grid()
@@ -104,31 +109,49 @@ def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool) -> tuple[F
     has_on = grid.on >= 0
     energy = np.where(grid.energy >= 0, x[np.maximum(grid.energy, 0)], 0.0)
     charging = energy > _EPS
-    shared = charging.sum(axis=0, keepdims=True) > 1
     e_max = np.where(grid.energy >= 0, grid.e_max_kwh, 0.0)
     busy_box = charging.any(axis=0, keepdims=True)
     allowed = e_max > 0
+    narrow = np.ones(e_max.shape[1], dtype=bool)
+    narrow[list(open_boxes)] = False
+    narrow = turns & narrow[None, :, None]
     if turns:
-        allowed &= _turn_windows(model, energy, e_max, e_max * busy_box)
-    narrowed = bool((allowed != (e_max > 0)).any())
+        allowed &= _turn_windows(model, energy, e_max) | ~narrow
     outside = (grid.energy >= 0) & ~allowed
     ub[grid.energy[outside]] = 0.0
     ub[grid.on[outside & has_on]] = 0.0
-    # Sure to be on: alone at the wallbox in the relaxation and in the turns, at the minimum.
+    # Sure to be on: the only car allowed at the wallbox then, charged at the minimum or more.
     alone = allowed & (allowed.sum(axis=0, keepdims=True) == 1)
-    sure_on = has_on & alone & ~shared & charging & (energy >= grid.e_min_kwh - _EPS)
+    sure_on = has_on & alone & charging & (energy >= grid.e_min_kwh - _EPS)
     lb[grid.on[sure_on]] = 1.0
-    # A slot the relaxation uses at a wallbox stays open to every car whose turn holds it
-    # (the turns were cut counting on that).
-    idle = has_on & ~busy_box & ~outside
+    if turns and int(model.program.integrality.sum()) > TRICKLES_OFF_ABOVE_BINARIES:
+        # A trickle under half the minimum (a grid limit or PV surplus spread thin) is off;
+        # the room it leaves is made up below like any other. Small models keep them open:
+        # there they cost little time and often hold the best use of a PV surplus.
+        trickle = has_on & charging & (energy < grid.e_min_kwh / 2) & narrow
+        allowed &= ~trickle
+        ub[grid.energy[trickle]] = 0.0
+        ub[grid.on[trickle]] = 0.0
+    narrowed = bool((allowed != (e_max > 0)).any())
+    # Slots the relaxation uses at a wallbox stay open to every car allowed there. Of the
+    # others, each car keeps the cheapest (by reduced cost) it needs to have room for the
+    # energy the relaxation gave it, plus FREE_PER_CAR close to its best.
+    usable = grid.energy >= 0
+    idle = usable & ~busy_box & allowed
     cost_up = np.where(idle, reduced[np.maximum(grid.energy, 0)], np.inf)
+    deficit = energy.sum(axis=(1, 2)) - (e_max * (busy_box & allowed)).sum(axis=(1, 2))
     for c in range(cost_up.shape[0]):
         flat = cost_up[c].ravel()
         order = np.argsort(flat, kind="stable")
-        keep = order[:FREE_PER_CAR]
-        keep = keep[flat[keep] < FREE_BELOW_EUR_PER_KWH]
+        order = order[np.isfinite(flat[order])]
+        needed = 0
+        if deficit[c] > _EPS:
+            needed = int(np.searchsorted(np.cumsum(e_max[c].ravel()[order]), deficit[c] - _EPS)) + 1
+        extra = order[needed:needed + FREE_PER_CAR]
+        keep = np.r_[order[:needed], extra[flat[extra] < FREE_BELOW_EUR_PER_KWH]]
         close = idle[c].ravel().copy()
         close[keep] = False
-        ub[grid.on[c].ravel()[close]] = 0.0
         ub[grid.energy[c].ravel()[close]] = 0.0
+        on = grid.on[c].ravel()[close]
+        ub[on[on >= 0]] = 0.0
     return lb, ub, narrowed

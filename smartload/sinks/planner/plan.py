@@ -13,8 +13,9 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Literal
 
-# optimal: proven within mip_rel_gap; feasible: time limit hit, best schedule found so far
-# (gap says how far from the bound); fallback: LP relaxation repaired (gap against the
+# optimal: proven within mip_rel_gap of a lower bound; feasible: a MILP schedule not proven
+# that close (time limit, or the LP bound too weak to prove it; gap says how far from the
+# bound); fallback: the LP relaxation repaired, no MILP answer in time (gap against the
 # relaxation's bound when it solved); empty: no slots (no price covers now).
 PlanStatus = Literal["optimal", "feasible", "fallback", "empty"]
 

@@ -17,19 +17,12 @@ import numpy as np
 
 from smartload.sinks.planner.lp import FloatArray
 from smartload.sinks.planner.model import PlanModel
-from smartload.sinks.planner.schedule import EPS_KWH, Schedule, from_vector
-
-
-def _limits(model: PlanModel) -> tuple[FloatArray, FloatArray]:
-    shape = (len(model.inputs.cars), len(model.inputs.wallboxes), model.duration_h.size)
-    e_min, e_max = np.zeros(shape), np.zeros(shape)
-    for pv in model.pairs:
-        e_min[pv.pair.car, pv.pair.wallbox, pv.pair.slots] = pv.pair.e_min_kwh
-        e_max[pv.pair.car, pv.pair.wallbox, pv.pair.slots] = pv.pair.e_max_kwh
-    return e_min, e_max
+from smartload.sinks.planner.schedule import EPS_KWH, Schedule, from_vector, net_battery, net_flows
 
 
 def _keep_largest(cars: FloatArray, axis: int) -> FloatArray:
+    if cars.size == 0:
+        return cars
     best = np.expand_dims(cars.argmax(axis=axis), axis)
     kept = np.zeros_like(cars)
     np.put_along_axis(kept, best, np.take_along_axis(cars, best, axis), axis)
@@ -52,18 +45,6 @@ def _cap(model: PlanModel, cars: FloatArray, e_min: FloatArray) -> FloatArray:
                 cars[c, w, t] = room if room >= e_min[c, w, t] - EPS_KWH and room > EPS_KWH else 0.0
             room -= cars[c, w, t]
     return cars
-
-
-def _net_battery(model: PlanModel, schedule: Schedule) -> tuple[FloatArray, FloatArray, FloatArray]:
-    bat = model.battery
-    if bat is None:
-        zeros = np.zeros(model.duration_h.size)
-        return zeros, zeros, zeros
-    delta = bat.eta_c * schedule.charge_kwh - schedule.discharge_kwh / bat.eta_d
-    charge = np.where(delta > 0, delta / bat.eta_c, 0.0)
-    discharge = np.where(delta < 0, -delta * bat.eta_d, 0.0)
-    soc = bat.soc0_kwh + np.cumsum(bat.eta_c * charge - discharge / bat.eta_d)
-    return charge, discharge, soc
 
 
 def _respect_limit(model: PlanModel, cars: FloatArray, e_min: FloatArray, net: FloatArray) -> FloatArray:
@@ -96,15 +77,12 @@ def repair(model: PlanModel, relaxed: FloatArray | None) -> Schedule:
         base = Schedule(zeros, zeros, zeros, zeros, np.full(n, soc0), np.zeros(shape), zeros)
     else:
         base = from_vector(model, relaxed)
-    e_min, e_max = _limits(model)
+    grid = model.car_grid()
+    e_min, e_max = grid.e_min_kwh, grid.e_max_kwh
     cars = _keep_largest(_keep_largest(base.car_kwh, axis=1), axis=0)
     cars = _cap(model, _round(cars, e_min, e_max), e_min)
-    charge, discharge, soc = _net_battery(model, base)
+    charge, discharge, soc = net_battery(model, base.charge_kwh, base.discharge_kwh)
     fixed = model.house_kwh - model.pv_kwh + charge - discharge
     cars = _respect_limit(model, cars, e_min, fixed + cars.sum(axis=(0, 1)))
-    net = fixed + cars.sum(axis=(0, 1))
-    imp = np.maximum(net, 0.0)
-    overload = np.zeros(n)
-    if model.limit_kwh is not None:
-        overload = np.maximum(0.0, imp - model.limit_kwh)
-    return Schedule(imp, np.maximum(-net, 0.0), charge, discharge, soc, cars, overload)
+    zeros = np.zeros(n)
+    return net_flows(model, Schedule(zeros, zeros, charge, discharge, soc, cars, zeros))

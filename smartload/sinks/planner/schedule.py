@@ -54,6 +54,33 @@ def from_vector(model: PlanModel, x: FloatArray) -> Schedule:
     )
 
 
+def net_battery(model: PlanModel, charge: FloatArray, discharge: FloatArray
+                ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Charge and discharge in one slot netted into one direction with the same SoC path
+    (so every SoC bound still holds, and less is lost). Returns charge, discharge, SoC."""
+    bat = model.battery
+    if bat is None:
+        zeros = np.zeros(model.duration_h.size)
+        return zeros, zeros, zeros
+    delta = bat.eta_c * charge - discharge / bat.eta_d
+    charge = np.where(delta > 0, delta / bat.eta_c, 0.0)
+    discharge = np.where(delta < 0, -delta * bat.eta_d, 0.0)
+    return charge, discharge, bat.soc0_kwh + np.cumsum(bat.eta_c * charge - discharge / bat.eta_d)
+
+
+def net_flows(model: PlanModel, schedule: Schedule) -> Schedule:
+    """The battery netted, then the grid taking what is left: import or export, not both.
+
+    A MILP answer within its gap tolerance (and an LP at its optimality tolerance) may
+    carry such pairs where they cost next to nothing; physically they make no sense."""
+    charge, discharge, soc = net_battery(model, schedule.charge_kwh, schedule.discharge_kwh)
+    net = model.house_kwh - model.pv_kwh + charge - discharge + schedule.car_kwh.sum(axis=(0, 1))
+    net = np.where(np.abs(net) < EPS_KWH, 0.0, net)
+    imp = np.maximum(net, 0.0)
+    overload = np.zeros_like(imp) if model.limit_kwh is None else np.maximum(0.0, imp - model.limit_kwh)
+    return Schedule(imp, np.maximum(-net, 0.0), charge, discharge, soc, schedule.car_kwh, overload)
+
+
 def _occupancy(model: PlanModel, cars: FloatArray) -> dict[tuple[int, int], FloatArray]:
     """Which car is at which wallbox in each slot: a car stays until another takes its place."""
     n = model.duration_h.size

@@ -1,0 +1,175 @@
+"""Variable blocks of the planning model: the home battery, each (car, wallbox) pair, cars.
+
+See model.py for the model as a whole. Each function adds its variables and rows to the
+LinearProgram in vectorised blocks and returns the indices the rest of the planner reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from smartload.sinks.planner.cars import CarNeed, Pair
+from smartload.sinks.planner.inputs import PlannerInput, PlannerSettings
+from smartload.sinks.planner.lp import FloatArray, IntArray, LinearProgram
+
+
+@dataclass(frozen=True)
+class BatteryVars:
+    charge: IntArray
+    discharge: IntArray
+    soc: IntArray
+    exclusive_slots: IntArray
+    exclusive: IntArray
+    soc0_kwh: float
+    soc_lo_kwh: float
+    soc_hi_kwh: float
+    charge_max_kwh: FloatArray
+    discharge_max_kwh: FloatArray
+    eta_c: float
+    eta_d: float
+    terminal_eur_per_kwh: float
+
+
+@dataclass(frozen=True)
+class PairVars:
+    pair: Pair
+    energy: IntArray
+    on: IntArray | None
+    occupancy: IntArray | None
+    arrival: IntArray | None
+
+
+@dataclass(frozen=True)
+class CarVars:
+    need: CarNeed
+    shortfall: int | None
+    wanted: int | None
+    overshoot: int | None
+    value_eur_per_kwh: float
+
+
+def add_exclusive(lp: LinearProgram, a: IntArray, b: IntArray, bin_: IntArray,
+                  a_max: FloatArray, b_max: FloatArray) -> None:
+    """a <= a_max * bin and b <= b_max * (1 - bin): at most one direction per slot."""
+    k = bin_.size
+    if k == 0:
+        return
+    r = np.arange(k)
+    lp.add_rows(k, np.r_[r, r], np.r_[a, bin_], np.r_[np.ones(k), -a_max], -np.inf, 0.0)
+    lp.add_rows(k, np.r_[r, r], np.r_[b, bin_], np.r_[np.ones(k), b_max], -np.inf, b_max)
+
+
+def add_battery(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettings, dur: FloatArray,
+                p_imp: FloatArray, p_exp: FloatArray, ch_max: FloatArray, dis_max: FloatArray,
+                q_price: float) -> BatteryVars:
+    bat = inputs.battery
+    assert bat is not None
+    n = dur.size
+    tb = settings.tie_break_eur_per_kwh
+    wear = bat.wear_eur_per_kwh if bat.wear_eur_per_kwh is not None else settings.battery_wear_eur_per_kwh
+    eta_c, eta_d = bat.charge_efficiency, bat.discharge_efficiency
+    cap = bat.capacity_kwh
+    soc0 = bat.soc_pct / 100.0 * cap
+    lo = max(bat.min_soc_pct, bat.reserve_soc_pct) / 100.0 * cap
+    hi = bat.max_soc_pct / 100.0 * cap
+    # A battery already outside its band may stay there; it is never forced (infeasibly) in.
+    lo, hi = min(lo, soc0), max(hi, soc0)
+    terminal = bat.terminal_value_eur_per_kwh
+    if terminal is None:
+        terminal = max(0.0, eta_d * q_price - wear)
+    ch = lp.add_vars(n, 0.0, ch_max, wear + tb)
+    dis = lp.add_vars(n, 0.0, dis_max, wear + tb)
+    soc_cost = np.zeros(n)
+    soc_cost[-1] = -terminal
+    soc = lp.add_vars(n, lo, hi, soc_cost)
+    t = np.arange(n)
+    prev = t[1:]
+    rows = np.r_[t, prev, t, t]
+    cols = np.r_[soc, soc[:-1], ch, dis]
+    vals = np.r_[np.ones(n), -np.ones(n - 1), np.full(n, -eta_c), np.full(n, 1.0 / eta_d)]
+    rhs = np.zeros(n)
+    rhs[0] = soc0
+    lp.add_rows(n, rows, cols, vals, rhs, rhs)
+    # Cycling in one slot pays only if burning energy earns more than the losses and wear cost.
+    worst_price = np.minimum(p_imp, p_exp)
+    loss = 1.0 - eta_c * eta_d
+    gain = -worst_price * loss - wear * (1.0 + eta_c * eta_d) - 2 * tb
+    b_slots = np.flatnonzero((gain > 0) & (ch_max > 0) & (dis_max > 0))
+    b = lp.add_vars(b_slots.size, 0.0, 1.0, 0.0, integer=True)
+    add_exclusive(lp, ch[b_slots], dis[b_slots], b, ch_max[b_slots], dis_max[b_slots])
+    return BatteryVars(ch, dis, soc, b_slots, b, soc0, lo, hi, ch_max, dis_max, eta_c, eta_d, terminal)
+
+
+def add_pair(lp: LinearProgram, pair: Pair, settings: PlannerSettings, pairs: list[Pair],
+             max_energy_kwh: float) -> PairVars:
+    k = pair.slots.size
+    tb = settings.tie_break_eur_per_kwh
+    # Earlier is better at equal price, so flat tariffs have one optimum, not a plateau.
+    energy = lp.add_vars(k, 0.0, pair.e_max_kwh, tb * (pair.slots + 1))
+    shared_box = sum(1 for p in pairs if p.wallbox == pair.wallbox) > 1
+    roaming = sum(1 for p in pairs if p.car == pair.car) > 1
+    contested = shared_box or roaming
+    needs_on = contested or bool(np.any(pair.e_min_kwh > 0))
+    r = np.arange(k)
+    on = occupancy = arrival = None
+    if needs_on:
+        on = lp.add_vars(k, 0.0, 1.0, 0.0, integer=True)
+        lp.add_rows(k, np.r_[r, r], np.r_[energy, on], np.r_[np.ones(k), -pair.e_max_kwh], -np.inf, 0.0)
+        if np.any(pair.e_min_kwh > 0):
+            lp.add_rows(k, np.r_[r, r], np.r_[energy, on], np.r_[np.ones(k), -pair.e_min_kwh], 0.0, np.inf)
+    if contested:
+        assert on is not None
+        occupancy = lp.add_vars(k, 0.0, 1.0, 0.0)
+        arrival = lp.add_vars(k, 0.0, 1.0, settings.swap_penalty_eur)
+        lp.add_rows(k, np.r_[r, r], np.r_[on, occupancy], np.r_[np.ones(k), -np.ones(k)], -np.inf, 0.0)
+        # The window is contiguous, so k-1 is the previous slot.
+        rows = np.r_[r, r[1:], r]
+        cols = np.r_[occupancy, occupancy[:-1], arrival]
+        vals = np.r_[np.ones(k), -np.ones(k - 1), -np.ones(k)]
+        ub = np.zeros(k)
+        ub[0] = 1.0 if pair.plugged_now else 0.0
+        lp.add_rows(k, rows, cols, vals, -np.inf, ub)
+        # Valid and much tighter in the relaxation: energy at this wallbox needs the car
+        # plugged in there (now, or by an arrival), so a car filled there pays a whole swap.
+        most = max_energy_kwh
+        lp.add_rows(1, np.zeros(2 * k, dtype=np.int64), np.r_[energy, arrival],
+                    np.r_[np.ones(k), np.full(k, -most)], -np.inf, most if pair.plugged_now else 0.0)
+    return PairVars(pair, energy, on, occupancy, arrival)
+
+
+def add_occupancy_rows(lp: LinearProgram, pair_vars: list[PairVars], n: int) -> None:
+    """At most one car per wallbox and one wallbox per car, in every slot."""
+    contested = [p for p in pair_vars if p.occupancy is not None]
+    if not contested:
+        return
+    cols = np.concatenate([p.occupancy for p in contested])  # type: ignore[misc]
+    slots = np.concatenate([p.pair.slots for p in contested])
+    for key in (np.concatenate([np.full(p.pair.slots.size, p.pair.wallbox) for p in contested]),
+                np.concatenate([np.full(p.pair.slots.size, p.pair.car) for p in contested])):
+        groups, rows = np.unique(key * n + slots, return_inverse=True)
+        counts = np.bincount(rows)
+        if counts.max(initial=0) > 1:
+            lp.add_rows(groups.size, rows, cols, 1.0, -np.inf, 1.0)
+
+
+def add_cars(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettings, needs: list[CarNeed],
+             pair_vars: list[PairVars], q_price: float) -> list[CarVars]:
+    result: list[CarVars] = []
+    for c, car in enumerate(inputs.cars):
+        need = needs[c]
+        mine = [p for p in pair_vars if p.pair.car == c]
+        value = q_price / car.charge_efficiency
+        if not mine:
+            result.append(CarVars(need, None, None, None, value))
+            continue
+        penalty = settings.shortfall_penalty_eur_per_kwh * need.weight
+        short = lp.add_vars(1, 0.0, need.required_kwh, penalty)
+        wanted = lp.add_vars(1, 0.0, need.need_kwh - need.required_kwh, -value)
+        over = lp.add_vars(1, 0.0, need.cap_kwh - need.need_kwh, 0.0)
+        cols = np.concatenate([p.energy for p in mine] + [short, wanted, over])
+        vals = np.r_[np.full(cols.size - 3, car.charge_efficiency), 1.0, -1.0, -1.0]
+        lp.add_rows(1, np.zeros(cols.size), cols, vals, need.required_kwh, need.required_kwh)
+        result.append(CarVars(need, int(short[0]), int(wanted[0]), int(over[0]), value))
+    return result
