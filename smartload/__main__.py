@@ -95,6 +95,13 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return asyncio.run(sim_main(args, settings.sim))
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from smartload.whatif.cli import simulate_main
+
+    settings = _load(args)
+    return simulate_main(args, settings)
+
+
 def _duration(text: str) -> object:
     from smartload.config_types import parse_duration
 
@@ -134,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser("inspect", help="print the normalised view of one /api/state body")
     inspect.add_argument("state", metavar="STATE.json")
     inspect.set_defaults(func=cmd_inspect)
+
+    simulate = sub.add_parser("simulate", help="what-if cost simulation of a strategy on price and session data")
+    from smartload.whatif.cli import add_simulate_arguments
+
+    add_simulate_arguments(simulate)
+    simulate.set_defaults(func=cmd_simulate)
 
     check = sub.add_parser("check-config", help="validate settings; exit 2 listing every problem")
     check.set_defaults(func=cmd_check_config)

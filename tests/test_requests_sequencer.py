@@ -73,16 +73,21 @@ def reading(vehicle: str, soc: float, at: datetime) -> SocReading:
     return SocReading(vehicle, soc, "fake", at, at)
 
 
-def test_target_reached_and_car_left_end_the_default_request_until_its_departure(tmp_path):
+def test_target_reached_is_announced_once_per_crossing_and_the_car_left_ends_the_request(tmp_path):
     store = RequestStore(tmp_path / "r.db")
     seq = Sequencer(settings(), store, HouseProfile(BERLIN, 400))
     seq.observe_state(site(NOW, "zoe"))
     ended = seq.settle(NOW, {"zoe": reading("zoe", 79.6, NOW)})
     assert [(e.vehicle, e.reason) for e in ended] == [("zoe", "target reached")]
-    assert "zoe" not in seq.requests(NOW + timedelta(hours=1))
-    # After Tuesday's 07:00 departure the next default (Wednesday) applies again.
-    assert seq.requests(datetime(2026, 3, 3, 6, 1, tzinfo=UTC))["zoe"].departure == datetime(
-        2026, 3, 4, 6, 0, tzinfo=UTC)
+    assert seq.settle(NOW, {"zoe": reading("zoe", 80.0, NOW)}) == []
+    # The request stays: driven before its departure, the car needs charging again.
+    assert "zoe" in seq.requests(NOW + timedelta(hours=1))
+    assert seq.settle(NOW, {"zoe": reading("zoe", 78.5, NOW)}) == []  # within the hysteresis
+    assert seq.settle(NOW, {"zoe": reading("zoe", 60, NOW)}) == []
+    assert [e.reason for e in seq.settle(NOW, {"zoe": reading("zoe", 80, NOW)})] == ["target reached"]
+    # Past Tuesday's 07:00 departure the request has departed; Wednesday's applies.
+    tuesday = datetime(2026, 3, 3, 6, 1, tzinfo=UTC)
+    assert seq.requests(tuesday)["zoe"].departure == datetime(2026, 3, 4, 6, 0, tzinfo=UTC)
     seq.observe_state(site(NOW, "ioniq"))  # zoe unplugged, ioniq plugged in
     left = seq.observe_state(site(NOW + timedelta(seconds=10), None))
     assert [(e.vehicle, e.reason) for e in left] == [("ioniq", "left")]
@@ -130,9 +135,9 @@ def test_two_cars_one_wallbox_hand_off_once_the_plugged_car_is_done(tmp_path):
     # zoe (plugged, 10 kWh to go) charges first in the cheap hours: no handoff yet.
     socs = {"zoe": reading("zoe", 60, NOW), "ioniq": reading("ioniq", 60, NOW)}
     assert seq.handoffs(plan_at(NOW, socs), NOW) == []
-    # zoe reaches its target: ioniq is due at the wallbox, in the first cheap slot.
+    # zoe reaches its target (within the half-percent margin): ioniq is due at the wallbox.
     later = NOW + timedelta(hours=3)
-    socs["zoe"] = reading("zoe", 80, later)
+    socs["zoe"] = reading("zoe", 79.6, later)
     assert [(e.vehicle, e.reason) for e in seq.settle(later, socs)] == [("zoe", "target reached")]
     plan = plan_at(later, socs)
     [handoff] = seq.handoffs(plan, later)

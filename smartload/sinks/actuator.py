@@ -110,6 +110,10 @@ class Actuator:
     def observing(self) -> bool:
         return self.control.mode == "observe"
 
+    def original(self, key: str) -> str | None:
+        """What evcc showed for a key before smartload first wrote it (None: never written)."""
+        return self._originals.get(key)
+
     def owns(self, key: str) -> bool:
         """True while a value smartload wrote stands for this key (so evcc shows ours)."""
         memory = self._memory.get(key)

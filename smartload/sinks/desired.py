@@ -33,9 +33,11 @@ def _phases(lp: LoadpointState) -> int:
     return 3
 
 
-def _current_for(power_w: float, lp: LoadpointState) -> int:
-    low, high = lp.min_current_a or 6.0, lp.max_current_a or 16.0
-    return int(min(high, max(low, math.ceil(power_w / (_phases(lp) * VOLTAGE_V) - 1e-9))))
+def _current_for(power_w: float, lp: LoadpointState, high_a: float) -> int:
+    # Bounded by the wallbox's own maximum, not evcc's maxCurrent: that may be a partial
+    # current smartload wrote itself, and must not cap the next, higher one.
+    low = lp.min_current_a or 6.0
+    return int(min(high_a, max(low, math.ceil(power_w / (_phases(lp) * VOLTAGE_V) - 1e-9))))
 
 
 def loadpoint_intents(
@@ -55,7 +57,7 @@ def loadpoint_intents(
         intents[f"{key}.mode"] = Intent("now", f"boost for {vehicle}")
         intents[f"{key}.maxcurrent"] = Intent(str(full_a), "boost: full power")
     elif car is not None and car.charging and car.wallbox_id == lp.id:
-        amps = min(full_a, _current_for(car.power_w, lp))
+        amps = _current_for(car.power_w, lp, full_a)
         reason = slot.reasons.get(vehicle, "planned charge") if slot else "planned charge"
         intents[f"{key}.mode"] = Intent("now", f"{vehicle}: {reason}")
         intents[f"{key}.maxcurrent"] = Intent(str(amps), f"{car.power_w:.0f} W planned")

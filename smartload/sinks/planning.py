@@ -72,7 +72,12 @@ class PlanningSink:
     def on_state(self, state: SiteState) -> None:
         self._last_state = state
         for lp in state.loadpoints:
-            if lp.max_current_a and not self.actuator.owns(f"lp{lp.id}.maxcurrent"):
+            # Once smartload has set a current, evcc shows that; the wallbox's own maximum
+            # is what evcc showed before (it outlives the session that changed it).
+            original = self.actuator.original(f"lp{lp.id}.maxcurrent")
+            if original is not None:
+                self._max_current_a[lp.id] = float(original)
+            elif lp.max_current_a and not self.actuator.owns(f"lp{lp.id}.maxcurrent"):
                 self._max_current_a[lp.id] = lp.max_current_a
         self._ended(self.sequencer.observe_state(state))
         self.actuator.on_state(state)

@@ -22,6 +22,9 @@ from smartload.sinks.planner.slots import quarter_hour_floor
 from smartload.sinks.requests import ChargeRequest, RequestStore, effective_requests
 
 DONE_MARGIN_PCT = 0.5
+# A car that reached its target and is then driven must fall this far below the target
+# before reaching it again is announced again (no flapping around the threshold).
+REARM_PCT = 2.0
 HORIZON = timedelta(hours=36)
 
 
@@ -70,6 +73,7 @@ class Sequencer:
         self._plugged_since: dict[str, datetime] = {}
         self._swapped_out: dict[int, str] = {}  # wallbox -> car a handoff asked to unplug
         self._last_handoff: dict[int, Handoff] = {}
+        self._reached: set[tuple[str, datetime]] = set()
 
     # -- settling ---------------------------------------------------------------------
 
@@ -96,19 +100,27 @@ class Sequencer:
         return ended
 
     def settle(self, now: datetime, socs: Mapping[str, SocReading]) -> list[RequestEnded]:
-        """End requests whose target is reached or whose departure has passed."""
+        """Report requests whose target is reached (once per crossing) and end those whose
+        departure has passed.
+
+        Reaching the target does not end the request: the car may be driven before its
+        departure and need charging again, which the planner then sees (need > 0)."""
         ended = []
         for vehicle, request in effective_requests(self._settings, self._store, now).items():
             reading = socs.get(vehicle)
             if request.departure <= now:
-                reason = "departed"
-            elif (request.target_soc_pct is not None and reading is not None
-                  and reading.soc_pct >= request.target_soc_pct - DONE_MARGIN_PCT):
-                reason = "target reached"
-            else:
+                self._store.end(request, now, "departed")
+                ended.append(RequestEnded(vehicle, now, "departed"))
                 continue
-            self._store.end(request, now, reason)
-            ended.append(RequestEnded(vehicle, now, reason))
+            if request.target_soc_pct is None or reading is None:
+                continue
+            key = (vehicle, request.departure)
+            if reading.soc_pct >= request.target_soc_pct - DONE_MARGIN_PCT:
+                if key not in self._reached:
+                    self._reached.add(key)
+                    ended.append(RequestEnded(vehicle, now, "target reached"))
+            elif reading.soc_pct < request.target_soc_pct - REARM_PCT:
+                self._reached.discard(key)
         return ended
 
     def requests(self, now: datetime) -> dict[str, ChargeRequest]:
@@ -198,6 +210,8 @@ class Sequencer:
             if soc is None and request.energy_kwh is None:
                 soc = self._settings.planning.unknown_soc_pct
             target = request.target_soc_pct or 100.0
+            if soc is not None and soc >= target - DONE_MARGIN_PCT:
+                target = soc  # done, as settle() announced: no last half percent to chase
             needs[vehicle] = request.energy_kwh is not None or (soc is not None and soc < target - DONE_MARGIN_PCT)
             cars.append((vehicle, config, request, soc, target))
         car_inputs = []

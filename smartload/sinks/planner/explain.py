@@ -84,12 +84,12 @@ def _car_reasons(model: PlanModel, s: Schedule, added: FloatArray, c: int, clock
                     out.append(f"cheapest slots{before} ({_eur(price)})")
             continue
         so_far = added[t - 1] if t else 0.0
-        if need.need_kwh <= EPS_KWH:
+        if car.departure is not None and slots[t].start >= car.departure:
+            out.append(f"left at {clock(car.departure)}")
+        elif need.need_kwh <= EPS_KWH:
             out.append("no charge needed")
         elif so_far >= min(need.need_kwh, need.cap_kwh) - _NEAR:
             out.append("target reached")
-        elif car.departure is not None and slots[t].start >= car.departure:
-            out.append(f"left at {clock(car.departure)}")
         elif not window[t]:
             later = np.flatnonzero(window[t:])
             out.append(f"can charge from {clock(slots[t + later[0]].start)}" if later.size

@@ -166,7 +166,7 @@ class PlannerSettings:
     timezone is used only to write explanations.
     """
 
-    time_limit_s: float = 1.0
+    time_limit_s: float = 2.0
     mip_rel_gap: float = 0.005
     shortfall_penalty_eur_per_kwh: float = 10.0
     grid_overload_penalty_eur_per_kwh: float = 100.0

@@ -1,0 +1,189 @@
+"""What-if cost benchmark: four strategies on real German day-ahead prices.
+
+    /work/venv/bin/python benchmarks/cost.py            # full: 4 weeks x Jan, Apr, Jul, Oct of 2023 and 2024
+    /work/venv/bin/python benchmarks/cost.py --quick    # 1 week of each of those months
+    options: --jobs 2 --time-limit 2 --out benchmarks/out/cost --sites household,acn4,acn8
+
+Sites: the simulator's household (two cars on one wallbox, 10 kWh battery, 8 kWp PV) and
+the Caltech ACN sessions on the 4 and on the 8 busiest stations (see smartload/whatif).
+Strategies: uncontrolled, greedy (evcc's planner), smartload (the real pipeline), optimal
+(perfect foresight over the whole period). Each run writes its report to --out and is
+skipped when that report exists, so an interrupted run resumes.
+
+Printed per site and period: each strategy's cost (EUR) and energy delivered (kWh), its
+missed departures, smartload's gap to optimal and its saving against uncontrolled and
+greedy. Costs are `cost_served_eur`: the grid bill, the energy left in the home battery
+and in cars still at home valued at the period's mean price, and the energy cars left
+without priced at the period's highest price (so strategies that serve differently
+compare). Then the totals per site, smartload's plan solve times (p50/p95 over all its
+plans) and whether the targets hold: smartload within 3 % of optimal on the household,
+and every departure optimal serves fully served fully by smartload.
+
+Data is read where it lies (/work/shared/data), never copied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DATA = Path("/work/shared/data")
+PRICES = DATA / "prices_dayahead_de_lu_hourly_2015_2024.csv"
+SESSIONS = DATA / "acn_sessions_caltech_2019_2021.csv.gz"
+STRATEGIES = ("uncontrolled", "greedy", "smartload", "optimal")
+MONTHS = (1, 4, 7, 10)
+YEARS = (2023, 2024)
+SITES = {"household": None, "acn4": 4, "acn8": 8}
+MISS_TOLERANCE_KWH = 0.5
+
+
+@dataclass(frozen=True)
+class Run:
+    site: str
+    start: date
+    days: int
+    strategy: str
+    time_limit_s: float | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.site}_{self.start.isoformat()}_{self.days}d_{self.strategy}.json"
+
+
+def execute(run: Run, out: Path) -> tuple[str, float]:
+    """One simulation in a worker process; returns its report file and wall time."""
+    from loguru import logger
+
+    from smartload.settings import Settings
+    from smartload.whatif.runner import SimulationConfig, simulate
+
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING")
+    chargers = SITES[run.site]
+    config = SimulationConfig(
+        strategy=run.strategy, start=run.start, days=run.days, prices_csv=PRICES,
+        scenario="household" if chargers is None else None,
+        sessions_csv=SESSIONS if chargers is not None else None, chargers=chargers or 4,
+        time_limit_s=run.time_limit_s,
+    )
+    started = time.perf_counter()
+    report = simulate(config, Settings())
+    elapsed = time.perf_counter() - started
+    report["wall_time_s"] = round(elapsed, 1)
+    path = out / run.name
+    path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return str(path), elapsed
+
+
+def pct(a: float, b: float) -> str:
+    return f"{(a - b) / b * 100:+.1f} %" if b else "n/a"
+
+
+def served_fully(report: dict[str, Any]) -> set[str]:
+    return {s["id"] for s in report["stays"] if s["departure"] and s["shortfall_kwh"] <= MISS_TOLERANCE_KWH}
+
+
+def table(reports: dict[tuple[str, date, str], dict[str, Any]], sites: list[str], starts: list[date]) -> bool:
+    ok = True
+    for site in sites:
+        print(f"\n## {site}")
+        header = "period      " + "".join(f"| {s:>22} " for s in STRATEGIES) + "| gap to opt | vs uncontr. | vs greedy"
+        print(header)
+        print("-" * len(header))
+        totals = dict.fromkeys(STRATEGIES, 0.0)
+        times: list[float] = []
+        not_served: list[str] = []
+        gaps: list[float] = []
+        for start in starts:
+            row = {s: reports.get((site, start, s)) for s in STRATEGIES}
+            if any(r is None for r in row.values()):
+                print(f"{start}  (incomplete)")
+                continue
+            cells = ""
+            for s in STRATEGIES:
+                r = row[s]
+                assert r is not None
+                totals[s] += r["cost_served_eur"]
+                cells += (f"| {r['cost_served_eur']:7.2f} EUR {r['energy_delivered_kwh']:6.1f} kWh "
+                          f"{r['deadline_misses']:2d}m ")
+            sl, opt = row["smartload"], row["optimal"]
+            assert sl is not None and opt is not None
+            times += sl.get("plan_solve_times_s", [])
+            gaps.append((sl["cost_served_eur"] - opt["cost_served_eur"]) / opt["cost_served_eur"])
+            missing = served_fully(opt) - served_fully(sl)
+            not_served += [f"{start} {m}" for m in sorted(missing)]
+            uncontrolled, greedy = row["uncontrolled"], row["greedy"]
+            assert uncontrolled is not None and greedy is not None
+            print(f"{start}  {cells}| {pct(sl['cost_served_eur'], opt['cost_served_eur']):>10} "
+                  f"| {pct(sl['cost_served_eur'], uncontrolled['cost_served_eur']):>11} "
+                  f"| {pct(sl['cost_served_eur'], greedy['cost_served_eur']):>9}")
+        if not gaps:
+            continue
+        print("total       " + "".join(f"| {totals[s]:11.2f} EUR          " for s in STRATEGIES)
+              + f"| {pct(totals['smartload'], totals['optimal']):>10} "
+              f"| {pct(totals['smartload'], totals['uncontrolled']):>11} "
+              f"| {pct(totals['smartload'], totals['greedy']):>9}")
+        if times:
+            print(f"smartload plan solve time: p50 {np.percentile(times, 50):.3f} s, p95 "
+                  f"{np.percentile(times, 95):.3f} s, max {max(times):.2f} s over {len(times)} plans")
+        print(f"smartload gap to optimal per period: mean {statistics.mean(gaps) * 100:.1f} %, "
+              f"worst {max(gaps) * 100:.1f} %")
+        print(f"departures optimal serves fully that smartload misses: {len(not_served)}"
+              + (f" ({', '.join(not_served[:6])}{' ...' if len(not_served) > 6 else ''})" if not_served else ""))
+        if site == "household":
+            within = max(gaps) <= 0.03
+            print(f"target smartload within 3 % of optimal: {'met' if within else 'NOT met'}")
+            ok = ok and within
+        ok = ok and not not_served
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one week per month instead of four")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel simulations (default 2)")
+    parser.add_argument("--time-limit", type=float, help="smartload's planner time limit in s (default: settings)")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/cost"), help="report directory")
+    parser.add_argument("--sites", default=",".join(SITES), help="household,acn4,acn8")
+    args = parser.parse_args()
+    days = 7 if args.quick else 28
+    sites = [s for s in args.sites.split(",") if s]
+    out = args.out / ("quick" if args.quick else "full")
+    out.mkdir(parents=True, exist_ok=True)
+    starts = [date(year, month, 1) for year in YEARS for month in MONTHS]
+    runs = [Run(site, start, days, strategy, args.time_limit) for site in sites for start in starts
+            for strategy in STRATEGIES]
+    todo = [run for run in runs if not (out / run.name).exists()]
+    print(f"{len(runs)} runs, {len(todo)} to do, reports in {out}", flush=True)
+    began = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        # The long smartload household runs first, so the pool ends evenly.
+        todo.sort(key=lambda r: (r.strategy != "smartload", r.site != "household"))
+        for run, (_, elapsed) in zip(todo, pool.map(execute, todo, [out] * len(todo)), strict=True):
+            print(f"{run.site} {run.start} {run.strategy}: {elapsed:.0f} s", flush=True)
+    reports = {}
+    for run in runs:
+        path = out / run.name
+        if path.exists():
+            reports[(run.site, run.start, run.strategy)] = json.loads(path.read_text(encoding="utf-8"))
+    print(f"\n# What-if cost, {days}-day periods from the 1st of each month, DE day-ahead prices "
+          f"(wall time {time.perf_counter() - began:.0f} s)")
+    limit = args.time_limit if args.time_limit is not None else "settings"
+    print(f"cost = cost_served_eur; kWh delivered; m = missed departures; planner time limit: {limit}")
+    ok = table(reports, sites, starts)
+    print(f"\ntargets {'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""The what-if report: cost, energy, deadlines, peaks, solve times and writes, as JSON.
+
+Cost is the site's grid bill over the period (import at the consumer price, export at the
+feed-in price), house load included. `cost_adjusted_eur` subtracts, at the period's mean
+consumer price, the change of the energy in the home battery and the energy charged into
+cars that have not left by the end: a strategy cannot look cheaper by ending with an empty
+battery, nor dearer for having charged tonight's car already. `cost_served_eur` adds the
+energy cars left without, at the period's highest price: what serving every departure
+would at least have cost. Strategies that serve differently compare on it.
+Energies are AC at the wallbox. A stay is a car's time between arrival and departure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from smartload.sinks.planner import Plan, PlannerInput
+from smartload.whatif.evcc_port import utc
+from smartload.whatif.metrics import MISS_TOLERANCE_KWH, REACHED_MARGIN_PCT, Stay, requested_ac_kwh
+
+if TYPE_CHECKING:
+    from smartload.whatif.runner import SimulationConfig
+    from smartload.whatif.strategies.base import Outcome, RunContext, RunInputs
+
+
+@dataclass(frozen=True)
+class StayResult:
+    id: str
+    vehicle: str
+    arrival: str
+    departure: str | None
+    requested_kwh: float
+    delivered_kwh: float
+    shortfall_kwh: float
+
+    @property
+    def departed(self) -> bool:
+        return self.departure is not None
+
+    @property
+    def missed(self) -> bool:
+        return self.departed and self.shortfall_kwh > MISS_TOLERANCE_KWH
+
+    def record(self) -> dict[str, Any]:
+        return {"id": self.id, "vehicle": self.vehicle, "arrival": self.arrival, "departure": self.departure,
+                "requested_kwh": round(self.requested_kwh, 3), "delivered_kwh": round(self.delivered_kwh, 3),
+                "shortfall_kwh": round(self.shortfall_kwh, 3), "missed": self.missed}
+
+
+def _iso(t: float) -> str:
+    return utc(t).isoformat().replace("+00:00", "Z")
+
+
+def from_stay(stay: Stay) -> StayResult:
+    return StayResult(stay.id, stay.vehicle, _iso(stay.arrival),
+                      None if stay.departure is None else _iso(stay.departure),
+                      stay.requested_kwh, stay.delivered_kwh, stay.shortfall_kwh)
+
+
+def percentiles(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"count": 0, "p50": None, "p95": None, "max": None}
+    array = np.asarray(values)
+    return {"count": len(values), "p50": round(float(np.percentile(array, 50)), 4),
+            "p95": round(float(np.percentile(array, 95)), 4), "max": round(float(array.max()), 4)}
+
+
+def _header(config: SimulationConfig, inputs: RunInputs) -> dict[str, Any]:
+    data: dict[str, Any] = {"prices": str(config.prices_csv) if config.prices_csv else "shipped 2024 weeks"}
+    if inputs.sessions is not None:
+        plan = inputs.sessions
+        data.update({
+            "sessions": str(config.sessions_csv), "sessions_source_start": plan.source_start.isoformat(),
+            "stations": list(plan.stations), "session_count": len(plan.sessions),
+            "dropped_overlapping": plan.dropped_overlapping, "capped_requests": plan.capped_requests,
+            "clamped_announcements": plan.clamped_announcements,
+        })
+    planning = inputs.settings.planning
+    return {
+        "format": "smartload-whatif", "version": 1,
+        "strategy": config.strategy,
+        "scenario": inputs.scenario_label,
+        "period": {"start": inputs.start.isoformat(), "end": inputs.end.isoformat(), "days": config.days,
+                   "timezone": inputs.scenario.timezone},
+        "data": data,
+        "run": {"seed": config.seed, "poll_interval_s": config.poll.total_seconds(), "step_s": config.step_s,
+                "planner_time_limit_s": planning.time_limit.total_seconds(),
+                "grid_limit_kw": config.grid_limit_kw, "chargers": config.chargers if inputs.sessions else None},
+    }
+
+
+def _summary(stays: list[StayResult], delivered_kwh: float, cost: float, battery_delta_kwh: float,
+             prices: tuple[float, float]) -> dict[str, Any]:
+    value, highest = prices
+    departed = [s for s in stays if s.departed]
+    requested = sum(s.requested_kwh for s in departed)
+    by_departure = sum(min(s.delivered_kwh, s.requested_kwh) for s in departed)
+    in_open_stays = sum(s.delivered_kwh for s in stays if not s.departed)
+    shortfall = sum(s.shortfall_kwh for s in departed)
+    adjusted = cost - value * (battery_delta_kwh + in_open_stays)
+    return {
+        "cost_eur": round(cost, 4),
+        "cost_adjusted_eur": round(adjusted, 4),
+        "cost_served_eur": round(adjusted + highest * shortfall, 4),
+        "prices_eur_per_kwh": {"mean": round(value, 5), "highest": round(highest, 5)},
+        "energy_in_open_stays_kwh": round(in_open_stays, 3),
+        "cost_per_kwh_eur": round(adjusted / delivered_kwh, 4) if delivered_kwh > 0 else None,
+        "energy_delivered_kwh": round(delivered_kwh, 3),
+        "energy_requested_kwh": round(requested, 3),
+        "energy_delivered_by_departure_kwh": round(by_departure, 3),
+        "shortfall_kwh": round(shortfall, 3),
+        "deadline_misses": sum(1 for s in departed if s.missed),
+        "stays_departed": len(departed),
+        "stays_open_at_end": len(stays) - len(departed),
+    }
+
+
+def evcc_report(config: SimulationConfig, ctx: RunContext, outcome: Outcome,
+                prices: tuple[float, float]) -> dict[str, Any]:
+    site, meter = ctx.site, ctx.meter
+    totals = site.totals
+    end_kwh = site.battery.energy_wh / 1000.0 if site.battery else 0.0
+    stays = [from_stay(s) for s in ctx.book.stays]
+    report = _header(config, ctx.inputs)
+    report.update(_summary(stays, totals.loadpoints_wh / 1000.0, totals.cost_eur, end_kwh - meter.battery_start_kwh,
+                           prices))
+    report.update({
+        "peak_import_kw": round(meter.peak_import_w / 1000.0, 3),
+        "peak_import_15min_kw": round(meter.peak_import_15min_w / 1000.0, 3),
+        "grid": {"import_kwh": totals.import_wh / 1000.0, "export_kwh": totals.export_wh / 1000.0,
+                 "pv_kwh": totals.pv_wh / 1000.0, "house_kwh": totals.house_wh / 1000.0,
+                 "battery_charge_kwh": totals.charge_wh / 1000.0, "battery_discharge_kwh": totals.discharge_wh / 1000.0,
+                 "cars_kwh": totals.loadpoints_wh / 1000.0},
+        "battery": {"start_kwh": round(meter.battery_start_kwh, 3), "end_kwh": round(end_kwh, 3)},
+        "plan_solve_time_s": percentiles(outcome.solve_times_s),
+        "plan_solve_times_s": [round(t, 4) for t in outcome.solve_times_s],
+        "plan_status": dict(sorted(outcome.statuses.items())),
+        "evcc_writes": ctx.port.writes,
+        "evcc_writes_refused": ctx.port.rejected_writes,
+        "polls": ctx.port.polls,
+        "strategy_details": outcome.extra,
+        "notes": outcome.notes,
+        "stays": [s.record() for s in stays],
+    })
+    return report
+
+
+def optimal_report(config: SimulationConfig, inputs: RunInputs, planner_input: PlannerInput, plan: Plan,
+                   prices: tuple[float, float], vehicles: dict[str, str]) -> dict[str, Any]:
+    end = inputs.end
+    stays: list[StayResult] = []
+    for car in planner_input.cars:
+        result = plan.cars.get(car.name)
+        eta = car.charge_efficiency
+        departed = car.departure is not None and car.departure <= end
+        # Requested to the full target, as for every strategy; planned to within the margin.
+        need_ac = requested_ac_kwh(car.soc_pct or 0.0, car.target_soc_pct + REACHED_MARGIN_PCT, car.capacity_kwh, eta)
+        shortfall = (result.shortfall_kwh / eta if result else car.need_kwh / eta) if departed else 0.0
+        stays.append(StayResult(
+            car.name, vehicles[car.name], _iso((car.available_from or planner_input.now).timestamp()),
+            _iso(car.departure.timestamp()) if departed and car.departure is not None else None,
+            need_ac, result.energy_charged_kwh if result else 0.0, shortfall,
+        ))
+    slots = plan.slots
+    bat = planner_input.battery
+    start_kwh = bat.soc_pct / 100.0 * bat.capacity_kwh if bat else 0.0
+    end_kwh = (slots[-1].battery_soc_pct or 0.0) / 100.0 * bat.capacity_kwh if bat and slots else start_kwh
+    delivered = sum(s.delivered_kwh for s in stays)
+    report = _header(config, inputs)
+    report.update(_summary(stays, delivered, plan.cost_eur, end_kwh - start_kwh, prices))
+    peak = max((s.grid_import_w for s in slots), default=0.0)
+    report.update({
+        "peak_import_kw": round(peak / 1000.0, 3),
+        "peak_import_15min_kw": round(peak / 1000.0, 3),
+        "grid": {name: sum(getattr(s, field) * s.duration_h for s in slots) / 1000.0 for name, field in (
+            ("import_kwh", "grid_import_w"), ("export_kwh", "grid_export_w"), ("pv_kwh", "pv_w"),
+            ("house_kwh", "house_w"), ("battery_charge_kwh", "battery_charge_w"),
+            ("battery_discharge_kwh", "battery_discharge_w"))} | {"cars_kwh": delivered},
+        "battery": {"start_kwh": round(start_kwh, 3), "end_kwh": round(end_kwh, 3)},
+        "plan_solve_time_s": percentiles([plan.solve_time_s]),
+        "plan_status": {plan.status: 1},
+        "optimal": {"method": "one plan over the whole period (pure planner, perfect foresight)",
+                    "status": plan.status, "gap": plan.gap, "objective_eur": round(plan.objective_eur, 4),
+                    "slots": len(slots), "cars": len(planner_input.cars),
+                    "time_limit_s": inputs.optimal_time_limit_s, "total_time_s": round(plan.total_time_s, 3)},
+        "evcc_writes": 0,
+        "stays": [s.record() for s in stays],
+    })
+    return report

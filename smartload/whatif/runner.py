@@ -1,0 +1,215 @@
+"""A what-if run: build the site and smartload's settings for it, run one strategy, report.
+
+Household runs take a scenario (cars on seeded trips); garage runs take ACN sessions on
+K single-phase wallboxes. Both price their energy with the given day-ahead prices, in the
+simulator's consumer tariff (day-ahead x (1 + VAT) + markup; fixed feed-in).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from loguru import logger
+
+from smartload.settings import EvccProviderSettings, Settings, VehicleSettings
+from smartload.sim.scenario import Scenario, TariffSpec, load_scenario
+from smartload.sim.site import Site
+from smartload.whatif.evcc_port import EvccPort
+from smartload.whatif.household import announced_departures, target_soc_pct
+from smartload.whatif.metrics import SiteMeter, StayBook
+from smartload.whatif.report import evcc_report, optimal_report
+from smartload.whatif.sessions import (
+    SESSION_TARGET_PCT,
+    default_source_start,
+    garage_scenario,
+    plan_sessions,
+    read_sessions,
+)
+from smartload.whatif.strategies import STRATEGIES
+from smartload.whatif.strategies import optimal as optimal_strategy
+from smartload.whatif.strategies.base import Outcome, RunContext, RunInputs
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    strategy: str
+    start: date
+    days: int
+    prices_csv: Path | None = None
+    scenario: str | None = None
+    sessions_csv: Path | None = None
+    chargers: int = 4
+    sessions_from: date | None = None
+    grid_limit_kw: float | None = None
+    poll: timedelta = timedelta(seconds=60)
+    step_s: float = 10.0
+    seed: int = 1
+    time_limit_s: float | None = None
+    optimal_time_limit_s: float = 600.0
+    # evcc reads a car's SoC when it identifies it (its source does); False: the simulator's
+    # pessimistic default, the SoC of the last charge until charging starts.
+    evcc_reads_soc_on_identify: bool = True
+    # smartload's planner: "milp" (as the service runs it) or "relaxation" (LP relaxation and
+    # repair only: deterministic whatever the machine's speed, for tests).
+    planner_mode: str = "milp"
+
+    def __post_init__(self) -> None:
+        if self.strategy not in (*STRATEGIES, "optimal"):
+            raise ValueError(f"unknown strategy {self.strategy!r}")
+        if (self.scenario is None) == (self.sessions_csv is None):
+            raise ValueError("give a scenario or a sessions CSV")
+        if self.days < 1:
+            raise ValueError("days must be at least 1")
+        if self.planner_mode not in ("milp", "relaxation"):
+            raise ValueError(f"unknown planner mode {self.planner_mode!r}")
+
+
+SWAP_GAP_S = 120.0
+NO_DEPARTURES: dict[str, str | None] = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+
+
+def derive_settings(base: Settings, scenario: Scenario, targets: dict[str, float],
+                    announced: dict[str, dict[str, str | None]], config: SimulationConfig) -> Settings:
+    """smartload's settings for this site: its cars (capacity, power, target, departures
+    as the drivers announce them), its battery as configured truthfully, the run's poll
+    interval; planning, refresh and control as in the given settings."""
+    vehicles = {
+        name: VehicleSettings(
+            title=spec.title, capacity_kwh=spec.capacity_kwh, provider=EvccProviderSettings(),
+            target_soc_pct=targets[name], departures=announced.get(name, NO_DEPARTURES),  # type: ignore[arg-type]
+            max_charge_w=spec.max_charge_w, charge_efficiency=spec.charge_efficiency, wallboxes=list(spec.loadpoints),
+        )
+        for name, spec in scenario.vehicles.items()
+    }
+    battery = base.battery.model_copy(update={"enabled": scenario.battery is not None})
+    if scenario.battery is not None:
+        spec = scenario.battery
+        eta = math.sqrt(spec.round_trip_efficiency)
+        battery = battery.model_copy(update={
+            "max_charge_w": spec.max_charge_w, "max_discharge_w": spec.max_discharge_w,
+            "charge_efficiency": eta, "discharge_efficiency": eta,
+            "min_soc_pct": spec.min_soc_pct, "reserve_soc_pct": max(spec.min_soc_pct, base.battery.reserve_soc_pct),
+        })
+    planning_update: dict[str, Any] = {}
+    if config.time_limit_s is not None:
+        planning_update["time_limit"] = timedelta(seconds=config.time_limit_s)
+    if config.grid_limit_kw is not None:
+        planning_update["grid_import_limit_w"] = config.grid_limit_kw * 1000.0
+    return base.model_copy(update={
+        "vehicles": vehicles,
+        "battery": battery,
+        "planning": base.planning.model_copy(update=planning_update),
+        "evcc": base.evcc.model_copy(update={"poll_interval": config.poll}),
+        "site": base.site.model_copy(update={"timezone": scenario.timezone}),
+        "control": base.control.model_copy(update={"mode": "act"}),
+    })
+
+
+def prepare(config: SimulationConfig, base: Settings) -> RunInputs:
+    sessions = None
+    if config.sessions_csv is not None:
+        tz_name = base.site.timezone
+        limit_w = config.grid_limit_kw * 1000.0 if config.grid_limit_kw is not None else None
+        scenario = garage_scenario(config.chargers, tz_name, TariffSpec(), limit_w)
+        scenario = scenario.model_copy(update={"evcc_reads_soc_on_identify": config.evcc_reads_soc_on_identify})
+        source = config.sessions_from or default_source_start(config.start)
+        sessions = plan_sessions(read_sessions(config.sessions_csv), source, config.start, config.days,
+                                 config.chargers, ZoneInfo(tz_name))
+        targets = dict.fromkeys(scenario.vehicles, SESSION_TARGET_PCT)
+        announced: dict[str, dict[str, str | None]] = {}
+        label = f"ACN Caltech sessions on {config.chargers} chargers"
+    else:
+        assert config.scenario is not None
+        scenario = load_scenario(config.scenario)
+        # A plug swap takes a person a while; polls must be able to see the wallbox free.
+        update: dict[str, Any] = {"swap_gap_s": max(scenario.swap_gap_s, SWAP_GAP_S),
+                                  "evcc_reads_soc_on_identify": config.evcc_reads_soc_on_identify}
+        if config.grid_limit_kw is not None:
+            update["circuit_max_power_w"] = config.grid_limit_kw * 1000.0
+        scenario = scenario.model_copy(update=update)
+        targets = {name: target_soc_pct(spec, base.planning.default_target_soc_pct)
+                   for name, spec in scenario.vehicles.items()}
+        announced = {name: announced_departures(spec) for name, spec in scenario.vehicles.items()}
+        label = config.scenario
+    start = datetime.combine(config.start, time(0), tzinfo=ZoneInfo(scenario.timezone))
+    end = start + timedelta(days=config.days)
+    return RunInputs(
+        scenario=scenario, scenario_label=label, start=start, end=end, seed=config.seed,
+        prices_csv=config.prices_csv, poll=config.poll, step_s=config.step_s,
+        settings=derive_settings(base, scenario, targets, announced, config), targets=targets,
+        announced=announced, sessions=sessions, optimal_time_limit_s=config.optimal_time_limit_s,
+        planner_mode=config.planner_mode,
+    )
+
+
+def make_site(inputs: RunInputs) -> Site:
+    return Site(inputs.scenario, start=inputs.start, seed=inputs.seed, prices_csv=inputs.prices_csv)
+
+
+def make_context(inputs: RunInputs) -> RunContext:
+    """The site, the evcc port over it and the meters, at the period's start."""
+    site = make_site(inputs)
+    book = StayBook()
+    meter = SiteMeter(site, book, inputs.targets, track_trips=inputs.sessions is None)
+    port = EvccPort(site, step_s=inputs.step_s)
+    port.observe(meter)
+    return RunContext(inputs, site, port, book, meter)
+
+
+def period_prices(site: Site, start: datetime, end: datetime) -> tuple[float, float]:
+    """The period's mean consumer price (EUR/kWh; what a kWh left in the battery or in a
+    car still at home is worth) and its highest (what a kWh a car left without costs at least)."""
+    t, prices = start.timestamp(), []
+    while t < end.timestamp():
+        prices.append(site.tariff.price_at(t))
+        t += 900
+    return sum(prices) / len(prices), max(prices)
+
+
+# The simulator narrates every plug-in, the planner every plan and the actuator every
+# write: a month of that costs more than the simulation itself.
+CHATTY = ("smartload.sim", "smartload.sinks.planning", "smartload.sinks.sequencer", "smartload.sinks.actuator",
+          "smartload.sinks.decision_log")
+
+
+def simulate(config: SimulationConfig, base: Settings,
+             strategy: Callable[[RunContext], Outcome] | None = None, quiet: bool = True) -> dict[str, Any]:
+    """Run one strategy over the period; returns the report (see report.py). Errors logged
+    during the run (a failing sink, a parser bug) are counted in the report."""
+    errors: list[str] = []
+    handler = logger.add(lambda message: errors.append(message.record["message"]), level="ERROR")
+    if quiet:
+        for name in CHATTY:
+            logger.disable(name)
+    try:
+        report = _simulate(config, base, strategy)
+    finally:
+        logger.remove(handler)
+        for name in CHATTY:
+            logger.enable(name)
+    report["errors"] = errors
+    return report
+
+
+def _simulate(config: SimulationConfig, base: Settings,
+              strategy: Callable[[RunContext], Outcome] | None) -> dict[str, Any]:
+    inputs = prepare(config, base)
+    if config.strategy == "optimal":
+        site = make_site(inputs)
+        prices = period_prices(site, inputs.start, inputs.end)
+        planner_input, plan = optimal_strategy.solve(inputs, site, prices[0])
+        return optimal_report(config, inputs, planner_input, plan, prices,
+                              optimal_strategy.stay_vehicles(inputs, planner_input.cars))
+    ctx = make_context(inputs)
+    prices = period_prices(ctx.site, inputs.start, inputs.end)
+    run = strategy or STRATEGIES[config.strategy]
+    outcome = run(ctx)
+    ctx.port.sync(inputs.end)
+    ctx.meter.finish()
+    return evcc_report(config, ctx, outcome, prices)

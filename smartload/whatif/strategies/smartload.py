@@ -1,0 +1,187 @@
+"""smartload: the real pipeline and planner, in virtual time against the in-process evcc.
+
+The wiring is the live service's (service.run_service) with the I/O swapped: a poll
+source on a HistoricalScheduler reads the port every poll interval (the site first
+moves to the scheduler's time), build_graph + make_planning + connect_planning +
+connect_sinks as in the service, and each actuator write is applied to the site at once
+and acknowledged. Prices reach the planner only as evcc publishes them (the auction's
+13:00 horizon), the PV forecast is evcc's, and the drivers announce their departures:
+the household's by its weekly schedule in settings, an ACN driver through the
+sequencer's Python API two minutes after arriving. A person follows every handoff
+("plug in X by T"): at T, or the swap delay after being told if T is sooner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+import reactivex as rx
+from reactivex import Observable
+from reactivex import operators as ops
+from reactivex.abc import ObserverBase, SchedulerBase
+from reactivex.disposable import CompositeDisposable, Disposable
+from reactivex.scheduler import HistoricalScheduler
+from reactivex.subject import Subject
+
+from smartload.app import build_graph, connect_planning, connect_sinks
+from smartload.domain import RawPoll, Snapshot, SocReading
+from smartload.evcc.state import StateParser
+from smartload.sim.site import Site
+from smartload.sim.vehicle import Presence
+from smartload.sinks.actuator import Write
+from smartload.sinks.planner import Plan, PlannerInput, PlannerSettings, make_plan
+from smartload.sinks.planning import PlanningSink, make_planning
+from smartload.sinks.requests import ChargeRequest, RequestStore
+from smartload.sinks.sequencer import Handoff
+from smartload.streams.polling import parsed, poll_source
+from smartload.streams.ticks import Trigger
+from smartload.vehicles.base import ProviderError, VehicleProvider
+from smartload.vehicles.evcc import EvccProvider
+from smartload.vehicles.registry import EvccSocBook
+from smartload.whatif.evcc_port import EvccPort, utc
+from smartload.whatif.sessions import Session
+from smartload.whatif.strategies.base import Outcome, RunContext, drive_sessions
+
+ANNOUNCE_AFTER = timedelta(minutes=2)
+
+
+class SiteCloud:
+    """A car maker's cloud as the simulator plays it (staleness, daily limit, latency),
+    asked in-process: the household's cars are configured with these in settings.yaml."""
+
+    name = "sim-cloud"
+
+    def __init__(self, port: EvccPort) -> None:
+        self._port = port
+
+    def fetch(self, vehicle: str) -> Observable[SocReading]:
+        def call(scheduler: SchedulerBase | None) -> Observable[SocReading]:
+            assert scheduler is not None, "the simulated cloud answers in virtual time"
+            self._port.sync(scheduler.now)
+            answer = self._port.site.vehicle(vehicle).cloud.request(self._port.site.t)
+
+            def respond(_: int) -> SocReading:
+                if answer.status != 200:
+                    raise ProviderError(f"{self.name}: HTTP {answer.status} {answer.body.get('error')}",
+                                        retry_after_s=answer.retry_after_s)
+                measured = datetime.fromisoformat(str(answer.body["measured_at"]).replace("Z", "+00:00"))
+                return SocReading(vehicle, float(answer.body["soc"]), self.name, measured,  # type: ignore[arg-type]
+                                  scheduler.now)
+
+            return rx.timer(answer.delay_s).pipe(ops.map(respond))
+
+        return rx.defer(call)
+
+
+def _solve_with_mode(planner_input: PlannerInput, settings: PlannerSettings, mode: str) -> Plan:
+    return make_plan(planner_input, replace(settings, mode=mode))
+
+
+def _poll(port: EvccPort, scheduler: HistoricalScheduler) -> Observable[RawPoll]:
+    def subscribe(observer: ObserverBase[RawPoll], _: SchedulerBase | None = None) -> Disposable:
+        now = scheduler.now
+        port.sync(now)
+        observer.on_next(RawPoll(now, body=port.state_body()))
+        observer.on_completed()
+        return Disposable()
+
+    return rx.create(subscribe)  # type: ignore[arg-type]
+
+
+class HandoffFollower:
+    """The person at the wallbox: does what the latest handoff for each wallbox says."""
+
+    def __init__(self, port: EvccPort, delay: timedelta) -> None:
+        self._port = port
+        self._delay = delay
+        self._latest: dict[int, Handoff] = {}
+        self.followed = 0
+        self.impossible = 0
+
+    def __call__(self, handoff: Handoff) -> None:
+        self._latest[handoff.wallbox_id] = handoff
+        self._port.at(max(handoff.by, handoff.at + self._delay), lambda site: self._do(site, handoff))
+
+    def _do(self, site: Site, handoff: Handoff) -> None:
+        if self._latest.get(handoff.wallbox_id) is not handoff:
+            return
+        v = site.vehicle(handoff.vehicle)
+        if v.presence is Presence.HOME:
+            site.hand_over(handoff.wallbox_id, handoff.vehicle)
+            self.followed += 1
+        elif v.presence is Presence.AWAY:
+            self.impossible += 1
+
+
+def run(ctx: RunContext) -> Outcome:
+    outcome = Outcome()
+    inputs = ctx.inputs
+    settings = inputs.settings
+    port = ctx.port
+    scheduler = HistoricalScheduler(initial_clock=inputs.start)
+    store = RequestStore(Path(":memory:"))
+    replans: Subject[Trigger] = Subject()
+    holder: list[PlanningSink] = []
+
+    def send(write: Write) -> None:
+        holder[0].actuator.ack(write, scheduler.now, port.write(write.method, write.path))
+
+    planning = make_planning(settings, store, send, lambda at, why: replans.on_next((at, why)))
+    holder.append(planning)
+    if inputs.planner_mode != "milp":
+        planning.solve = partial(_solve_with_mode, mode=inputs.planner_mode)
+    follower = HandoffFollower(port, timedelta(seconds=inputs.scenario.swap_delay_s))
+    planning.handoff_listeners.append(follower)
+
+    def on_plan(plan: Plan, _: Snapshot) -> None:
+        outcome.solve_times_s.append(plan.solve_time_s)
+        outcome.count_status(plan.status)
+
+    planning.plan_listeners.append(on_plan)
+    book = EvccSocBook()
+    providers: dict[str, VehicleProvider]
+    if inputs.sessions is None:
+        cloud = SiteCloud(port)
+        providers = dict.fromkeys(settings.vehicles, cloud)
+    else:
+        providers = dict.fromkeys(settings.vehicles, EvccProvider(book.lookup))
+
+    def announce(session: Session, _: Site) -> None:
+        plan = inputs.sessions
+        assert plan is not None
+        vehicle = plan.vehicle(session)
+
+        def tell(site: Site) -> None:
+            if site.vehicle(vehicle).loadpoint_id is None:
+                return
+            now = utc(site.t)
+            planning.sequencer.add_request(
+                ChargeRequest(vehicle, session.announced_departure, target_soc_pct=inputs.targets[vehicle],
+                              source="driver"), now)
+            planning.replan(now, f"new request for {vehicle}")
+
+        port.at(session.arrival + ANNOUNCE_AFTER, tell)
+
+    drive_sessions(ctx, announce)
+    raw = poll_source(lambda: _poll(port, scheduler), settings.evcc.poll_interval, settings.evcc.outage_backoff_max)
+    graph = build_graph(parsed(raw, StateParser().parse_state), settings, providers, events=replans)
+    subscriptions = CompositeDisposable(
+        graph.evcc_socs.subscribe(book.record, scheduler=scheduler),
+        connect_planning(graph, planning, scheduler),
+        connect_sinks(graph, [planning], scheduler),
+    )
+    try:
+        scheduler.advance_to(inputs.end)
+        port.sync(inputs.end)
+    finally:
+        subscriptions.dispose()
+        store.close()
+    outcome.extra.update({
+        "handoffs": len(planning.handoffs), "handoffs_followed": follower.followed,
+        "handoffs_car_away": follower.impossible, "overrides": len(planning.actuator.overrides),
+        "requests_ended": len(planning.ended),
+    })
+    return outcome
