@@ -9,7 +9,6 @@ never sleeps a fixed time to let something happen.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import datetime
 
 from smartload.domain import ConnectionEdge, RefreshOutcome
@@ -19,16 +18,9 @@ from smartload.sim.server import SimServer
 from smartload.sim.settings import SimSettings
 from smartload.streams.polling import Outage
 from tests.sim.helpers import local
+from tests.waiting import until
 
 SPEED = 60.0
-
-
-async def until(condition: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 def settings(tmp_path) -> Settings:

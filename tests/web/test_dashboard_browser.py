@@ -9,7 +9,6 @@ import asyncio
 import os
 import re
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -21,19 +20,12 @@ from smartload.settings import Settings
 from smartload.sim.server import SimServer
 from smartload.sim.settings import SimSettings
 from tests.sim.helpers import local
+from tests.waiting import until
 from tests.web.builders import TOKEN
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run"]
-
-
-async def until(condition: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 def service_settings(tmp_path: Path) -> Settings:
