@@ -81,8 +81,9 @@ def config_from(args: argparse.Namespace) -> SimulationConfig:
 
 
 def summary_line(report: dict[str, object]) -> str:
-    return (f"{report['strategy']}: {report['cost_adjusted_eur']:.2f} EUR, {report['energy_delivered_kwh']:.1f} kWh "
-            f"delivered, {report['deadline_misses']} of {report['stays_departed']} departures missed")
+    return (f"{report['strategy']}: {report['cost_adjusted_eur']:.2f} EUR ({report['cost_served_eur']:.2f} EUR with "
+            f"every departure served), {report['energy_delivered_kwh']:.1f} kWh delivered, "
+            f"{report['deadline_misses']} of {report['stays_departed']} departures missed")
 
 
 def simulate_main(args: argparse.Namespace, settings: Settings) -> int:
