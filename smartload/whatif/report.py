@@ -184,6 +184,8 @@ def optimal_report(config: SimulationConfig, inputs: RunInputs, planner_input: P
         "plan_status": {plan.status: 1},
         "optimal": {"method": "one plan over the whole period (pure planner, perfect foresight)",
                     "status": plan.status, "gap": plan.gap, "objective_eur": round(plan.objective_eur, 4),
+                    # The proven bound: no schedule of this model costs less than the plan by more.
+                    "gap_eur": round((plan.gap or 0.0) * abs(plan.objective_eur), 4),
                     "slots": len(slots), "cars": len(planner_input.cars),
                     "time_limit_s": inputs.optimal_time_limit_s, "total_time_s": round(plan.total_time_s, 3)},
         "evcc_writes": 0,
