@@ -27,6 +27,7 @@ from smartload.streams.refresh import RefreshPolicy, refreshes
 from smartload.streams.soc import SocTable, evcc_socs, latest_socs, provider_socs
 from smartload.streams.sync import merged
 from smartload.streams.ticks import Trigger, aligned_ticks, at_most_every, snapshots
+from smartload.streams.unplugged import unplugged_refreshes
 from smartload.vehicles.base import VehicleProvider
 
 
@@ -54,6 +55,19 @@ def refresh_policies(settings: Settings) -> dict[str, RefreshPolicy]:
     return policies
 
 
+# Sources that only repeat what evcc or a person said: asking them again tells nothing new.
+_PASSIVE_SOURCES = ("evcc", "manual")
+
+
+def _unplugged(states: Observable[SiteState], names: Mapping[str, str], settings: Settings,
+               providers: Mapping[str, VehicleProvider]) -> list[Observable[ConnectionEdge]]:
+    every = settings.refresh.while_unplugged
+    asked = [v for v, p in providers.items() if v in settings.vehicles and p.name not in _PASSIVE_SOURCES]
+    if every is None or not asked:
+        return []
+    return [unplugged_refreshes(states, names, asked, every)]
+
+
 def build_graph(
     polls: Observable[Poll],
     settings: Settings,
@@ -70,7 +84,8 @@ def build_graph(
     names = {settings.evcc_name(v): v for v in settings.vehicles}
     states = site_states(polls).pipe(ops.share())
     edges = connection_edges(states, names, settings.vehicles).pipe(ops.share())
-    asked = merged(edges, refresh_requests) if refresh_requests is not None else edges
+    asked = merged(edges, *_unplugged(states, names, settings, providers),
+                   *([refresh_requests] if refresh_requests is not None else []))
     outcomes = refreshes(asked, providers, refresh_policies(settings), settings.site.tz).pipe(ops.share())
     from_evcc = evcc_socs(states, names).pipe(ops.share())
     readings = [from_evcc, provider_socs(outcomes), *([manual_socs] if manual_socs is not None else [])]

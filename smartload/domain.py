@@ -143,7 +143,7 @@ class PollError:
 Poll = SiteState | PollError
 
 
-EdgeReason = Literal["plugged", "startup", "moved", "manual"]
+EdgeReason = Literal["plugged", "startup", "moved", "manual", "unplugged"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +179,7 @@ class SocReading:
         return max(0.0, (now - self.measured_at).total_seconds())
 
 
-RefreshStatus = Literal["ok", "failed", "budget_exhausted", "backoff", "unsupported"]
+RefreshStatus = Literal["ok", "failed", "budget_exhausted", "budget_reserved", "backoff", "unsupported"]
 
 
 @dataclass(frozen=True, slots=True)

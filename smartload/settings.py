@@ -95,6 +95,9 @@ class RefreshSettings(StrictModel):
     daily_budget: int = Field(default=24, ge=0)
     backoff_initial: Duration = timedelta(minutes=1)
     backoff_max: Duration = timedelta(hours=6)
+    # A car that is not plugged in is asked this often (None: never), so the plan knows
+    # what a car waiting for a shared wallbox holds after its trip.
+    while_unplugged: Duration | None = timedelta(hours=1)
 
 
 class RefreshOverride(StrictModel):

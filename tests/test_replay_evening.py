@@ -32,6 +32,9 @@ def test_refreshes_are_requested_at_the_first_poll_showing_each_edge(report):
         # physically plugged in at 15:32:10Z, first poll 15:32:15Z: within one poll interval
         ("vehicle_1", "2025-09-08T15:32:15Z", "2025-09-08T15:32:15Z", "ok", "2025-09-08T15:32:35Z"),
         # re-plugged at 15:35:35Z: inside the 5-minute throttle window, so no call at all
+        # unplugged at 18:05:05Z: an hour later its cloud would be asked again, but that
+        # spare call may not use the second half of its budget of 2
+        ("vehicle_1", "2025-09-08T19:05:05Z", "2025-09-08T19:05:05Z", "budget_reserved", None),
         # plugged at 19:10:00Z; evcc identifies the car at 19:10:45Z, the refresh follows at once
         ("vehicle_1", "2025-09-08T19:10:45Z", "2025-09-08T19:10:45Z", "ok", "2025-09-08T19:11:05Z"),
         # plugged in at loadpoint 2 at 20:40:05Z: its third refresh today, over its budget of 2
@@ -138,7 +141,7 @@ def test_the_cli_writes_the_same_report(tmp_path, monkeypatch):
     assert main(["replay", str(RECORDING), "--report", "r.json"]) == 0
     written = json.loads((tmp_path / "r.json").read_text())
     assert [r["requested_at"] for r in written["refreshes"]] == [
-        "2025-09-08T15:00:05Z", "2025-09-08T15:32:15Z", "2025-09-08T19:10:45Z", "2025-09-08T20:40:05Z",
+        "2025-09-08T15:00:05Z", "2025-09-08T15:32:15Z", "2025-09-08T19:05:05Z", "2025-09-08T19:10:45Z", "2025-09-08T20:40:05Z",
     ]
     # The planner's writes are observed, not sent: each goes to a loadpoint one of our
     # cars was plugged into at that moment, never to the guest's.

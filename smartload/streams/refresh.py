@@ -42,8 +42,9 @@ class RefreshGate:
         self._failures = 0
         self._blocked_until: datetime | None = None
 
-    def check(self, now: datetime) -> str | None:
-        """None if a call may go out now, else the reason it may not."""
+    def check(self, now: datetime, spare: bool = False) -> str | None:
+        """None if a call may go out now, else the reason it may not. A spare call (not
+        prompted by a plug-in or a person) may use only the first half of the budget."""
         day = now.astimezone(self._tz).date()
         if day != self._day:
             self._day, self.calls_today = day, 0
@@ -51,6 +52,8 @@ class RefreshGate:
             return "backoff"
         if self.calls_today >= self._policy.daily_budget:
             return "budget_exhausted"
+        if spare and self.calls_today >= self._policy.daily_budget // 2:
+            return "budget_reserved"
         self.calls_today += 1
         return None
 
@@ -69,7 +72,7 @@ def _call(
     provider: VehicleProvider, gate: RefreshGate, edge: ConnectionEdge, now: Callable[[], datetime]
 ) -> Observable[RefreshOutcome]:
     requested_at = now()
-    refused = gate.check(requested_at)
+    refused = gate.check(requested_at, spare=edge.reason == "unplugged")
     if refused is not None:
         return rx.of(RefreshOutcome(edge.vehicle, edge.at, requested_at, refused))  # type: ignore[arg-type]
 

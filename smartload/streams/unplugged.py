@@ -1,0 +1,61 @@
+"""Refresh requests for cars that are not plugged in.
+
+A car that left with its battery at the target comes back with less. evcc says nothing
+about a car that is not connected, and the refresh on plug-in comes too late where cars
+share a wallbox: the car waiting for its turn must be planned (and handed the wallbox)
+from what it holds now, not from what it held before the trip. So every `every` that a
+car with a cloud provider spends unplugged, its cloud is asked again; the requests pass
+the same throttle and budget as the plug-in refreshes, and never use the last half of
+the day's budget (refresh.py), so a plug-in always finds calls left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+
+import reactivex as rx
+from reactivex import Observable
+
+from smartload.domain import ConnectionEdge, SiteState
+from smartload.streams.sync import expand
+
+# ConnectionEdge.loadpoint_id of a request for a car that is at no loadpoint.
+NO_LOADPOINT = 0
+
+
+def _unplugged_mapper(names: Mapping[str, str], vehicles: Iterable[str],
+                      every: timedelta) -> Callable[[SiteState], list[ConnectionEdge]]:
+    """Per poll: the cars whose last cloud request (or unplug) is `every` ago."""
+    watched = tuple(vehicles)
+    clock: dict[str, datetime] = {}  # vehicle -> unplugged since, or asked at
+
+    def observe(state: SiteState) -> list[ConnectionEdge]:
+        plugged = {names.get(name, name) for lp in state.loadpoints
+                   if lp.connected and (name := lp.identified_vehicle) is not None}
+        identifying = any(lp.connected and lp.identified_vehicle is None for lp in state.loadpoints)
+        due = []
+        for vehicle in watched:
+            if vehicle in plugged:
+                clock.pop(vehicle, None)
+                continue
+            since = clock.setdefault(vehicle, state.at)
+            # A car evcc is still identifying may be this one: its plug-in refresh is near.
+            if not identifying and state.at - since >= every:
+                clock[vehicle] = state.at
+                due.append(ConnectionEdge(vehicle, NO_LOADPOINT, state.at, since, "unplugged"))
+        return due
+
+    return observe
+
+
+def unplugged_refreshes(states: Observable[SiteState], names: Mapping[str, str], vehicles: Iterable[str],
+                        every: timedelta) -> Observable[ConnectionEdge]:
+    """A refresh request ("unplugged") for each of `vehicles` every `every` it is not
+    plugged in, the first `every` after it was unplugged (or first seen unplugged)."""
+    watched = tuple(vehicles)
+
+    def build(_: object) -> Observable[ConnectionEdge]:
+        return states.pipe(expand(_unplugged_mapper(names, watched, every)))  # fresh memory per subscription
+
+    return rx.defer(build)

@@ -1,0 +1,65 @@
+"""The refresh requests for cars that are not plugged in, on a HistoricalScheduler."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from reactivex.scheduler import HistoricalScheduler
+
+from smartload.domain import ConnectionEdge, SiteState
+from smartload.streams.unplugged import unplugged_refreshes
+from tests.builders import T0, at, lp, state
+from tests.timeline import timeline
+
+
+def run(states: list[SiteState], vehicles: tuple[str, ...] = ("a", "b"),
+        every: timedelta = timedelta(minutes=30)) -> list[ConnectionEdge]:
+    scheduler = HistoricalScheduler(initial_clock=T0)
+    out: list[ConnectionEdge] = []
+    source = timeline([(s.at, s) for s in states])
+    unplugged_refreshes(source, {}, vehicles, every).subscribe(out.append, scheduler=scheduler)
+    scheduler.start()
+    return out
+
+
+def polls(until_s: int, step_s: int, *loadpoints_at: tuple[int, tuple]) -> list[SiteState]:
+    """A poll every step_s; loadpoints_at: (from second, loadpoints) switches."""
+    out, current = [], ()
+    for t in range(0, until_s + 1, step_s):
+        for since, lps in loadpoints_at:
+            if t >= since:
+                current = lps
+        out.append(state(t, *current))
+    return out
+
+
+def test_a_car_is_asked_for_every_interval_it_is_unplugged_and_never_while_plugged():
+    states = polls(4 * 3600, 60,
+                   (0, (lp(1, "a", True),)),      # a plugged in, b away from the start
+                   (3000, (lp(1),)),              # a unplugged at 00:50
+                   (7200, (lp(1, "a", True),)))   # a back at 02:00
+    asked = [(e.vehicle, e.at, e.plugged_at, e.reason, e.loadpoint_id) for e in run(states)]
+    assert asked[:3] == [
+        ("b", at(1800), at(0), "unplugged", 0),
+        ("b", at(3600), at(1800), "unplugged", 0),
+        ("a", at(4800), at(3000), "unplugged", 0),
+    ]
+    assert [e for e in asked if e[0] == "a"] == [("a", at(4800), at(3000), "unplugged", 0),
+                                               ("a", at(6600), at(4800), "unplugged", 0)]
+    assert [e[1] for e in asked if e[0] == "b"] == [at(s) for s in range(1800, 4 * 3600 + 1, 1800)]
+
+
+def test_no_request_while_evcc_is_still_identifying_a_car():
+    states = polls(3600, 60, (0, (lp(1),)), (1500, (lp(1, "", True, detecting=True),)), (2400, (lp(1, "a", True),)))
+    assert [(e.vehicle, e.at) for e in run(states, vehicles=("a",))] == []
+
+
+def test_each_subscription_starts_with_a_clean_memory():
+    states = polls(1800, 60, (0, (lp(1),)))
+    stream = unplugged_refreshes(timeline([(s.at, s) for s in states]), {}, ("a",), timedelta(minutes=30))
+    for _ in range(2):
+        scheduler = HistoricalScheduler(initial_clock=T0)
+        out: list[ConnectionEdge] = []
+        stream.subscribe(out.append, scheduler=scheduler)
+        scheduler.start()
+        assert [e.at for e in out] == [at(1800)]
