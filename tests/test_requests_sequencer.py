@@ -145,3 +145,33 @@ def test_two_cars_one_wallbox_hand_off_once_the_plugged_car_is_done(tmp_path):
                                                                                                later, later)
     assert handoff.message(BERLIN) == "plug in ioniq at wallbox 1 by 23:00 (unplug zoe)"
     assert seq.handoffs(plan, later) == []  # announced once
+
+
+def test_a_driver_still_plugged_in_after_the_departure_given_gets_the_energy_now(tmp_path):
+    store = RequestStore(tmp_path / "r.db")
+    seq = Sequencer(settings(), store, HouseProfile(BERLIN, 0))
+    seq.add_request(ChargeRequest("zoe", NOW + timedelta(hours=1), 80, source="api"), NOW)
+    seq.observe_state(site(NOW, "zoe"))
+    late = NOW + timedelta(hours=2)
+    socs = {"zoe": reading("zoe", 50, late)}
+    assert seq.settle(late, socs) == []  # overdue, not departed: the car is still here
+    inputs = seq.planner_input(Snapshot(late, site(late, "zoe"), socs, flat_tariffs(NOW, 12, cheap_from=6)),
+                               seq.requests(late), {})
+    assert inputs is not None
+    [zoe] = [c for c in inputs.cars if c.name == "zoe"]
+    assert zoe.departure == late + timedelta(minutes=15)
+    plan = make_plan(inputs, PlannerSettings(time_limit_s=5))
+    assert plan.slots[0].cars["zoe"].power_w == pytest.approx(11040.0)  # full power now, not at 0.10 EUR later
+    # It ends when the car leaves.
+    assert [(e.vehicle, e.reason) for e in seq.observe_state(site(late + timedelta(minutes=20), None))] == [
+        ("zoe", "left")]
+    assert seq.requests(late + timedelta(minutes=20))["zoe"].source == "default"
+
+
+def test_without_the_car_a_passed_departure_ends_the_request(tmp_path):
+    store = RequestStore(tmp_path / "r.db")
+    seq = Sequencer(settings(), store, HouseProfile(BERLIN, 0))
+    seq.add_request(ChargeRequest("zoe", NOW + timedelta(hours=1), 80, source="api"), NOW)
+    seq.observe_state(site(NOW, None))
+    ended = seq.settle(NOW + timedelta(hours=2), {})
+    assert [(e.vehicle, e.reason) for e in ended] == [("zoe", "departed")]

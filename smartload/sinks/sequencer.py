@@ -26,6 +26,9 @@ DONE_MARGIN_PCT = 0.5
 # before reaching it again is announced again (no flapping around the threshold).
 REARM_PCT = 2.0
 HORIZON = timedelta(hours=36)
+# A car still plugged in after the departure its driver gave wants its energy now: the
+# plan gets a departure this far ahead, moved on with every plan, until the car leaves.
+OVERDUE_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,7 @@ class Sequencer:
         self._swapped_out: dict[int, str] = {}  # wallbox -> car a handoff asked to unplug
         self._last_handoff: dict[int, Handoff] = {}
         self._reached: set[tuple[str, datetime]] = set()
+        self._overdue: set[int] = set()  # ids of requests past their departure, car still here
 
     # -- settling ---------------------------------------------------------------------
 
@@ -104,11 +108,18 @@ class Sequencer:
         departure has passed.
 
         Reaching the target does not end the request: the car may be driven before its
-        departure and need charging again, which the planner then sees (need > 0)."""
+        departure and need charging again, which the planner then sees (need > 0). A car
+        still plugged in when the departure its driver gave has passed keeps its request
+        (overdue) until it leaves: the driver was delayed and still wants the energy."""
         ended = []
         for vehicle, request in effective_requests(self._settings, self._store, now).items():
             reading = socs.get(vehicle)
             if request.departure <= now:
+                if request.id is not None and vehicle in self._plugged:
+                    if request.id not in self._overdue:
+                        self._overdue.add(request.id)
+                        logger.info("{} is still plugged in after its departure: charging what it lacks now", vehicle)
+                    continue
                 self._store.end(request, now, "departed")
                 ended.append(RequestEnded(vehicle, now, "departed"))
                 continue
@@ -216,12 +227,13 @@ class Sequencer:
             cars.append((vehicle, config, request, soc, target))
         car_inputs = []
         for vehicle, config, request, soc, target in cars:
+            departure = max(request.departure, now + OVERDUE_WINDOW) if request.departure <= now else request.departure
             plugged_at = self._plugged.get(vehicle)
             # A plugged car stays where it is; a waiting one may go to any wallbox it fits.
             allowed = () if plugged_at is not None else tuple(w for w in (config.wallboxes or all_ids) if w in all_ids)
             car_inputs.append(CarInput(
                 name=vehicle, capacity_kwh=config.capacity_kwh, target_soc_pct=target, soc_pct=soc,
-                energy_needed_kwh=request.energy_kwh if soc is None else None, departure=request.departure,
+                energy_needed_kwh=request.energy_kwh if soc is None else None, departure=departure,
                 priority=request.priority, max_charge_w=config.max_charge_w,
                 charge_efficiency=config.charge_efficiency, wallbox_id=plugged_at,
                 allowed_wallboxes=allowed,
