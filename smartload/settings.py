@@ -150,6 +150,9 @@ class VehicleSettings(StrictModel):
     max_charge_w: float = Field(default=11_040.0, gt=0)
     charge_efficiency: float = Field(default=0.9, gt=0, le=1)
     wallboxes: list[int] = Field(default_factory=list)
+    # Above this SoC the car draws less, falling linearly to nothing at 100 % (None: it
+    # takes full power up to its limit); the plan then finishes early enough.
+    taper_from_soc_pct: float | None = Field(default=None, ge=0, lt=100)
 
     @field_validator("departures")
     @classmethod

@@ -175,3 +175,17 @@ def test_without_the_car_a_passed_departure_ends_the_request(tmp_path):
     seq.observe_state(site(NOW, None))
     ended = seq.settle(NOW + timedelta(hours=2), {})
     assert [(e.vehicle, e.reason) for e in ended] == [("zoe", "departed")]
+
+
+def test_a_car_that_slows_near_full_is_planned_to_finish_earlier(tmp_path):
+    config = settings(zoe={"capacity_kwh": 52, "target_soc_pct": 90, "max_charge_w": 11_000,
+                           "taper_from_soc_pct": 80})
+    seq = Sequencer(config, RequestStore(tmp_path / "r.db"), HouseProfile(BERLIN, 0))
+    seq.observe_state(site(NOW, "zoe"))
+    socs = {"zoe": reading("zoe", 50, NOW)}
+    inputs = seq.planner_input(Snapshot(NOW, site(NOW, "zoe"), socs, flat_tariffs(NOW, 12, cheap_from=2)),
+                               seq.requests(NOW), {})
+    assert inputs is not None
+    departure = seq.requests(NOW)["zoe"].departure
+    # 80 -> 90 % at a linearly falling power takes 12 min 10 s more than at full power.
+    assert departure - inputs.cars[0].departure == timedelta(minutes=12, seconds=10, microseconds=447519)

@@ -20,6 +20,7 @@ from smartload.sinks.house_profile import HouseProfile
 from smartload.sinks.planner import BatteryInput, CarInput, Plan, PlannerInput, WallboxInput, make_slots
 from smartload.sinks.planner.slots import quarter_hour_floor
 from smartload.sinks.requests import ChargeRequest, RequestStore, effective_requests
+from smartload.sinks.taper import taper_delay
 
 DONE_MARGIN_PCT = 0.5
 # A car that reached its target and is then driven must fall this far below the target
@@ -228,6 +229,10 @@ class Sequencer:
         car_inputs = []
         for vehicle, config, request, soc, target in cars:
             departure = max(request.departure, now + OVERDUE_WINDOW) if request.departure <= now else request.departure
+            if soc is not None:
+                delay = taper_delay(config.capacity_kwh, config.charge_efficiency, config.max_charge_w, soc, target,
+                                    config.taper_from_soc_pct)
+                departure = max(now + OVERDUE_WINDOW, departure - delay) if delay else departure
             plugged_at = self._plugged.get(vehicle)
             # A plugged car stays where it is; a waiting one may go to any wallbox it fits.
             allowed = () if plugged_at is not None else tuple(w for w in (config.wallboxes or all_ids) if w in all_ids)

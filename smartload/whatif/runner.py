@@ -20,6 +20,7 @@ from loguru import logger
 from smartload.settings import EvccProviderSettings, Settings, VehicleSettings
 from smartload.sim.scenario import Scenario, TariffSpec, load_scenario
 from smartload.sim.site import Site
+from smartload.sim.vehicle import TAPER_FROM_SOC
 from smartload.whatif.evcc_port import EvccPort
 from smartload.whatif.household import announced_departures, target_soc_pct
 from smartload.whatif.metrics import SiteMeter, StayBook
@@ -77,13 +78,14 @@ NO_DEPARTURES: dict[str, str | None] = dict.fromkeys(("mon", "tue", "wed", "thu"
 def derive_settings(base: Settings, scenario: Scenario, targets: dict[str, float],
                     announced: dict[str, dict[str, str | None]], config: SimulationConfig) -> Settings:
     """smartload's settings for this site: its cars (capacity, power, target, departures
-    as the drivers announce them), its battery as configured truthfully, the run's poll
+    as the drivers announce them, the simulator's taper), its battery as configured truthfully, the run's poll
     interval; planning, refresh and control as in the given settings."""
     vehicles = {
         name: VehicleSettings(
             title=spec.title, capacity_kwh=spec.capacity_kwh, provider=EvccProviderSettings(),
             target_soc_pct=targets[name], departures=announced.get(name, NO_DEPARTURES),  # type: ignore[arg-type]
             max_charge_w=spec.max_charge_w, charge_efficiency=spec.charge_efficiency, wallboxes=list(spec.loadpoints),
+            taper_from_soc_pct=TAPER_FROM_SOC,
         )
         for name, spec in scenario.vehicles.items()
     }
