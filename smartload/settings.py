@@ -172,6 +172,11 @@ class PlanningSettings(StrictModel):
     swap_penalty_eur: float = Field(default=0.10, ge=0)
     grid_import_limit_w: float | None = Field(default=None, gt=0)
     house_load_w: float = Field(default=500.0, ge=0)
+    # Drivers who give a departure often leave earlier: plans for their requests end this
+    # quantile of how early the last drivers left (after 10 such departures), at most
+    # early_departure_max before the departure given. 0 or a zero max: trust the drivers.
+    early_departure_quantile: float = Field(default=0.8, ge=0, le=1)
+    early_departure_max: Duration = timedelta(hours=2)
     # Planned with when a car's SoC is unknown: low, so the car gets enough rather than too little.
     unknown_soc_pct: float = Field(default=20.0, ge=0, le=100)
     handoff_min_dwell: Duration = timedelta(minutes=30)

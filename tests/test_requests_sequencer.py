@@ -189,3 +189,34 @@ def test_a_car_that_slows_near_full_is_planned_to_finish_earlier(tmp_path):
     departure = seq.requests(NOW)["zoe"].departure
     # 80 -> 90 % at a linearly falling power takes 12 min 10 s more than at full power.
     assert departure - inputs.cars[0].departure == timedelta(minutes=12, seconds=10, microseconds=447519)
+
+
+def test_plans_for_drivers_requests_end_as_early_as_drivers_have_been_leaving(tmp_path):
+    store = RequestStore(tmp_path / "r.db")
+    seq = Sequencer(settings(), store, HouseProfile(BERLIN, 0))
+    # Ten drivers left 0, 10, ..., 90 minutes before the departure they gave.
+    for minutes in range(0, 100, 10):
+        made = store.add(ChargeRequest("zoe", NOW + timedelta(hours=2), 80, source="api"), NOW)
+        store.end(made, NOW + timedelta(hours=2, minutes=-minutes), "left")
+    assert seq.early_margin() == timedelta(minutes=70)  # the 80th percentile
+    seq.add_request(ChargeRequest("zoe", NOW + timedelta(hours=5), 80, source="api"), NOW)
+    seq.observe_state(site(NOW, "zoe"))
+    socs = {"zoe": reading("zoe", 50, NOW), "ioniq": reading("ioniq", 50, NOW)}
+    inputs = seq.planner_input(Snapshot(NOW, site(NOW, "zoe"), socs, flat_tariffs(NOW, 12, cheap_from=2)),
+                               seq.requests(NOW), {})
+    assert inputs is not None
+    departures = {c.name: c.departure for c in inputs.cars}
+    assert departures["zoe"] == NOW + timedelta(hours=5) - timedelta(minutes=70)
+    # A default request follows the owner's own schedule: not moved.
+    assert departures["ioniq"] == seq.requests(NOW)["ioniq"].departure
+
+
+def test_a_departure_in_a_few_minutes_is_kept_as_it_is(tmp_path):
+    seq = Sequencer(settings(), RequestStore(tmp_path / "r.db"), HouseProfile(BERLIN, 0))
+    seq.add_request(ChargeRequest("zoe", NOW + timedelta(minutes=5), 80, source="api"), NOW)
+    seq.observe_state(site(NOW, "zoe"))
+    socs = {"zoe": reading("zoe", 50, NOW)}
+    inputs = seq.planner_input(Snapshot(NOW, site(NOW, "zoe"), socs, flat_tariffs(NOW, 12, cheap_from=2)),
+                               seq.requests(NOW), {})
+    assert inputs is not None
+    assert [c.departure for c in inputs.cars if c.name == "zoe"] == [NOW + timedelta(minutes=5)]

@@ -133,8 +133,10 @@ class RequestStore:
             reopened = self._db.execute(
                 "UPDATE requests SET ended_at = NULL, end_reason = NULL WHERE id = ("
                 " SELECT id FROM requests WHERE vehicle = ? AND end_reason = 'left' AND departure > ?"
-                " AND source != 'default' ORDER BY id DESC LIMIT 1)",
-                (vehicle, _iso(now)),
+                " AND source != 'default' ORDER BY id DESC LIMIT 1)"
+                # A request made since the car left is the one in force.
+                " AND NOT EXISTS (SELECT 1 FROM requests WHERE vehicle = ? AND ended_at IS NULL)",
+                (vehicle, _iso(now), vehicle),
             ).rowcount
             dropped = self._db.execute(
                 "DELETE FROM requests WHERE vehicle = ? AND source = 'default' AND end_reason = 'left'"
@@ -151,6 +153,16 @@ class RequestStore:
         return {
             r[1]: ChargeRequest(r[1], _time(r[4]), r[2], r[3], r[5], r[6], _time(r[7]), r[0]) for r in rows
         }
+
+    def early_departures(self, limit: int) -> list[timedelta]:
+        """How long before the departure they gave drivers left, over the newest `limit`
+        explicit requests that ended with the car leaving (zero for those who left late)."""
+        rows = self._db.execute(
+            "SELECT departure, ended_at FROM requests WHERE end_reason = 'left' AND source != 'default'"
+            " ORDER BY ended_at DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [max(timedelta(0), _time(departure) - _time(ended)) for departure, ended in rows]
 
     def default_ended(self, vehicle: str, departure: datetime) -> bool:
         row = self._db.execute(

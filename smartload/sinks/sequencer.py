@@ -8,6 +8,7 @@ read the handoffs off the plan.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +31,9 @@ HORIZON = timedelta(hours=36)
 # A car still plugged in after the departure its driver gave wants its energy now: the
 # plan gets a departure this far ahead, moved on with every plan, until the car leaves.
 OVERDUE_WINDOW = timedelta(minutes=15)
+# How many past departures the early-departure margin learns from, and needs at least.
+EARLY_SAMPLES = 50
+EARLY_MIN_SAMPLES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +205,16 @@ class Sequencer:
             earliest = max(earliest, min(since + dwell, now + dwell))
         return earliest
 
+    def early_margin(self) -> timedelta:
+        """How much earlier than they say drivers may leave: the configured quantile of how
+        early the last drivers left, capped; zero until enough have left."""
+        planning = self._settings.planning
+        samples = sorted(self._store.early_departures(EARLY_SAMPLES))
+        if len(samples) < EARLY_MIN_SAMPLES or planning.early_departure_quantile <= 0:
+            return timedelta(0)
+        at = min(len(samples) - 1, math.ceil(planning.early_departure_quantile * len(samples)) - 1)
+        return min(samples[max(0, at)], planning.early_departure_max)
+
     def planner_input(
         self, snapshot: Snapshot, requests: Mapping[str, ChargeRequest], max_current_a: Mapping[int, float]
     ) -> PlannerInput | None:
@@ -227,12 +241,16 @@ class Sequencer:
             needs[vehicle] = request.energy_kwh is not None or (soc is not None and soc < target - DONE_MARGIN_PCT)
             cars.append((vehicle, config, request, soc, target))
         car_inputs = []
+        early = self.early_margin() if any(r.id is not None for r in requests.values()) else timedelta(0)
         for vehicle, config, request, soc, target in cars:
-            departure = max(request.departure, now + OVERDUE_WINDOW) if request.departure <= now else request.departure
+            # The plan's departure: earlier by how early drivers leave (for a departure a
+            # driver gave) and by the time the taper adds; never before the next quarter-hour.
+            ahead = early if request.id is not None and request.source != "default" else timedelta(0)
             if soc is not None:
-                delay = taper_delay(config.capacity_kwh, config.charge_efficiency, config.max_charge_w, soc, target,
-                                    config.taper_from_soc_pct)
-                departure = max(now + OVERDUE_WINDOW, departure - delay) if delay else departure
+                ahead += taper_delay(config.capacity_kwh, config.charge_efficiency, config.max_charge_w, soc, target,
+                                     config.taper_from_soc_pct)
+            soonest = now + OVERDUE_WINDOW if request.departure <= now else min(request.departure, now + OVERDUE_WINDOW)
+            departure = max(request.departure - ahead, soonest)
             plugged_at = self._plugged.get(vehicle)
             # A plugged car stays where it is; a waiting one may go to any wallbox it fits.
             allowed = () if plugged_at is not None else tuple(w for w in (config.wallboxes or all_ids) if w in all_ids)
