@@ -141,7 +141,8 @@ def test_the_cli_writes_the_same_report(tmp_path, monkeypatch):
     assert main(["replay", str(RECORDING), "--report", "r.json"]) == 0
     written = json.loads((tmp_path / "r.json").read_text())
     assert [r["requested_at"] for r in written["refreshes"]] == [
-        "2025-09-08T15:00:05Z", "2025-09-08T15:32:15Z", "2025-09-08T19:05:05Z", "2025-09-08T19:10:45Z", "2025-09-08T20:40:05Z",
+        "2025-09-08T15:00:05Z", "2025-09-08T15:32:15Z", "2025-09-08T19:05:05Z", "2025-09-08T19:10:45Z",
+        "2025-09-08T20:40:05Z",
     ]
     # The planner's writes are observed, not sent: each goes to a loadpoint one of our
     # cars was plugged into at that moment, never to the guest's.

@@ -90,5 +90,6 @@ def test_spare_refreshes_of_unplugged_cars_leave_half_the_budget_for_plug_ins():
     spare = [ConnectionEdge("a", 0, at(s), at(s), "unplugged") for s in (0, 600, 1200)]
     out = run([*spare, edge(1800), edge(2400), edge(3000), edge(3600)], provider)
     # budget 4: two spare calls, then the third is refused; plug-ins take the other two
-    assert [o.status for o in out] == ["ok", "ok", "budget_reserved", "ok", "ok", "budget_exhausted", "budget_exhausted"]
+    assert [o.status for o in out] == ["ok", "ok", "budget_reserved", "ok", "ok",
+                                       "budget_exhausted", "budget_exhausted"]
     assert provider.calls == [("a", at(0)), ("a", at(600)), ("a", at(1800)), ("a", at(2400))]
