@@ -20,8 +20,9 @@ HANDOFF_SLACK slots of overlap left to the MILP, and (in models with more than
 TRICKLES_OFF_ABOVE_BINARIES binaries) trickles under half the minimum are off. This
 removes the relaxation's time-sharing, the slow part. It cannot plan a car coming back
 after another (A, B, A), and turns can clash with a grid limit; solve.py checks the
-narrow neighbourhood on its own relaxation, reopens wallboxes where it leaves a car short
-(open_boxes), and tries the wide neighbourhood when that is worth the time.
+narrow neighbourhood on its own relaxation; where it leaves a car short it first judges
+that wallbox's trickles by the wallbox's use (box_trickles), then reopens it (open_boxes),
+and tries the wide neighbourhood when that is worth the time.
 
 These are heuristics: the plan's gap is reported against the relaxation's bound.
 """
@@ -96,12 +97,13 @@ def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray) -> np
     return allowed
 
 
-def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes: frozenset[int] = frozenset()
-                  ) -> tuple[FloatArray, FloatArray, bool]:
+def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes: frozenset[int] = frozenset(),
+                  box_trickles: frozenset[int] = frozenset()) -> tuple[FloatArray, FloatArray, bool]:
     """Variable bounds (lb, ub) of the restricted model, and whether turns narrowed it.
     turns: one turn per car at a shared wallbox and no trickles (narrow, fast), except at
     the wallboxes (indices) in open_boxes; else cars may alternate wherever the relaxation
-    shares a wallbox (wider, slower, sometimes better)."""
+    shares a wallbox (wider, slower, sometimes better). At the wallboxes in box_trickles,
+    a trickle is judged by the whole wallbox's use, which a car's turn takes over."""
     assert relaxed.x is not None and relaxed.reduced_cost is not None
     x, reduced = relaxed.x, relaxed.reduced_cost
     grid = model.car_grid()
@@ -128,7 +130,14 @@ def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes
         # A trickle under half the minimum (a grid limit or PV surplus spread thin) is off;
         # the room it leaves is made up below like any other. Small models keep them open:
         # there they cost little time and often hold the best use of a PV surplus.
-        trickle = has_on & charging & (energy < grid.e_min_kwh / 2) & narrow
+        # Where cars share a wallbox at once in the relaxation, each one's share may be a
+        # trickle though the wallbox is well used: judged by its own share, a car loses the
+        # slots of its turn (a grid limit spread over many cars).
+        use = np.divide(energy, e_max, out=np.zeros_like(energy), where=e_max > 0).sum(axis=0, keepdims=True)
+        by_box = np.zeros(e_max.shape[1], dtype=bool)
+        by_box[list(box_trickles)] = True
+        share = np.where(by_box[None, :, None], use * e_max, energy)
+        trickle = has_on & charging & (share < grid.e_min_kwh / 2) & narrow
         allowed &= ~trickle
         ub[grid.energy[trickle]] = 0.0
         ub[grid.on[trickle]] = 0.0

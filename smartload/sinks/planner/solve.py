@@ -6,13 +6,16 @@
    where the relaxation did not or more than WIDEN_GAP above the bound, and time is
    left, the wider one; the cheaper schedule wins.
    Each neighbourhood is checked on its own relaxation first; where its turns leave a
-   car short, that wallbox is reopened.
+   car short, that wallbox's trickles are judged by the whole wallbox's use, then, if a
+   car is still short there, the wallbox is reopened.
 3. Otherwise, or if those found nothing: the full MILP (scipy.optimize.milp) with the
    time left.
 4. If no MILP found a schedule in time: the relaxation repaired (repair.py), the narrow
    neighbourhood's if there was one, else the whole model's.
 5. The chosen schedule's continuous part is re-solved with its on/off decisions fixed
-   (_polish), and opposite flows in one slot are netted (schedule.net_flows).
+   (_polish; unless its MILP proved it within _POLISH_ABOVE_EUR of the optimum, where
+   there is no slack to remove), and opposite flows in one slot are netted
+   (schedule.net_flows).
 
 The gap is always against a proven lower bound: the relaxation's, or the full MILP's dual
 bound when it ran. Status: "optimal" within mip_rel_gap, "feasible" a MILP schedule not
@@ -24,8 +27,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from time import perf_counter
+from typing import NamedTuple
 
 import numpy as np
+from scipy.optimize import OptimizeResult
 
 from smartload.sinks.planner.assemble import assemble, empty_plan
 from smartload.sinks.planner.inputs import PlannerInput, PlannerSettings
@@ -41,10 +46,25 @@ _TOL = 1e-6
 # With less time than this left, HiGHS cannot even load the model; the repair stands in.
 _MIN_MILP_S = 0.02
 _MIN_POLISH_S = 0.05
+# A MILP answer proven this close to its own optimum (EUR) has no slack worth an LP to remove.
+_POLISH_ABOVE_EUR = 1e-3
 WIDEN_GAP = 0.02
 # Above this many occupancy variables the relaxation with swap costs takes several times
 # longer (30 cars on 10 wallboxes, 2,400 of them: 0.8 s against 0.1 s).
 LARGE_OCCUPANCY = 1500
+
+
+class _Best(NamedTuple):
+    x: FloatArray
+    objective: float
+    repaired: bool  # a repaired relaxation rather than a MILP answer
+    slack_eur: float  # how far above its MILP's proven bound it may be (inf: unknown)
+
+
+def _milp_best(result: OptimizeResult) -> _Best:
+    dual = result.get("mip_dual_bound")
+    slack = float(result.fun) - float(dual) if dual is not None and np.isfinite(dual) else np.inf
+    return _Best(np.asarray(result.x), float(result.fun), False, slack)
 
 
 @dataclass(frozen=True)
@@ -65,14 +85,13 @@ def _shortfall_kwh(model: PlanModel, x: FloatArray) -> float:
     return float(sum(x[cv.shortfall] for cv in model.cars if cv.shortfall is not None))
 
 
-def _worth_widening(model: PlanModel, relaxed_x: FloatArray, best: tuple[FloatArray, float, bool],
-                    bound: float) -> bool:
+def _worth_widening(model: PlanModel, relaxed_x: FloatArray, best: _Best, bound: float) -> bool:
     """Whether the narrow neighbourhood's plan calls for the wider one: a car short of its
     target where the relaxation was not, or a gap above WIDEN_GAP (below it, the wider
     search rarely pays for the several times longer it takes)."""
-    if _shortfall_kwh(model, best[0]) > _shortfall_kwh(model, relaxed_x) + 1e-3:
+    if _shortfall_kwh(model, best.x) > _shortfall_kwh(model, relaxed_x) + 1e-3:
         return True
-    return relative_gap(best[1], bound) > max(WIDEN_GAP, model.settings.mip_rel_gap)
+    return relative_gap(best.objective, bound) > max(WIDEN_GAP, model.settings.mip_rel_gap)
 
 
 def _short_boxes(model: PlanModel, x: FloatArray, relaxed_x: FloatArray) -> frozenset[int]:
@@ -93,9 +112,10 @@ def _narrow_bounds(model: PlanModel, relaxed: Relaxation, deadline: float
     fall back on should the MILP run out of time with something worse."""
     assert relaxed.x is not None
     open_boxes: frozenset[int] = frozenset()
+    box_trickles: frozenset[int] = frozenset()
     checked: FloatArray | None = None
     while True:
-        lb, ub, narrowed = neighbourhood(model, relaxed, turns=True, open_boxes=open_boxes)
+        lb, ub, narrowed = neighbourhood(model, relaxed, turns=True, open_boxes=open_boxes, box_trickles=box_trickles)
         if not narrowed or deadline - perf_counter() < _MIN_MILP_S:
             return lb, ub, narrowed, checked
         check = model.program.solve(deadline - perf_counter(), 0.0, relax=True, lb=lb, ub=ub)
@@ -105,16 +125,17 @@ def _narrow_bounds(model: PlanModel, relaxed: Relaxation, deadline: float
         short = _short_boxes(model, checked, relaxed.x) - open_boxes
         if not short:
             return lb, ub, narrowed, checked
-        open_boxes |= short
+        # First keep the turns there and only give them the slots the wallbox's trickles
+        # held: a reopened wallbox can cost the MILP seconds (10 cars under a grid limit).
+        open_boxes |= short & box_trickles
+        box_trickles |= short
 
 
-def _guided(model: PlanModel, relaxed: Relaxation, bound: float, deadline: float
-            ) -> tuple[FloatArray, float, bool] | None:
+def _guided(model: PlanModel, relaxed: Relaxation, bound: float, deadline: float) -> _Best | None:
     """The MILP in the relaxation's narrow neighbourhood; then, while the answer is worth
-    widening and time is left, in the wide one. The cheaper schedule wins. Returns it, its
-    objective, and whether it is a repaired relaxation rather than a MILP answer."""
+    widening and time is left, in the wide one. The cheaper schedule wins."""
     assert relaxed.x is not None
-    best: tuple[FloatArray, float, bool] | None = None
+    best: _Best | None = None
     for turns in (True, False):
         if best is not None and (not _worth_widening(model, relaxed.x, best, bound)
                                  or deadline - perf_counter() < _MIN_MILP_S):
@@ -125,13 +146,13 @@ def _guided(model: PlanModel, relaxed: Relaxation, bound: float, deadline: float
         else:
             lb, ub, narrowed = neighbourhood(model, relaxed, turns=False)
         result = model.program.solve(deadline - perf_counter(), model.settings.mip_rel_gap, lb=lb, ub=ub)
-        if result.x is not None and result.status in (0, 1) and (best is None or result.fun < best[1]):
-            best = (result.x, float(result.fun), False)
+        if result.x is not None and result.status in (0, 1) and (best is None or result.fun < best.objective):
+            best = _milp_best(result)
         if checked is not None and (best is None or result.status != 0):
             # Out of time: HiGHS's incumbent may be poor; the repaired turns may do better.
             x = to_vector(model, repair(model, checked))
-            if best is None or model.program.objective(x) < best[1]:
-                best = (x, model.program.objective(x), True)
+            if best is None or model.program.objective(x) < best.objective:
+                best = _Best(x, model.program.objective(x), True, np.inf)
         if turns and not narrowed:
             break  # nothing was narrowed: the wide neighbourhood is this one
     return best
@@ -180,7 +201,7 @@ def solve_model(model: PlanModel) -> Solution:
         objective = program.objective(relaxed.x)
         gap = relative_gap(objective, bound)
         return done("optimal" if gap <= settings.mip_rel_gap else "feasible", relaxed.x, objective, gap)
-    best: tuple[FloatArray, float, bool] | None = None
+    best: _Best | None = None
     if settings.mode == "milp" and settings.lp_guided:
         best = _guided(model, relaxed, bound, deadline)
     if settings.mode == "milp" and best is None and deadline - perf_counter() >= _MIN_MILP_S:
@@ -188,13 +209,14 @@ def solve_model(model: PlanModel) -> Solution:
         if result.x is not None and result.status in (0, 1):
             if result.mip_dual_bound is not None:
                 bound = max(bound, float(result.mip_dual_bound))
-            best = (result.x, float(result.fun), False)
+            best = _milp_best(result)
     if best is not None:
-        schedule = net_flows(model, from_vector(model, _polish(model, best[0], deadline)))
+        polished = _polish(model, best.x, deadline) if best.slack_eur > _POLISH_ABOVE_EUR else best.x
+        schedule = net_flows(model, from_vector(model, polished))
         x = to_vector(model, schedule)
         objective = program.objective(x)
         gap = relative_gap(objective, bound)
-        status: PlanStatus = "optimal" if gap <= settings.mip_rel_gap else "fallback" if best[2] else "feasible"
+        status: PlanStatus = "optimal" if gap <= settings.mip_rel_gap else "fallback" if best.repaired else "feasible"
         return done(status, x, objective, gap, schedule)
     schedule = repair(model, relaxed.x)
     x = to_vector(model, schedule)
