@@ -144,6 +144,8 @@ Poll = SiteState | PollError
 
 
 EdgeReason = Literal["plugged", "startup", "moved", "manual", "unplugged"]
+# ConnectionEdge.loadpoint_id of a refresh request for a car that is at no loadpoint.
+NO_LOADPOINT = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from reactivex.disposable import CompositeDisposable
 from reactivex.subject import Subject
 
 from smartload.app import Graph
-from smartload.domain import ConnectionEdge, PollError, SiteState, Snapshot, SocReading, Tariffs
+from smartload.domain import NO_LOADPOINT, ConnectionEdge, PollError, SiteState, Snapshot, SocReading, Tariffs
 from smartload.events import Event, EventBus
 from smartload.settings import Settings
 from smartload.sinks.planner import Plan
@@ -150,5 +150,5 @@ class Controls:
         self._vehicle(vehicle)
         plugged = self._planning.last_state
         lp_id = next((lp.id for lp in plugged.loadpoints if lp.identified_vehicle == self._settings.evcc_name(vehicle)),
-                     0) if plugged else 0
+                     NO_LOADPOINT) if plugged else NO_LOADPOINT
         self.refresh_requests.on_next(ConnectionEdge(vehicle, lp_id, self.now, self.now, "manual"))

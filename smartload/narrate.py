@@ -25,7 +25,7 @@ def edge_event(edge: ConnectionEdge) -> Event:
     waited = (edge.at - edge.plugged_at).total_seconds()
     identified = f" (identified after {waited:.0f} s)" if waited > 0 else ""
     what = {"startup": "was already plugged in at", "moved": "moved to", "plugged": "plugged in at",
-            "manual": "refresh asked for at", "unplugged": "is unplugged: SoC asked for, last seen at"}
+            "manual": "refresh asked for at"}
     text = f"{edge.vehicle} {what.get(edge.reason, edge.reason)} loadpoint {edge.loadpoint_id}{identified}"
     return Event(edge.at, "plug-in", text, edge.vehicle, {"loadpoint": edge.loadpoint_id, "reason": edge.reason})
 

@@ -17,17 +17,13 @@ from datetime import datetime, timedelta
 import reactivex as rx
 from reactivex import Observable
 
-from smartload.domain import ConnectionEdge, SiteState
+from smartload.domain import NO_LOADPOINT, ConnectionEdge, SiteState
 from smartload.streams.sync import expand
 
-# ConnectionEdge.loadpoint_id of a request for a car that is at no loadpoint.
-NO_LOADPOINT = 0
 
-
-def _unplugged_mapper(names: Mapping[str, str], vehicles: Iterable[str],
+def _unplugged_mapper(names: Mapping[str, str], watched: tuple[str, ...],
                       every: timedelta) -> Callable[[SiteState], list[ConnectionEdge]]:
     """Per poll: the cars whose last cloud request (or unplug) is `every` ago."""
-    watched = tuple(vehicles)
     clock: dict[str, datetime] = {}  # vehicle -> unplugged since, or asked at
 
     def observe(state: SiteState) -> list[ConnectionEdge]:
