@@ -245,7 +245,7 @@ class Sequencer:
         for vehicle, config, request, soc, target in cars:
             # The plan's departure: earlier by how early drivers leave (for a departure a
             # driver gave) and by the time the taper adds; never before the next quarter-hour.
-            ahead = early if request.id is not None and request.source != "default" else timedelta(0)
+            ahead = early if request.id is not None else timedelta(0)  # stored: explicit, not the schedule's
             if soc is not None:
                 ahead += taper_delay(config.capacity_kwh, config.charge_efficiency, config.max_charge_w, soc, target,
                                      config.taper_from_soc_pct)
