@@ -133,10 +133,12 @@ def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes
         # Where cars share a wallbox at once in the relaxation, each one's share may be a
         # trickle though the wallbox is well used: judged by its own share, a car loses the
         # slots of its turn (a grid limit spread over many cars).
-        use = np.divide(energy, e_max, out=np.zeros_like(energy), where=e_max > 0).sum(axis=0, keepdims=True)
-        by_box = np.zeros(e_max.shape[1], dtype=bool)
-        by_box[list(box_trickles)] = True
-        share = np.where(by_box[None, :, None], use * e_max, energy)
+        share = energy
+        if box_trickles:
+            use = np.divide(energy, e_max, out=np.zeros_like(energy), where=e_max > 0).sum(axis=0, keepdims=True)
+            by_box = np.zeros(e_max.shape[1], dtype=bool)
+            by_box[list(box_trickles)] = True
+            share = np.where(by_box[None, :, None], use * e_max, energy)
         trickle = has_on & charging & (share < grid.e_min_kwh / 2) & narrow
         allowed &= ~trickle
         ub[grid.energy[trickle]] = 0.0
