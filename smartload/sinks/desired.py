@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from smartload.domain import LoadpointState, SiteState
-from smartload.sinks.planner import PlanSlot
+from smartload.sinks.planner import CarSlot, PlanSlot
 from smartload.sinks.requests import ChargeRequest
 
 VOLTAGE_V = 230.0
@@ -47,8 +47,14 @@ def loadpoint_intents(
     request: ChargeRequest | None,
     boosted: bool,
     configured_max_a: float | None,
+    stand_in_for: tuple[str, CarSlot] | None = None,
 ) -> dict[str, Intent]:
-    """Mode, current and limit for a loadpoint with one of our cars plugged in."""
+    """Mode, current and limit for a loadpoint with one of our cars plugged in.
+
+    stand_in_for: a car the slot gives this wallbox to that is not plugged in. Until it
+    is, the car that is charges in its place (when it has a request): the slot's energy
+    was judged worth buying, and an idle wallbox waiting for a car still on the road
+    costs the plugged car time it may need before its own departure."""
     key = f"lp{lp.id}"
     intents: dict[str, Intent] = {}
     full_a = int(configured_max_a or lp.max_current_a or 16)
@@ -61,12 +67,27 @@ def loadpoint_intents(
         reason = slot.reasons.get(vehicle, "planned charge") if slot else "planned charge"
         intents[f"{key}.mode"] = Intent("now", f"{vehicle}: {reason}")
         intents[f"{key}.maxcurrent"] = Intent(str(amps), f"{car.power_w:.0f} W planned")
+    elif stand_in_for is not None and request is not None:
+        other, planned = stand_in_for
+        intents[f"{key}.mode"] = Intent("now", f"{vehicle}: charging until {other}, planned here now, is plugged in")
+        intents[f"{key}.maxcurrent"] = Intent(str(_current_for(planned.power_w, lp, full_a)),
+                                              f"{planned.power_w:.0f} W planned for {other}")
     else:
         reason = slot.reasons.get(vehicle, "no charge planned now") if slot else "no plan"
         intents[f"{key}.mode"] = Intent("off", f"{vehicle}: {reason}")
     if request is not None and request.target_soc_pct is not None:
         intents[f"{key}.limitsoc"] = Intent(str(round(request.target_soc_pct)), f"target of {vehicle}")
     return intents
+
+
+def _absent_car_at(slot: PlanSlot | None, lp_id: int, plugged: Mapping[str, int]) -> tuple[str, CarSlot] | None:
+    """The car the slot charges at this wallbox that is not plugged in anywhere."""
+    if slot is None:
+        return None
+    for name, car in slot.cars.items():
+        if car.charging and car.wallbox_id == lp_id and name not in plugged:
+            return name, car
+    return None
 
 
 def battery_intent(slot: PlanSlot | None) -> Intent:
@@ -111,7 +132,7 @@ def desired_settings(
                                                        f"evcc cannot identify the car; the sequence expects {wanted}")
             continue
         intents.update(loadpoint_intents(lp, vehicle, slot, requests.get(vehicle), vehicle in boosts,
-                                         configured_max_a.get(lp.id)))
+                                         configured_max_a.get(lp.id), _absent_car_at(slot, lp.id, plugged)))
     if battery and state.battery is not None and state.battery.soc_pct is not None:
         intents["batterymode"] = battery_intent(slot)
     return intents
