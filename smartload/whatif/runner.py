@@ -78,7 +78,8 @@ NO_DEPARTURES: dict[str, str | None] = dict.fromkeys(("mon", "tue", "wed", "thu"
 def derive_settings(base: Settings, scenario: Scenario, targets: dict[str, float],
                     announced: dict[str, dict[str, str | None]], config: SimulationConfig) -> Settings:
     """smartload's settings for this site: its cars (capacity, power, target, departures
-    as the drivers announce them, the simulator's taper), its battery as configured truthfully, the run's poll
+    as the drivers announce them, the simulator's taper), its battery as configured
+    truthfully (its range the inverter's, as every strategy has it), the run's poll
     interval; planning, refresh and control as in the given settings."""
     vehicles = {
         name: VehicleSettings(
@@ -96,7 +97,9 @@ def derive_settings(base: Settings, scenario: Scenario, targets: dict[str, float
         battery = battery.model_copy(update={
             "max_charge_w": spec.max_charge_w, "max_discharge_w": spec.max_discharge_w,
             "charge_efficiency": eta, "discharge_efficiency": eta,
-            "min_soc_pct": spec.min_soc_pct, "reserve_soc_pct": max(spec.min_soc_pct, base.battery.reserve_soc_pct),
+            # The site's usable range is the inverter's: evcc under every other strategy
+            # (and the optimum) runs the battery down to it, so no outage reserve on top.
+            "min_soc_pct": spec.min_soc_pct, "reserve_soc_pct": spec.min_soc_pct,
         })
     planning_update: dict[str, Any] = {}
     if config.time_limit_s is not None:
