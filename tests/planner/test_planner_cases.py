@@ -208,3 +208,15 @@ def test_current_slot_is_the_first_slot_or_the_one_holding_the_time():
     assert plan.current_slot(hour(1.5)) is plan.slots[1]
     assert plan.current_slot(hour(2.0)) is None
     assert plan.horizon_end == hour(2)
+
+
+def test_the_battery_is_never_discharged_into_the_grid():
+    # Hour 0: 6 kW PV, no load, feed-in 0.08; hour 1 pays 0.40 for each kWh imported. A full
+    # battery emptied into the grid at 0.08 and refilled at -0.40 would earn 5 x 0.08 +
+    # 5.56 x 0.40, but evcc can only let it cover the site's own deficit: the PV is exported,
+    # and the battery, already full, takes nothing in hour 1 either.
+    slots = hourly([0.30, -0.40], export=0.08, pv_w=[6000.0, 0.0], house_w=[0.0, 0.0])
+    plan = make_plan(problem(slots, bat=battery(soc_pct=100.0)), SETTINGS)
+    assert [s.battery_discharge_w for s in plan.slots] == pytest.approx([0.0, 0.0], **APPROX)
+    assert [s.grid_export_w for s in plan.slots] == pytest.approx([6000.0, 0.0], **APPROX)
+    assert plan.cost_eur == pytest.approx(-0.48, abs=1e-6)  # 6 kWh x 0.08 earned

@@ -72,6 +72,8 @@ class PlanModel:
     limit_kwh: FloatArray | None
     grid_exclusive_slots: IntArray
     grid_exclusive: IntArray
+    battery_export_slots: IntArray
+    battery_export: IntArray
     battery: BatteryVars | None
     pairs: tuple[PairVars, ...]
     cars: tuple[CarVars, ...]
@@ -110,6 +112,19 @@ class CarGrid:
 
 def price_quantile(import_price: FloatArray, q: float) -> float:
     return max(0.0, float(np.quantile(import_price, q)))
+
+
+def battery_export_slots(p_imp: FloatArray, p_exp: FloatArray, exp_max: FloatArray, bat: BatteryVars,
+                         settings: PlannerSettings) -> IntArray:
+    """Slots where discharging the battery into the grid could pay: the feed-in beats what
+    a stored kWh is worth (refilled at a later import price, or kept at the terminal
+    value), with a margin that errs towards more slots. evcc cannot make a battery
+    discharge into the grid (it only covers the site's own deficit), so there the battery
+    discharges or the site exports, never both; elsewhere the costs already forbid it."""
+    later_min = np.minimum.accumulate(p_imp[::-1])[::-1]
+    worth = np.minimum(later_min, bat.terminal_eur_per_kwh) * bat.eta_c * bat.eta_d
+    margin = 2 * settings.battery_wear_eur_per_kwh + 1e-6
+    return np.flatnonzero((p_exp + margin > worth) & (exp_max > 0) & (bat.discharge_max_kwh > 0)).astype(np.int64)
 
 
 def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
@@ -160,11 +175,16 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
     add_exclusive(lp, imp[g_slots], exp[g_slots], g, imp_max[g_slots], exp_max[g_slots])
 
     battery_vars = None
+    x_slots = battery_export = np.zeros(0, dtype=np.int64)
     if bat is not None:
         battery_vars = add_battery(lp, inputs, settings, dur, p_imp, p_exp, ch_max, dis_max, q_price)
         bal_cols += [battery_vars.discharge, battery_vars.charge]
         bal_vals += [np.ones(n), -np.ones(n)]
         bal_rows += [t_idx, t_idx]
+        x_slots = battery_export_slots(p_imp, p_exp, exp_max, battery_vars, settings)
+        battery_export = lp.add_vars(x_slots.size, 0.0, 1.0, 0.0, integer=True)
+        add_exclusive(lp, exp[x_slots], battery_vars.discharge[x_slots], battery_export, exp_max[x_slots],
+                      dis_max[x_slots])
 
     pair_vars = [
         add_pair(lp, pair, settings, pairs, min(needs[pair.car].cap_kwh / inputs.cars[pair.car].charge_efficiency,
@@ -186,5 +206,6 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
         import_price=p_imp, export_price=p_exp, pv_kwh=pv, house_kwh=house,
         grid_import=imp, grid_export=exp, import_max_kwh=imp_max, export_max_kwh=exp_max,
         overload=overload, limit_kwh=limit, grid_exclusive_slots=g_slots, grid_exclusive=g,
+        battery_export_slots=x_slots, battery_export=battery_export,
         battery=battery_vars, pairs=tuple(pair_vars), cars=tuple(car_vars),
     )

@@ -112,6 +112,7 @@ def to_vector(model: PlanModel, schedule: Schedule) -> FloatArray:
     x[model.grid_export] = schedule.export_kwh
     g = model.grid_exclusive_slots
     x[model.grid_exclusive] = (schedule.import_kwh[g] > 0).astype(float)
+    x[model.battery_export] = (schedule.export_kwh[model.battery_export_slots] > 0).astype(float)
     if model.overload is not None:
         x[model.overload] = schedule.overload_kwh
     bat = model.battery
