@@ -4,7 +4,8 @@ The planner sees every 15-minute slot of the period at once: the actual prices, 
 actual PV and house load (the simulator's per-minute values averaged per slot), and every
 stay exactly as it happens (each stay a car of its own, available from its plug-in,
 due at its actual departure, at the wallboxes it may use). The battery may use its whole
-physical range and costs no wear; plug swaps cost nothing; energy left in the battery or
+physical range and costs no wear (but, as in the simulator, never discharges into the
+grid); plug swaps cost nothing; energy left in the battery or
 charged into a car still at home at the end is valued as the report values it for every
 strategy (the period's mean price).
 
