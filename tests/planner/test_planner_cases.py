@@ -220,3 +220,37 @@ def test_the_battery_is_never_discharged_into_the_grid():
     assert [s.battery_discharge_w for s in plan.slots] == pytest.approx([0.0, 0.0], **APPROX)
     assert [s.grid_export_w for s in plan.slots] == pytest.approx([6000.0, 0.0], **APPROX)
     assert plan.cost_eur == pytest.approx(-0.48, abs=1e-6)  # 6 kWh x 0.08 earned
+
+
+def test_pv_surplus_fills_the_battery_before_the_grid_when_the_inverter_works_so():
+    # Hour 0: 3 kW PV, no load, feed-in 0.08; hour 1 pays 0.40 per kWh imported. An empty
+    # 5 kWh battery would rather stay empty for hour 1 (5 kWh at -0.40) and export the PV,
+    # but its inverter stores PV surplus first: 3 kWh in (2.7 stored), then the 2.3 kWh of
+    # room left takes 2.3 / 0.9 = 2.556 kWh from the grid at -0.40.
+    slots = hourly([0.30, -0.40], export=0.08, pv_w=[3000.0, 0.0], house_w=[0.0, 0.0])
+    free = make_plan(problem(slots, bat=battery(capacity_kwh=5.0)), SETTINGS)
+    assert [s.grid_export_w for s in free.slots] == pytest.approx([3000.0, 0.0], **APPROX)
+    plan = make_plan(problem(slots, bat=battery(capacity_kwh=5.0, surplus_charges_first=True)), SETTINGS)
+    assert [s.battery_charge_w for s in plan.slots] == pytest.approx([3000.0, 2555.556], **APPROX)
+    assert [s.grid_export_w for s in plan.slots] == pytest.approx([0.0, 0.0], **APPROX)
+    assert plan.cost_eur == pytest.approx(-2.3 / 0.9 * 0.40, abs=1e-6)
+
+
+def test_pv_surplus_beyond_the_battery_s_power_is_exported_while_it_charges_at_its_limit():
+    # 8 kW PV, 1 kW house, an empty battery charging at most 5 kW: 2 kW go out, and the
+    # battery may not be kept empty for the free hour 1 (import at 0.00).
+    slots = hourly([0.30, 0.0], export=0.08, pv_w=[8000.0, 0.0], house_w=[1000.0, 0.0])
+    plan = make_plan(problem(slots, bat=battery(surplus_charges_first=True)), SETTINGS)
+    assert plan.slots[0].battery_charge_w == pytest.approx(5000.0, **APPROX)
+    assert plan.slots[0].grid_export_w == pytest.approx(2000.0, **APPROX)
+
+
+def test_the_battery_does_not_cycle_to_burn_energy_for_a_negative_price_later():
+    # A full 5 kWh battery, no load, 0.30 then -0.40. Charging and discharging 5 kW at once
+    # in hour 0 would burn 5/0.9 - 5 x 0.9 = 1.056 kWh and make room for 1.17 kWh at -0.40
+    # in hour 1, but a battery charges or discharges: it idles, and the plan costs nothing.
+    slots = hourly([0.30, -0.40], export=0.08, pv_w=[0.0, 0.0], house_w=[0.0, 0.0])
+    plan = make_plan(problem(slots, bat=battery(capacity_kwh=5.0, soc_pct=100.0, wear_eur_per_kwh=0.0)), SETTINGS)
+    assert [s.battery_charge_w for s in plan.slots] == pytest.approx([0.0, 0.0], **APPROX)
+    assert [s.battery_discharge_w for s in plan.slots] == pytest.approx([0.0, 0.0], **APPROX)
+    assert plan.cost_eur == pytest.approx(0.0, abs=1e-6)

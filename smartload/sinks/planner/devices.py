@@ -92,8 +92,12 @@ def add_battery(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettin
     rhs = np.zeros(n)
     rhs[0] = soc0
     lp.add_rows(n, rows, cols, vals, rhs, rhs)
-    # Cycling in one slot pays only if burning energy earns more than the losses and wear cost.
-    worst_price = np.minimum(p_imp, p_exp)
+    # Cycling in one slot pays only if burning energy earns more than the losses and wear
+    # cost: energy is worth less than nothing now, or later, when the room it frees takes
+    # energy at a negative price (each kWh burnt frees room for 1 / (eta_c eta_d) kWh
+    # more). The battery cannot do it: it charges or discharges.
+    later_min = np.minimum.accumulate(p_imp[::-1])[::-1]
+    worst_price = np.minimum(np.minimum(p_imp, p_exp), later_min / (eta_c * eta_d))
     loss = 1.0 - eta_c * eta_d
     gain = -worst_price * loss - wear * (1.0 + eta_c * eta_d) - 2 * tb
     b_slots = np.flatnonzero((gain > 0) & (ch_max > 0) & (dis_max > 0))

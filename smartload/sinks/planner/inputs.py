@@ -59,6 +59,7 @@ class BatteryInput:
     wear_eur_per_kwh: float | None = None
     terminal_value_eur_per_kwh: float | None = None
     allow_grid_charge: bool = True
+    surplus_charges_first: bool = False
 
     def __post_init__(self) -> None:
         if self.capacity_kwh <= 0:

@@ -74,6 +74,9 @@ class PlanModel:
     grid_exclusive: IntArray
     battery_export_slots: IntArray
     battery_export: IntArray
+    surplus_slots: IntArray
+    surplus_export: IntArray
+    surplus_full: IntArray
     battery: BatteryVars | None
     pairs: tuple[PairVars, ...]
     cars: tuple[CarVars, ...]
@@ -127,6 +130,31 @@ def battery_export_slots(p_imp: FloatArray, p_exp: FloatArray, exp_max: FloatArr
     return np.flatnonzero((p_exp + margin > worth) & (exp_max > 0) & (bat.discharge_max_kwh > 0)).astype(np.int64)
 
 
+def add_surplus_charges_first(lp: LinearProgram, exp: IntArray, bat: BatteryVars, surplus: FloatArray
+                              ) -> tuple[IntArray, IntArray, IntArray]:
+    """The inverter puts PV surplus into the battery before the grid, in every evcc battery
+    mode: the site exports only while the battery charges at its limit or is full at the
+    slot's end. Two binaries per slot with a PV surplus: export allowed, battery full.
+
+    Tight for the relaxation: the site never exports more than the PV surplus (the battery
+    does not discharge into the grid), and where the surplus is below the battery's limit,
+    exporting means the battery takes all of it first."""
+    slots = np.flatnonzero((surplus > 0) & (bat.charge_max_kwh > 0)).astype(np.int64)
+    k = slots.size
+    export = lp.add_vars(k, 0.0, 1.0, 0.0, integer=True)
+    full = lp.add_vars(k, 0.0, 1.0, 0.0, integer=True)
+    if k:
+        r = np.arange(k)
+        room = np.minimum(bat.charge_max_kwh[slots], surplus[slots])
+        lp.add_rows(k, np.r_[r, r], np.r_[exp[slots], export], np.r_[np.ones(k), -surplus[slots]], -np.inf, 0.0)
+        # Net of discharge: cycling inside the slot must not pass for charging at the limit.
+        lp.add_rows(k, np.r_[r, r, r, r], np.r_[bat.charge[slots], bat.discharge[slots], export, full],
+                    np.r_[np.ones(k), -np.ones(k), -room, room], 0.0, np.inf)
+        lp.add_rows(k, np.r_[r, r], np.r_[bat.soc[slots], full],
+                    np.r_[np.ones(k), np.full(k, bat.soc_lo_kwh - bat.soc_hi_kwh)], bat.soc_lo_kwh, np.inf)
+    return slots, export, full
+
+
 def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
     lp = LinearProgram()
     slots = inputs.slots
@@ -175,7 +203,7 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
     add_exclusive(lp, imp[g_slots], exp[g_slots], g, imp_max[g_slots], exp_max[g_slots])
 
     battery_vars = None
-    x_slots = battery_export = np.zeros(0, dtype=np.int64)
+    x_slots = battery_export = s_slots = s_export = s_full = np.zeros(0, dtype=np.int64)
     if bat is not None:
         battery_vars = add_battery(lp, inputs, settings, dur, p_imp, p_exp, ch_max, dis_max, q_price)
         bal_cols += [battery_vars.discharge, battery_vars.charge]
@@ -185,6 +213,8 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
         battery_export = lp.add_vars(x_slots.size, 0.0, 1.0, 0.0, integer=True)
         add_exclusive(lp, exp[x_slots], battery_vars.discharge[x_slots], battery_export, exp_max[x_slots],
                       dis_max[x_slots])
+        if bat.surplus_charges_first:
+            s_slots, s_export, s_full = add_surplus_charges_first(lp, exp, battery_vars, pv - house)
 
     pair_vars = [
         add_pair(lp, pair, settings, pairs, min(needs[pair.car].cap_kwh / inputs.cars[pair.car].charge_efficiency,
@@ -207,5 +237,6 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
         grid_import=imp, grid_export=exp, import_max_kwh=imp_max, export_max_kwh=exp_max,
         overload=overload, limit_kwh=limit, grid_exclusive_slots=g_slots, grid_exclusive=g,
         battery_export_slots=x_slots, battery_export=battery_export,
+        surplus_slots=s_slots, surplus_export=s_export, surplus_full=s_full,
         battery=battery_vars, pairs=tuple(pair_vars), cars=tuple(car_vars),
     )

@@ -121,6 +121,9 @@ def to_vector(model: PlanModel, schedule: Schedule) -> FloatArray:
         x[bat.discharge] = schedule.discharge_kwh
         x[bat.soc] = schedule.soc_kwh
         x[bat.exclusive] = (schedule.charge_kwh[bat.exclusive_slots] > 0).astype(float)
+        s = model.surplus_slots
+        x[model.surplus_export] = (schedule.export_kwh[s] > 0).astype(float)
+        x[model.surplus_full] = (schedule.soc_kwh[s] >= bat.soc_hi_kwh - 1e-9).astype(float)
     occupancy = _occupancy(model, schedule.car_kwh)
     delivered = np.zeros(len(model.inputs.cars))
     for pv in model.pairs:
