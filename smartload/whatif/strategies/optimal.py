@@ -4,8 +4,9 @@ The planner sees every 15-minute slot of the period at once: the actual prices, 
 actual PV and house load (the simulator's per-minute values averaged per slot), and every
 stay exactly as it happens (each stay a car of its own, available from its plug-in,
 due at its actual departure, at the wallboxes it may use). The battery may use its whole
-physical range and costs no wear (but, as in the simulator, never discharges into the
-grid); plug swaps cost nothing; energy left in the battery or
+physical range and costs no wear, but obeys its inverter as in the simulator: it never
+discharges into the grid, and PV surplus charges it before any goes out (the site exports
+only while it charges at its limit or is full); plug swaps cost nothing; energy left in the battery or
 charged into a car still at home at the end is valued as the report values it for every
 strategy (the period's mean price).
 
@@ -73,7 +74,7 @@ def _battery(inputs: RunInputs, value_eur_per_kwh: float) -> BatteryInput | None
         capacity_kwh=spec.capacity_kwh, soc_pct=spec.soc_pct, max_charge_w=spec.max_charge_w,
         max_discharge_w=spec.max_discharge_w, min_soc_pct=spec.min_soc_pct, max_soc_pct=100.0,
         reserve_soc_pct=0.0, charge_efficiency=eta, discharge_efficiency=eta, wear_eur_per_kwh=0.0,
-        terminal_value_eur_per_kwh=value_eur_per_kwh, allow_grid_charge=True,
+        terminal_value_eur_per_kwh=value_eur_per_kwh, allow_grid_charge=True, surplus_charges_first=True,
     )
 
 
@@ -133,6 +134,10 @@ def solve(inputs: RunInputs, site: Site, value_eur_per_kwh: float) -> tuple[Plan
     settings = PlannerSettings(
         terminal_price_quantile=float(np.mean(prices <= value_eur_per_kwh)),
         time_limit_s=inputs.optimal_time_limit_s, mip_rel_gap=0.001,
+        # The relaxation-guided neighbourhood is made for the cars' decisions; with the
+        # inverter's binaries HiGHS on the whole model proves a far smaller gap (household
+        # 2023-04: 0.24 % in 240 s, against 2.5 % guided).
+        lp_guided=inputs.scenario.battery is None,
         shortfall_penalty_eur_per_kwh=planning.shortfall_penalty_eur_per_kwh, swap_penalty_eur=0.0,
         grid_import_limit_w=planning.grid_import_limit_w, battery_wear_eur_per_kwh=0.0,
         timezone=inputs.settings.site.timezone,
