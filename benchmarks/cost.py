@@ -10,7 +10,7 @@ Strategies: uncontrolled, greedy (evcc's planner), smartload (the real pipeline)
 (perfect foresight over the whole period). Each run writes its report to --out and is
 skipped when that report exists, so an interrupted run resumes. The household's optimal
 is the slow part: with the inverter's binaries (PV surplus charges the battery first) each
-week takes up to its 600 s limit, about 25 minutes of the quick run on 2 cores.
+week takes up to its 600 s limit, about 25 minutes of the quick run (about 40 in all) on 2 cores.
 
 Printed per site and period: each strategy's cost (EUR) and energy delivered (kWh), its
 missed departures, smartload's gap to optimal and its saving against uncontrolled and
