@@ -45,7 +45,11 @@ class BatteryInput:
     max(min_soc_pct, reserve_soc_pct), the reserve being what the owner keeps for outages.
     wear_eur_per_kwh counts on each kWh charged and each kWh discharged (AC side); None takes
     PlannerSettings.battery_wear_eur_per_kwh. terminal_value_eur_per_kwh values each kWh
-    stored at the horizon's end; None derives it from the horizon's prices."""
+    stored at the horizon's end; None derives it from the horizon's prices.
+    surplus_charges_first models the inverter's rule that PV surplus charges the battery
+    before any goes out (see model.add_surplus_charges_first): exact, but two binaries per
+    sunny slot, so the what-if's optimum uses it and live plans, whose site applies the
+    rule anyway, do without."""
 
     capacity_kwh: float
     soc_pct: float
