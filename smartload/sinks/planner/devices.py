@@ -50,6 +50,11 @@ class CarVars:
     value_eur_per_kwh: float
 
 
+def later_minimum(prices: FloatArray) -> FloatArray:
+    """Per slot: the lowest of this and every later slot's price."""
+    return np.minimum.accumulate(prices[::-1])[::-1]
+
+
 def add_exclusive(lp: LinearProgram, a: IntArray, b: IntArray, bin_: IntArray,
                   a_max: FloatArray, b_max: FloatArray) -> None:
     """a <= a_max * bin and b <= b_max * (1 - bin): at most one direction per slot."""
@@ -96,7 +101,7 @@ def add_battery(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettin
     # cost: energy is worth less than nothing now, or later, when the room it frees takes
     # energy at a negative price (each kWh burnt frees room for 1 / (eta_c eta_d) kWh
     # more). The battery cannot do it: it charges or discharges.
-    later_min = np.minimum.accumulate(p_imp[::-1])[::-1]
+    later_min = later_minimum(p_imp)
     worst_price = np.minimum(np.minimum(p_imp, p_exp), later_min / (eta_c * eta_d))
     loss = 1.0 - eta_c * eta_d
     gain = -worst_price * loss - wear * (1.0 + eta_c * eta_d) - 2 * tb

@@ -49,6 +49,7 @@ from smartload.sinks.planner.devices import (
     add_exclusive,
     add_occupancy_rows,
     add_pair,
+    later_minimum,
 )
 from smartload.sinks.planner.inputs import PlannerInput, PlannerSettings
 from smartload.sinks.planner.lp import FloatArray, FrozenProgram, IntArray, LinearProgram
@@ -124,7 +125,7 @@ def battery_export_slots(p_imp: FloatArray, p_exp: FloatArray, exp_max: FloatArr
     value), with a margin that errs towards more slots. evcc cannot make a battery
     discharge into the grid (it only covers the site's own deficit), so there the battery
     discharges or the site exports, never both; elsewhere the costs already forbid it."""
-    later_min = np.minimum.accumulate(p_imp[::-1])[::-1]
+    later_min = later_minimum(p_imp)
     worth = np.minimum(later_min, bat.terminal_eur_per_kwh) * bat.eta_c * bat.eta_d
     margin = 2 * settings.battery_wear_eur_per_kwh + 1e-6
     return np.flatnonzero((p_exp + margin > worth) & (exp_max > 0) & (bat.discharge_max_kwh > 0)).astype(np.int64)
