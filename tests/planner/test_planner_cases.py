@@ -237,8 +237,9 @@ def test_pv_surplus_fills_the_battery_before_the_grid_when_the_inverter_works_so
 
 
 def test_pv_surplus_beyond_the_battery_s_power_is_exported_while_it_charges_at_its_limit():
-    # 8 kW PV, 1 kW house, an empty battery charging at most 5 kW: 2 kW go out, and the
-    # battery may not be kept empty for the free hour 1 (import at 0.00).
+    # 8 kW PV, 1 kW house, an empty battery charging at most 5 kW: 2 kW go out. Stored
+    # energy is worth nothing here (no later load, no value at the end, wear to pay), so
+    # without the rule the plan would export all 7 kW and leave the battery empty.
     slots = hourly([0.30, 0.0], export=0.08, pv_w=[8000.0, 0.0], house_w=[1000.0, 0.0])
     plan = make_plan(problem(slots, bat=battery(surplus_charges_first=True)), SETTINGS)
     assert plan.slots[0].battery_charge_w == pytest.approx(5000.0, **APPROX)
