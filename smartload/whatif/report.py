@@ -1,13 +1,18 @@
 """The what-if report: cost, energy, deadlines, peaks, solve times and writes, as JSON.
 
 Cost is the site's grid bill over the period (import at the consumer price, export at the
-feed-in price), house load included. `cost_adjusted_eur` subtracts, at the period's mean
-consumer price, the change of the energy in the home battery and the energy charged into
-cars that have not left by the end: a strategy cannot look cheaper by ending with an empty
-battery, nor dearer for having charged tonight's car already. `cost_served_eur` adds the
-energy cars left without, at the period's highest price: what serving every departure
-would at least have cost. Strategies that serve differently compare on it.
-Energies are AC at the wallbox. A stay is a car's time between arrival and departure.
+feed-in price), house load included. `cost_adjusted_eur` subtracts the change of the
+energy in the home battery and the energy charged into cars that have not left by the
+end, at the lowest consumer price of the day after the period: what storing that energy
+would at least have cost then. A strategy cannot look cheaper by ending with an empty
+battery (it pays the refill), nor dearer for having charged tonight's car already; and
+filling up at the period's end gains only where the end beats the next day. (Valued at the
+period's mean price instead, perfect foresight bought cheap energy on the last evening
+to be credited at the mean: 2 % of the household's bill, no saving any strategy could make.)
+`cost_served_eur` adds the energy cars left without, at the period's highest price: what
+serving every departure would at least have cost. Strategies that serve differently
+compare on it. Energies are AC at the wallbox. A stay is a car's time between arrival
+and departure.
 """
 
 from __future__ import annotations
@@ -24,6 +29,16 @@ from smartload.whatif.metrics import MISS_TOLERANCE_KWH, REACHED_MARGIN_PCT, Sta
 if TYPE_CHECKING:
     from smartload.whatif.runner import SimulationConfig
     from smartload.whatif.strategies.base import Outcome, RunContext, RunInputs
+
+
+@dataclass(frozen=True)
+class PeriodPrices:
+    """Consumer prices in EUR/kWh: the period's mean and highest, and what a kWh left
+    stored at its end is worth (the lowest price of the day after)."""
+
+    mean: float
+    stored: float
+    highest: float
 
 
 @dataclass(frozen=True)
@@ -93,19 +108,19 @@ def _header(config: SimulationConfig, inputs: RunInputs) -> dict[str, Any]:
 
 
 def _summary(stays: list[StayResult], delivered_kwh: float, cost: float, battery_delta_kwh: float,
-             prices: tuple[float, float]) -> dict[str, Any]:
-    value, highest = prices
+             prices: PeriodPrices) -> dict[str, Any]:
     departed = [s for s in stays if s.departed]
     requested = sum(s.requested_kwh for s in departed)
     by_departure = sum(min(s.delivered_kwh, s.requested_kwh) for s in departed)
     in_open_stays = sum(s.delivered_kwh for s in stays if not s.departed)
     shortfall = sum(s.shortfall_kwh for s in departed)
-    adjusted = cost - value * (battery_delta_kwh + in_open_stays)
+    adjusted = cost - prices.stored * (battery_delta_kwh + in_open_stays)
     return {
         "cost_eur": round(cost, 4),
         "cost_adjusted_eur": round(adjusted, 4),
-        "cost_served_eur": round(adjusted + highest * shortfall, 4),
-        "prices_eur_per_kwh": {"mean": round(value, 5), "highest": round(highest, 5)},
+        "cost_served_eur": round(adjusted + prices.highest * shortfall, 4),
+        "prices_eur_per_kwh": {"mean": round(prices.mean, 5), "stored": round(prices.stored, 5),
+                               "highest": round(prices.highest, 5)},
         "energy_in_open_stays_kwh": round(in_open_stays, 3),
         "cost_per_kwh_eur": round(adjusted / delivered_kwh, 4) if delivered_kwh > 0 else None,
         "energy_delivered_kwh": round(delivered_kwh, 3),
@@ -119,7 +134,7 @@ def _summary(stays: list[StayResult], delivered_kwh: float, cost: float, battery
 
 
 def evcc_report(config: SimulationConfig, ctx: RunContext, outcome: Outcome,
-                prices: tuple[float, float]) -> dict[str, Any]:
+                prices: PeriodPrices) -> dict[str, Any]:
     site, meter = ctx.site, ctx.meter
     totals = site.totals
     end_kwh = site.battery.energy_wh / 1000.0 if site.battery else 0.0
@@ -149,7 +164,7 @@ def evcc_report(config: SimulationConfig, ctx: RunContext, outcome: Outcome,
 
 
 def optimal_report(config: SimulationConfig, inputs: RunInputs, planner_input: PlannerInput, plan: Plan,
-                   prices: tuple[float, float], vehicles: dict[str, str]) -> dict[str, Any]:
+                   prices: PeriodPrices, vehicles: dict[str, str]) -> dict[str, Any]:
     end = inputs.end
     stays: list[StayResult] = []
     for car in planner_input.cars:

@@ -24,7 +24,7 @@ from smartload.sim.vehicle import TAPER_FROM_SOC
 from smartload.whatif.evcc_port import EvccPort
 from smartload.whatif.household import announced_departures, target_soc_pct
 from smartload.whatif.metrics import SiteMeter, StayBook
-from smartload.whatif.report import evcc_report, optimal_report
+from smartload.whatif.report import PeriodPrices, evcc_report, optimal_report
 from smartload.whatif.sessions import (
     SESSION_TARGET_PCT,
     default_source_start,
@@ -167,14 +167,15 @@ def make_context(inputs: RunInputs) -> RunContext:
     return RunContext(inputs, site, port, book, meter)
 
 
-def period_prices(site: Site, start: datetime, end: datetime) -> tuple[float, float]:
-    """The period's mean consumer price (EUR/kWh; what a kWh left in the battery or in a
-    car still at home is worth) and its highest (what a kWh a car left without costs at least)."""
+def period_prices(site: Site, start: datetime, end: datetime) -> PeriodPrices:
+    """The period's consumer prices (EUR/kWh): their mean and highest, and the lowest of the
+    day after the period, which prices the energy a strategy leaves stored at the end."""
     t, prices = start.timestamp(), []
     while t < end.timestamp():
         prices.append(site.tariff.price_at(t))
         t += 900
-    return sum(prices) / len(prices), max(prices)
+    after = [site.tariff.price_at(end.timestamp() + 900 * i) for i in range(96)]
+    return PeriodPrices(mean=sum(prices) / len(prices), stored=max(0.0, min(after)), highest=max(prices))
 
 
 # The simulator narrates every plug-in, the planner every plan and the actuator every
@@ -208,7 +209,7 @@ def _simulate(config: SimulationConfig, base: Settings,
     if config.strategy == "optimal":
         site = make_site(inputs)
         prices = period_prices(site, inputs.start, inputs.end)
-        planner_input, plan = optimal_strategy.solve(inputs, site, prices[0])
+        planner_input, plan = optimal_strategy.solve(inputs, site, prices.stored)
         return optimal_report(config, inputs, planner_input, plan, prices,
                               optimal_strategy.stay_vehicles(inputs, planner_input.cars))
     ctx = make_context(inputs)

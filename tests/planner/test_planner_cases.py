@@ -255,3 +255,17 @@ def test_the_battery_does_not_cycle_to_burn_energy_for_a_negative_price_later():
     assert [s.battery_charge_w for s in plan.slots] == pytest.approx([0.0, 0.0], **APPROX)
     assert [s.battery_discharge_w for s in plan.slots] == pytest.approx([0.0, 0.0], **APPROX)
     assert plan.cost_eur == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(("value", "charged_kwh"), [
+    (None, 11.04),  # the horizon's lower quartile, 0.225: only the 0.20 hour is worth filling
+    (0.35, 20.0),   # worth more than both hours: all 20 kWh now
+    (0.10, 8.96),   # worth less than either: only what cannot wait
+])
+def test_energy_for_a_car_leaving_after_the_horizon_is_worth_the_terminal_value(value, charged_kwh):
+    # The car leaves 1 h after the two known hours (0.30, 0.20) and needs 20 kWh: 11.04 can
+    # still come in that last hour, so 8.96 must come now and the rest is worth the value.
+    plan = make_plan(problem(hourly([0.30, 0.20]), [car(need_kwh=20.0, departure_h=3.0)]),
+                     PlannerSettings(terminal_value_eur_per_kwh=value))
+    assert sum(s.cars["A"].power_w for s in plan.slots) / 1000.0 == pytest.approx(charged_kwh, **APPROX)
+    assert plan.slots[1].cars["A"].power_w == pytest.approx(min(11_040.0, charged_kwh * 1000.0), **APPROX)

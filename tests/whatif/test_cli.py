@@ -31,7 +31,7 @@ def test_a_day_of_uncontrolled_charging_writes_its_report(tmp_path: Path, capsys
     assert data["data"]["prices"] == str(prices)
     assert data["run"]["step_s"] == 30.0 and data["run"]["poll_interval_s"] == 60.0
     # A flat 80 EUR/MWh: 0.08 x 1.19 + 0.17 = 0.2652 EUR/kWh all day.
-    assert data["prices_eur_per_kwh"] == {"mean": 0.2652, "highest": 0.2652}
+    assert data["prices_eur_per_kwh"] == {"mean": 0.2652, "stored": 0.2652, "highest": 0.2652}
     out = capsys.readouterr().out
     assert out.startswith("uncontrolled: ") and "delivered" in out
 

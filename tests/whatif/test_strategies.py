@@ -148,8 +148,8 @@ def test_garage_costs(garage: dict[str, dict[str, Any]]) -> None:
 
 
 # (cost_adjusted_eur, cost_served_eur, deadline_misses), measured.
-HOUSEHOLD = {"uncontrolled": (23.2793, 23.2793, 0), "greedy": (10.7533, 36.5695, 2), "optimal": (20.9854, 20.9854, 0)}
-HOUSEHOLD_SMARTLOAD = (21.6138, 21.6138, 0)
-COMMUTER_COSTS = {"uncontrolled": (9.2372, 9.2372, 0), "greedy": (8.4658, 8.4658, 0), "optimal": (7.9797, 7.9797, 0)}
-COMMUTER_SMARTLOAD = (8.3357, 8.3357, 0)
-GARAGE_COSTS = {"uncontrolled": (11.19, 11.19, 0), "greedy": (11.0427, 11.0427, 0), "optimal": (10.6589, 10.6589, 0)}
+HOUSEHOLD = {"uncontrolled": (23.7149, 23.7149, 0), "greedy": (10.7757, 36.5919, 2), "optimal": (21.4128, 21.4128, 0)}
+HOUSEHOLD_SMARTLOAD = (21.646, 21.646, 0)
+COMMUTER_COSTS = {"uncontrolled": (9.4282, 9.4282, 0), "greedy": (8.4737, 8.4737, 0), "optimal": (8.2569, 8.2569, 0)}
+COMMUTER_SMARTLOAD = (8.3432, 8.3432, 0)
+GARAGE_COSTS = {"uncontrolled": (11.19, 11.19, 0), "greedy": (11.0427, 11.0427, 0), "optimal": (10.6578, 10.6578, 0)}

@@ -167,7 +167,9 @@ class PlannerSettings:
     lp_guided (default) first solves the MILP in the LP relaxation's neighbourhood, which is
     an order of magnitude faster; False goes straight to the full MILP.
     terminal_price_quantile picks the price quantile of the horizon that values energy left
-    in the battery, and energy put into a car that leaves after the known prices.
+    in the battery, and energy put into a car that leaves after the known prices;
+    terminal_value_eur_per_kwh, when set, is that value itself (the what-if optimum values
+    what it leaves as the report does).
     timezone is used only to write explanations.
     """
 
@@ -182,6 +184,7 @@ class PlannerSettings:
     mode: str = "milp"
     lp_guided: bool = True
     terminal_price_quantile: float = 0.25
+    terminal_value_eur_per_kwh: float | None = None
     tie_break_eur_per_kwh: float = 1e-6
     timezone: str = "UTC"
 

@@ -28,9 +28,10 @@ Tie-breaks (settings.tie_break_eur_per_kwh, 1e-6) are price-independent: each kW
 takes in slot t costs (t + 1) x 1e-6 EUR more, so at equal prices the earliest slots win
 and a flat tariff has one optimum instead of a plateau the solver wanders on.
 
-Energy left in the battery at the end is worth terminal_value_eur_per_kwh, or else
-eta_d x (the terminal_price_quantile of the import prices) - wear; energy a car leaving
-after the horizon takes beyond what it must have by then is worth that quantile / eta_c.
+Energy left in the battery at the end is worth its terminal_value_eur_per_kwh, or else
+eta_d x V - wear, where V is the settings' terminal_value_eur_per_kwh or else the
+terminal_price_quantile of the import prices; energy a car leaving after the horizon
+takes beyond what it must have by then is worth V / eta_c.
 """
 
 from __future__ import annotations
@@ -167,7 +168,9 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
     pv = np.array([s.pv_w for s in slots]) * dur / 1000.0
     house = np.array([s.house_w for s in slots]) * dur / 1000.0
     tb = settings.tie_break_eur_per_kwh
-    q_price = price_quantile(p_imp, settings.terminal_price_quantile)
+    q_price = settings.terminal_value_eur_per_kwh
+    if q_price is None:
+        q_price = price_quantile(p_imp, settings.terminal_price_quantile)
 
     needs = car_needs(inputs, settings)
     pairs = car_pairs(inputs, settings, needs)

@@ -8,7 +8,7 @@ physical range and costs no wear, but obeys its inverter as in the simulator: it
 discharges into the grid, and PV surplus charges it before any goes out (the site exports
 only while it charges at its limit or is full); plug swaps cost nothing; energy left in the battery or
 charged into a car still at home at the end is valued as the report values it for every
-strategy (the period's mean price).
+strategy (the lowest price of the day after the period).
 
 It is a lower bound on what any strategy can pay in the simulator, up to the planner's
 optimality gap (reported): the model nets import and export within a slot, ignores the
@@ -129,10 +129,9 @@ def solve(inputs: RunInputs, site: Site, value_eur_per_kwh: float) -> tuple[Plan
     planner_input = PlannerInput(inputs.start, slots, _battery(inputs, value_eur_per_kwh), _wallboxes(inputs),
                                  stay_cars(inputs))
     planning = inputs.settings.planning
-    # Energy left in a car that leaves after the period is worth the same as in the report.
-    prices = np.array([s.import_eur_per_kwh for s in slots])
     settings = PlannerSettings(
-        terminal_price_quantile=float(np.mean(prices <= value_eur_per_kwh)),
+        # Energy left in a car that leaves after the period is worth the same as in the report.
+        terminal_value_eur_per_kwh=value_eur_per_kwh,
         time_limit_s=inputs.optimal_time_limit_s, mip_rel_gap=0.001,
         # The relaxation-guided neighbourhood is made for the cars' decisions; with the
         # inverter's binaries HiGHS on the whole model proves a far smaller gap (household
