@@ -15,7 +15,8 @@ week takes up to its 600 s limit, about 25 minutes of the quick run (about 40 in
 Printed per site and period: each strategy's cost (EUR) and energy delivered (kWh), its
 missed departures, smartload's gap to optimal and its saving against uncontrolled and
 greedy. Costs are `cost_served_eur`: the grid bill, the energy left in the home battery
-and in cars still at home valued at the period's mean price, and the energy cars left
+and in cars still at home valued at the lowest price of the day after the period (what
+storing it then would at least have cost), and the energy cars left
 without priced at the period's highest price (so strategies that serve differently
 compare). Then the totals per site, smartload's plan solve times (p50/p95 over all its
 plans) and whether the targets hold: smartload within 3 % of optimal on the household,

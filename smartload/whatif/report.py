@@ -5,10 +5,10 @@ feed-in price), house load included. `cost_adjusted_eur` subtracts the change of
 energy in the home battery and the energy charged into cars that have not left by the
 end, at the lowest consumer price of the day after the period: what storing that energy
 would at least have cost then. A strategy cannot look cheaper by ending with an empty
-battery (it pays the refill), nor dearer for having charged tonight's car already; and
+battery (it pays the refill), energy it stored for after the period is not lost, and
 filling up at the period's end gains only where the end beats the next day. (Valued at the
 period's mean price instead, perfect foresight bought cheap energy on the last evening
-to be credited at the mean: 2 % of the household's bill, no saving any strategy could make.)
+to be credited at the mean: a saving no strategy makes, since none knows the period ends.)
 `cost_served_eur` adds the energy cars left without, at the period's highest price: what
 serving every departure would at least have cost. Strategies that serve differently
 compare on it. Energies are AC at the wallbox. A stay is a car's time between arrival
