@@ -5,10 +5,10 @@ actual PV and house load (the simulator's per-minute values averaged per slot), 
 stay exactly as it happens (each stay a car of its own, available from its plug-in,
 due at its actual departure, at the wallboxes it may use). The battery may use its whole
 physical range and costs no wear, but obeys its inverter as in the simulator: it never
-discharges into the grid, and PV surplus charges it before any goes out (the site exports
-only while it charges at its limit or is full); plug swaps cost nothing; energy left in the battery or
-charged into a car still at home at the end is valued as the report values it for every
-strategy (the lowest price of the day after the period).
+discharges into the grid, and PV surplus charges it before any goes out (the site
+exports only while it charges at its limit or is full). Plug swaps cost nothing. Energy
+left in the battery or charged into a car still at home at the end is valued as the
+report values it for every strategy (the lowest price of the day after the period).
 
 It is a lower bound on what any strategy can pay in the simulator, up to the planner's
 optimality gap (reported): the model nets import and export within a slot, ignores the
