@@ -4,31 +4,49 @@ quarter-hour has been seen."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 
 _BINS = 96
+# A poll after a longer silence (evcc down, a restart) counts as this much observed time:
+# the one reading stands for the moment, not for the whole gap.
+_MAX_STEP = timedelta(minutes=5)
+_FIRST_STEP = timedelta(minutes=1)
+
+BinKey = tuple[bool, int]  # (weekend, local quarter-hour of the day)
 
 
 class HouseProfile:
-    """Exponential moving average per (day type, local quarter-hour). alpha 0.1 per poll
-    of a quarter-hour keeps about a week of memory at 10-second polls."""
+    """Exponential moving average per (day type, local quarter-hour), weighted by observed
+    time so the memory does not depend on the poll interval: each minute of readings moves
+    its quarter-hour's mean by `rate_per_min` of the difference. A quarter-hour is seen
+    15 minutes a day, so 0.01 keeps a day's weight to 0.99^15 = 86 % of the previous
+    day's, about a week of memory. `learned` restores what an earlier run had learned."""
 
-    def __init__(self, tz: tzinfo, fallback_w: float, alpha: float = 0.01) -> None:
+    def __init__(self, tz: tzinfo, fallback_w: float, rate_per_min: float = 0.01,
+                 learned: Mapping[BinKey, float] | None = None) -> None:
         self._tz = tz
         self._fallback_w = fallback_w
-        self._alpha = alpha
-        self._mean: dict[tuple[bool, int], float] = {}
+        self._rate_per_min = rate_per_min
+        self._mean: dict[BinKey, float] = dict(learned or {})
+        self._last_at: datetime | None = None
 
-    def _key(self, at: datetime) -> tuple[bool, int]:
+    def _key(self, at: datetime) -> BinKey:
         local = at.astimezone(self._tz)
         return local.weekday() >= 5, (local.hour * 60 + local.minute) // 15
 
     def observe(self, at: datetime, home_power_w: float | None) -> None:
         if home_power_w is None or home_power_w < 0:
             return
+        step = _FIRST_STEP if self._last_at is None else min(max(at - self._last_at, timedelta(0)), _MAX_STEP)
+        self._last_at = at
         key = self._key(at)
         old = self._mean.get(key)
-        self._mean[key] = home_power_w if old is None else old + self._alpha * (home_power_w - old)
+        if old is None:
+            self._mean[key] = home_power_w
+            return
+        weight = min(1.0, self._rate_per_min * (step.total_seconds() / 60))
+        self._mean[key] = old + weight * (home_power_w - old)
 
     def at(self, when: datetime) -> float:
         return self._mean.get(self._key(when), self._fallback_w)
@@ -40,6 +58,10 @@ class HouseProfile:
             points.append(self.at(t))
             t += timedelta(minutes=15)
         return sum(points) / len(points) if points else self._fallback_w
+
+    def learned(self) -> dict[BinKey, float]:
+        """What has been learned so far, to be kept across a restart."""
+        return dict(self._mean)
 
     @property
     def learned_bins(self) -> int:
