@@ -30,6 +30,7 @@ from smartload.sim.server import SimServer
 from smartload.sinks.actuator import Write
 from smartload.sinks.base import SnapshotSink, guarded
 from smartload.sinks.decision_log import DecisionLogSink
+from smartload.sinks.house_store import HouseProfileStore
 from smartload.sinks.planning import PlanningSink, make_planning
 from smartload.sinks.recorder import Recorder
 from smartload.sinks.requests import RequestStore
@@ -133,8 +134,12 @@ async def _start_pipeline(
             stack.push_async_callback(provider.aclose)
     store = RequestStore(settings.data_dir / "smartload.db")
     stack.callback(store.close)
+    house_store = HouseProfileStore(settings.data_dir / "smartload.db")
+    stack.callback(house_store.close)
     writer = EvccWriter(client, scheduler, bus)
-    planning = make_planning(settings, store, writer.send, lambda at, why: replans.on_next((at, why)))
+    planning = make_planning(settings, store, writer.send, lambda at, why: replans.on_next((at, why)),
+                             house_store=house_store)
+    stack.callback(planning.close)  # before the store closes: keeps the house profile
     writer.ack = planning.actuator.ack
     controls = Controls(settings, planning, scheduler, bus)
     graph = build_graph(parsed(raw, parse_state), settings, providers, events=replans,

@@ -172,6 +172,9 @@ class PlanningSettings(StrictModel):
     swap_penalty_eur: float = Field(default=0.10, ge=0)
     grid_import_limit_w: float | None = Field(default=None, gt=0)
     house_load_w: float = Field(default=500.0, ge=0)
+    # How fast the house-load profile learns: each minute of readings moves its
+    # quarter-hour's mean by this share of the difference (0.01: about a week of memory).
+    house_load_learning_per_min: float = Field(default=0.01, gt=0, le=1)
     # Drivers who give a departure often leave earlier: plans for their requests end this
     # quantile of how early the last drivers left (after 10 such departures), at most
     # early_departure_max before the departure given. 0 or a zero max: trust the drivers.

@@ -19,9 +19,13 @@ from smartload.settings import Settings
 from smartload.sinks.actuator import Actuator, Write
 from smartload.sinks.desired import desired_settings
 from smartload.sinks.house_profile import HouseProfile
+from smartload.sinks.house_store import HouseProfileStore
 from smartload.sinks.planner import Plan, PlannerSettings, make_plan
 from smartload.sinks.requests import ChargeRequest, RequestStore
 from smartload.sinks.sequencer import Handoff, RequestEnded, Sequencer, plugged_vehicles
+
+# The profile moves slowly; losing at most this much of it to a crash costs nothing.
+HOUSE_SAVE_EVERY = timedelta(hours=1)
 
 
 def planner_settings(settings: Settings) -> PlannerSettings:
@@ -49,6 +53,8 @@ class PlanningSink:
     handoff_listeners: list[Callable[[Handoff], None]] = field(default_factory=list)
     ended_listeners: list[Callable[[RequestEnded], None]] = field(default_factory=list)
     name: str = "planner"
+    house_store: HouseProfileStore | None = None
+    _house_saved_at: datetime | None = None
     _last_state: SiteState | None = None
     # Each loadpoint's own maximum current, as evcc shows it while smartload has not set it.
     _max_current_a: dict[int, float] = field(default_factory=dict)
@@ -106,6 +112,13 @@ class PlanningSink:
         for on_plan in self.plan_listeners:
             on_plan(plan, snapshot)
         self._log(plan)
+        if self._house_saved_at is None or now - self._house_saved_at >= HOUSE_SAVE_EVERY:
+            self._save_house(now)
+
+    def _save_house(self, now: datetime) -> None:
+        if self.house_store is not None:
+            self.house_store.save(self.sequencer.house.learned())
+            self._house_saved_at = now
 
     def _act(self, plan: Plan, state: SiteState, now: datetime) -> None:
         expected = {h.wallbox_id: h.vehicle for h in self.handoffs[-8:]}
@@ -128,7 +141,9 @@ class PlanningSink:
                     len(plan.slots), plan.cost_eur, cars or "no car requests")
 
     def close(self) -> None:
-        return None
+        """Keep what the house profile learned since the last save."""
+        if self._last_state is not None:
+            self._save_house(self._last_state.at)
 
 
 def boost(sink: PlanningSink, vehicle: str, minutes: int, now: datetime) -> None:
@@ -143,7 +158,14 @@ def make_planning(
     send: Callable[[Write], None],
     replan: Callable[[datetime, str], None],
     observed_write: Callable[[Write, datetime], None] | None = None,
+    house_store: HouseProfileStore | None = None,
 ) -> PlanningSink:
-    house = HouseProfile(settings.site.tz, settings.planning.house_load_w)
+    """house_store: where the learned house-load profile is restored from and kept (the
+    live service's data directory); None: learned afresh, as a what-if run does."""
+    planning = settings.planning
+    learned = house_store.load() if house_store is not None else None
+    if learned:
+        logger.info("house-load profile: {} of 192 quarter-hours restored", len(learned))
+    house = HouseProfile(settings.site.tz, planning.house_load_w, planning.house_load_learning_per_min, learned)
     actuator = Actuator(settings.control, send, observed_write)
-    return PlanningSink(settings, Sequencer(settings, store, house), actuator, replan)
+    return PlanningSink(settings, Sequencer(settings, store, house), actuator, replan, house_store=house_store)

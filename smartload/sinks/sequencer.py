@@ -84,6 +84,10 @@ class Sequencer:
         self._reached: set[tuple[str, datetime]] = set()
         self._overdue: set[int] = set()  # ids of requests past their departure, car still here
 
+    @property
+    def house(self) -> HouseProfile:
+        return self._house
+
     # -- settling ---------------------------------------------------------------------
 
     def observe_state(self, state: SiteState) -> list[RequestEnded]:
