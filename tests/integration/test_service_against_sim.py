@@ -16,6 +16,7 @@ from smartload.service import Runtime, run_service
 from smartload.settings import Settings
 from smartload.sim.server import SimServer
 from smartload.sim.settings import SimSettings
+from smartload.sinks.house_store import HouseProfileStore
 from smartload.streams.polling import Outage
 from tests.sim.helpers import local
 from tests.waiting import until
@@ -43,7 +44,10 @@ async def test_plug_in_refreshes_through_the_car_cloud_and_the_pipeline_survives
     outages: list[Outage] = []
     polled: list[datetime] = []
 
+    runtimes: list[Runtime] = []
+
     async def watch(runtime: Runtime, _stack) -> None:
+        runtimes.append(runtime)
         graph, scheduler = runtime.graph, runtime.scheduler
         graph.edges.subscribe(edges.append, scheduler=scheduler)
         graph.refreshes.subscribe(refreshes.append, scheduler=scheduler)
@@ -80,3 +84,10 @@ async def test_plug_in_refreshes_through_the_car_cloud_and_the_pipeline_survives
         finally:
             stop.set()
             assert await asyncio.wait_for(service, 20) == 0
+    # The house load it learned that Monday morning was kept in the data directory on the way out.
+    store = HouseProfileStore(tmp_path / "smartload.db")
+    learned = store.load()
+    store.close()
+    assert learned == runtimes[0].planning.sequencer.house.learned()
+    assert learned and all(not weekend and 24 <= quarter < 32 for weekend, quarter in learned), learned
+    assert all(50 < watts < 3000 for watts in learned.values()), learned
