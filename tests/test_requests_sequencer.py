@@ -89,11 +89,30 @@ def test_target_reached_is_announced_once_per_crossing_and_the_car_left_ends_the
     tuesday = datetime(2026, 3, 3, 6, 1, tzinfo=UTC)
     assert seq.requests(tuesday)["zoe"].departure == datetime(2026, 3, 4, 6, 0, tzinfo=UTC)
     seq.observe_state(site(NOW, "ioniq"))  # zoe unplugged, ioniq plugged in
-    left = seq.observe_state(site(NOW + timedelta(seconds=10), None))
+    # Out for the evening, ten hours before Tuesday's 06:30: it comes back for that departure.
+    assert seq.observe_state(site(NOW + timedelta(seconds=10), None)) == []
+    assert "ioniq" in seq.requests(NOW + timedelta(minutes=1))
+    early = datetime(2026, 3, 3, 4, 0, tzinfo=UTC)  # 05:00 CET: within 2 h of its 06:30, it has left for it
+    seq.observe_state(site(early, "ioniq"))
+    left = seq.observe_state(site(early + timedelta(seconds=10), None))
     assert [(e.vehicle, e.reason) for e in left] == [("ioniq", "left")]
+    assert "ioniq" not in seq.requests(early + timedelta(minutes=1))
     # ...and back before its departure: it had not left after all.
-    seq.observe_state(site(NOW + timedelta(minutes=2), "ioniq"))
-    assert "ioniq" in seq.requests(NOW + timedelta(minutes=2))
+    seq.observe_state(site(early + timedelta(minutes=2), "ioniq"))
+    assert "ioniq" in seq.requests(early + timedelta(minutes=2))
+
+
+def test_a_car_leaving_after_its_scheduled_departure_keeps_the_next_days_request(tmp_path):
+    """Drivers announce the earliest they leave. Leaving 20 minutes after it, still plugged
+    in, is that departure's trip: tomorrow's request stays, so the car is charged when it
+    comes back (at a shared wallbox it is only plugged in when a handoff asks for it)."""
+    seq = Sequencer(settings(), RequestStore(tmp_path / "r.db"), HouseProfile(BERLIN, 0))
+    monday = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)  # 06:00 CET; zoe's scheduled departure is 07:00
+    seq.observe_state(site(monday, "zoe"))
+    assert seq.requests(monday)["zoe"].departure == monday + timedelta(hours=1)
+    assert seq.observe_state(site(monday + timedelta(hours=1, minutes=20), None)) == []
+    request = seq.requests(monday + timedelta(hours=2))["zoe"]
+    assert (request.departure, request.source) == (datetime(2026, 3, 3, 6, 0, tzinfo=UTC), "default")
 
 
 def test_python_api_validates_requests(tmp_path):

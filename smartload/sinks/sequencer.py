@@ -102,7 +102,7 @@ class Sequencer:
                 continue
             swapped = self._swapped_out.get(lp_id) == vehicle
             self._plugged_since.pop(vehicle, None)
-            if not swapped and vehicle in requests:
+            if not swapped and vehicle in requests and self._leaves_for(requests[vehicle], state.at):
                 self._store.end(requests[vehicle], state.at, "left")
                 ended.append(RequestEnded(vehicle, state.at, "left"))
         for vehicle in now_plugged:
@@ -111,6 +111,13 @@ class Sequencer:
             self._plugged_since.setdefault(vehicle, state.at)
         self._plugged = now_plugged
         return ended
+
+    def _leaves_for(self, request: ChargeRequest, now: datetime) -> bool:
+        """Does a car unplugging now leave for this request's departure? A request someone
+        made is for this stay. The schedule's next departure only if it is near: drivers
+        announce the earliest they leave, so a car that goes after the last departure has
+        passed, or out on another errand, comes back for the next one and still needs it."""
+        return request.id is not None or request.departure - now <= self._settings.planning.early_departure_max
 
     def settle(self, now: datetime, socs: Mapping[str, SocReading]) -> list[RequestEnded]:
         """Report requests whose target is reached (once per crossing) and end those whose
