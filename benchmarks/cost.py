@@ -2,7 +2,8 @@
 
     /work/venv/bin/python benchmarks/cost.py            # full: 4 weeks x Jan, Apr, Jul, Oct of 2023 and 2024
     /work/venv/bin/python benchmarks/cost.py --quick    # 1 week of each of those months
-    options: --jobs 2 --time-limit 2 --out benchmarks/out/cost --sites household,acn4,acn8
+    options: --jobs 2 --time-limit 2 --optimal-time-limit 600 --out benchmarks/out/cost
+             --sites household,acn4,acn8
 
 Sites: the simulator's household (two cars on one wallbox, 10 kWh battery, 8 kWp PV) and
 the Caltech ACN sessions on the 4 and on the 8 busiest stations (see smartload/whatif).
@@ -60,6 +61,7 @@ class Run:
     days: int
     strategy: str
     time_limit_s: float | None
+    optimal_time_limit_s: float = 600.0
 
     @property
     def name(self) -> str:
@@ -80,7 +82,7 @@ def execute(run: Run, out: Path) -> tuple[str, float]:
         strategy=run.strategy, start=run.start, days=run.days, prices_csv=PRICES,
         scenario="household" if chargers is None else None,
         sessions_csv=SESSIONS if chargers is not None else None, chargers=chargers or 4,
-        time_limit_s=run.time_limit_s,
+        time_limit_s=run.time_limit_s, optimal_time_limit_s=run.optimal_time_limit_s,
     )
     started = time.perf_counter()
     report = simulate(config, Settings())
@@ -178,6 +180,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="one week per month instead of four")
     parser.add_argument("--jobs", type=int, default=2, help="parallel simulations (default 2)")
     parser.add_argument("--time-limit", type=float, help="smartload's planner time limit in s (default: settings)")
+    parser.add_argument("--optimal-time-limit", type=float, default=600.0,
+                        help="optimal's time limit in s (default 600); delete a report to re-run it with another")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/cost"), help="report directory")
     parser.add_argument("--sites", default=",".join(SITES), help="household,acn4,acn8")
     args = parser.parse_args()
@@ -186,8 +190,8 @@ def main() -> int:
     out = args.out / ("quick" if args.quick else "full")
     out.mkdir(parents=True, exist_ok=True)
     starts = [date(year, month, 1) for year in YEARS for month in MONTHS]
-    runs = [Run(site, start, days, strategy, args.time_limit) for site in sites for start in starts
-            for strategy in STRATEGIES]
+    runs = [Run(site, start, days, strategy, args.time_limit, args.optimal_time_limit) for site in sites
+            for start in starts for strategy in STRATEGIES]
     todo = [run for run in runs if not (out / run.name).exists()]
     print(f"{len(runs)} runs, {len(todo)} to do, reports in {out}", flush=True)
     began = time.perf_counter()
