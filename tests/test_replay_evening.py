@@ -97,12 +97,12 @@ def test_a_snapshot_every_quarter_hour_and_on_each_plug_in(report):
     assert events == [
         ("2025-09-08T15:00:05Z", "startup vehicle_2 at loadpoint 2"),
         ("2025-09-08T15:32:15Z", "plugged vehicle_1 at loadpoint 1"),
-        ("2025-09-08T15:34:05Z", "vehicle_1 left"),
+        ("2025-09-08T15:34:05Z", "vehicle_1 unplugged"),
         ("2025-09-08T15:35:35Z", "plugged vehicle_1 at loadpoint 1"),
-        ("2025-09-08T18:05:05Z", "vehicle_1 left"),
+        ("2025-09-08T18:05:05Z", "vehicle_1 unplugged"),
         ("2025-09-08T19:10:45Z", "plugged vehicle_1 at loadpoint 1"),
-        ("2025-09-08T20:20:05Z", "vehicle_2 left"),
-        ("2025-09-08T20:30:05Z", "vehicle_1 left"),
+        ("2025-09-08T20:20:05Z", "vehicle_2 unplugged"),
+        ("2025-09-08T20:30:05Z", "vehicle_1 unplugged"),
         ("2025-09-08T20:40:05Z", "plugged vehicle_1 at loadpoint 2"),
     ]
 
@@ -150,12 +150,9 @@ def test_the_cli_writes_the_same_report(tmp_path, monkeypatch):
     assert actions and all(a["method"] == "POST" and a["path"].startswith("/api/loadpoints/") for a in actions)
     assert not [a for a in actions if "2025-09-08T18:20" <= a["at"] < "2025-09-08T18:51"]
     assert written["handoffs"] == [] and written["overrides"] == []
-    assert [(e["at"], e["vehicle"], e["reason"]) for e in written["requests_ended"]] == [
-        ("2025-09-08T15:34:05Z", "vehicle_1", "left"),
-        ("2025-09-08T18:05:05Z", "vehicle_1", "left"),
-        ("2025-09-08T20:20:05Z", "vehicle_2", "left"),
-        ("2025-09-08T20:30:05Z", "vehicle_1", "left"),
-    ]
+    # Unplugged in the evening, ten hours before the 07:00 departure, the cars come back for
+    # it: no request ends (each unplug re-plans, above).
+    assert written["requests_ended"] == []
 
 
 def test_replay_of_a_file_that_is_not_a_recording_exits_2(tmp_path, capsys):

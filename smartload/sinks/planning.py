@@ -85,7 +85,14 @@ class PlanningSink:
                 self._max_current_a[lp.id] = float(original)
             elif lp.max_current_a and not self.actuator.owns(f"lp{lp.id}.maxcurrent"):
                 self._max_current_a[lp.id] = lp.max_current_a
-        self._ended(self.sequencer.observe_state(state))
+        before = self.sequencer.plugged
+        ended = self.sequencer.observe_state(state)
+        self._ended(ended)
+        # A car unplugged that keeps its request (it comes back for its departure) still
+        # frees its wallbox for the next car now, not at the next quarter-hour.
+        gone = before.keys() - self.sequencer.plugged.keys() - {event.vehicle for event in ended}
+        for vehicle in sorted(gone):
+            self.replan(state.at, f"{vehicle} unplugged")
         self.actuator.on_state(state)
 
     def on_socs(self, at: datetime, socs: dict[str, SocReading]) -> None:

@@ -88,6 +88,11 @@ class Sequencer:
     def house(self) -> HouseProfile:
         return self._house
 
+    @property
+    def plugged(self) -> dict[str, int]:
+        """Configured vehicle -> the loadpoint it is plugged into, as of the last poll."""
+        return dict(self._plugged)
+
     # -- settling ---------------------------------------------------------------------
 
     def observe_state(self, state: SiteState) -> list[RequestEnded]:
