@@ -96,8 +96,8 @@ class Sequencer:
     # -- settling ---------------------------------------------------------------------
 
     def observe_state(self, state: SiteState) -> list[RequestEnded]:
-        """Track plug-ins and unplugs on every poll; an unplugged car has left, unless a
-        handoff asked for exactly that swap."""
+        """Track plug-ins and unplugs on every poll; an unplugged car has left for its
+        request's departure (see _leaves_for), unless a handoff asked for exactly that swap."""
         self._house.observe(state.at, state.home_power_w)
         now_plugged = plugged_vehicles(state, self._names)
         ended = []
