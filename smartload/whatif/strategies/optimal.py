@@ -148,7 +148,8 @@ def solve(inputs: RunInputs, site: Site, value_eur_per_kwh: float) -> tuple[Plan
     if plan.status == "fallback" and not settings.lp_guided:
         # No MILP schedule in time (household 2024-10, 28 days: none in 1800 s either);
         # the guided neighbourhood finds one (there: 0 departures missed against the LP
-        # repair's 26). It gets its own time limit.
+        # repair's 26). It gets its own time limit. Its MILP schedule is kept even if
+        # dearer than the repair: only a MILP schedule counts as an optimum (cost.py).
         guided = make_plan(planner_input, replace(settings, lp_guided=True))
         if guided.status != "fallback" or guided.objective_eur < plan.objective_eur:
             plan = guided
