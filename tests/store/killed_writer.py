@@ -34,7 +34,10 @@ def stream(path: Path) -> None:
         at = NOW + timedelta(seconds=i)
         history.add_readings([SocReading(vehicle, float(i % 100), "cloud", at, at)])
         stored = requests.add(ChargeRequest(vehicle, at + timedelta(hours=8), float(i % 100) + 1, source="api"), at)
-        print(stored.id, vehicle, i % 100 + 1, flush=True)
+        # One write per confirmation: under PYTHONUNBUFFERED print() sends each of its
+        # pieces as a write of its own, and a kill between them leaves half a line.
+        sys.stdout.write(f"{stored.id} {vehicle} {i % 100 + 1}\n")
+        sys.stdout.flush()
         history.add_event(Event(at, "request", f"{vehicle}: request {stored.id}", vehicle, {"id": stored.id}))
         history.add_energy([Accrual(at, "actual", "import", 0.01, 0.003)])
 
