@@ -12,8 +12,9 @@ Strategies: uncontrolled, greedy (evcc's planner), smartload (the real pipeline)
 skipped when that report exists, so an interrupted run resumes. The household's optimal
 is the slow part: with the inverter's binaries (PV surplus charges the battery first) each
 week takes up to its 600 s limit, about 25 minutes of the quick run (about 40 in all) on 2 cores.
-The full household run takes about an hour; its 28-day optima mostly stop at the same
-600 s with a gap of up to 6 % (0.1-5.6 % measured; printed). One whose full MILP finds no
+The full household run takes about an hour (an estimated 70 minutes with 2024-10's
+second solve); its 28-day optima mostly stop at the same 600 s with a gap of up to 6 %
+(0.1-5.6 % measured; printed). One whose full MILP finds no
 schedule in time is solved again in the guided neighbourhood (another 600 s: 2024-10);
 if that finds none either, it is marked unsolved and left out of the comparison rather
 than compared against its LP repair.
