@@ -181,12 +181,18 @@ class SocReading:
         return max(0.0, (now - self.measured_at).total_seconds())
 
 
-RefreshStatus = Literal["ok", "failed", "budget_exhausted", "budget_reserved", "backoff", "unsupported"]
+# ok/failed/unsupported: the cloud was asked. budget_*/backoff: refused by the gate.
+# fresh/throttled: skipped (a reading measured since the plug-in; the lane asked within its
+# window). cancelled: a planned retry no longer applies (the car left).
+RefreshStatus = Literal["ok", "failed", "unsupported", "budget_exhausted", "budget_reserved", "backoff",
+                        "fresh", "throttled", "cancelled"]
 
 
 @dataclass(frozen=True, slots=True)
 class RefreshOutcome:
-    """What one refresh request of a vehicle's SoC came to."""
+    """What one refresh request of a vehicle's SoC came to: exactly one per request, plus
+    one per retry (retry > 0) of a plug-in refresh. reason says why, for people to read;
+    edge_reason is the request's own reason (plugged, moved, startup, unplugged, manual)."""
 
     vehicle: str
     edge_at: datetime
@@ -195,6 +201,9 @@ class RefreshOutcome:
     finished_at: datetime | None = None
     reading: SocReading | None = None
     error: str | None = None
+    reason: str = ""
+    edge_reason: EdgeReason | None = None
+    retry: int = 0
 
 
 @dataclass(frozen=True, slots=True)
