@@ -9,8 +9,9 @@ refresh. Both are plain Python; the adapters on top handle transport and auth.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 from reactivex.abc import DisposableBase, SchedulerBase
 from reactivex.disposable import CompositeDisposable
@@ -22,7 +23,7 @@ from smartload.events import Event, EventBus
 from smartload.settings import Settings
 from smartload.sinks.planner import Plan
 from smartload.sinks.planning import PlanningSink
-from smartload.sinks.requests import ChargeRequest
+from smartload.sinks.requests import ChargeRequest, check_request
 from smartload.streams.soc import SocTable
 
 RECENT_EVENTS = 200
@@ -89,7 +90,13 @@ class LiveView:
 
 class Controls:
     """What a person may ask of smartload. Raises KeyError for an unknown vehicle and
-    ValueError for a bad value, with a message naming the field."""
+    ValueError for a bad value, with a message naming the field; a rejected call changes
+    nothing (every check runs before anything is stored or sent)."""
+
+    # A clock a little ahead of ours is no reason to refuse a reading; one from further
+    # ahead, or from over a week ago, is a typo (and year 1 or 9999 overflowed later).
+    SOC_CLOCK_SKEW: ClassVar[timedelta] = timedelta(minutes=2)
+    SOC_MAX_AGE: ClassVar[timedelta] = timedelta(days=7)
 
     def __init__(self, settings: Settings, planning: PlanningSink, scheduler: SchedulerBase, bus: EventBus) -> None:
         self._settings = settings
@@ -105,9 +112,13 @@ class Controls:
 
     def _vehicle(self, vehicle: str) -> None:
         if vehicle not in self._settings.vehicles:
-            raise KeyError(f"vehicle: unknown vehicle {vehicle!r}")
+            raise KeyError(f"vehicle: unknown vehicle {vehicle[:64]!r}")
 
     def add_request(self, request: ChargeRequest) -> ChargeRequest:
+        """Store a request within config_types.REQUEST_* bounds (see check_request)."""
+        self._vehicle(request.vehicle)
+        check_request(request, self.now)
+        request = replace(request, departure=request.departure.astimezone(UTC))
         stored = self._planning.sequencer.add_request(request, self.now)
         what = f"{request.target_soc_pct:.0f} %" if request.target_soc_pct is not None else f"{request.energy_kwh} kWh"
         by = request.departure.astimezone(self._settings.site.tz).strftime("%a %H:%M")
@@ -135,14 +146,20 @@ class Controls:
 
     def set_soc(self, vehicle: str, soc_pct: float, measured_at: datetime | None = None) -> SocReading:
         self._vehicle(vehicle)
-        if not 0 <= soc_pct <= 100:
+        if not 0 <= soc_pct <= 100:  # NaN fails too
             raise ValueError("soc_pct: must be between 0 and 100")
-        at = measured_at or self.now
-        if at > self.now:
+        now = self.now
+        at = now if measured_at is None else measured_at
+        if at.utcoffset() is None:
+            raise ValueError("measured_at: needs a time zone")
+        # Aware datetimes subtract without overflow even at year 1 or 9999.
+        if at - now > self.SOC_CLOCK_SKEW:
             raise ValueError("measured_at: lies in the future")
-        reading = SocReading(vehicle, float(soc_pct), "manual", at, self.now)
+        if now - at > self.SOC_MAX_AGE:
+            raise ValueError(f"measured_at: lies more than {self.SOC_MAX_AGE.days} days back")
+        reading = SocReading(vehicle, float(soc_pct), "manual", min(at, now).astimezone(UTC), now)
         self.manual_socs.on_next(reading)
-        self._bus.publish(Event(self.now, "refresh", f"{vehicle}: SoC {soc_pct:.0f} % entered by hand", vehicle))
+        self._bus.publish(Event(now, "refresh", f"{vehicle}: SoC {soc_pct:.0f} % entered by hand", vehicle))
         return reading
 
     def refresh(self, vehicle: str) -> None:

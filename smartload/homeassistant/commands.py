@@ -8,9 +8,13 @@ request from the one in force, so the other half stays as it was.
 
 from __future__ import annotations
 
+import math
+
 from smartload.adapters.backend import Backend
 from smartload.sinks.requests import ChargeRequest, next_departure
 from smartload.web.inputs import ApiError, parse_departure
+
+_LONGEST_NUMBER = 32  # characters; a payload is a number a person typed, or a button
 
 
 class CommandError(Exception):
@@ -18,10 +22,14 @@ class CommandError(Exception):
 
 
 def _number(payload: str, field: str) -> float:
+    text = payload.strip()
     try:
-        return float(payload.strip())
-    except ValueError as exc:
-        raise CommandError(f"{field}: not a number: {payload!r}") from exc
+        value = float(text) if len(text) <= _LONGEST_NUMBER else math.nan
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):  # "nan", "inf" and 1e999 are no amounts either
+        raise CommandError(f"{field}: not a number: {payload[:_LONGEST_NUMBER]!r}")
+    return value
 
 
 def _request_base(backend: Backend, vehicle: str) -> ChargeRequest | None:
@@ -73,10 +81,8 @@ def apply_command(backend: Backend, vehicle: str, command: str, payload: str, bo
             reading = controls.set_soc(vehicle, _number(payload, "soc_pct"))
             return f"{vehicle}: SoC {reading.soc_pct:.0f} % entered"
         if command == "target_soc":
-            target = _number(payload, "target_soc_pct")
-            if not 0 < target <= 100:
-                raise CommandError("target_soc_pct: must be above 0 and at most 100")
-            return _new_request(backend, vehicle, target, None)
+            # Controls.add_request checks the bounds (config_types.REQUEST_*), as for the web API.
+            return _new_request(backend, vehicle, _number(payload, "target_soc_pct"), None)
         if command == "departure":
             return _new_request(backend, vehicle, None, payload)
     except (KeyError, ValueError) as exc:

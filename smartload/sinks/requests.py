@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
+from smartload.config_types import (
+    REQUEST_MAX_AHEAD,
+    REQUEST_MAX_ENERGY_KWH,
+    REQUEST_MAX_PRIORITY,
+    REQUEST_MAX_TARGET_SOC_PCT,
+    REQUEST_MIN_TARGET_SOC_PCT,
+)
 from smartload.settings import WEEKDAYS, Settings
+from smartload.store.datadir import private_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -47,6 +55,31 @@ class ChargeRequest:
     id: int | None = None
 
 
+def check_request(request: ChargeRequest, now: datetime) -> None:
+    """Raise ValueError("<field>: why") unless the request keeps to the bounds every source
+    shares (config_types.REQUEST_*); a request that passes can be stored and planned."""
+    target, energy = request.target_soc_pct, request.energy_kwh
+    if (target is None) == (energy is None):
+        raise ValueError("target_soc_pct: give either target_soc_pct or energy_kwh")
+    # Written so that NaN fails too: every comparison with NaN is False.
+    if target is not None and not REQUEST_MIN_TARGET_SOC_PCT <= target <= REQUEST_MAX_TARGET_SOC_PCT:
+        raise ValueError(f"target_soc_pct: must be between {REQUEST_MIN_TARGET_SOC_PCT:g} and "
+                         f"{REQUEST_MAX_TARGET_SOC_PCT:g}")
+    if energy is not None and not 0 < energy <= REQUEST_MAX_ENERGY_KWH:
+        raise ValueError(f"energy_kwh: must be above 0 and at most {REQUEST_MAX_ENERGY_KWH:g}")
+    if isinstance(request.priority, bool) or not isinstance(request.priority, int) or \
+            not 0 <= request.priority <= REQUEST_MAX_PRIORITY:
+        raise ValueError(f"priority: must be a whole number from 0 to {REQUEST_MAX_PRIORITY}")
+    departure = request.departure
+    if departure.tzinfo is None or departure.utcoffset() is None:
+        raise ValueError("departure: needs a time zone")
+    # Aware datetimes compare and subtract without overflow even at year 1 or 9999.
+    if departure <= now:
+        raise ValueError("departure: must be in the future")
+    if departure - now > REQUEST_MAX_AHEAD:
+        raise ValueError(f"departure: must be at most {REQUEST_MAX_AHEAD.days} days ahead")
+
+
 def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
 
@@ -74,7 +107,7 @@ class RequestStore:
     """One SQLite file (WAL) in the data directory. Every write commits at once."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(path)
         # Default isolation: each `with self._db:` block is one transaction (a supersede and
         # its insert land together or not at all).
         self._db = sqlite3.connect(path, check_same_thread=False)

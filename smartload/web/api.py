@@ -41,7 +41,7 @@ class Api:
     def _vehicle(self, request: Request) -> str:
         vehicle = request.path_params["vehicle"]
         if vehicle not in self.backend.settings.vehicles:
-            raise ApiError(404, "vehicle", f"unknown vehicle {vehicle!r}")
+            raise ApiError(404, "vehicle", f"unknown vehicle {vehicle[:64]!r}")
         return str(vehicle)
 
     @staticmethod
@@ -145,9 +145,7 @@ class Api:
         body = await parse_body(request, RequestBody)
         backend = self.backend
         if body.vehicle not in backend.settings.vehicles:
-            raise ApiError(404, "vehicle", f"unknown vehicle {body.vehicle!r}")
-        if (body.target_soc_pct is None) == (body.energy_kwh is None):
-            raise ApiError(422, "target_soc_pct", "give either target_soc_pct or energy_kwh")
+            raise ApiError(404, "vehicle", f"unknown vehicle {body.vehicle[:64]!r}")
         departure = parse_departure(body.departure, backend.now, backend.settings.site.tz)
         wanted = ChargeRequest(body.vehicle, departure, body.target_soc_pct, body.energy_kwh, body.priority, "api")
         try:

@@ -1,17 +1,35 @@
-"""Request bodies of the write endpoints and the errors that name the offending field."""
+"""Request bodies of the write endpoints and the errors that name the offending field.
+
+A body is read only up to MAX_BODY_BYTES (413 beyond, told by Content-Length or counted
+while it streams in) and nested at most MAX_DEPTH deep, so no input can exhaust memory or
+the parser's recursion; the values' bounds are the shared ones of config_types.REQUEST_*.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 
+from smartload.config_types import (
+    REQUEST_MAX_ENERGY_KWH,
+    REQUEST_MAX_PRIORITY,
+    REQUEST_MAX_TARGET_SOC_PCT,
+    REQUEST_MIN_TARGET_SOC_PCT,
+)
+
 M = TypeVar("M", bound=BaseModel)
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+MAX_BODY_BYTES = 64 * 1024
+MAX_DEPTH = 8  # every body is one flat object; a little room for what a client may nest
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+_LONGEST_INT = 64  # digits; longer integers become infinite floats that every bound rejects
+_LONGEST_TIME = 64  # characters of an RFC 3339 time, with room for spaces
 
 
 class ApiError(Exception):
@@ -44,9 +62,9 @@ class EmptyBody(_Body):
 class RequestBody(_Body):
     vehicle: str
     departure: str = Field(description="RFC 3339 time (no offset: site time) or HH:MM, the next such time")
-    target_soc_pct: float | None = Field(default=None, gt=0, le=100)
-    energy_kwh: float | None = Field(default=None, gt=0, le=500)
-    priority: int = Field(default=0, ge=0, le=100)
+    target_soc_pct: float | None = Field(default=None, ge=REQUEST_MIN_TARGET_SOC_PCT, le=REQUEST_MAX_TARGET_SOC_PCT)
+    energy_kwh: float | None = Field(default=None, gt=0, le=REQUEST_MAX_ENERGY_KWH)
+    priority: int = Field(default=0, ge=0, le=REQUEST_MAX_PRIORITY)
 
 
 class BoostBody(_Body):
@@ -58,12 +76,62 @@ class SocBody(_Body):
     measured_at: datetime | None = None
 
 
-async def parse_body(request: Request, model: type[M]) -> M:
-    raw = await request.body()
+def too_large() -> ApiError:
+    return ApiError(413, "body", f"must be at most {MAX_BODY_BYTES // 1024} kB")
+
+
+async def read_body(request: Request) -> bytes:
+    """The body, refused (413) as soon as it is known to exceed MAX_BODY_BYTES."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        declared = declared.strip()
+        if not declared.isdigit():
+            raise ApiError(400, "content-length", "must be a number of bytes")
+        if len(declared) > 9 or int(declared) > MAX_BODY_BYTES:
+            raise too_large()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def nesting(raw: bytes) -> int:
+    """How deep arrays and objects nest (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_STRING.sub(b"", raw)):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _integer(text: str) -> int | float:
+    # int() of thousands of digits is slow, then refused (ValueError): as a float it is
+    # infinite, and the field's bound names the field.
+    return int(text) if len(text) <= _LONGEST_INT else float(text)
+
+
+def decode(raw: bytes) -> Any:
+    """JSON from a body read by read_body; ApiError(400, "body") if it is none."""
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and nesting(raw) > MAX_DEPTH:
+        raise ApiError(400, "body", f"nests deeper than {MAX_DEPTH} levels")
     try:
-        data = json.loads(raw) if raw.strip() else {}
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return json.loads(raw, parse_int=_integer, parse_constant=_no_constant)
+    except RecursionError as exc:  # not reached past the nesting check; kept as the last guard
+        raise ApiError(400, "body", f"nests deeper than {MAX_DEPTH} levels") from exc
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
         raise ApiError(400, "body", f"not valid JSON ({exc})") from exc
+
+
+async def parse_body(request: Request, model: type[M]) -> M:
+    raw = await read_body(request)
+    data = decode(raw) if raw.strip() else {}
     if not isinstance(data, dict):
         raise ApiError(400, "body", "must be a JSON object")
     try:
@@ -75,8 +143,12 @@ async def parse_body(request: Request, model: type[M]) -> M:
 
 
 def parse_departure(text: str, now: datetime, tz: tzinfo) -> datetime:
-    """An RFC 3339 time, or HH:MM meaning the next such time of day at the site."""
-    clock = _CLOCK.match(text.strip())
+    """An RFC 3339 time (no offset: site time), or HH:MM meaning the next such time of day
+    at the site; timezone-aware and in the future. How far ahead it may lie is
+    Controls.add_request's check (config_types.REQUEST_MAX_AHEAD): the time is returned in
+    the offset it was given, since one far off may not convert to UTC (OverflowError)."""
+    text = text.strip()
+    clock = _CLOCK.match(text)
     if clock:
         local = now.astimezone(tz)
         at = local.replace(hour=int(clock[1]), minute=int(clock[2]), second=0, microsecond=0)
@@ -84,11 +156,13 @@ def parse_departure(text: str, now: datetime, tz: tzinfo) -> datetime:
             at = (at.replace(tzinfo=None) + timedelta(days=1)).replace(tzinfo=tz)
         return at.astimezone(UTC)
     try:
-        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        if len(text) > _LONGEST_TIME:
+            raise ValueError(text)
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ApiError(422, "departure", "must be an RFC 3339 time or HH:MM") from exc
     if at.tzinfo is None:
         at = at.replace(tzinfo=tz)
     if at <= now:
         raise ApiError(422, "departure", "must be in the future")
-    return at.astimezone(UTC)
+    return at
