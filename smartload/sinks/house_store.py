@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from smartload.sinks.house_profile import BinKey
+from smartload.store.datadir import private_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS house_profile (
@@ -21,7 +22,7 @@ CREATE TABLE IF NOT EXISTS house_profile (
 
 class HouseProfileStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(path)
         self._db = sqlite3.connect(path, check_same_thread=False, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)

@@ -18,6 +18,7 @@ from typing import Any
 from smartload.domain import SocReading
 from smartload.events import Event
 from smartload.sinks.planner import Plan
+from smartload.store.datadir import private_database
 from smartload.store.energy import EXPORT, IMPORT, Accrual
 
 _SCHEMA = """
@@ -97,7 +98,7 @@ class DayHistory:
 
 class HistoryStore:
     def __init__(self, path: Path, retention_days: int) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(path)
         self.retention = timedelta(days=retention_days)
         self._db = sqlite3.connect(path, check_same_thread=False, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")

@@ -19,6 +19,7 @@ from smartload.adapters.backend import Backend
 from smartload.web.api import Api
 from smartload.web.auth import bearer_ok
 from smartload.web.endpoints import ENDPOINTS, endpoint_page, openapi
+from smartload.web.guard import Guard, HostPolicy
 from smartload.web.inputs import ApiError
 from smartload.web.metrics import Tally, make_registry
 from smartload.web.stream import Hub, stream_endpoint
@@ -34,9 +35,17 @@ _PAGE_HEADERS = {
 }
 
 
+def _printable(text: str, limit: int) -> str:
+    # A field name can be a key the client sent: a lone surrogate in it would make the
+    # answer unencodable (a 500), a long one would only echo the client's bulk.
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def error_response(error: ApiError) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Bearer realm="smartload"'} if error.status == 401 else None
-    return JSONResponse({"error": str(error), "field": error.field}, status_code=error.status, headers=headers)
+    return JSONResponse({"error": _printable(str(error), 300), "field": _printable(error.field, 64)},
+                        status_code=error.status, headers=headers)
 
 
 def _authorized(handler: Handler, token: str) -> Handler:
@@ -80,7 +89,7 @@ def create_app(backend: Backend, token: str, web: WebSettings, hub: Hub, tally: 
     for e in ENDPOINTS:
         handler: Handler = stream if e.handler == "stream" else getattr(api, e.handler)
         routes.append(Route(e.path, _authorized(handler, token) if e.write else handler, methods=[e.method]))
-    middleware = []
+    middleware = [Middleware(Guard, hosts=HostPolicy(web.host, web.allowed_hosts))]
     if web.cors_origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=web.cors_origins,
                                      allow_methods=["GET", "POST", "DELETE"],
