@@ -1,4 +1,9 @@
-"""loguru configuration: readable or JSON lines, secrets redacted, stdlib intercepted."""
+"""loguru configuration: readable or JSON lines, secrets redacted, stdlib intercepted.
+
+Tracebacks are redacted too: an exception's text (a URL with a password, a header) is
+folded into the message as plain text before any handler sees it, so neither loguru's
+own formatting nor its variable dump (`diagnose`) can show a secret.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import contextlib
 import logging
 import re
 import sys
+import traceback
 from typing import Any
 
 from loguru import logger
@@ -16,6 +22,7 @@ _SECRET = re.compile(
     r"([^\s\"',;}]+)"
 )
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 _SECRET_KEYS = re.compile(r"(?i)password|token|authorization|api[_-]?key|secret|cookie")
 
 
@@ -25,6 +32,11 @@ def redact(text: str) -> str:
 
 
 def _redact_record(record: Any) -> None:
+    exception = record["exception"]
+    if exception is not None and exception.type is not None:
+        trace = "".join(traceback.format_exception(exception.type, exception.value, exception.traceback))
+        record["message"] = f"{record['message']}\n{trace.rstrip()}"
+        record["exception"] = None
     record["message"] = redact(record["message"])
     extra = record["extra"]
     for key, value in list(extra.items()):
@@ -48,6 +60,16 @@ class _InterceptHandler(logging.Handler):
         logger.opt(depth=depth, exception=record.exc_info).log(level, record.getMessage())
 
 
+def route_to_loguru(*names: str) -> None:
+    """Let these stdlib loggers reach the root logger (and so loguru): a library that
+    gave them handlers of their own (uvicorn's default log_config does) would bypass
+    the redaction."""
+    for name in names:
+        stdlib = logging.getLogger(name)
+        stdlib.handlers.clear()
+        stdlib.propagate = True
+
+
 class LogConfig:
     """Owns the handlers it adds, so tests' own loguru sinks (caplog) survive reconfiguration."""
 
@@ -64,15 +86,17 @@ class LogConfig:
             logger.remove(self._handler_ids.pop())
         logger.configure(patcher=_redact_record)
         if json_lines:
-            handler = logger.add(sys.stdout, level=level, serialize=True)
+            handler = logger.add(sys.stdout, level=level, serialize=True, diagnose=False)
         else:
             handler = logger.add(
                 sys.stderr,
                 level=level,
                 format="<green>{time:HH:mm:ss}</green> <level>{level: <7}</level> {message}",
                 colorize=None,
+                diagnose=False,
             )
         self._handler_ids.append(handler)
         logging.basicConfig(handlers=[_InterceptHandler()], level=0, force=True)
+        route_to_loguru(*UVICORN_LOGGERS)
         for noisy in ("httpx", "httpcore", "asyncio", "uvicorn.access"):
             logging.getLogger(noisy).setLevel(logging.WARNING)

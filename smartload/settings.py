@@ -7,11 +7,13 @@ Every model forbids unknown keys so a typo is an error, not a silently ignored o
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
+import pydantic_settings
 import yaml
 from pydantic import (
     Field,
@@ -27,7 +29,15 @@ from pydantic_settings import (
 )
 
 from smartload.adapter_settings import MqttBridgeSettings, NotifySettings, StoreSettings, WebSettings
-from smartload.config_types import Duration, StrictModel, check_timezone
+from smartload.config_types import (
+    REQUEST_MAX_PRIORITY,
+    REQUEST_MAX_TARGET_SOC_PCT,
+    REQUEST_MIN_TARGET_SOC_PCT,
+    Duration,
+    StrictModel,
+    check_timezone,
+    secret_path,
+)
 from smartload.sim.settings import SimSettings
 from smartload.vehicles.http_json import HttpJsonSettings
 from smartload.vehicles.hyundai_kia import HyundaiKiaSettings
@@ -40,8 +50,6 @@ def _positive(value: timedelta) -> timedelta:
     if value <= timedelta(0):
         raise ValueError("must be a positive duration")
     return value
-
-
 
 
 class EvccSettings(StrictModel):
@@ -144,9 +152,9 @@ class VehicleSettings(StrictModel):
     capacity_kwh: float = Field(gt=0)
     provider: ProviderSettings = EvccProviderSettings()
     refresh: RefreshOverride = RefreshOverride()
-    target_soc_pct: float | None = Field(default=None, gt=0, le=100)
+    target_soc_pct: float | None = Field(default=None, ge=REQUEST_MIN_TARGET_SOC_PCT, le=REQUEST_MAX_TARGET_SOC_PCT)
     departures: dict[Weekday, str | None] | None = None
-    priority: int = Field(default=0, ge=0)
+    priority: int = Field(default=0, ge=0, le=REQUEST_MAX_PRIORITY)
     max_charge_w: float = Field(default=11_040.0, gt=0)
     charge_efficiency: float = Field(default=0.9, gt=0, le=1)
     wallboxes: list[int] = Field(default_factory=list)
@@ -161,7 +169,7 @@ class VehicleSettings(StrictModel):
 
 
 class PlanningSettings(StrictModel):
-    default_target_soc_pct: float = Field(default=80.0, gt=0, le=100)
+    default_target_soc_pct: float = Field(default=80.0, ge=REQUEST_MIN_TARGET_SOC_PCT, le=REQUEST_MAX_TARGET_SOC_PCT)
     departures: dict[Weekday, str | None] = Field(default_factory=lambda: {
         "mon": "07:00", "tue": "07:00", "wed": "07:00", "thu": "07:00", "fri": "07:00",
         "sat": "10:00", "sun": "10:00",
@@ -272,12 +280,20 @@ class SettingsError(Exception):
         self.problems = problems
 
 
-def _describe(error: dict[str, Any]) -> str:
-    path = ".".join(str(part) for part in error["loc"]) or "(root)"
+_USER_INFO = re.compile(r"[^/@\s:'\"]+:[^/@\s'\"]+@")
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    path = ".".join(str(part) for part in loc) or "(root)"
     got = error.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
     message = error["msg"].removeprefix("Value error, ")
-    return f"{path}: {message}{shown}"
+    # An unknown key may be a misspelt password: neither it nor a secret is ever shown.
+    if isinstance(got, dict | list) or got is None or error["type"] == "extra_forbidden" \
+            or secret_path(Settings, loc):
+        return f"{path}: {message}"
+    shown = _USER_INFO.sub("***@", repr(got))
+    return f"{path}: {message} (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
 
 
 def load_settings(path: Path | None) -> Settings:
@@ -302,4 +318,10 @@ def load_settings(path: Path | None) -> Settings:
         settings = FileSettings() if path is not None else Settings()
     except ValidationError as exc:
         raise SettingsError([f"{label}: {_describe(e)}" for e in exc.errors(include_url=False)]) from exc
+    except pydantic_settings.SettingsError as exc:
+        # A SMARTLOAD_* variable holding a section that is not JSON; the message names the
+        # field and never the value.
+        field = re.search(r'field "([^"]+)"', str(exc))
+        name = field.group(1) if field else "(root)"
+        raise SettingsError([f"environment: {name}: SMARTLOAD_{name.upper()} is not valid JSON"]) from exc
     return settings

@@ -11,6 +11,7 @@ from types import TracebackType
 import uvicorn
 from starlette.types import ASGIApp
 
+from smartload.logsetup import UVICORN_LOGGERS, route_to_loguru
 from smartload.web.stream import Hub
 
 
@@ -55,8 +56,11 @@ class WebServer:
     async def __aenter__(self) -> WebServer:
         sock = listening_socket(self._host, self.port)
         self.port = sock.getsockname()[1]
+        # log_config None: uvicorn's own handlers would print its errors and tracebacks
+        # past loguru's redaction; another server's (the simulator's) may have set them.
         config = uvicorn.Config(self._app, lifespan="off", log_level="warning", access_log=False,
-                                timeout_graceful_shutdown=2)
+                                timeout_graceful_shutdown=2, log_config=None)
+        route_to_loguru(*UVICORN_LOGGERS)
         self._server = _Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="web")
         while not self._server.started:
