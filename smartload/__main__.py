@@ -13,6 +13,7 @@ from loguru import logger
 
 from smartload.logsetup import LogConfig
 from smartload.settings import Settings, SettingsError, load_settings
+from smartload.store.datadir import DataDirLocked
 
 DEFAULT_SETTINGS = Path("settings.yaml")
 
@@ -30,12 +31,41 @@ def _load(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def preflight(settings: Settings) -> tuple[list[str], list[str]]:
+    """What `run` would reject (problems) or change (warnings) in settings the models
+    accept: the one check that both `run` and `check-config` make. Lines: "<key>: why"."""
+    from smartload.store.datadir import data_dir_problem
+    from smartload.vehicles.registry import check_providers
+
+    providers = check_providers(settings)
+    problems = list(providers.problems)
+    if settings.evcc.url == "embedded":
+        from smartload.sim.scenario import ScenarioError, load_scenario
+
+        try:
+            load_scenario(settings.sim.scenario)
+        except ScenarioError as exc:
+            problems += [f"sim.scenario: {problem}" for problem in exc.problems]
+        if settings.sim.prices_csv is not None and not settings.sim.prices_csv.is_file():
+            problems.append(f"sim.prices_csv: {settings.sim.prices_csv}: file not found")
+    data_dir = data_dir_problem(settings.data_dir)
+    if data_dir is not None:
+        problems.append(f"data_dir: {data_dir}")
+    return problems, providers.warnings
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from smartload.adapters import start_adapters
     from smartload.service import run_service
+    from smartload.store.datadir import InstanceLock
 
     settings = _load(args)
-    return asyncio.run(run_service(settings, duration=args.duration, on_runtime=start_adapters))
+    label = _settings_path(args) or "environment"
+    problems, _ = preflight(settings)  # the warnings are logged where the providers are built
+    if problems:
+        raise SettingsError([f"{label}: {problem}" for problem in problems])
+    with InstanceLock(settings.data_dir):
+        return asyncio.run(run_service(settings, duration=args.duration, on_runtime=start_adapters))
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -84,6 +114,11 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     path = _settings_path(args)
     settings = load_settings(path)
     label = path or "environment"
+    problems, warnings = preflight(settings)
+    if problems:
+        raise SettingsError([f"{label}: {problem}" for problem in problems])
+    for warning in warnings:
+        print(f"{label}: warning: {warning}", file=sys.stderr)
     print(f"{label}: OK (evcc {settings.evcc.url}, {len(settings.vehicles)} vehicle(s))")
     return 0
 
@@ -163,6 +198,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        return 2
+    except DataDirLocked as exc:
+        print(exc, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
