@@ -1,0 +1,82 @@
+"""The server answers only to its own names: a DNS-rebinding page (Host: evil.example)
+gets 421 for reads and writes alike, localhost, the loopback and bound addresses and the
+names in web.allowed_hosts are served. Against the real server over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from smartload.settings import Settings, SettingsError, load_settings
+from smartload.web.guard import HostPolicy
+from tests.web.builders import TOKEN, make_parts, settings
+from tests.web.conftest import serve
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+REFUSED = {"error": "host: this server does not answer to that name; add it to web.allowed_hosts", "field": "host"}
+
+
+HOSTS = [
+    ("evil.example", 421), ("evil.example:{port}", 421), ("127.0.0.1.evil.example", 421), ("10.0.0.1:{port}", 421),
+    ("localhost.evil", 421), ("[::1", 421), ("", 421),
+    ("127.0.0.1:{port}", 200), ("localhost:{port}", 200), ("LOCALHOST.", 200), ("[::1]:{port}", 200),
+    ("127.0.0.2", 200),
+]
+
+
+async def test_reads_answer_only_to_the_servers_own_names(served):
+    for host, status in HOSTS:
+        answer = await served.client.get("/api/health", headers={"Host": host.format(port=served.server.port)})
+        assert answer.status_code == status, host
+        if status == 421:
+            assert answer.json() == REFUSED
+
+
+async def test_a_foreign_host_cannot_write_even_with_the_token_nor_open_the_event_stream(served):
+    body = {"vehicle": "zoe", "target_soc_pct": 90, "departure": "06:30"}
+    answer = await served.client.post("/api/requests", json=body, headers={**AUTH, "Host": "evil.example"})
+    assert (answer.status_code, answer.json()) == (421, REFUSED)
+    assert served.parts.store.open_requests() == {}
+    stream = await served.client.get("/api/stream", headers={"Host": "evil.example"})
+    assert stream.status_code == 421
+
+
+async def test_a_request_without_a_host_header_is_refused(served):
+    reader, writer = await asyncio.open_connection("127.0.0.1", served.server.port)
+    writer.write(b"GET /api/health HTTP/1.0\r\n\r\n")
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert answer.endswith(b'{"error":"host: missing: send the Host header","field":"host"}')
+
+
+async def test_names_in_allowed_hosts_are_served(tmp_path):
+    parts = make_parts(settings(tmp_path, web={"token": TOKEN, "port": 0, "allowed_hosts": ["smartload.local",
+                                                                                          "192.168.1.5"]}))
+    stack, other = await serve(parts)
+    async with stack:
+        for host, status in (("smartload.local:8099", 200), ("Smartload.Local", 200), ("192.168.1.5", 200),
+                             ("192.168.1.6", 421), ("evil.example", 421)):
+            assert (await other.client.get("/api/health", headers={"Host": host})).status_code == status, host
+    parts.close()
+
+
+def test_bound_to_every_address_any_address_is_served_but_no_foreign_name():
+    for bound in ("0.0.0.0", "::"):
+        policy = HostPolicy(bound, [])
+        assert policy.allows("192.168.1.5:8099") and policy.allows("[fe80::1]:8099") and policy.allows("localhost")
+        assert not policy.allows("evil.example") and not policy.allows("nas.local:8099")
+    named = HostPolicy("smartload.lan", [])  # bound by name: that name is its own
+    assert named.allows("smartload.lan:8099") and not named.allows("other.lan")
+
+
+def test_allowed_hosts_must_be_bare_names_or_addresses(tmp_path):
+    assert Settings.model_validate({"web": {"allowed_hosts": ["nas.local", "[fd00::5]", "10.0.0.2"]}})
+    path = tmp_path / "s.yaml"
+    path.write_text("web: {allowed_hosts: [nas.local, 'http://nas.local']}\n")
+    with pytest.raises(SettingsError) as error:
+        load_settings(path)
+    assert error.value.problems == [f"{path}: web.allowed_hosts: 'http://nas.local' is not a host name such as "
+                                    "smartload.local (no scheme, no port)"]
