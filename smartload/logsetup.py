@@ -21,12 +21,14 @@ _SECRET = re.compile(
     r"(?i)\b(password|passwd|token|authorization|api[_-]?key|secret|cookie|bearer)(\"?\s*[:=]\s*\"?|\s+)"
     r"([^\s\"',;}]+)"
 )
+_URL_PASSWORD = re.compile(r"(://[^/@\s:]+:)[^/@\s]+@")  # http://user:password@host
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 _SECRET_KEYS = re.compile(r"(?i)password|token|authorization|api[_-]?key|secret|cookie")
 
 
 def redact(text: str) -> str:
+    text = _URL_PASSWORD.sub(r"\1***@", text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} ***", text)
     return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
 
