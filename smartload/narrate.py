@@ -31,15 +31,20 @@ def edge_event(edge: ConnectionEdge) -> Event:
 
 
 def refresh_event(outcome: RefreshOutcome) -> Event:
+    """A reading, a failure (a warning), or a refresh refused or skipped, with its reason
+    (logged at INFO: a skip is the rules at work, not a fault)."""
     at, reading = outcome.finished_at or outcome.requested_at, outcome.reading
-    data = {"status": outcome.status, "requested_at": outcome.requested_at.isoformat()}
+    data = {"status": outcome.status, "requested_at": outcome.requested_at.isoformat(),
+            "reason": outcome.reason, "edge": outcome.edge_reason, "retry": outcome.retry}
+    why = f": {outcome.reason}" if outcome.reason else ""
     if reading is not None:
         age_min = reading.age_s(at) / 60
         text = f"{outcome.vehicle} SoC {reading.soc_pct:.0f} % from {reading.source} (measured {age_min:.0f} min ago)"
         return Event(at, "refresh", text, outcome.vehicle, {**data, "soc_pct": reading.soc_pct})
     if outcome.status == "failed":
-        return Event(at, "error", f"{outcome.vehicle} SoC refresh failed: {outcome.error}", outcome.vehicle, data)
-    return Event(at, "refresh", f"{outcome.vehicle} SoC refresh skipped: {outcome.status.replace('_', ' ')}",
+        return Event(at, "error", f"{outcome.vehicle} SoC refresh failed: {outcome.error}"
+                     f"{'; ' + outcome.reason if outcome.reason else ''}", outcome.vehicle, data)
+    return Event(at, "refresh", f"{outcome.vehicle} SoC refresh skipped ({outcome.status.replace('_', ' ')}){why}",
                  outcome.vehicle, data)
 
 
