@@ -1,10 +1,13 @@
 """Builds the dataflow graph from settings and adapters: the one place it can be read whole.
 
-    polls ──► states ──► edges ──► refreshes ──┐
-      │          ├──────► evcc SoC ───────────┼─► latest SoC per vehicle ─┐
-      │          └──────► tariffs ────────────────────────────────────────┤
-      └──► errors, outages                                                  │
-    aligned ticks + plug-in events ─── with_latest_from ───────────────────┴─► snapshots ─► sinks
+    polls ──► states ──► edges, departures ──► refreshes ──┐
+      │          ├──────► evcc SoC (+ typed-in) ──┴────────┴─► latest SoC per vehicle ─┐
+      │          └──────► tariffs ─────────────────────────────────────────────────────┤
+      └──► errors, outages                                                             │
+    aligned ticks + plug-in events ─── with_latest_from ───────────────────────────────┴─► snapshots ─► sinks
+
+    (refreshes hears evcc's and typed-in SoC to know whether a car was measured since it
+    arrived; its own answers it keeps, so there is no cycle.)
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from smartload.streams.refresh import RefreshPolicy, refreshes
 from smartload.streams.soc import SocTable, evcc_socs, latest_socs, provider_socs
 from smartload.streams.sync import merged
 from smartload.streams.ticks import Trigger, aligned_ticks, at_most_every, snapshots
-from smartload.streams.unplugged import unplugged_refreshes
+from smartload.streams.unplugged import departures, unplugged_refreshes
 from smartload.vehicles.base import VehicleProvider
 
 
@@ -79,16 +82,22 @@ def build_graph(
 ) -> Graph:
     """Wire the pipeline. `until` ends the clock-driven ticks (a replay's end of file);
     `events` are re-plan requests from the sinks (a car reached its target, a boost);
-    `refresh_requests` are refreshes a person asked for (they pass the same throttle and
-    budget as plug-ins); `manual_socs` are SoC values a person entered."""
+    `refresh_requests` are refreshes a person asked for (a lane of their own, sharing the
+    daily budget with plug-ins: streams/refresh.py); `manual_socs` are SoC values a person
+    entered."""
     names = {settings.evcc_name(v): v for v in settings.vehicles}
     states = site_states(polls).pipe(ops.share())
     edges = connection_edges(states, names, settings.vehicles).pipe(ops.share())
+    from_evcc = evcc_socs(states, names).pipe(ops.share())
+    typed_in = [manual_socs] if manual_socs is not None else []
     asked = merged(edges, *_unplugged(states, names, settings, providers),
                    *([refresh_requests] if refresh_requests is not None else []))
-    outcomes = refreshes(asked, providers, refresh_policies(settings), settings.site.tz).pipe(ops.share())
-    from_evcc = evcc_socs(states, names).pipe(ops.share())
-    readings = [from_evcc, provider_socs(outcomes), *([manual_socs] if manual_socs is not None else [])]
+    # The refresh stream hears the readings that do not come from itself (it keeps its own
+    # answers), so the SoC table below can depend on its outcomes without a cycle.
+    outcomes = refreshes(asked, providers, refresh_policies(settings), settings.site.tz,
+                         readings=merged(from_evcc, *typed_in),
+                         departures=departures(states, names, providers)).pipe(ops.share())
+    readings = [from_evcc, provider_socs(outcomes), *typed_in]
     socs = latest_socs(merged(*readings)).pipe(
         ops.replay(buffer_size=1), ops.ref_count()
     )

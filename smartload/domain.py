@@ -183,7 +183,8 @@ class SocReading:
 
 # ok/failed/unsupported: the cloud was asked. budget_*/backoff: refused by the gate.
 # fresh/throttled: skipped (a reading measured since the plug-in; the lane asked within its
-# window). cancelled: a planned retry no longer applies (the car left).
+# window). cancelled: overtaken by events (a planned retry when the car left, a plug-in
+# when a newer one came first).
 RefreshStatus = Literal["ok", "failed", "unsupported", "budget_exhausted", "budget_reserved", "backoff",
                         "fresh", "throttled", "cancelled"]
 

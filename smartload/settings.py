@@ -99,6 +99,9 @@ class TickSettings(StrictModel):
 
 
 class RefreshSettings(StrictModel):
+    # Routine and manual refreshes go out at most once per throttle each. It never delays
+    # a plug-in's refresh; a car back at a wallbox within it of leaving counts as never
+    # gone (a flapping cable), so it is not asked again (streams/refresh_lanes.py).
     throttle: Duration = timedelta(minutes=5)
     daily_budget: int = Field(default=24, ge=0)
     backoff_initial: Duration = timedelta(minutes=1)

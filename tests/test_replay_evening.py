@@ -25,20 +25,30 @@ def report() -> dict:
 
 
 def test_refreshes_are_requested_at_the_first_poll_showing_each_edge(report):
-    got = [(r["vehicle"], r["edge_at"], r["requested_at"], r["status"], r["finished_at"]) for r in report["refreshes"]]
+    got = [(r["vehicle"], r["edge"], r["edge_at"], r["requested_at"], r["status"], r["finished_at"])
+           for r in report["refreshes"]]
     assert got == [
         # already plugged in when the recording starts (17:00:05 local)
-        ("vehicle_2", "2025-09-08T15:00:05Z", "2025-09-08T15:00:05Z", "ok", "2025-09-08T15:00:25Z"),
+        ("vehicle_2", "startup", "2025-09-08T15:00:05Z", "2025-09-08T15:00:05Z", "ok", "2025-09-08T15:00:25Z"),
         # physically plugged in at 15:32:10Z, first poll 15:32:15Z: within one poll interval
-        ("vehicle_1", "2025-09-08T15:32:15Z", "2025-09-08T15:32:15Z", "ok", "2025-09-08T15:32:35Z"),
-        # re-plugged at 15:35:35Z: inside the 5-minute throttle window, so no call at all
+        ("vehicle_1", "plugged", "2025-09-08T15:32:15Z", "2025-09-08T15:32:15Z", "ok", "2025-09-08T15:32:35Z"),
+        # re-plugged at 15:35:35Z after 90 s away: the same stay, already asked; skipped, and said so
+        ("vehicle_1", "plugged", "2025-09-08T15:35:35Z", "2025-09-08T15:35:35Z", "throttled", None),
         # unplugged at 18:05:05Z: an hour later its cloud would be asked again, but that
         # spare call may not use the second half of its budget of 2
-        ("vehicle_1", "2025-09-08T19:05:05Z", "2025-09-08T19:05:05Z", "budget_reserved", None),
-        # plugged at 19:10:00Z; evcc identifies the car at 19:10:45Z, the refresh follows at once
-        ("vehicle_1", "2025-09-08T19:10:45Z", "2025-09-08T19:10:45Z", "ok", "2025-09-08T19:11:05Z"),
-        # plugged in at loadpoint 2 at 20:40:05Z: its third refresh today, over its budget of 2
-        ("vehicle_1", "2025-09-08T20:40:05Z", "2025-09-08T20:40:05Z", "budget_exhausted", None),
+        ("vehicle_1", "unplugged", "2025-09-08T19:05:05Z", "2025-09-08T19:05:05Z", "budget_reserved", None),
+        # plugged at 19:10:00Z; evcc identifies the car at 19:10:45Z showing a new SoC, which
+        # counts as read at that poll (streams/soc.py): measured since the plug-in, no call
+        ("vehicle_1", "plugged", "2025-09-08T19:10:45Z", "2025-09-08T19:10:45Z", "fresh", None),
+        # plugged in at loadpoint 2 at 20:40:05Z after 10 minutes away: evcc again shows a new SoC
+        ("vehicle_1", "plugged", "2025-09-08T20:40:05Z", "2025-09-08T20:40:05Z", "fresh", None),
+    ]
+    reasons = [r["reason"] for r in report["refreshes"] if r["status"] != "ok"]
+    assert reasons == [
+        "asked at 17:32:15 for the plug-in at 17:32:15 (back after 90 s away; at the wallboxes since 17:32:15)",
+        "routine refreshes may use 1 of the 2 calls a day; the rest is kept for plug-ins",
+        "measured at 21:10:45 by evcc, after the plug-in at 21:10:05",
+        "measured at 22:40:05 by evcc, after the plug-in at 22:40:05",
     ]
 
 
@@ -141,8 +151,8 @@ def test_the_cli_writes_the_same_report(tmp_path, monkeypatch):
     assert main(["replay", str(RECORDING), "--report", "r.json"]) == 0
     written = json.loads((tmp_path / "r.json").read_text())
     assert [r["requested_at"] for r in written["refreshes"]] == [
-        "2025-09-08T15:00:05Z", "2025-09-08T15:32:15Z", "2025-09-08T19:05:05Z", "2025-09-08T19:10:45Z",
-        "2025-09-08T20:40:05Z",
+        "2025-09-08T15:00:05Z", "2025-09-08T15:32:15Z", "2025-09-08T15:35:35Z", "2025-09-08T19:05:05Z",
+        "2025-09-08T19:10:45Z", "2025-09-08T20:40:05Z",
     ]
     # The planner's writes are observed, not sent: each goes to a loadpoint one of our
     # cars was plugged into at that moment, never to the guest's.

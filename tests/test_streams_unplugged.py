@@ -1,4 +1,5 @@
-"""The refresh requests for cars that are not plugged in, on a HistoricalScheduler."""
+"""The refresh requests for cars that are not plugged in, and the departures that end a
+car's stay, on a HistoricalScheduler."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import timedelta
 from reactivex.scheduler import HistoricalScheduler
 
 from smartload.domain import ConnectionEdge, SiteState
-from smartload.streams.unplugged import unplugged_refreshes
+from smartload.streams.unplugged import Departure, departures, unplugged_refreshes
 from tests.builders import T0, at, lp, state
 from tests.timeline import timeline
 
@@ -63,3 +64,27 @@ def test_each_subscription_starts_with_a_clean_memory():
         stream.subscribe(out.append, scheduler=scheduler)
         scheduler.start()
         assert [e.at for e in out] == [at(1800)]
+
+
+def left(states: list[SiteState], vehicles: tuple[str, ...] = ("a", "b")) -> list[tuple[str, object]]:
+    scheduler = HistoricalScheduler(initial_clock=T0)
+    out: list[Departure] = []
+    source = timeline([(s.at, s) for s in states])
+    departures(source, {"db:a": "a"}, vehicles).subscribe(out.append, scheduler=scheduler)
+    scheduler.start()
+    return [(d.vehicle, d.at) for d in out]
+
+
+def test_a_departure_is_the_first_poll_that_no_longer_shows_the_car_at_a_loadpoint():
+    states = polls(600, 60,
+                   (0, (lp(1, "db:a", True), lp(2, "b", True))),
+                   (120, (lp(1), lp(2, "b", True))),              # a leaves at 00:02
+                   (240, (lp(1, "b", True), lp(2))),              # b moves without a poll away: no departure
+                   (360, (lp(1, "", True, detecting=True), lp(2))),  # b being identified anew: gone until named
+                   (480, (lp(1, "db:a", True), lp(2))))           # a back, b gone
+    assert left(states) == [("a", at(120)), ("b", at(360))]
+
+
+def test_departures_only_of_the_cars_asked_for():
+    states = polls(300, 60, (0, (lp(1, "db:a", True), lp(2, "b", True))), (120, (lp(1), lp(2))))
+    assert left(states, vehicles=("b",)) == [("b", at(120))]

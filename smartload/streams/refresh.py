@@ -1,127 +1,99 @@
-"""The refresh stream: fresh SoC from a vehicle's cloud when it is plugged in.
+"""The refresh stream: fresh SoC from each vehicle's cloud when it matters.
 
-Per vehicle: throttle_first (one call per window, reacting at once), then a gate that
-enforces the daily call budget and exponential backoff after failures, then the
-provider call, caught per request so one failure never ends the stream.
+Requests (connection edges, routine requests for unplugged cars, requests a person makes)
+go per vehicle into three lanes, plug-in, routine and manual (refresh_lanes.py says how
+each decides), which share the daily budget and the cloud's backoff (refresh_gate.py).
+Every request gives exactly one outcome (a retry of a plug-in refresh adds one, numbered),
+each with its reason; nothing is dropped silently, and a failing cloud never ends the
+stream.
+
+Freshness needs the readings that do not come from here (evcc's, typed-in ones): the
+`readings` input. This operator's own answers are kept inside it, so the SoC stream may
+depend on the outcomes without a subscription cycle. `departures` ends cars' stays.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import tzinfo
+from typing import Any
 
 import reactivex as rx
 from reactivex import Observable
-from reactivex import operators as ops
-from reactivex.abc import SchedulerBase
-from reactivex.observable import GroupedObservable
+from reactivex.abc import DisposableBase, ObserverBase, SchedulerBase
+from reactivex.disposable import CompositeDisposable
 from reactivex.scheduler import TimeoutScheduler
 
 from smartload.domain import ConnectionEdge, RefreshOutcome, SocReading
-from smartload.vehicles.base import ProviderError, ProviderUnsupported, VehicleProvider
+from smartload.streams.refresh_gate import RefreshGate, RefreshPolicy
+from smartload.streams.refresh_lanes import LANES, Lane, VehicleLanes
+from smartload.streams.unplugged import Departure
+from smartload.vehicles.base import VehicleProvider
 
-
-@dataclass(frozen=True, slots=True)
-class RefreshPolicy:
-    throttle: timedelta
-    daily_budget: int
-    backoff_initial: timedelta
-    backoff_max: timedelta
-
-
-class RefreshGate:
-    """Daily budget (reset at local midnight) and backoff for one vehicle. Pure: the
-    caller passes the time in."""
-
-    def __init__(self, policy: RefreshPolicy, tz: tzinfo) -> None:
-        self._policy = policy
-        self._tz = tz
-        self._day: object = None
-        self.calls_today = 0
-        self._failures = 0
-        self._blocked_until: datetime | None = None
-
-    def check(self, now: datetime, spare: bool = False) -> str | None:
-        """None if a call may go out now, else the reason it may not. A spare call (not
-        prompted by a plug-in or a person) may use only the first half of the budget."""
-        day = now.astimezone(self._tz).date()
-        if day != self._day:
-            self._day, self.calls_today = day, 0
-        if self._blocked_until is not None and now < self._blocked_until:
-            return "backoff"
-        if self.calls_today >= self._policy.daily_budget:
-            return "budget_exhausted"
-        if spare and self.calls_today >= self._policy.daily_budget // 2:
-            return "budget_reserved"
-        self.calls_today += 1
-        return None
-
-    def succeeded(self) -> None:
-        self._failures, self._blocked_until = 0, None
-
-    def failed(self, now: datetime, retry_after_s: float | None) -> None:
-        self._failures += 1
-        wait = min(self._policy.backoff_initial * 2 ** (self._failures - 1), self._policy.backoff_max)
-        if retry_after_s is not None:
-            wait = max(wait, timedelta(seconds=retry_after_s))
-        self._blocked_until = now + wait
-
-
-def _call(
-    provider: VehicleProvider, gate: RefreshGate, edge: ConnectionEdge, now: Callable[[], datetime]
-) -> Observable[RefreshOutcome]:
-    requested_at = now()
-    refused = gate.check(requested_at, spare=edge.reason == "unplugged")
-    if refused is not None:
-        return rx.of(RefreshOutcome(edge.vehicle, edge.at, requested_at, refused))  # type: ignore[arg-type]
-
-    def ok(reading: SocReading) -> RefreshOutcome:
-        gate.succeeded()
-        return RefreshOutcome(edge.vehicle, edge.at, requested_at, "ok", now(), reading)
-
-    def failed(error: Exception, _: Observable[RefreshOutcome]) -> Observable[RefreshOutcome]:
-        if isinstance(error, ProviderUnsupported):
-            return rx.of(
-                RefreshOutcome(edge.vehicle, edge.at, requested_at, "unsupported", now(), error=str(error))
-            )
-        retry_after = error.retry_after_s if isinstance(error, ProviderError) else None
-        gate.failed(now(), retry_after)
-        message = str(error) or type(error).__name__
-        return rx.of(RefreshOutcome(edge.vehicle, edge.at, requested_at, "failed", now(), error=message))
-
-    return provider.fetch(edge.vehicle).pipe(ops.take(1), ops.map(ok), ops.catch(failed))
+__all__ = ["LANES", "Lane", "RefreshGate", "RefreshPolicy", "refreshes"]
 
 
 def refreshes(
-    edges: Observable[ConnectionEdge],
+    requests: Observable[ConnectionEdge],
     providers: Mapping[str, VehicleProvider],
     policies: Mapping[str, RefreshPolicy],
     tz: tzinfo,
+    readings: Observable[SocReading] | None = None,
+    departures: Observable[Departure] | None = None,
 ) -> Observable[RefreshOutcome]:
-    """One outcome per edge that passed the throttle: ok with a reading, or why not.
+    """One outcome per request (edges and refresh requests), plus one per retry.
 
-    Edges of vehicles without a provider are ignored (evcc's own SoC still flows)."""
+    `readings` are the SoC readings that do not come from this stream (evcc, manual);
+    `departures` the cars leaving their wallboxes. Requests of vehicles without a provider
+    are ignored (evcc's own SoC still flows). Completes when the requests have completed
+    and every call under way has ended; retries still planned then are cancelled."""
 
-    def per_vehicle(group: GroupedObservable[str, ConnectionEdge]) -> Observable[RefreshOutcome]:
-        provider, policy = providers[group.key], policies[group.key]
+    def subscribe(observer: ObserverBase[RefreshOutcome], scheduler: SchedulerBase | None = None) -> DisposableBase:
+        clock = scheduler or TimeoutScheduler.singleton()
+        vehicles: dict[str, VehicleLanes] = {}
+        disposables = CompositeDisposable()
+        ended = [False, False]  # requests completed, output completed
 
-        def build(scheduler: SchedulerBase | None) -> Observable[RefreshOutcome]:
-            gate = RefreshGate(policy, tz)
-            clock = scheduler or TimeoutScheduler.singleton()
+        def on_idle() -> None:
+            if ended[0] and not ended[1] and all(v.idle for v in vehicles.values()):
+                for each in vehicles.values():
+                    each.close()
+                ended[1] = True
+                observer.on_completed()
 
-            def now() -> datetime:
-                return clock.now
+        def vehicle(name: str) -> VehicleLanes | None:
+            if name not in providers:
+                return None
+            if name not in vehicles:
+                vehicles[name] = VehicleLanes(providers[name], policies[name], tz, clock, observer.on_next, on_idle)
+                disposables.add(vehicles[name].disposable)
+            return vehicles[name]
 
-            return group.pipe(
-                ops.throttle_first(policy.throttle),
-                ops.concat_map(lambda edge: _call(provider, gate, edge, now)),
-            )
+        def on_reading(reading: SocReading) -> None:
+            if (v := vehicle(reading.vehicle)) is not None:
+                v.reading(reading)
 
-        return rx.defer(build)
+        def on_departure(departure: Departure) -> None:
+            if (v := vehicle(departure.vehicle)) is not None:
+                v.departed(departure.at)
 
-    return edges.pipe(
-        ops.filter(lambda e: e.vehicle in providers),
-        ops.group_by(lambda e: e.vehicle),
-        ops.flat_map(per_vehicle),
-    )
+        def on_request(edge: ConnectionEdge) -> None:
+            if (v := vehicle(edge.vehicle)) is not None:
+                v.request(edge)
+
+        def on_completed() -> None:
+            ended[0] = True
+            on_idle()
+
+        def ignore_end() -> None:  # the side inputs may end before the requests do
+            return None
+
+        sides: list[tuple[Observable[Any] | None, Callable[[Any], None]]] = [
+            (readings, on_reading), (departures, on_departure)]
+        for source, handler in sides:
+            if source is not None:
+                disposables.add(source.subscribe(handler, observer.on_error, ignore_end, scheduler=scheduler))
+        disposables.add(requests.subscribe(on_request, observer.on_error, on_completed, scheduler=scheduler))
+        return disposables
+
+    return rx.create(subscribe)  # type: ignore[arg-type]
