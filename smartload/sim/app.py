@@ -110,6 +110,8 @@ class SimApp:
         vehicle = site.vehicles.get(name)
         if vehicle is None:
             return self._json({"error": f"unknown vehicle {name}"}, 404)
+        if vehicle.spec.soc_source == "none":
+            return self._json({"error": f"{name} has no cloud"}, 404)
         answer = vehicle.cloud.request(site.t)
         await self._cloud_sleep(answer.delay_s)
         if answer.status == 429:

@@ -5,7 +5,8 @@ external mode set through the API (which expires 60 s after the last POST, then 
 returns the battery to normal once); grid charging while the planner price is at or
 below batteryGridChargeLimit (charge); discharge control while a loadpoint fast-charges
 or smart-charges (hold); otherwise back to normal if it was modified. "unknown" means
-evcc has never touched the battery.
+evcc has never touched the battery. A battery evcc cannot control (BatterySpec.controllable
+false) never takes an external mode, and the inverter ignores whatever mode evcc derives.
 """
 
 from __future__ import annotations
@@ -69,11 +70,15 @@ class BatteryControl:
         self.grid_charge_limit = grid_charge_limit
         self.mode = "unknown"
         self.external = "unknown"
+        # evcc publishes batteryModeExternal only once it changed (then it stays in the state).
+        self.external_published = False
         # None: no external control ever, or already handed back to normal.
         self.external_since: float | None = None
         self.grid_charge_active = False
 
     def set_external(self, mode: str, now: float) -> None:
+        if mode != self.external:
+            self.external_published = True
         self.external = mode
         if mode != "unknown":
             self.external_since = now

@@ -4,7 +4,8 @@ Order as in evcc's Loadpoint.Update: not connected -> off; mode off; minSoc not 
 or an active plan slot -> fast; limitEnergy / limitSoc reached -> stop; now -> fast;
 pv/minpv: smart cost (price at or below smartCostLimit and no plan) -> fast, else the
 surplus current with evcc's enable/disable thresholds and delays (core/loadpoint_pv.go).
-sitePower < 0 means surplus, as in evcc.
+sitePower < 0 means surplus, as in evcc. A heating device runs the same order on its
+temperature (evcc's vehicleSoc); enabling it means "boost" (heatpump.py).
 """
 
 from __future__ import annotations
@@ -115,10 +116,12 @@ def _update_plan(lp: SimLoadpoint, ev: SimVehicle | None, ctx: Context) -> None:
         # A static plan ends at its time, reached or not.
         ev.plan_soc_pct, ev.plan_time = 0.0, None
         ctx.expired_plans.append(ev.name)
-    if ev is None or ev.plan_time is None or ev.plan_soc_pct <= 0 or ev.evcc_soc_pct is None:
+    soc = lp.evcc_soc(ctx.vehicles)
+    # A SoC plan needs a car whose SoC evcc knows (socBasedPlanning).
+    if ev is None or ev.plan_time is None or ev.plan_soc_pct <= 0 or soc is None or not lp.soc_based(ctx.vehicles):
         lp.plan_windows, lp.plan_active = [], False
         return
-    need = planner.required_duration_s(ev.evcc_soc_pct, ev.plan_soc_pct, ev.spec.capacity_kwh, lp.max_power_w())
+    need = planner.required_duration_s(soc, ev.plan_soc_pct, ev.spec.capacity_kwh, lp.max_power_w())
     lp.plan_windows = planner.plan(ctx.rates(), ctx.now, ev.plan_time, need)
     # A running plan finishes its last minutes instead of stopping just short of the goal.
     tail = lp.plan_active and 0 < need <= PLAN_TAIL_S
@@ -153,21 +156,19 @@ def decide(lp: SimLoadpoint, ctx: Context) -> None:
     ev = lp.identified(vehicles)
     _update_plan(lp, ev, ctx)
     lp.fast_charging = False
-    if lp.vehicle is None:
+    if not lp.connected:
         _set(lp, 0.0)
         _reset_pv_timer(lp)
         return
     soc = lp.evcc_soc(vehicles)
-    min_soc = lp.effective_min_soc(vehicles)
     limit = lp.effective_limit_soc(vehicles)
     if lp.mode == "off":
         _set(lp, 0.0)
-    elif (soc is not None and min_soc > 0 and soc < min_soc) or (lp.plan_active and lp.mode != "now"):
+    elif lp.min_soc_not_reached(vehicles) or (lp.plan_active and lp.mode != "now"):
         lp.fast_charging = True
         _fast(lp)
         lp.pv_timer = ELAPSED
-    elif (lp.limit_energy_kwh > 0 and lp.session_energy_wh / 1000.0 >= lp.limit_energy_kwh) or (
-            soc is not None and limit < 100 and soc >= limit):
+    elif lp.limit_energy_reached(vehicles) or (soc is not None and limit < 100 and soc >= limit):
         _set(lp, 0.0)
     elif lp.mode == "now":
         lp.fast_charging = True

@@ -18,7 +18,7 @@ from smartload.sim.settings import SimSettings
 def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="TCP port on 127.0.0.1 (0: a free port; default from settings)")
     parser.add_argument("--speed", type=float, help="simulated seconds per second (60: a minute per second)")
-    parser.add_argument("--scenario", help="household, two_wallboxes, business, or a scenario YAML file")
+    parser.add_argument("--scenario", help="household, two_wallboxes, business, real_site, or a scenario YAML file")
     parser.add_argument("--start", help="simulated start time, ISO 8601 (default: now)")
     parser.add_argument("--seed", type=int, help="random seed for clouds, load noise and trip jitter")
     parser.add_argument("--layout", help="evcc version whose API layout to serve, e.g. 0.315.0 or 0.207.5")

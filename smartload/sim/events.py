@@ -1,7 +1,10 @@
 """What happens to the cars: trips, plug-ins, unplugs, identification and plug swaps.
 
-Mixed into Site. Events are kept as due times; `next_event_at` lets the step loop skip
-all of this with one comparison.
+Mixed into Site (the manual controls tests and what-ifs use are in controls.py). Events
+are kept as due times; `next_event_at` lets the step loop skip all of this with one
+comparison. An instant swap (swap_gap_s 0) is an unplug and a plug-in at the same
+instant, so polls never see the wallbox empty; with `evcc_misses_instant_swaps` evcc does
+not see it either and keeps the old session and vehicle.
 """
 
 from __future__ import annotations
@@ -120,8 +123,10 @@ class EventsMixin:
         if v is None:
             return
         if v.spec.identifiable:
-            lp.vehicle_name = v.name
-            if self.scenario.evcc_reads_soc_on_identify:
+            self._identify(lp, v)
+            if v.offline:
+                pass  # evcc never reads an offline template's SoC (vehicleSocPollAllowed)
+            elif self.scenario.evcc_reads_soc_on_identify:
                 v.evcc_soc_pct = v.cloud.reading(at)[0]
             elif v.evcc_soc_pct is None:
                 v.evcc_soc_pct = v.soc_pct
@@ -136,10 +141,38 @@ class EventsMixin:
         waiting = self._waiter_for(lp)
         if lp.vehicle is None or waiting is None:
             return
+        if self._unseen_swap(lp, waiting, at):
+            return
         done = lp.vehicle.name
         self._disconnect(lp, at, f"the plug goes to {waiting.name}", offer=False)
         log.info("{}: plug swapped at loadpoint {}: {} out, {} in", self.local(at), lp.id, done, waiting.name)
         self._plug_after_gap(waiting, lp, at)
+
+    def _identify(self, lp: SimLoadpoint, v: SimVehicle) -> None:
+        """evcc's setActiveVehicle: the car's name, and its own mode if it has one."""
+        lp.vehicle_name = v.name
+        if v.spec.mode is not None and lp.mode != v.spec.mode:
+            lp.set_mode(v.spec.mode)
+            log.info("{}: loadpoint {} takes {}'s mode {}", self.local(), lp.id, v.name, v.spec.mode)
+
+    def _unseen_swap(self, lp: SimLoadpoint, into: SimVehicle, at: float) -> bool:
+        """An instant swap evcc does not see (evcc_misses_instant_swaps): the cars change,
+        evcc's session, limits and identified vehicle stay. False if evcc would see it."""
+        out = lp.vehicle
+        if out is None or self.scenario.swap_gap_s > 0 or not self.scenario.evcc_misses_instant_swaps:
+            return False
+        self._swaps.pop(lp.id, None)
+        out.presence, out.loadpoint_id = Presence.HOME, None
+        out.cloud.wake(out.soc_pct, at)
+        lp.vehicle = into
+        into.presence, into.loadpoint_id, into.plug_request_at = Presence.PLUGGED, lp.id, None
+        if into.name in self._waiting:
+            self._waiting.remove(into.name)
+        into.cloud.wake(into.soc_pct, at)
+        log.info("{}: plug swapped at loadpoint {} between two evcc cycles: {} out, {} in; evcc still shows {}",
+                 self.local(at), lp.id, out.name, into.name, lp.vehicle_name or "a guest")
+        self.request_control()
+        return True
 
     def _plug_after_gap(self, v: SimVehicle, lp: SimLoadpoint, at: float) -> None:
         gap = self.scenario.swap_gap_s
@@ -159,14 +192,15 @@ class EventsMixin:
 
     def _connect(self, v: SimVehicle, lp: SimLoadpoint, at: float) -> None:
         detection = v.spec.detection_s if v.spec.identifiable else self.scenario.detection_timeout_s
-        lp.connect(v, at, detection)
+        lp.connect(v, at, detection, pv_timer_elapsed=self.scenario.evcc_pv_timer_elapsed_on_connect)
         v.presence = Presence.PLUGGED
         v.loadpoint_id = lp.id
         v.plug_request_at = None
         if v.name in self._waiting:
             self._waiting.remove(v.name)
         v.cloud.wake(v.soc_pct, at)
-        seen = "none" if v.evcc_soc_pct is None else f"{v.evcc_soc_pct:.0f} %"
+        seen = "none (offline template)" if v.offline else (
+            "none" if v.evcc_soc_pct is None else f"{v.evcc_soc_pct:.0f} %")
         log.info("{}: {} plugged in at loadpoint {} '{}' (SoC {:.1f} %, evcc last saw {})",
                  self.local(at), v.name, lp.id, lp.title, v.soc_pct, seen)
         self.request_control()
@@ -206,86 +240,3 @@ class EventsMixin:
             log.info("{}: {} at loadpoint {}; the plug goes to {} in {:.0f} min",
                      self.local(now), why, lp.id, waiter.name, self.scenario.swap_delay_s / 60)
             self.next_event_at = min(self.next_event_at, self._swaps[lp.id])
-
-    # --- controls for tests and demos -------------------------------------------------------------
-
-    def plug_in(self, name: str, lp_id: int) -> None:
-        """Plug a car in now (it comes home first if it was away)."""
-        v = self.vehicle(name)
-        lp = self.loadpoint(lp_id)
-        if lp.vehicle is not None:
-            raise ValueError(f"loadpoint {lp_id} is occupied by {lp.vehicle.name}")
-        if v.loadpoint_id is not None:
-            self._disconnect(self.loadpoint(v.loadpoint_id), self.t, "moved")
-        was_away = v.presence is Presence.AWAY
-        v.presence = Presence.HOME
-        self._connect(v, lp, self.t)
-        if was_away:
-            self._schedule_trip(v, self.t)
-        self._refresh_next_event()
-
-    def unplug(self, name: str) -> None:
-        """Unplug a car now; it stays at home."""
-        v = self.vehicle(name)
-        if v.loadpoint_id is None:
-            raise ValueError(f"{name} is not plugged in")
-        self._disconnect(self.loadpoint(v.loadpoint_id), self.t, "unplugged by hand")
-        self._refresh_next_event()
-
-    def hand_over(self, lp_id: int, name: str) -> None:
-        """A person moves the plug at lp_id to `name` now (a car at home, not plugged in;
-        plugged after the scenario's swap gap); the car that was plugged there waits for
-        the wallbox again."""
-        v = self.vehicle(name)
-        lp = self.loadpoint(lp_id)
-        if v.presence is not Presence.HOME:
-            raise ValueError(f"{name} is not at home unplugged ({v.presence})")
-        previous = lp.vehicle
-        if previous is not None:
-            self._disconnect(lp, self.t, f"the plug goes to {name}", offer=False)
-            if previous.name not in self._waiting:
-                self._waiting.append(previous.name)
-        self._plug_after_gap(v, lp, self.t)
-        self._refresh_next_event()
-
-    def arrive(self, name: str, lp_id: int, soc_pct: float) -> None:
-        """A session-driven car arrives with `soc_pct` and is plugged in at once. It is a new
-        car as far as evcc knows: evcc reads its SoC when it identifies it."""
-        v = self.vehicle(name)
-        if v.presence is not Presence.AWAY:
-            raise ValueError(f"{name} is not away ({v.presence})")
-        v.soc_pct = soc_pct
-        v.evcc_soc_pct = None
-        self.plug_in(name, lp_id)
-
-    def leave(self, name: str) -> None:
-        """The car is unplugged (if it was) and drives away now."""
-        v = self.vehicle(name)
-        if v.loadpoint_id is not None:
-            self._disconnect(self.loadpoint(v.loadpoint_id), self.t, "leaves")
-        if name in self._waiting:
-            self._waiting.remove(name)
-        v.depart()
-        v.cloud.wake(v.soc_pct, self.t)
-        self._refresh_next_event()
-
-    def restart_detection(self, lp_id: int) -> None:
-        lp = self.loadpoint(lp_id)
-        if lp.vehicle is not None:
-            v = lp.vehicle
-            lp.vehicle_name = ""
-            lp.detection_until = self.t + (v.spec.detection_s if v.spec.identifiable
-                                           else self.scenario.detection_timeout_s)
-            self._refresh_next_event()
-
-    def assign_vehicle(self, lp_id: int, name: str | None) -> None:
-        """evcc's manual vehicle selection (None: guest). Ends a running detection."""
-        lp = self.loadpoint(lp_id)
-        if name is not None:
-            v = self.vehicle(name)
-            if v.evcc_soc_pct is None and v.loadpoint_id == lp_id:
-                v.evcc_soc_pct = v.soc_pct
-        lp.vehicle_name = name or ""
-        lp.detection_until = None
-        self._refresh_next_event()
-        self.request_control()

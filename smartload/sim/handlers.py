@@ -3,6 +3,10 @@
 A handler gets the site and the route's regex match and returns the new value (evcc's
 response body) or raises ValueError (400 {"error": ...}). Unknown loadpoints are
 unrouted in evcc, so they raise NotRouted (404 "404 page not found").
+
+Without a battery evcc can control (core/site_api.go, hasBatteryControl), the external
+battery mode is not taken but the handler still answers 200 with the mode in force (0,
+unknown), while the grid-charge limit and discharge control are refused with 400.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ Handler = Callable[[Site, "re.Match[str]"], Any]
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _FALSE = ("0", "f", "F", "FALSE", "false", "False")
 _ZERO_TIME = "0001-01-01T00:00:00Z"
+NO_BATTERY_CONTROL = "battery control not available"
 
 
 class NotRouted(Exception):
@@ -88,6 +93,10 @@ def lp_mode(site: Site, m: re.Match[str]) -> Any:
 
 def lp_limit_soc(site: Site, m: re.Match[str]) -> Any:
     return _lp(site, m).set_limit_soc(parse_int(m["value"]))
+
+
+def lp_min_soc(site: Site, m: re.Match[str]) -> Any:
+    return _lp(site, m).set_min_soc(parse_int(m["value"]))
 
 
 def lp_limit_energy(site: Site, m: re.Match[str]) -> Any:
@@ -190,19 +199,28 @@ def battery_mode(site: Site, m: re.Match[str]) -> Any:
     value = m.groupdict().get("value") or "unknown"
     if value not in BATTERY_MODES:
         raise ValueError(f"{value} does not belong to BatteryMode values")
-    site.control.set_external(value, site.t)
+    # evcc's handler ignores SetBatteryModeExternal's error: without battery control the
+    # mode is simply not taken.
+    if site.battery_control:
+        site.control.set_external(value, site.t)
     # evcc answers with the enum's number: 0 unknown, 1 normal, 2 hold, 3 charge, 4 holdcharge.
     return BATTERY_MODES.index(site.control.external)
 
 
 def battery_grid_charge_limit(site: Site, m: re.Match[str]) -> Any:
     value = m.groupdict().get("value")
-    site.control.grid_charge_limit = None if value is None else parse_float(value)
+    limit = None if value is None else parse_float(value)
+    if not site.battery_control:
+        raise ValueError(NO_BATTERY_CONTROL)
+    site.control.grid_charge_limit = limit
     return site.control.grid_charge_limit
 
 
 def battery_discharge_control(site: Site, m: re.Match[str]) -> Any:
-    site.control.discharge_control = parse_bool(m["value"])
+    value = parse_bool(m["value"])
+    if not site.battery_control:
+        raise ValueError(NO_BATTERY_CONTROL)
+    site.control.discharge_control = value
     return site.control.discharge_control
 
 
@@ -227,6 +245,7 @@ _SIGNED = r"(?P<value>-?[0-9.]+)"
 WRITES: list[tuple[str, str, Handler]] = [
     ("POST", _LP + r"/mode/(?P<value>[a-z]+)", lp_mode),
     ("POST", _LP + r"/limitsoc/(?P<value>[0-9]+)", lp_limit_soc),
+    ("POST", _LP + r"/mintemp/(?P<value>[0-9]+)", lp_min_soc),
     ("POST", _LP + r"/limitenergy/" + _NUMBER, lp_limit_energy),
     ("POST", _LP + r"/mincurrent/" + _NUMBER, lp_min_current),
     ("POST", _LP + r"/maxcurrent/" + _NUMBER, lp_max_current),

@@ -1,19 +1,29 @@
 """A simulated loadpoint: evcc's per-loadpoint settings, the session, and the charger.
 
-Setters validate like evcc's API and raise ValueError with the message the HTTP layer
-returns as 400 {"error": ...}. The control decisions live in charge_control.py.
+The charger is a wallbox cars plug into, or an integrated heat pump (heatpump.py) that
+is always connected and never takes a car. Setters validate like evcc's API and raise
+ValueError with the message the HTTP layer returns as 400 {"error": ...}. The control
+decisions live in charge_control.py.
+
+What evcc resets (core/loadpoint.go): on disconnect (evVehicleDisconnectHandler) the
+vehicle, the detection, limitSoc and limitEnergy (not for integrated devices), the active
+plan, and the mode back to the loadpoint's default mode if evcc.yaml sets one; on connect
+(evVehicleConnectHandler) the session (energy, duration) and the pv timer (elapsed).
 """
 
 from __future__ import annotations
 
 import math
 
+from smartload.sim.heatpump import HeatPump
 from smartload.sim.scenario import LoadpointSpec
 from smartload.sim.vehicle import SimVehicle
 
 MODES = ("off", "now", "minpv", "pv")
 # evcc's sentinel for an elapsed pv timer: "disable at once".
 ELAPSED = -math.inf
+# evcc's assumed charge efficiency when it estimates energy from a SoC (core/soc).
+EVCC_CHARGE_EFFICIENCY = 0.85
 
 
 class SimLoadpoint:
@@ -26,6 +36,7 @@ class SimLoadpoint:
         self.phase_switching = spec.phase_switching
         # evcc settings
         self.mode = spec.mode
+        self.default_mode = spec.default_mode
         self.phases_configured = 0 if spec.phase_switching else spec.phases
         self.min_current = spec.min_current_a
         self.max_current = spec.max_current_a
@@ -47,6 +58,8 @@ class SimLoadpoint:
         self.phase_timer: float | None = None
         self.phase_action = "inactive"
         self.phase_remaining_s = 0.0
+        # an integrated heating device instead of a wallbox
+        self.device = HeatPump(spec.heatpump) if spec.device == "heatpump" else None
         # session
         self.vehicle: SimVehicle | None = None
         self.connected_at = 0.0
@@ -69,7 +82,8 @@ class SimLoadpoint:
 
     @property
     def connected(self) -> bool:
-        return self.vehicle is not None
+        """A car is plugged in, or the loadpoint is an integrated device (always connected)."""
+        return self.vehicle is not None or self.device is not None
 
     @property
     def charging(self) -> bool:
@@ -79,14 +93,21 @@ class SimLoadpoint:
     def detection_active(self) -> bool:
         return self.detection_until is not None
 
-    def connect(self, vehicle: SimVehicle, now: float, detection_s: float) -> None:
+    def connect(self, vehicle: SimVehicle, now: float, detection_s: float, *, pv_timer_elapsed: bool = False) -> None:
+        if self.device is not None:
+            raise ValueError(f"loadpoint {self.id} is a heat pump: it takes no car")
         self.vehicle = vehicle
         self.connected_at = now
         self.vehicle_name = ""
         self.detection_until = now + detection_s
+        self.reset_session()
+        # evcc elapses the pv timer on connect ("immediately allow pv mode activity").
+        self.pv_timer = ELAPSED if pv_timer_elapsed else None
+
+    def reset_session(self) -> None:
+        """A new session: on connect, and for a heating device at each local midnight."""
         self.session_energy_wh = self.session_cost_eur = self.session_solar_wh = 0.0
         self.charge_duration_s = 0.0
-        self.pv_timer = None
 
     def disconnect(self) -> None:
         self.vehicle = None
@@ -100,11 +121,18 @@ class SimLoadpoint:
         self.limit_energy_kwh = 0.0
         self.plan_windows = []
         self.plan_active = self.smart_cost_active = self.fast_charging = False
+        if self.default_mode is not None:
+            self.mode = self.default_mode
 
     # --- physics ----------------------------------------------------------------------
 
     def draw(self, dt_s: float, now: float) -> float:
-        """Charge power over the next dt_s, applied to the plugged car."""
+        """Charge power over the next dt_s, applied to the plugged car (or the heat pump)."""
+        if self.device is not None:
+            power = self.device.step(self.enabled, dt_s)
+            self.charge_power_w = power
+            self._meter(power, dt_s)
+            return power
         vehicle = self.vehicle
         if vehicle is None or not self.enabled or self.offered_current <= 0.0:
             self.charge_power_w = 0.0
@@ -121,14 +149,19 @@ class SimLoadpoint:
             vehicle.cloud.wake(vehicle.soc_pct, now)
             vehicle.next_wake = now + vehicle.spec.cloud.wake_interval_s
         vehicle.charge(power, dt_s)
-        energy_wh = power * dt_s / 3600.0
-        self.session_energy_wh += energy_wh
-        self.total_import_wh += energy_wh
-        self.charge_duration_s += dt_s
-        if self.vehicle_name == vehicle.name:
+        self._meter(power, dt_s)
+        if self.vehicle_name == vehicle.name and not vehicle.offline:
             # evcc polls the car while it charges and estimates in between.
             vehicle.evcc_soc_pct = vehicle.soc_pct
         return power
+
+    def _meter(self, power_w: float, dt_s: float) -> None:
+        if power_w <= 0.0:
+            return
+        energy_wh = power_w * dt_s / 3600.0
+        self.session_energy_wh += energy_wh
+        self.total_import_wh += energy_wh
+        self.charge_duration_s += dt_s
 
     # --- settings (evcc API) ----------------------------------------------------------
 
@@ -142,6 +175,11 @@ class SimLoadpoint:
         if not 0 <= soc <= 100:
             raise ValueError(f"invalid limit soc: {soc}")
         self.limit_soc = soc
+        return soc
+
+    def set_min_soc(self, soc: int) -> int:
+        """evcc's loadpoint minSoc (POST .../mintemp: for a heating device the minimum temperature)."""
+        self.min_soc = soc
         return soc
 
     def set_limit_energy(self, kwh: float) -> float:
@@ -192,8 +230,36 @@ class SimLoadpoint:
         return max(self.min_soc, round(ev.min_soc_pct) if ev is not None else 0)
 
     def evcc_soc(self, vehicles: dict[str, SimVehicle]) -> float | None:
+        """evcc's vehicleSoc; None while unknown (shown as 0). A heating device's is its
+        temperature (the charger's soc wins over any vehicle); an offline car never has one."""
+        if self.device is not None:
+            return self.device.temp_c
         ev = self.identified(vehicles)
-        return ev.evcc_soc_pct if ev is not None else None
+        return ev.evcc_soc_pct if ev is not None and not ev.offline else None
+
+    def soc_based(self, vehicles: dict[str, SimVehicle]) -> bool:
+        """evcc's socBasedPlanning: an identified car whose template has a SoC. Otherwise
+        (a guest, an offline car, a heating device) SoC plans do not apply and limitEnergy does."""
+        ev = self.identified(vehicles)
+        return ev is not None and not ev.offline
+
+    def limit_energy_reached(self, vehicles: dict[str, SimVehicle]) -> bool:
+        return (self.limit_energy_kwh > 0 and not self.soc_based(vehicles)
+                and self.session_energy_wh / 1000.0 >= self.limit_energy_kwh)
+
+    def min_soc_not_reached(self, vehicles: dict[str, SimVehicle]) -> bool:
+        """evcc's minSocNotReached: below minSoc by the SoC evcc knows, or, while it knows
+        none, until the session charged what minSoc of the car's capacity takes."""
+        min_soc = self.effective_min_soc(vehicles)
+        if min_soc <= 0:
+            return False
+        soc = self.evcc_soc(vehicles)
+        if soc:
+            return soc < min_soc
+        ev = self.identified(vehicles)
+        if ev is None:
+            return False
+        return self.session_energy_wh < ev.spec.capacity_kwh * min_soc * 10.0 / EVCC_CHARGE_EFFICIENCY
 
     def max_power_w(self) -> float:
         phases = self.charger_phases if self.phases_configured == 0 else self.phases_configured

@@ -1,7 +1,8 @@
 """Scenario files: the simulated site (PV, house, battery, wallboxes, cars and their trips).
 
 Durations are plain numbers with an `_s` suffix, clock times are "HH:MM" in the
-scenario's time zone. Every model forbids unknown keys so a typo is an error.
+scenario's time zone. Every model forbids unknown keys so a typo is an error. The fixed
+devices' models live in site_specs.py and are re-exported here.
 """
 
 from __future__ import annotations
@@ -13,11 +14,26 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from smartload.config_types import check_timezone
+from smartload.sim.site_specs import (
+    BatterySpec,
+    ControlSpec,
+    HeatPumpSpec,
+    HouseSpec,
+    LoadpointSpec,
+    Mode,
+    PvSpec,
+    StrictModel,
+    TariffSpec,
+)
 
-SHIPPED = ("household", "two_wallboxes", "business")
+__all__ = ["WEEKDAYS", "BatterySpec", "CloudSpec", "ControlSpec", "HeatPumpSpec", "HouseSpec", "LoadpointSpec",
+           "PvSpec", "Scenario", "ScenarioError", "StartSpec", "TariffSpec", "TripSpec", "VehicleSpec",
+           "load_scenario"]
+
+SHIPPED = ("household", "two_wallboxes", "business", "real_site")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -32,76 +48,7 @@ class ScenarioError(Exception):
         self.problems = problems
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class PvSpec(_Strict):
-    kwp: float = Field(default=8.0, ge=0)
-    tilt_deg: float = Field(default=30.0, ge=0, le=90)
-    # 0 = south, -90 = east, 90 = west.
-    azimuth_deg: float = Field(default=0.0, ge=-180, le=180)
-    performance_ratio: float = Field(default=0.85, gt=0, le=1)
-    # Mean cloud cover 0..1; each day draws its own level around it. 0.55 gives about the
-    # German average yield of 1000 kWh per kWp and year.
-    cloudiness: float = Field(default=0.55, ge=0, le=1)
-    # How much cloudier mid-January is than average (and mid-July clearer).
-    cloud_seasonality: float = Field(default=0.2, ge=0, le=0.5)
-
-
-class HouseSpec(_Strict):
-    annual_kwh: float = Field(default=4000.0, ge=0)
-    # Relative standard deviation of the per-minute noise on the H25 profile.
-    noise: float = Field(default=0.25, ge=0, le=1)
-
-
-class BatterySpec(_Strict):
-    capacity_kwh: float = Field(default=10.0, gt=0)
-    max_charge_w: float = Field(default=5000.0, gt=0)
-    max_discharge_w: float = Field(default=5000.0, gt=0)
-    round_trip_efficiency: float = Field(default=0.92, gt=0, le=1)
-    soc_pct: float = Field(default=50.0, ge=0, le=100)
-    # The inverter's own reserve; it never discharges below it.
-    min_soc_pct: float = Field(default=5.0, ge=0, le=100)
-
-
-class ControlSpec(_Strict):
-    """evcc's site settings at start (all writable through the API)."""
-
-    interval_s: float = Field(default=10.0, gt=0)
-    residual_power_w: float = 0.0
-    priority_soc_pct: float = Field(default=0.0, ge=0, le=100)
-    buffer_soc_pct: float = Field(default=0.0, ge=0, le=100)
-    buffer_start_soc_pct: float = Field(default=0.0, ge=0, le=100)
-    battery_discharge_control: bool = False
-    battery_grid_charge_limit: float | None = None
-
-
-class TariffSpec(_Strict):
-    currency: Literal["EUR"] = "EUR"
-    vat: float = Field(default=0.19, ge=0)
-    # Grid fees, levies and supplier margin per kWh (net of VAT it is added after).
-    markup_eur_per_kwh: float = 0.17
-    feedin_eur_per_kwh: float = 0.08
-
-
-class LoadpointSpec(_Strict):
-    title: str
-    phases: Literal[1, 3] = 3
-    phase_switching: bool = False
-    min_current_a: float = Field(default=6.0, gt=0)
-    max_current_a: float = Field(default=16.0, gt=0)
-    mode: Literal["off", "now", "minpv", "pv"] = "pv"
-    enable_threshold_w: float = 0.0
-    enable_delay_s: float = Field(default=60.0, ge=0)
-    disable_threshold_w: float = 0.0
-    disable_delay_s: float = Field(default=180.0, ge=0)
-
-    @model_validator(mode="after")
-    def _currents(self) -> LoadpointSpec:
-        if self.min_current_a > self.max_current_a:
-            raise ValueError("min_current_a must not exceed max_current_a")
-        return self
+_Strict = StrictModel
 
 
 class CloudSpec(_Strict):
@@ -163,6 +110,17 @@ class VehicleSpec(_Strict):
     car_limit_soc_pct: float = Field(default=100.0, gt=0, le=100)
     # False: evcc never recognises the car and shows it as a guest.
     identifiable: bool = True
+    # evcc's vehicle template. api: evcc reads the SoC from the car maker's API. offline
+    # (evcc's `template: offline`, vehicles.<name>.features ["Offline"]): evcc never has a
+    # SoC and shows vehicleSoc 0 and vehicleRange 0 however full the car is; the car still
+    # charges, SoC plans do not apply, limitEnergy does.
+    template: Literal["api", "offline"] = "api"
+    # Where smartload may read the car's SoC: its maker's cloud at /cloud/{name}/soc, or
+    # none (that path answers 404).
+    soc_source: Literal["cloud", "none"] = "cloud"
+    # evcc's per-vehicle charge mode (vehicle `mode` setting or onIdentify): the loadpoint
+    # switches to it whenever evcc identifies the car or is told it. None: keep the mode.
+    mode: Mode | None = None
     detection_s: float = Field(default=30.0, ge=0)
     loadpoints: list[int] = Field(default_factory=lambda: [1], min_length=1)
     plug_delay_s: float = Field(default=300.0, ge=0)
@@ -201,6 +159,15 @@ class Scenario(_Strict):
     swap_gap_s: float = Field(default=0.0, ge=0)
     # ... or when the waiting car is below this SoC and the plugged one 20 points fuller.
     swap_below_soc_pct: float = Field(default=20.0, ge=0, le=100)
+    # True: evcc's charger reports no connection time (api.ConnectionTimer), so a swap with
+    # swap_gap_s 0 falls between two evcc cycles and evcc never sees the wallbox empty: no
+    # disconnect, no connect; it keeps the session, its limits and the vehicle it had
+    # identified, which is now the wrong car. False: evcc sees the unplug and the plug-in.
+    evcc_misses_instant_swaps: bool = False
+    # True: as evcc's evVehicleConnectHandler (elapsePVTimer) does, a car plugged in while
+    # the surplus suffices starts charging in pv mode at once. False (the shipped scenarios'
+    # figures): it waits the enable delay like any other pv start.
+    evcc_pv_timer_elapsed_on_connect: bool = False
 
     @field_validator("timezone")
     @classmethod
@@ -218,6 +185,11 @@ class Scenario(_Strict):
                 wanted.append(vehicle.start.loadpoint)
             if any(lp > count for lp in wanted):
                 raise ValueError(f"vehicle {name!r} refers to a loadpoint beyond {count}")
+            if any(lp < 1 for lp in wanted):
+                raise ValueError(f"vehicle {name!r}: loadpoints count from 1")
+            heating = [lp for lp in wanted if self.loadpoints[lp - 1].device == "heatpump"]
+            if heating:
+                raise ValueError(f"vehicle {name!r} refers to loadpoint {heating[0]}, a heat pump that takes no car")
         plugged = [v.start.loadpoint or v.loadpoints[0] for v in self.vehicles.values()
                    if v.start.state == "plugged"]
         if len(plugged) != len(set(plugged)):

@@ -3,7 +3,8 @@
 `step(now, dt_s)` simulates the interval [now - dt_s, now): due events first (trips,
 plug-ins, identification), evcc's control cycle every `control.interval_s`, then the
 physics, where the battery's inverter answers the surplus and the grid takes the rest,
-so pv + import + discharge = house + cars + export + charge holds in every step.
+so pv + import + discharge = house + loadpoints + export + charge holds in every step
+(loadpoints: the cars and any heat pump).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from loguru import logger
 
 from smartload.sim import charge_control
 from smartload.sim.battery import BatteryControl, HomeBattery
+from smartload.sim.controls import ControlsMixin
 from smartload.sim.days import Day, day_of
 from smartload.sim.events import EventsMixin
 from smartload.sim.house import HouseModel
@@ -39,7 +41,7 @@ class Totals:
         self.cost_eur = self.solar_to_cars_wh = 0.0
 
 
-class Site(EventsMixin):
+class Site(ControlsMixin, EventsMixin):
     def __init__(self, scenario: Scenario, *, start: datetime, seed: int = 1,
                  prices_csv: Path | None = None) -> None:
         if start.tzinfo is None:
@@ -62,6 +64,9 @@ class Site(EventsMixin):
         self.residual_power_w = c.residual_power_w
         self.interval_s = c.interval_s
         self.loadpoints = [SimLoadpoint(i + 1, spec, scenario.voltage_v) for i, spec in enumerate(scenario.loadpoints)]
+        for lp in self.loadpoints:
+            if lp.device is not None:
+                lp.connected_at = self.t  # evcc connects an integrated device at its start
         self.vehicles = {name: SimVehicle(name, spec, self.tz, seed, self.t)
                          for name, spec in scenario.vehicles.items()}
         self.totals = Totals()
@@ -106,6 +111,10 @@ class Site(EventsMixin):
         if begin >= self._day.end or begin < self._day.start:
             self._day = day_of(begin, self.tz)
             self._load_day(self._day)
+            # evcc starts a new session of a heating device each day (resetHeatingSession).
+            for lp in self.loadpoints:
+                if lp.device is not None:
+                    lp.reset_session()
         self._physics(begin, dt_s)
         self.t = t
         # The state at time t includes everything that happened up to t.
@@ -143,14 +152,16 @@ class Site(EventsMixin):
         house = self._house_minutes[minute]
         cars = 0.0
         for lp in self.loadpoints:
-            if lp.vehicle is not None:
+            if lp.connected:
                 cars += lp.draw(dt_s, begin)
             else:
                 lp.charge_power_w = 0.0
         surplus = pv - house - cars
         battery = self.battery
         if battery is not None:
-            charge, discharge = battery.flows(surplus, self.control.mode, dt_s)
+            # A battery evcc cannot control runs on its own whatever mode evcc derives.
+            mode = self.control.mode if self.battery_control else "normal"
+            charge, discharge = battery.flows(surplus, mode, dt_s)
             battery.apply(charge, discharge, dt_s)
         else:
             charge = discharge = 0.0
@@ -214,7 +225,7 @@ class Site(EventsMixin):
         granted_w = 0.0
         # With a circuit limit, the car plugged in first is served first.
         order = self.loadpoints if circuit is None else sorted(
-            self.loadpoints, key=lambda lp: (lp.vehicle is None, lp.connected_at, lp.id))
+            self.loadpoints, key=lambda lp: (not lp.connected, lp.connected_at, lp.id))
         for lp in order:
             ctx = charge_control.Context(now, self.vehicles, rate, rates, site_power, buffered, start, expired)
             before = lp.offered_current if lp.enabled else 0.0
@@ -247,6 +258,11 @@ class Site(EventsMixin):
         return self.grid_w + battery_power + residual, buffered, start
 
     # --- helpers ------------------------------------------------------------------------------
+
+    @property
+    def battery_control(self) -> bool:
+        """evcc's hasBatteryControl: a battery whose mode evcc can set."""
+        return self.battery is not None and self.battery.spec.controllable
 
     def loadpoint(self, lp_id: int) -> SimLoadpoint:
         if not 1 <= lp_id <= len(self.loadpoints):

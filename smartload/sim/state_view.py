@@ -2,6 +2,11 @@
 
 Encoding follows evcc's encoder: floats rounded to 3 decimals, durations in seconds,
 times as RFC3339 and an unset time as null. Older layouts are derived in layouts.py.
+
+A heat pump loadpoint shows what evcc's demo shows for its SG-ready heat pump: features
+Heating, IntegratedDevice, SwitchDevice and Continuous, always connected, no vehicle,
+vehicleSoc the water temperature, vehicleLimitSoc the boost temperature, `charging` the
+boost (status C). An offline-template car shows vehicleSoc 0, no range, odometer or limit.
 """
 
 from __future__ import annotations
@@ -10,13 +15,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from smartload.sim.days import day_for, day_of, rfc3339
-from smartload.sim.loadpoint import SimLoadpoint
+from smartload.sim.loadpoint import EVCC_CHARGE_EFFICIENCY, SimLoadpoint
 from smartload.sim.site import Site
 
 _FEATURES = ("AutodetectDisabled", "Average", "Cacheable", "ClimaterDisabled", "CoarseCurrent", "Continuous",
              "Heating", "IntegratedDevice", "Offline", "Retryable", "Streaming", "SwitchDevice", "WakeUpDisabled",
              "WelcomeCharge")
 _STRATEGY = {"continuous": False, "precondition": 0}
+# evcc's sgready charger (charger/sgready.go) with the demo's features.
+_HEATING_FEATURES = ("Continuous", "Heating", "IntegratedDevice", "SwitchDevice")
 
 
 def r3(value: float) -> float:
@@ -53,14 +60,27 @@ def _loadpoint(site: Site, lp: SimLoadpoint) -> dict[str, Any]:
     used = min(phases, lp.vehicle.spec.phases) if lp.vehicle is not None else phases
     current = lp.charge_power_w / (lp.voltage * used) if lp.charging else 0.0
     currents = [r3(current) if i < phases else 0.0 for i in range(3)]
-    remaining_wh = max(0.0, (limit - soc) / 100.0 * ev.capacity_wh) if ev is not None and soc is not None else 0.0
+    device = lp.device
+    car = ev if device is None else None
+    remaining_wh = 0.0
+    if car is not None and soc is not None:
+        remaining_wh = max(0.0, (limit - soc) / 100.0 * car.capacity_wh)
+    elif car is not None and car.offline:
+        # evcc's estimator counts from vehicleSoc 0 with its 85 % charge efficiency.
+        remaining_wh = limit / 100.0 * car.capacity_wh / EVCC_CHARGE_EFFICIENCY
     session_kwh = lp.session_energy_wh / 1000.0
-    plan_time = ev.plan_time if ev is not None else None
-    plan_soc = ev.plan_soc_pct if ev is not None and plan_time is not None else 0
+    # A SoC plan applies only to a car with a SoC (socBasedPlanning); its soc still shows.
+    plan_time = ev.plan_time if ev is not None and lp.soc_based(vehicles) else None
+    plan_soc = ev.plan_soc_pct if ev is not None and ev.plan_time is not None else 0
     windows = lp.plan_windows
+    if device is not None:
+        car_limit = round(device.spec.boost_c)
+    else:
+        car_limit = round(car.spec.car_limit_soc_pct) if car is not None and not car.offline else 0
     state: dict[str, Any] = {
         "name": lp.name, "title": lp.title, "mode": lp.mode,
-        "connected": lp.connected, "charging": lp.charging, "enabled": lp.enabled,
+        "connected": lp.connected, "charging": lp.enabled if device is not None else lp.charging,
+        "enabled": lp.enabled,
         "connectedDuration": round(now - lp.connected_at) if lp.connected else 0,
         "chargeDuration": round(lp.charge_duration_s),
         "chargePower": r3(lp.charge_power_w), "chargeCurrents": currents,
@@ -71,14 +91,14 @@ def _loadpoint(site: Site, lp: SimLoadpoint) -> dict[str, Any]:
         "chargeTotalImport": r3(lp.total_import_wh / 1000.0),
         "vehicleName": lp.vehicle_name, "vehicleTitle": ev.spec.title if ev else "",
         "vehicleSoc": r3(soc or 0.0),
-        "vehicleRange": round((soc or 0.0) / 100.0 * ev.spec.capacity_kwh * ev.spec.km_per_kwh) if ev else 0,
-        "vehicleOdometer": round(ev.odometer_km) if ev else 0,
-        "vehicleLimitSoc": round(ev.spec.car_limit_soc_pct) if ev else 0,
+        "vehicleRange": round((soc or 0.0) / 100.0 * car.spec.capacity_kwh * car.spec.km_per_kwh) if car else 0,
+        "vehicleOdometer": round(car.odometer_km) if car and not car.offline else 0,
+        "vehicleLimitSoc": car_limit,
         "vehicleDetectionActive": lp.detection_active, "vehicleClimaterActive": None,
         "vehicleWelcomeActive": False,
         "limitSoc": lp.limit_soc, "limitEnergy": r3(lp.limit_energy_kwh),
         "minSoc": lp.min_soc, "effectiveMinSoc": min_soc, "effectiveLimitSoc": limit,
-        "minSocNotReached": soc is not None and min_soc > 0 and soc < min_soc,
+        "minSocNotReached": lp.min_soc_not_reached(vehicles),
         "plan": [{"start": rfc3339(s, site.tz), "end": rfc3339(e, site.tz), "value": r3(v)} for s, e, v in windows]
         or None,
         "planActive": lp.plan_active, "planTime": _time(site, plan_time), "planEnergy": 0,
@@ -110,7 +130,10 @@ def _loadpoint(site: Site, lp: SimLoadpoint) -> dict[str, Any]:
         "disabled": False,
     }
     for feature in _FEATURES:
-        state[f"chargerFeature{feature}"] = False
+        state[f"chargerFeature{feature}"] = device is not None and feature in _HEATING_FEATURES
+    if device is not None:
+        state["chargerIcon"] = "heatpump"
+        state["ui"] = {"minTemp": r3(device.spec.ui_min_c), "maxTemp": r3(device.spec.ui_max_c)}
     return state
 
 
@@ -120,7 +143,7 @@ def _vehicles(site: Site) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "title": v.spec.title, "icon": "car", "capacity": r3(v.spec.capacity_kwh), "phases": v.spec.phases,
             "minSoc": round(v.min_soc_pct), "limitSoc": round(v.limit_soc_pct),
-            "features": [], "repeatingPlans": [], "planStrategy": dict(_STRATEGY),
+            "features": ["Offline"] if v.offline else [], "repeatingPlans": [], "planStrategy": dict(_STRATEGY),
         }
         if v.plan_time is not None:
             entry["plan"] = {"soc": round(v.plan_soc_pct), "time": rfc3339(v.plan_time)}
@@ -167,6 +190,7 @@ def build_state(site: Site, version: str) -> dict[str, Any]:
                                     + tariff.feedin * site.green_share_loadpoints),
         "smartCostAvailable": True, "smartCostType": "priceforecast", "smartFeedInPriorityAvailable": False,
         "batteryMode": control.mode, "batteryDischargeControl": control.discharge_control,
+        **({"batteryModeExternal": control.external} if control.external_published else {}),
         "batteryGridChargeLimit": control.grid_charge_limit,
         "batteryGridChargeActive": control.grid_charge_active, "batteryGridDischarge": False,
         "bufferSoc": r3(control.buffer_soc), "bufferStartSoc": r3(control.buffer_start_soc),
@@ -188,7 +212,8 @@ def build_state(site: Site, version: str) -> dict[str, Any]:
     if battery is not None:
         power = site.battery_discharge_w - site.battery_charge_w
         device = {"name": "battery", "title": "Home battery", "power": r3(power),
-                  "capacity": r3(battery.spec.capacity_kwh), "soc": r3(battery.soc_pct), "controllable": True}
+                  "capacity": r3(battery.spec.capacity_kwh), "soc": r3(battery.soc_pct),
+                  "controllable": battery.spec.controllable}
         state["battery"] = {"power": r3(power), "capacity": r3(battery.spec.capacity_kwh),
                             "soc": r3(battery.soc_pct), "energy": r3(battery.energy_wh / 1000.0),
                             "devices": [device]}

@@ -15,6 +15,11 @@ def summary(site: Site) -> str:
                  f"at {site.tariff.price_at(site.t):.3f} EUR/kWh")
     for lp in site.loadpoints:
         v = lp.vehicle
+        if lp.device is not None:
+            state = f"heating {lp.charge_power_w / 1000:.1f} kW" if lp.charging else "idle"
+            boost = ", boost" if lp.enabled else ""
+            parts.append(f"lp{lp.id} heat pump {lp.device.temp_c:.1f} °C ({lp.mode}{boost}) {state}")
+            continue
         if v is None:
             parts.append(f"lp{lp.id} free")
             continue

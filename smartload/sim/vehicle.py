@@ -58,6 +58,11 @@ class SimVehicle:
         self._trip_plugs = True
 
     @property
+    def offline(self) -> bool:
+        """evcc's template has no SoC (features ["Offline"]): evcc never knows it."""
+        return self.spec.template == "offline"
+
+    @property
     def capacity_wh(self) -> float:
         return self.spec.capacity_kwh * 1000.0
 

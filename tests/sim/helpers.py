@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from smartload.sim.handlers import ROUTES, NotRouted
 from smartload.sim.scenario import Scenario
 from smartload.sim.site import Site
 
@@ -59,3 +60,22 @@ def site(start: str = "2024-07-15T20:00:00", *, pv_w: float | None = 0.0, house_
 
 def run(s: Site, seconds: float, step_s: float = 10.0) -> None:
     s.run_for(seconds, step_s)
+
+
+HEATPUMP_LP: dict[str, Any] = {"title": "Heat pump", "device": "heatpump", "phases": 3, "mode": "pv",
+                               "enable_delay_s": 60, "disable_delay_s": 180}
+
+
+def write(s: Site, method: str, path: str) -> tuple[int, Any]:
+    """An evcc write in process, through the handlers the HTTP server routes to: (status, body)."""
+    for route_method, pattern, handler in ROUTES:
+        match = pattern.match(path)
+        if match is None or route_method != method:
+            continue
+        try:
+            return 200, handler(s, match)
+        except NotRouted:
+            break
+        except ValueError as exc:
+            return 400, {"error": str(exc)}
+    return 404, "404 page not found"

@@ -5,14 +5,17 @@ from __future__ import annotations
 import pytest
 
 from smartload.sim.battery import EXTERNAL_MODE_TTL_S
+from smartload.sim.state_view import build_state
 
-from .helpers import FULL_W, MIN_W, run, site
+from .helpers import FULL_W, MIN_W, run, site, write
 
 BATTERY = {"capacity_kwh": 10, "max_charge_w": 5000, "max_discharge_w": 5000, "soc_pct": 50}
 
 
-def battery_site(*, pv_w: float = 0.0, house_w: float = 0.0, soc: float = 50.0, mode: str = "off", **control):
-    s = site(pv_w=pv_w, house_w=house_w, battery={**BATTERY, "soc_pct": soc}, control=control)
+def battery_site(*, pv_w: float = 0.0, house_w: float = 0.0, soc: float = 50.0, mode: str = "off",
+                 controllable: bool = True, **control):
+    battery = {**BATTERY, "soc_pct": soc, "controllable": controllable}
+    s = site(pv_w=pv_w, house_w=house_w, battery=battery, control=control)
     s.loadpoint(1).set_mode(mode)
     return s
 
@@ -134,3 +137,40 @@ def test_above_buffer_start_soc_solar_charging_starts_from_the_battery():
     below = battery_site(soc=60, mode="pv", buffer_start_soc_pct=70)
     run(below, 300)
     assert below.loadpoint(1).charge_power_w == 0.0
+
+
+def test_a_battery_evcc_cannot_control_ignores_every_mode():
+    s = battery_site(house_w=2000, mode="now", controllable=False, battery_discharge_control=True)
+    assert write(s, "POST", "/api/batterymode/hold") == (200, 0)
+    assert write(s, "POST", "/api/batterymode/charge") == (200, 0)
+    refused = (400, {"error": "battery control not available"})
+    assert write(s, "POST", "/api/batterygridchargelimit/0.5") == refused
+    assert write(s, "DELETE", "/api/batterygridchargelimit") == refused
+    assert write(s, "POST", "/api/batterydischargecontrol/false") == refused
+    assert write(s, "POST", "/api/batterymode/turbo") == (400, {"error": "turbo does not belong to BatteryMode values"})
+    run(s, 30)
+    state = build_state(s, "0.315.0")
+    # evcc still derives hold from discharge control (restored settings) and shows it; the
+    # battery runs on its own and covers the house and the car.
+    assert (state["batteryMode"], s.control.external, "batteryModeExternal" in state) == ("hold", "unknown", False)
+    assert s.battery_discharge_w == 5000.0 and s.grid_w == pytest.approx(FULL_W + 2000 - 5000)
+    assert state["battery"]["devices"][0]["controllable"] is False
+    assert build_state(battery_site(), "0.315.0")["battery"]["devices"][0]["controllable"] is True
+
+
+def test_without_a_battery_there_is_no_battery_control():
+    s = site()
+    assert write(s, "POST", "/api/batterymode/hold") == (200, 0)
+    assert write(s, "POST", "/api/batterydischargecontrol/true") == (400, {"error": "battery control not available"})
+
+
+def test_battery_mode_external_shows_once_set():
+    s = battery_site()
+    assert "batteryModeExternal" not in build_state(s, "0.315.0")
+    assert write(s, "POST", "/api/batterymode/hold") == (200, 2)
+    run(s, 10)
+    assert {k: v for k, v in build_state(s, "0.315.0").items() if k.startswith("batteryMode")} == {
+        "batteryMode": "hold", "batteryModeExternal": "hold"}
+    run(s, EXTERNAL_MODE_TTL_S)
+    assert {k: v for k, v in build_state(s, "0.315.0").items() if k.startswith("batteryMode")} == {
+        "batteryMode": "normal", "batteryModeExternal": "unknown"}
