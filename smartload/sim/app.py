@@ -2,8 +2,8 @@
 
 Paths are matched against evcc's own route patterns, so a value the pattern rejects (or a
 loadpoint that does not exist) is a 404 "404 page not found" as from evcc's router, and
-a value the setter rejects is a 400 {"error": ...}. Every response carries the simulated
-time in the X-Sim-Time header.
+a value the setter rejects is a 400 {"error": ...}. evcc's login endpoints are in auth.py.
+Every response carries the simulated time in the X-Sim-Time header.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from smartload.sim.auth import SimAuth
 from smartload.sim.days import rfc3339
 from smartload.sim.handlers import ROUTES, NotRouted
 from smartload.sim.layouts import Layout
+from smartload.sim.settings import SimSettings
 from smartload.sim.site import Site
 from smartload.sim.state_view import build_state, solar_forecast
 
@@ -34,11 +36,12 @@ _CLOUD = re.compile(r"^/cloud/(?P<vehicle>[a-z0-9][a-z0-9_-]*)/soc$")
 class SimApp:
     """Routes requests to the model. `cloud_sleep` waits a cloud's latency (simulated s)."""
 
-    def __init__(self, site: Site, layout: Layout, cloud_sleep: Sleep, speed: float) -> None:
+    def __init__(self, site: Site, layout: Layout, cloud_sleep: Sleep, speed: float, auth: SimAuth) -> None:
         self.site = site
         self.layout = layout
         self._cloud_sleep = cloud_sleep
         self._speed = speed
+        self.auth = auth
         self.writes = 0
 
     def _json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -52,6 +55,12 @@ class SimApp:
     async def handle(self, request: Request) -> Response:
         path = request.url.path.rstrip("/") or "/"
         method = request.method
+        if path.startswith("/api/auth/"):
+            answer = await self.auth.handle(method, path, request)
+            if answer is None:
+                return self._not_found()
+            answer.headers["X-Sim-Time"] = rfc3339(self.site.t)
+            return answer
         if method == "GET":
             return await self._get(path)
         for route_method, pattern, handler in ROUTES:
@@ -79,7 +88,9 @@ class SimApp:
     async def _get(self, path: str) -> Response:
         site = self.site
         if path == "/api/state":
-            return self._json(self.layout.response(self.layout.state(build_state(site, self.layout.version), site.tz)))
+            state = build_state(site, self.layout.version)
+            self.auth.annotate(state)
+            return self._json(self.layout.response(self.layout.state(state, site.tz)))
         if path == "/api/health":
             return PlainTextResponse("OK\n", headers={"X-Sim-Time": rfc3339(site.t)})
         if path.startswith("/api/tariff/"):
@@ -122,8 +133,9 @@ class SimApp:
         return self._json(answer.body)
 
 
-def create_app(site: Site, layout: Layout, *, cloud_sleep: Sleep, speed: float) -> Starlette:
-    sim = SimApp(site, layout, cloud_sleep, speed)
+def create_app(site: Site, layout: Layout, *, cloud_sleep: Sleep, speed: float,
+               settings: SimSettings | None = None) -> Starlette:
+    sim = SimApp(site, layout, cloud_sleep, speed, SimAuth(settings or SimSettings()))
     methods = ["GET", "POST", "DELETE", "PATCH"]
     app = Starlette(routes=[Route("/{path:path}", sim.handle, methods=methods)])
     app.state.sim = sim

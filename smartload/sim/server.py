@@ -56,7 +56,7 @@ class SimServer:
         self._run_clock = run_clock
         speed = settings.speed
         self._cloud_sleep = cloud_sleep or (lambda seconds: asyncio.sleep(seconds / speed))
-        self.app = create_app(self.site, self.layout, cloud_sleep=self._cloud_sleep, speed=speed)
+        self.app = create_app(self.site, self.layout, cloud_sleep=self._cloud_sleep, speed=speed, settings=settings)
         self._tick = tick or (lambda: asyncio.sleep(TICK_S))
         self._wall_time = wall_time
         self._server: _Server | None = None

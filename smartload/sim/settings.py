@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 # The oldest layout the simulator can imitate: `grid{}` replaced `gridPower` in 0.133.0.
@@ -32,7 +33,7 @@ class SimSettings(BaseModel):
 
     # Simulated seconds per wall-clock second (60: one simulated minute per second).
     speed: float = Field(default=60.0, gt=0)
-    # A shipped scenario name (household, two_wallboxes, business) or a YAML file path.
+    # A shipped scenario name (household, two_wallboxes, business, real_site) or a YAML file path.
     scenario: str = "household"
     # 0 picks a free port.
     port: int = Field(default=0, ge=0, le=65535)
@@ -46,6 +47,34 @@ class SimSettings(BaseModel):
     # Hourly day-ahead prices (timestamp_utc,price_eur_per_mwh) for long runs; dates it
     # does not cover fall back to the shipped representative weeks.
     prices_csv: Path | None = None
+    # evcc's login (server/http_auth.go); /api/state and every write work without it.
+    # The admin password evcc has; None: none set yet.
+    admin_password: SecretStr | None = None
+    # evcc --demo: login is locked (403) and the state says demoMode.
+    demo_mode: bool = False
+    # evcc --disable-auth: every check passes and the state says authDisabled. None: as the
+    # simulator always served, unless demo_mode or admin_password is set.
+    disable_auth: bool | None = None
+
+    @field_validator("admin_password")
+    @classmethod
+    def _password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            raise ValueError("evcc refuses an empty password")
+        return value
+
+    @property
+    def auth_mode(self) -> Literal["disabled", "enabled", "locked"]:
+        """evcc's auth.AuthMode: --demo locks even when auth is disabled."""
+        if self.demo_mode:
+            return "locked"
+        return "disabled" if self.auth_disabled else "enabled"
+
+    @property
+    def auth_disabled(self) -> bool:
+        if self.disable_auth is not None:
+            return self.disable_auth
+        return not self.demo_mode and self.admin_password is None
 
     @field_validator("layout")
     @classmethod

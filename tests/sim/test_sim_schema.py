@@ -154,3 +154,43 @@ async def test_old_battery_keys_and_wrapper(validators, layout):
             check(validators["Rate"], rate, label)
         assert {"batteryPower", "batterySoc", "batteryCapacity", "batteryEnergy"} <= set(body)
         assert body["batterySoc"] == battery[0]["soc"]
+
+
+REAL_SITE_DAY = [
+    ("start", advance(0)),
+    ("midday", advance(2 * 3600)),
+    ("writes", post("/api/loadpoints/2/mode/now", "/api/loadpoints/2/limitsoc/60", "/api/loadpoints/2/mintemp/40",
+                    "/api/batterymode/hold", "/api/loadpoints/1/limitenergy/5", "/api/loadpoints/1/mode/now")),
+    ("boosting", advance(600)),
+    ("evening", advance(8 * 3600)),
+    ("next day", advance(16 * 3600)),
+]
+
+
+async def test_real_site_states_over_a_day(validators):
+    bodies = await served_states(sim_settings("real_site"), REAL_SITE_DAY)
+    for label, body in bodies:
+        check_current(validators, body, f"real_site {label}")
+        heat_pump = body["loadpoints"][1]
+        assert (heat_pump["chargerFeatureHeating"], heat_pump["connected"], heat_pump["vehicleName"]) == (
+            True, True, ""), label
+        assert body["battery"]["devices"][0]["controllable"] is False
+        assert body["batteryMode"] == "unknown" and "batteryModeExternal" not in body
+        assert body["vehicles"]["honda"]["features"] == ["Offline"]
+    assert [label for label, _ in bodies][-1] == "next day"
+    boosting = dict(bodies)["boosting"]["loadpoints"][1]
+    assert (boosting["mode"], boosting["limitSoc"], boosting["minSoc"], boosting["charging"]) == ("now", 60, 40, True)
+
+
+async def test_real_site_in_an_old_layout_and_demo_mode(validators):
+    settings = SimSettings(scenario="real_site", start=local("2024-07-15T11:58:00"), layout="0.207.5", seed=2,
+                           demo_mode=True)
+    for label, body in await served_states(settings, REAL_SITE_DAY[:3]):
+        battery, forecast = body.pop("battery"), body.pop("forecast")
+        check(validators["State"], {**body, "forecast": {}}, label)
+        for rate in forecast["grid"]:
+            check(validators["Rate"], rate, label)
+        assert [device["controllable"] for device in battery] == [False]
+        for device in battery:
+            check(validators["BatteryMeter"], device, label)
+        assert (body["demoMode"], "authDisabled" in body) == (True, False)
