@@ -1,14 +1,15 @@
 """Planner solve time: p50/p95 for 96 slots with 1, 3, 10 and 30 cars plus the home battery.
 
-    /work/venv/bin/python benchmarks/planner_solve_time.py [--days 20] [--cars 1,3,10,30]
-        [--time-limit S] [--gap G] [--full-milp] [--ref-time-limit S]
+    python benchmarks/planner_solve_time.py [--days 20] [--cars 1,3,10,30] [--data DIR]
+        [--time-limit S] [--gap G] [--full-milp] [--ref-time-limit S] [--switch-penalty EUR]
 
 Each case is a real day of 2024 (20 days, every 17th from 3 January): DE day-ahead prices
 (hourly, linearly interpolated to 15 min; import = 0.19 EUR/kWh fees + 1.19 x spot), a
 fixed 0.08 EUR/kWh feed-in, PV of an 8 kWp roof (Renewables.ninja NL 2019, same day of
 year), a BDEW H25 household of 4,500 kWh/a, a 10 kWh / 5 kW battery; cars (40-77 kWh,
 7.4 or 11 kW, SoC 15-60 %, target 70-90 %) spread over 11 kW wallboxes (1 car: 1 wallbox,
-3: 2, 10: 5, 30: 10), the first car at each wallbox plugged in, the others waiting (some
+3: 2, 10: 5, 30: 10), the first car at each wallbox plugged in (every other one charging
+as the plan starts, for the hysteresis of --switch-penalty), the others waiting (some
 from later in the day), departures the next morning; a grid limit of max(17, 7 x
 wallboxes) kW from 3 cars on. The plan starts at 12:07 UTC (first slot 8 min), 96 slots.
 
@@ -37,6 +38,7 @@ from time import perf_counter
 import numpy as np
 
 from smartload.domain import Rate
+from smartload.settings import PlanningSettings
 from smartload.sinks.planner import (
     BatteryInput,
     CarInput,
@@ -48,15 +50,16 @@ from smartload.sinks.planner import (
 )
 from smartload.sinks.planner.model import build_model
 
-DATA = Path("/work/shared/data")
+# The shared data beside the repository (its SOURCES.md gives the licences).
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 WALLBOXES = {1: 1, 3: 2, 10: 5, 30: 10}
 MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
           "Oktober", "November", "Dezember"]
 
 
-def load_prices() -> dict[datetime, float]:
+def load_prices(data: Path) -> dict[datetime, float]:
     prices: dict[datetime, float] = {}
-    with (DATA / "prices_dayahead_de_lu_hourly_2015_2024.csv").open() as f:
+    with (data / "prices_dayahead_de_lu_hourly_2015_2024.csv").open() as f:
         for row in csv.DictReader(f):
             at = datetime.fromisoformat(row["timestamp_utc"].replace("Z", "+00:00"))
             if at.year >= 2024:
@@ -64,17 +67,17 @@ def load_prices() -> dict[datetime, float]:
     return prices
 
 
-def load_pv() -> dict[datetime, float]:
+def load_pv(data: Path) -> dict[datetime, float]:
     pv: dict[datetime, float] = {}
-    with (DATA / "ev2gym_pv_netherlands_hourly_2019.csv").open() as f:
+    with (data / "ev2gym_pv_netherlands_hourly_2019.csv").open() as f:
         for row in csv.DictReader(f):
             pv[datetime.fromisoformat(row["time"]).replace(tzinfo=UTC)] = float(row["electricity"])
     return pv
 
 
-def load_house() -> dict[str, list[float]]:
+def load_house(data: Path) -> dict[str, list[float]]:
     """Weekday profile per month in W for 4,500 kWh/a (H25 is per 1 GWh/a, kWh per 15 min)."""
-    with (DATA / "bdew_h25_standard_load_profile_typical_days.csv").open(encoding="utf-8") as f:
+    with (data / "bdew_h25_standard_load_profile_typical_days.csv").open(encoding="utf-8") as f:
         rows = list(csv.reader(f))
     months, kinds = rows[0], rows[1]
     profile: dict[str, list[float]] = {}
@@ -132,6 +135,7 @@ def scenario(data: Data, day: date, n_cars: int, seed: int) -> PlannerInput:
             priority=rng.choice([0, 0, 1]),
             max_charge_w=rng.choice([11_040.0, 11_040.0, 7_360.0]),
             wallbox_id=box if first else None,
+            charging_now=(i % 2 == 0) if first else None,
             allowed_wallboxes=(box,),
             available_from=None if first or rng.random() < 0.5 else start + timedelta(hours=rng.randint(2, 8)),
         ))
@@ -157,17 +161,21 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, help="override PlannerSettings.time_limit_s")
     parser.add_argument("--gap", type=float, help="override PlannerSettings.mip_rel_gap")
     parser.add_argument("--full-milp", action="store_true", help="lp_guided=False: the full MILP only")
+    parser.add_argument("--switch-penalty", type=float, default=PlanningSettings().switch_penalty_eur,
+                        help="PlannerSettings.switch_penalty_eur (default: the service's, planning.switch_penalty_eur)")
+    parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)")
     args = parser.parse_args()
-    data = Data(load_prices(), load_pv(), load_house())
+    data = Data(load_prices(args.data), load_pv(args.data), load_house(args.data))
     days = [date(2024, 1, 3) + timedelta(days=17 * i) for i in range(args.days)]
-    base = PlannerSettings()
+    base = PlannerSettings(switch_penalty_eur=args.switch_penalty)
     if args.time_limit is not None:
         base = replace(base, time_limit_s=args.time_limit)
     if args.gap is not None:
         base = replace(base, mip_rel_gap=args.gap)
     if args.full_milp:
         base = replace(base, lp_guided=False)
-    print(f"settings: time_limit_s={base.time_limit_s} mip_rel_gap={base.mip_rel_gap} lp_guided={base.lp_guided}; "
+    print(f"settings: time_limit_s={base.time_limit_s} mip_rel_gap={base.mip_rel_gap} lp_guided={base.lp_guided} "
+          f"switch_penalty_eur={base.switch_penalty_eur}; "
           f"{len(days)} days of 2024 from {days[0]} every 17 days; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     header = (f"{'cars':>4} {'vars':>6} {'bin':>5} {'rows':>6} | {'p50 s':>6} {'p95 s':>6} {'max s':>6} "

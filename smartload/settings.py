@@ -181,6 +181,8 @@ class PlanningSettings(StrictModel):
     mip_gap: float = Field(default=0.005, ge=0, lt=1)
     shortfall_penalty_eur_per_kwh: float = Field(default=10.0, gt=0)
     swap_penalty_eur: float = Field(default=0.10, ge=0)
+    # Hysteresis: what turning a plugged car on or off against the action in force must save.
+    switch_penalty_eur: float = Field(default=0.05, ge=0)
     grid_import_limit_w: float | None = Field(default=None, gt=0)
     house_load_w: float = Field(default=500.0, ge=0)
     # How fast the house-load profile learns: each minute of readings moves its

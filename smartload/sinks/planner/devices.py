@@ -39,6 +39,7 @@ class PairVars:
     on: IntArray | None
     occupancy: IntArray | None
     arrival: IntArray | None
+    starts: IntArray | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,9 @@ def add_battery(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettin
 
 
 def add_pair(lp: LinearProgram, pair: Pair, settings: PlannerSettings, pairs: list[Pair],
-             max_energy_kwh: float) -> PairVars:
+             max_energy_kwh: float, on_before: float = 0.0) -> PairVars:
+    """on_before: 1 if the car charges at this wallbox when the plan starts (so going on
+    charging starts nothing), else 0."""
     k = pair.slots.size
     tb = settings.tie_break_eur_per_kwh
     # Earlier is better at equal price, so flat tariffs have one optimum, not a plateau.
@@ -123,11 +126,19 @@ def add_pair(lp: LinearProgram, pair: Pair, settings: PlannerSettings, pairs: li
     needs_on = contested or bool(np.any(pair.e_min_kwh > 0))
     r = np.arange(k)
     on = occupancy = arrival = None
+    starts = None
     if needs_on:
         on = lp.add_vars(k, 0.0, 1.0, 0.0, integer=True)
         lp.add_rows(k, np.r_[r, r], np.r_[energy, on], np.r_[np.ones(k), -pair.e_max_kwh], -np.inf, 0.0)
         if np.any(pair.e_min_kwh > 0):
             lp.add_rows(k, np.r_[r, r], np.r_[energy, on], np.r_[np.ones(k), -pair.e_min_kwh], 0.0, np.inf)
+        if settings.switch_penalty_eur > 0:
+            # starts[t] >= on[t] - on[t-1]: each charging block costs the penalty once, so
+            # among slots of near-equal price the plan charges in one block, and a re-plan
+            # keeps the action in force unless a change saves more than the penalty.
+            starts = lp.add_vars(k, 0.0, 1.0, settings.switch_penalty_eur)
+            lp.add_rows(k, np.r_[r, r, r[1:]], np.r_[starts, on, on[:-1]],
+                        np.r_[np.ones(k), -np.ones(k), np.ones(k - 1)], np.r_[-on_before, np.zeros(k - 1)], np.inf)
     if contested:
         assert on is not None
         occupancy = lp.add_vars(k, 0.0, 1.0, 0.0)
@@ -145,7 +156,7 @@ def add_pair(lp: LinearProgram, pair: Pair, settings: PlannerSettings, pairs: li
         most = max_energy_kwh
         lp.add_rows(1, np.zeros(2 * k, dtype=np.int64), np.r_[energy, arrival],
                     np.r_[np.ones(k), np.full(k, -most)], -np.inf, most if pair.plugged_now else 0.0)
-    return PairVars(pair, energy, on, occupancy, arrival)
+    return PairVars(pair, energy, on, occupancy, arrival, starts)
 
 
 def add_occupancy_rows(lp: LinearProgram, pair_vars: list[PairVars], n: int) -> None:

@@ -125,6 +125,9 @@ class CarInput:
     wallbox_id: int | None = None
     allowed_wallboxes: tuple[int, ...] = ()
     available_from: datetime | None = None
+    # Whether the car charges now (the action in force at its wallbox; None: unknown). With
+    # PlannerSettings.switch_penalty_eur, going on charging then starts no new block.
+    charging_now: bool | None = None
 
     def __post_init__(self) -> None:
         _require_aware(f"car {self.name}: departure", self.departure)
@@ -169,7 +172,8 @@ class PlannerSettings:
     terminal_price_quantile picks the price quantile of the horizon that values energy left
     in the battery, and energy put into a car that leaves after the known prices;
     terminal_value_eur_per_kwh, when set, is that value itself (the what-if optimum values
-    what it leaves as the report does).
+    what it leaves as the report does). switch_penalty_eur is hysteresis: the cost of each charging
+    block a car starts, counting from its action in force (CarInput.charging_now).
     timezone is used only to write explanations.
     """
 
@@ -186,6 +190,9 @@ class PlannerSettings:
     terminal_price_quantile: float = 0.25
     terminal_value_eur_per_kwh: float | None = None
     tie_break_eur_per_kwh: float = 1e-6
+    # Cost of each charging block a car starts (the slot before the plan: charging_now), so
+    # a slot of near-equal price does not toggle the wallbox at every re-plan.
+    switch_penalty_eur: float = 0.0
     timezone: str = "UTC"
 
     def __post_init__(self) -> None:

@@ -28,6 +28,11 @@ Tie-breaks (settings.tie_break_eur_per_kwh, 1e-6) are price-independent: each kW
 takes in slot t costs (t + 1) x 1e-6 EUR more, so at equal prices the earliest slots win
 and a flat tariff has one optimum instead of a plateau the solver wanders on.
 
+Hysteresis (settings.switch_penalty_eur): each charging block a pair starts costs the
+penalty (start[t] >= on[t] - on[t-1], the slot before the plan being the action in force,
+CarInput.charging_now), so among slots of near-equal price a car charges in one block,
+and a re-plan does not toggle the wallbox for a slot that saves less than the penalty.
+
 Energy left in the battery at the end is worth its terminal_value_eur_per_kwh, or else
 eta_d x V - wear, where V is the settings' terminal_value_eur_per_kwh or else the
 terminal_price_quantile of the import prices; energy a car leaving after the horizon
@@ -40,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from smartload.sinks.planner.cars import car_needs, car_pairs
+from smartload.sinks.planner.cars import Pair, car_needs, car_pairs
 from smartload.sinks.planner.devices import (
     BatteryVars,
     CarVars,
@@ -157,6 +162,11 @@ def add_surplus_charges_first(lp: LinearProgram, exp: IntArray, bat: BatteryVars
     return slots, export, full
 
 
+def _on_before(inputs: PlannerInput, pair: Pair) -> float:
+    """1 where the car charges at this wallbox as the plan starts (the action in force)."""
+    return 1.0 if pair.plugged_now and inputs.cars[pair.car].charging_now else 0.0
+
+
 def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
     lp = LinearProgram()
     slots = inputs.slots
@@ -222,7 +232,7 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
 
     pair_vars = [
         add_pair(lp, pair, settings, pairs, min(needs[pair.car].cap_kwh / inputs.cars[pair.car].charge_efficiency,
-                                             float(pair.e_max_kwh.sum())))
+                                             float(pair.e_max_kwh.sum())), _on_before(inputs, pair))
         for pair in pairs
     ]
     for pv_ in pair_vars:

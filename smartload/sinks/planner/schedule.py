@@ -132,7 +132,11 @@ def to_vector(model: PlanModel, schedule: Schedule) -> FloatArray:
         x[pv.energy] = energy
         delivered[pair.car] += model.inputs.cars[pair.car].charge_efficiency * energy.sum()
         if pv.on is not None:
-            x[pv.on] = (energy > 0).astype(float)
+            on = (energy > 0).astype(float)
+            x[pv.on] = on
+            if pv.starts is not None:
+                before = np.r_[1.0 if pair.plugged_now and model.inputs.cars[pair.car].charging_now else 0.0, on[:-1]]
+                x[pv.starts] = np.maximum(0.0, on - before)
         if pv.occupancy is not None and pv.arrival is not None:
             y = occupancy[(pair.car, pair.wallbox)][pair.slots]
             before = np.r_[1.0 if pair.plugged_now else 0.0, y[:-1]]
