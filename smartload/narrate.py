@@ -13,7 +13,7 @@ from reactivex.disposable import CompositeDisposable
 from smartload.app import Graph
 from smartload.domain import ConnectionEdge, PollError, RefreshOutcome
 from smartload.events import Event, EventBus
-from smartload.sinks.actuator import Override, Write
+from smartload.sinks.actuator import NotApplied, Notice, Override, Write
 from smartload.sinks.planning import PlanningSink
 from smartload.sinks.sequencer import Handoff, RequestEnded
 from smartload.streams.polling import Outage
@@ -87,6 +87,23 @@ def override_event(override: Override) -> Event:
                  data={"loadpoint": override.loadpoint_id, "setting": setting})
 
 
+def notice_event(notice: Notice) -> Event:
+    """What the actuator noticed about evcc: a person's change, a write evcc did not
+    apply, or a new session at a loadpoint."""
+    if isinstance(notice, Override):
+        return override_event(notice)
+    if isinstance(notice, NotApplied):
+        return Event(notice.at, "error",
+                     f"evcc did not apply {notice.key} = {notice.written} (it still shows {notice.observed}); "
+                     "not sent again while the plan asks for it",
+                     data={"setting": notice.key, "written": notice.written, "observed": notice.observed})
+    before, after = notice.before or "a guest", notice.after or "a car being identified"
+    return Event(notice.at, "plug-in",
+                 f"loadpoint {notice.loadpoint_id}: {before} replaced by {after} between two polls; "
+                 "its settings are written again for the new session",
+                 data={"loadpoint": notice.loadpoint_id, "before": notice.before, "after": notice.after})
+
+
 def tell(bus: EventBus, event: Event) -> None:
     (logger.warning if event.kind in _WARNINGS else logger.info)("{}", event.text)
     bus.publish(event)
@@ -100,8 +117,9 @@ def narrate(graph: Graph, planning: PlanningSink | None, bus: EventBus, url: str
     if planning is not None:
         planning.handoff_listeners.append(lambda h: tell(bus, handoff_event(h, tz)))
         planning.ended_listeners.append(lambda e: tell(bus, ended_event(e)))
-        planning.actuator.override_listeners.append(lambda o: tell(bus, override_event(o)))
     return CompositeDisposable(
+        *([planning.actuator.notices.subscribe(lambda n: tell(bus, notice_event(n)), scheduler=scheduler)]
+          if planning is not None else []),
         graph.edges.subscribe(lambda e: tell(bus, edge_event(e)), scheduler=scheduler),
         graph.refreshes.subscribe(lambda o: tell(bus, refresh_event(o)), scheduler=scheduler),
         graph.outages.subscribe(lambda o: tell(bus, outage_event(url, o)), scheduler=scheduler),

@@ -26,7 +26,7 @@ from smartload.sinks.base import SnapshotSink
 from smartload.sinks.decision_log import DecisionLogSink
 from smartload.sinks.planning import make_planning
 from smartload.sinks.recorder import FORMAT, open_text
-from smartload.sinks.records import edge_record, iso, refresh_record, snapshot_record
+from smartload.sinks.records import edge_record, iso, override_record, refresh_record, snapshot_record
 from smartload.sinks.requests import RequestStore
 from smartload.streams.ticks import Trigger
 from smartload.vehicles.base import VehicleProvider
@@ -230,9 +230,8 @@ def replay_with_settings(
         store.close()
     report["actions"] = actions
     report["handoffs"] = handoffs
-    report["overrides"] = [
-        {"at": iso(o.at), "loadpoint": o.loadpoint_id, "setting": o.key, "written": o.written, "observed": o.observed}
-        for o in planning.actuator.overrides
-    ]
+    report["overrides"] = [override_record(o) for o in planning.actuator.overrides]
+    report["not_applied"] = [{"at": iso(n.at), "setting": n.key, "written": n.written, "observed": n.observed}
+                             for n in planning.actuator.not_applied]
     report["requests_ended"] = [{"at": iso(e.at), "vehicle": e.vehicle, "reason": e.reason} for e in planning.ended]
     return report

@@ -8,7 +8,7 @@ import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from loguru import logger
@@ -19,7 +19,7 @@ from reactivex.subject import Subject
 
 from smartload.app import Graph, build_graph, connect_planning, connect_sinks
 from smartload.clock import ScaledAsyncIOScheduler
-from smartload.domain import PollError, RawPoll
+from smartload.domain import PollError, RawPoll, SiteState
 from smartload.evcc.client import EvccClient, EvccError, EvccUnavailable
 from smartload.evcc.state import parse_state
 from smartload.events import EventBus
@@ -34,10 +34,16 @@ from smartload.sinks.house_store import HouseProfileStore
 from smartload.sinks.planning import PlanningSink, make_planning
 from smartload.sinks.recorder import Recorder
 from smartload.sinks.requests import RequestStore
+from smartload.sinks.solver import ThreadSolver
+from smartload.store.evcc_restore import EvccRestoreStore
 from smartload.streams.polling import parsed, poll_source
 from smartload.streams.ticks import Trigger
 from smartload.vehicles.base import VehicleProvider, from_coroutine
 from smartload.vehicles.registry import EvccSocBook, build_providers
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def fetch_raw(client: EvccClient, scheduler: AsyncIOScheduler) -> Observable[RawPoll]:
@@ -79,7 +85,12 @@ class EvccWriter:
                 await self._client.delete(write.path)
         except EvccError as exc:
             error = str(exc)
-        tell(self._bus, write_event(write, self._scheduler.now, error))
+        if write.kind == "keepalive" and error is None:
+            # evcc's external battery mode lasts 60 s: re-sending it changes nothing a
+            # person follows, so it is no event and no INFO line.
+            logger.debug("evcc keep-alive {} {}", write.method, write.path)
+        else:
+            tell(self._bus, write_event(write, self._scheduler.now, error))
         self.ack(write, self._scheduler.now, error)
 
 
@@ -136,9 +147,12 @@ async def _start_pipeline(
     stack.callback(store.close)
     house_store = HouseProfileStore(settings.data_dir / "smartload.db")
     stack.callback(house_store.close)
+    restore_store = EvccRestoreStore(settings.data_dir / "smartload.db")
+    stack.callback(restore_store.close)
     writer = EvccWriter(client, scheduler, bus)
     planning = make_planning(settings, store, writer.send, lambda at, why: replans.on_next((at, why)),
-                             house_store=house_store)
+                             house_store=house_store, restore_store=restore_store,
+                             solver=ThreadSolver(asyncio.get_running_loop()))
     stack.callback(planning.close)  # before the store closes: keeps the house profile
     writer.ack = planning.actuator.ack
     controls = Controls(settings, planning, scheduler, bus)
@@ -156,16 +170,25 @@ async def _start_pipeline(
 
 
 async def restore(planning: PlanningSink, client: EvccClient) -> None:
-    """Put back every evcc setting smartload changed (a clean shutdown only)."""
-    state = planning.last_state
-    if state is None:
+    """Put back every evcc setting smartload changed (a clean shutdown only), from evcc's
+    state as it is now; what fails stays in the data directory for the next stop."""
+    try:
+        state = parse_state(await client.get_state(), planning.last_state.at if planning.last_state else _now())
+    except EvccError as exc:
+        logger.warning("could not restore what smartload changed in evcc: {}", exc)
         return
+    if not isinstance(state, SiteState):
+        logger.warning("could not restore what smartload changed in evcc: {}", state.message)
+        return
+    failed = set()
     for write in planning.actuator.restore_writes(state):
         try:
             await (client.post(write.path) if write.method == "POST" else client.delete(write.path))
             logger.info("restored: {} {}", write.method, write.path)
         except EvccError as exc:
+            failed.add(write.key)
             logger.warning("could not restore {} {}: {}", write.method, write.path, exc)
+    planning.actuator.restored(state, failed)
 
 
 async def run_service(

@@ -34,11 +34,20 @@ def test_handoff_within_one_poll_interval_of_the_target_being_reached():
     reached = first_poll_at_target(80 - 0.5)
     [ended] = report["requests_ended"]
     assert (ended["vehicle"], ended["reason"]) == ("zoe", "target reached")
-    [handoff] = report["handoffs"]
+    handoff, corrected = report["handoffs"]
     assert (handoff["vehicle"], handoff["wallbox"], handoff["replaces"]) == ("ioniq", 1, "zoe")
     handed_at = datetime.fromisoformat(handoff["at"])
     assert timedelta(0) <= handed_at - reached <= timedelta(seconds=10)
-    # ioniq is planned in the night's cheapest hour, 01:00 local.
+    # ioniq's SoC is still unknown (planned at unknown_soc_pct, 20 %): the night's cheapest
+    # hours from 01:00 local.
     assert handoff["by"] == "2024-07-15T23:00:00Z"
     # A snapshot was taken for the completion itself, not only at the next quarter-hour.
     assert [t["at"] for t in report["ticks"] if t["reason"] == "zoe target reached"] == [handoff["at"]]
+    # The routine refresh of the waiting ioniq brings 40 %: that re-plans at once (not at
+    # the next quarter-hour), and ioniq, needing less, is due later (its cheapest block
+    # of charging starts 02:45 local).
+    refresh = next(r for r in report["refreshes"] if r["vehicle"] == "ioniq" and r["status"] == "ok")
+    assert (refresh["soc_pct"], refresh["finished_at"]) == (40.0, "2024-07-15T20:00:10Z")
+    assert [t["at"] for t in report["ticks"] if t["reason"].startswith("ioniq SoC 40 %")] == [corrected["at"]]
+    assert (corrected["at"], corrected["vehicle"], corrected["by"]) == ("2024-07-15T20:00:10Z", "ioniq",
+                                                                        "2024-07-16T00:45:00Z")

@@ -84,3 +84,26 @@ def test_replaying_the_stream_twice_starts_from_a_clean_memory():
     states = [state(0, lp(1, "a", True))]
     assert run(states)[0].reason == "startup"
     assert run(states)[0].reason == "startup"
+
+
+def test_a_swap_between_two_polls_plugs_the_next_car_in_at_the_swap_not_at_the_first_cars_plug_in():
+    edges = run([
+        state(0, lp(1, "a", True)),
+        state(10, lp(1, "a", True)),
+        state(20, lp(1, "", True, detecting=True)),  # a out, b in: no poll saw the wallbox empty
+        state(30, lp(1, "", True, detecting=True)),
+        state(40, lp(1, "b", True)),
+    ])
+    assert [(e.vehicle, e.at, e.plugged_at, e.reason) for e in edges] == [
+        ("a", at(0), at(0), "startup"),
+        ("b", at(40), at(20), "plugged"),
+    ]
+
+
+def test_the_same_car_plugged_in_again_between_two_polls_is_a_plug_in():
+    from dataclasses import replace
+
+    charged = replace(lp(1, "a", True), session_energy_wh=4200.0)
+    edges = run([state(0, charged), state(10, charged), state(20, replace(charged, session_energy_wh=0.0))])
+    assert [(e.at, e.plugged_at, e.reason) for e in edges] == [(at(0), at(0), "startup"),
+                                                               (at(20), at(20), "plugged")]

@@ -1,10 +1,22 @@
 """The evcc actuator: the only writer of the settings smartload owns.
 
-It writes the difference between desired and observed, nothing while nothing changes,
-retries failed writes with backoff, re-sends an external battery mode before evcc lets
-it expire (60 s), pauses a loadpoint whose setting a person changed until the car
-unplugs, and restores what it changed on a clean shutdown. In observe mode it logs the
-writes it would make and sends none.
+It writes the difference between desired and observed, nothing while nothing changes, and
+retries failed writes with backoff. A write counts as done only once evcc's state shows
+it: one that does not show within two polls is reported once as not applied by evcc and
+not sent again while the plan keeps asking for the same value (evcc answers 200 to a
+battery mode it cannot apply). An external battery mode is re-sent before evcc lets it
+expire (60 s): a keep-alive, not a change.
+
+A person's change in evcc pauses the loadpoint until the car unplugs. A change of vehicle
+at a loadpoint is not a person's change: a swap between two polls (one car unplugged,
+the next plugged in) makes evcc reset the session's settings itself, so the actuator
+starts afresh there and writes them again for the new car. Intents name the evcc vehicle
+they were planned for, so a plan made for the car that left is not applied to the next.
+
+What evcc showed before smartload first changed a setting is kept (in the data directory
+when a store is given, so a crash loses none of it) and put back on a clean shutdown,
+wherever evcc still shows smartload's own value. In observe mode the writes it would
+make are logged and none is sent.
 """
 
 from __future__ import annotations
@@ -12,25 +24,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Protocol
 
 from loguru import logger
+from reactivex.subject import Subject
 
-from smartload.domain import SiteState
+from smartload.domain import LoadpointState, SiteState
 from smartload.settings import ControlSettings
 from smartload.sinks.desired import Intent
+from smartload.sinks.evcc_keys import Write, WriteKind, lp_id, observed_value, write_for
 
-Method = Literal["POST", "DELETE"]
+__all__ = ["Actuator", "NotApplied", "Notice", "Override", "RestoreStore", "SessionChange", "Write", "write_for"]
+
 _RESENT = ("charge", "hold")
-
-
-@dataclass(frozen=True, slots=True)
-class Write:
-    key: str
-    method: Method
-    path: str
-    value: str | None
-    reason: str
+# Polls after a successful write within which evcc must show the value.
+NOT_APPLIED_AFTER_POLLS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +50,40 @@ class Override:
     observed: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class NotApplied:
+    """evcc accepted a write but its state did not show the value within two polls."""
+
+    key: str
+    at: datetime
+    written: str
+    observed: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChange:
+    """A new charging session at a connected loadpoint: another vehicle, or the same one
+    plugged in again, between two polls."""
+
+    loadpoint_id: int
+    at: datetime
+    before: str
+    after: str
+
+
+Notice = Override | NotApplied | SessionChange
+
+
+class RestoreStore(Protocol):
+    """Where the values to restore outlive the process: key -> (original, smartload's own)."""
+
+    def load(self) -> dict[str, tuple[str | None, str | None]]: ...
+
+    def save(self, key: str, original: str | None, ours: str | None) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
 @dataclass
 class _Memory:
     written: str | None = None
@@ -51,42 +93,25 @@ class _Memory:
     failures: int = 0
     retry_at: datetime | None = None
     logged: str | None = None
+    unshown_polls: int = 0
+    unapplied: str | None = None
 
 
-def _lp_id(key: str) -> int | None:
-    return int(key[2:].split(".", 1)[0]) if key.startswith("lp") else None
+@dataclass(frozen=True, slots=True)
+class _Session:
+    vehicle: str
+    energy_wh: float | None
 
+    @classmethod
+    def of(cls, lp: LoadpointState) -> _Session:
+        return cls(lp.vehicle_name or "", lp.session_energy_wh)
 
-def observed_value(state: SiteState, key: str) -> str | None:
-    """The value evcc shows for a key, in the same string form as the write."""
-    if key == "batterymode":
-        mode = state.battery.mode if state.battery else None
-        return "normal" if mode in (None, "unknown", "normal") else mode
-    lp_id, setting = _lp_id(key), key.split(".", 1)[1]
-    lp = next((lp for lp in state.loadpoints if lp.id == lp_id), None)
-    if lp is None:
-        return None
-    if setting == "mode":
-        return lp.mode.value if lp.mode else None
-    if setting == "maxcurrent":
-        return None if lp.max_current_a is None else str(round(lp.max_current_a))
-    if setting == "limitsoc":
-        return None if lp.limit_soc_pct is None else str(round(lp.limit_soc_pct))
-    if setting == "vehicle":
-        return lp.vehicle_name
-    raise KeyError(key)
-
-
-def write_for(key: str, value: str | None, reason: str) -> Write:
-    if key == "batterymode":
-        if value is None or value == "normal":
-            return Write(key, "DELETE", "/api/batterymode", None, reason)
-        return Write(key, "POST", f"/api/batterymode/{value}", value, reason)
-    lp_id, setting = _lp_id(key), key.split(".", 1)[1]
-    return Write(key, "POST", f"/api/loadpoints/{lp_id}/{setting}/{value}", value, reason)
-
-
-CONFIRM_TIMEOUT = timedelta(seconds=60)
+    def followed_by(self, nxt: _Session) -> bool:
+        """Does `nxt` belong to another session? A name appearing is identification ending;
+        a name changing or vanishing, or the session's energy falling, is a new session."""
+        if self.vehicle and nxt.vehicle != self.vehicle:
+            return True
+        return self.energy_wh is not None and nxt.energy_wh is not None and nxt.energy_wh < self.energy_wh - 1.0
 
 
 @dataclass
@@ -97,14 +122,23 @@ class Actuator:
     control: ControlSettings
     send: Callable[[Write], None]
     observed_write: Callable[[Write, datetime], None] | None = None
+    restore_store: RestoreStore | None = None
     desired: dict[str, Intent] = field(default_factory=dict)
     paused: dict[int, Override] = field(default_factory=dict)
     overrides: list[Override] = field(default_factory=list)
-    override_listeners: list[Callable[[Override], None]] = field(default_factory=list)
+    not_applied: list[NotApplied] = field(default_factory=list)
+    notices: Subject[Notice] = field(default_factory=Subject)
     _memory: dict[str, _Memory] = field(default_factory=dict)
-    # What evcc showed before smartload's first write of each key; kept across unplugs
-    # (maxcurrent outlives a session), used to restore on shutdown.
+    _sessions: dict[int, _Session] = field(default_factory=dict)
+    # What evcc showed before smartload's first write of each key, and the last value
+    # smartload wrote there; kept across unplugs (maxcurrent outlives a session).
     _originals: dict[str, str | None] = field(default_factory=dict)
+    _ours: dict[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.restore_store is not None:
+            for key, (original, ours) in self.restore_store.load().items():
+                self._originals[key], self._ours[key] = original, ours
 
     @property
     def observing(self) -> bool:
@@ -122,63 +156,104 @@ class Actuator:
     def set_desired(self, intents: Mapping[str, Intent]) -> None:
         self.desired = dict(intents)
 
-    def _forget_unplugged(self, state: SiteState) -> None:
-        """evcc resets a loadpoint's session settings on disconnect: start afresh there."""
-        connected = {lp.id for lp in state.loadpoints if lp.connected}
-        for lp_id in list(self.paused):
-            if lp_id not in connected:
-                logger.info("loadpoint {}: car unplugged, smartload controls it again", lp_id)
-                del self.paused[lp_id]
-        for key in [k for k in self._memory if (_lp_id(k) or 0) and _lp_id(k) not in connected]:
+    def _notify(self, notice: Notice) -> None:
+        self.notices.on_next(notice)
+
+    def _forget(self, loadpoint: int) -> None:
+        self.paused.pop(loadpoint, None)
+        for key in [k for k in self._memory if lp_id(k) == loadpoint]:
             del self._memory[key]
 
+    def _track_sessions(self, state: SiteState) -> None:
+        """evcc resets a loadpoint's session settings on disconnect and when the next car
+        arrives: start afresh there, also when no poll saw the loadpoint empty."""
+        connected = {lp.id: lp for lp in state.loadpoints if lp.connected}
+        for loadpoint in list(self.paused):
+            if loadpoint not in connected:
+                logger.info("loadpoint {}: car unplugged, smartload controls it again", loadpoint)
+        for key in [k for k in self._memory if (lp_id(k) or 0) and lp_id(k) not in connected]:
+            del self._memory[key]
+        self.paused = {k: v for k, v in self.paused.items() if k in connected}
+        sessions = {}
+        for loadpoint, lp in connected.items():
+            current, previous = _Session.of(lp), self._sessions.get(loadpoint)
+            if previous is not None and previous.followed_by(current):
+                self._forget(loadpoint)
+                self._notify(SessionChange(loadpoint, state.at, previous.vehicle, current.vehicle))
+            sessions[loadpoint] = current
+        self._sessions = sessions
+
+    def _verify(self, key: str, memory: _Memory, observed: str | None, now: datetime) -> None:
+        """Confirm a write once evcc shows it; report it once if it has not after two polls."""
+        if memory.written is None or memory.inflight:
+            return
+        if observed == memory.written:
+            memory.confirmed, memory.unshown_polls, memory.unapplied = True, 0, None
+            return
+        if memory.confirmed or memory.written_at is None or now <= memory.written_at:
+            return
+        memory.unshown_polls += 1
+        if memory.unshown_polls >= NOT_APPLIED_AFTER_POLLS and memory.unapplied != memory.written:
+            memory.unapplied = memory.written
+            notice = NotApplied(key, now, memory.written, observed)
+            self.not_applied.append(notice)
+            self._notify(notice)
+
     def _overridden(self, key: str, memory: _Memory, observed: str | None, wanted: str, now: datetime) -> bool:
-        lp_id = _lp_id(key)
-        if lp_id is None or memory.written is None or not memory.confirmed:
+        loadpoint = lp_id(key)
+        if loadpoint is None or memory.written is None or not memory.confirmed:
             return False
         if observed in (memory.written, wanted):
             return False
-        override = Override(lp_id, key, now, memory.written, observed)
-        self.paused[lp_id] = override
+        override = Override(loadpoint, key, now, memory.written, observed)
+        self.paused[loadpoint] = override
         self.overrides.append(override)
-        for listener in self.override_listeners:
-            listener(override)
+        self._notify(override)
         return True
 
-    def _due(self, key: str, memory: _Memory, observed: str | None, wanted: str, now: datetime) -> bool:
+    def _due(self, key: str, memory: _Memory, observed: str | None, wanted: str, now: datetime) -> WriteKind | None:
+        """The kind of write due for this key now, or None."""
         if memory.inflight or (memory.retry_at is not None and now < memory.retry_at):
-            return False
+            return None
+        if memory.unapplied is not None and memory.unapplied == wanted:
+            return None  # evcc does not apply it: asking again in a loop changes nothing
+        if memory.written == wanted and not memory.confirmed:
+            return None  # sent; evcc has two polls to show it
         if key == "batterymode":
             if wanted in _RESENT:
+                if memory.written != wanted or observed != wanted:
+                    return "change"
                 stale = memory.written_at is None or now - memory.written_at >= self.control.battery_mode_resend
-                return observed != wanted or memory.written != wanted or stale
+                return "keepalive" if stale else None
             # Hand the battery back to evcc once, if smartload had taken it.
-            return memory.written in _RESENT
-        if memory.written == wanted and observed != wanted and not memory.confirmed:
-            # evcc has not shown our value yet: give it a minute before writing again.
-            return memory.written_at is None or now - memory.written_at >= CONFIRM_TIMEOUT
-        return observed != wanted
+            return "change" if memory.written in _RESENT else None
+        return "change" if observed != wanted else None
 
     def on_state(self, state: SiteState) -> list[Write]:
         """Compare desired with what evcc shows; send what differs. Called on every poll."""
         now = state.at
-        self._forget_unplugged(state)
-        connected = {lp.id for lp in state.loadpoints if lp.connected}
+        self._track_sessions(state)
+        by_id = {lp.id: lp for lp in state.loadpoints if lp.connected}
         writes = []
         for key, intent in self.desired.items():
-            lp_id = _lp_id(key)
-            # A plan made before the car left may still name its loadpoint: leave it alone.
-            if lp_id is not None and (lp_id in self.paused or lp_id not in connected):
-                continue
+            loadpoint = lp_id(key)
+            if loadpoint is not None:
+                lp = by_id.get(loadpoint)
+                # A plan made before the car left (or for the car before this one) may
+                # still name this loadpoint: leave it alone until the next plan.
+                if lp is None or loadpoint in self.paused:
+                    continue
+                if intent.vehicle is not None and (lp.vehicle_name or "") != intent.vehicle:
+                    continue
             memory = self._memory.setdefault(key, _Memory())
             observed = observed_value(state, key)
-            if memory.written is not None and observed == memory.written:
-                memory.confirmed = True
+            self._verify(key, memory, observed, now)
             if self._overridden(key, memory, observed, intent.value, now):
                 continue
-            if not self._due(key, memory, observed, intent.value, now):
+            kind = self._due(key, memory, observed, intent.value, now)
+            if kind is None:
                 continue
-            write = write_for(key, intent.value, intent.reason)
+            write = write_for(key, intent.value, intent.reason, kind)
             if self.observing:
                 if memory.logged != intent.value:
                     memory.logged = intent.value
@@ -186,20 +261,34 @@ class Actuator:
                     if self.observed_write is not None:
                         self.observed_write(write, now)
                 continue
-            self._originals.setdefault(key, observed)
+            if key not in self._originals:
+                self._originals[key] = observed
+                self._keep(key)
             memory.inflight = True
             writes.append(write)
         for write in writes:
             self.send(write)
         return writes
 
+    def _keep(self, key: str) -> None:
+        if self.restore_store is not None:
+            self.restore_store.save(key, self._originals.get(key), self._ours.get(key))
+
     def ack(self, write: Write, at: datetime, error: str | None) -> None:
         """The outcome of a sent write."""
         memory = self._memory.setdefault(write.key, _Memory())
         memory.inflight = False
         if error is None:
-            memory.written, memory.written_at, memory.confirmed = write.value or "normal", at, False
+            value = write.value or "normal"
+            if value != memory.written:
+                # A new value: evcc has two polls to show it. The same value again (a
+                # keep-alive) stands confirmed if evcc showed it before.
+                memory.unshown_polls, memory.unapplied, memory.confirmed = 0, None, False
+            memory.written, memory.written_at = value, at
             memory.failures, memory.retry_at = 0, None
+            if self._ours.get(write.key) != value and write.kind != "restore":
+                self._ours[write.key] = value
+                self._keep(write.key)
             return
         memory.failures += 1
         wait = min(timedelta(seconds=10) * 2 ** (memory.failures - 1), self.control.write_backoff_max)
@@ -208,18 +297,27 @@ class Actuator:
                        wait.total_seconds())
 
     def restore_writes(self, state: SiteState) -> list[Write]:
-        """What to write on a clean shutdown: every setting smartload changed goes back.
-        The caller sends them and waits (the loop is about to stop)."""
+        """What to write on a clean shutdown: each setting that still shows the value
+        smartload wrote goes back to what evcc had before. A value someone else set since
+        (a person, evcc's own reset at unplug) is theirs and stays. The caller sends them
+        and reports each with `restored`."""
         if self.observing:
             return []
-        connected = {lp.id for lp in state.loadpoints if lp.connected}
         writes = []
         for key, original in self._originals.items():
-            lp_id = _lp_id(key)
-            if original is None or key.endswith(".vehicle"):
+            observed = observed_value(state, key)
+            if original is None or key.endswith(".vehicle") or observed == original:
                 continue
-            if lp_id is not None and (lp_id not in connected or lp_id in self.paused):
-                continue
-            if observed_value(state, key) != original:
-                writes.append(write_for(key, original, "restoring the value smartload found"))
+            if observed is not None and observed == self._ours.get(key):
+                writes.append(write_for(key, original, "restoring the value smartload found", "restore"))
         return writes
+
+    def restored(self, state: SiteState, failed: set[str]) -> None:
+        """Forget what was restored or needs no restoring; keep what failed for next time."""
+        for key in list(self._originals):
+            if key in failed:
+                continue
+            del self._originals[key]
+            self._ours.pop(key, None)
+            if self.restore_store is not None:
+                self.restore_store.delete(key)

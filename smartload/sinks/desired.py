@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from smartload.domain import LoadpointState, SiteState
 from smartload.sinks.planner import CarSlot, PlanSlot
@@ -20,10 +20,13 @@ BATTERY_MARGIN_W = 50.0
 
 @dataclass(frozen=True, slots=True)
 class Intent:
-    """A desired value with the reason a person reads in the log."""
+    """A desired value with the reason a person reads in the log. vehicle: the evcc
+    vehicle name ("" a guest) shown at the loadpoint when the intent was planned; the
+    actuator applies it only while evcc still shows that vehicle there (None: anywhere)."""
 
     value: str
     reason: str
+    vehicle: str | None = None
 
 
 def _phases(lp: LoadpointState) -> int:
@@ -127,12 +130,15 @@ def desired_settings(
         vehicle = by_lp.get(lp.id)
         if vehicle is None:
             wanted = expected.get(lp.id)
-            if wanted is not None and not lp.vehicle_detection_active and lp.vehicle_name == "":
+            if wanted is not None and lp.is_guest:  # never a device (a heat pump is no guest)
                 intents[f"lp{lp.id}.vehicle"] = Intent(evcc_names.get(wanted, wanted),
-                                                       f"evcc cannot identify the car; the sequence expects {wanted}")
+                                                       f"evcc cannot identify the car; the sequence expects {wanted}",
+                                                       "")
             continue
-        intents.update(loadpoint_intents(lp, vehicle, slot, requests.get(vehicle), vehicle in boosts,
-                                         configured_max_a.get(lp.id), _absent_car_at(slot, lp.id, plugged)))
+        shown = lp.vehicle_name or ""
+        for key, intent in loadpoint_intents(lp, vehicle, slot, requests.get(vehicle), vehicle in boosts,
+                                             configured_max_a.get(lp.id), _absent_car_at(slot, lp.id, plugged)).items():
+            intents[key] = replace(intent, vehicle=shown)
     if battery and state.battery is not None and state.battery.soc_pct is not None:
         intents["batterymode"] = battery_intent(slot)
     return intents

@@ -1,14 +1,22 @@
 """The sequencer-and-planner sink: settle requests, plan everything, act, announce.
 
 On each snapshot (a quarter-hour tick or an event) it settles the requests with the
-newest SoC, plans all cars and the battery over the known horizon, hands the current
-slot to the actuator and reads the handoffs off the plan. On each poll it lets the
-actuator compare evcc with the plan and the sequencer notice plug-ins and unplugs.
+newest SoC, hands all cars and the battery to the solver (in place, or on a worker thread
+in the live service: solver.py), and when the plan is back hands its current slot to the
+actuator and reads the handoffs off it. On each poll it lets the actuator compare evcc
+with the plan and the sequencer notice plug-ins and unplugs.
+
+Faults stay local. A plan is acted on only from a fresh state: while evcc has not
+answered for more than two poll intervals nothing is planned or written, and the plan
+shows as stale until evcc answers again (which re-plans at once). A car the planner
+cannot take is left out of the plan with its reason, told once, and the others are
+planned. A fresh SoC that differs from what the plan in force used re-plans within one
+poll interval instead of waiting for the next quarter-hour.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,16 +24,21 @@ from loguru import logger
 
 from smartload.domain import SiteState, Snapshot, SocReading
 from smartload.settings import Settings
-from smartload.sinks.actuator import Actuator, Write
+from smartload.sinks.actuator import Actuator, RestoreStore, Write
 from smartload.sinks.desired import desired_settings
 from smartload.sinks.house_profile import HouseProfile
 from smartload.sinks.house_store import HouseProfileStore
-from smartload.sinks.planner import Plan, PlannerSettings, make_plan
+from smartload.sinks.planner import Plan, PlannerSettings
 from smartload.sinks.requests import ChargeRequest, RequestStore
 from smartload.sinks.sequencer import Handoff, RequestEnded, Sequencer, plugged_vehicles
+from smartload.sinks.solver import InlineSolver, Outcome, Solver
 
 # The profile moves slowly; losing at most this much of it to a crash costs nothing.
 HOUSE_SAVE_EVERY = timedelta(hours=1)
+# A state older than this many poll intervals is not acted on.
+STALE_AFTER_POLLS = 2
+# A fresh reading this far from what the plan used re-plans (percentage points).
+REPLAN_SOC_PCT = 2.0
 
 
 def planner_settings(settings: Settings) -> PlannerSettings:
@@ -33,9 +46,37 @@ def planner_settings(settings: Settings) -> PlannerSettings:
     return PlannerSettings(
         time_limit_s=planning.time_limit.total_seconds(), mip_rel_gap=planning.mip_gap,
         shortfall_penalty_eur_per_kwh=planning.shortfall_penalty_eur_per_kwh,
-        swap_penalty_eur=planning.swap_penalty_eur, grid_import_limit_w=planning.grid_import_limit_w,
+        swap_penalty_eur=planning.swap_penalty_eur, switch_penalty_eur=planning.switch_penalty_eur,
+        grid_import_limit_w=planning.grid_import_limit_w,
         battery_wear_eur_per_kwh=settings.battery.wear_eur_per_kwh, timezone=settings.site.timezone,
     )
+
+
+def _measured(before: SocReading | None, now: SocReading) -> bool:
+    """Is `now` a measurement the plan should hear of? A car's cloud or a person's entry
+    is. evcc's own value only when it is the first with a known time (evcc read the car
+    after its plug-in): while charging, evcc's estimate moves every poll, and the value
+    evcc shows at a plug-in (of unknown age) comes with the plug-in's own re-plan."""
+    if now.source != "evcc":
+        return True
+    return now.measured_at_known and (before is None or not before.measured_at_known)
+
+
+def fresher(used: Mapping[str, SocReading | None], socs: Mapping[str, SocReading]
+            ) -> tuple[list[str], dict[str, SocReading | None]]:
+    """The cars whose newest reading should change the plan in force, each with why, and
+    the readings the plan counts as known from now on (a measurement equal to what it
+    used takes that one's place, so evcc's later estimates are judged against it)."""
+    news, known = [], dict(used)
+    for vehicle, before in used.items():
+        now = socs.get(vehicle)
+        if now is None or now is before or not _measured(before, now):
+            continue
+        known[vehicle] = now
+        if before is None or abs(now.soc_pct - before.soc_pct) >= REPLAN_SOC_PCT:
+            was = "none" if before is None else f"{before.soc_pct:.0f} %"
+            news.append(f"{vehicle} SoC {now.soc_pct:.0f} % from {now.source} (the plan used {was})")
+    return news, known
 
 
 @dataclass
@@ -44,7 +85,7 @@ class PlanningSink:
     sequencer: Sequencer
     actuator: Actuator
     replan: Callable[[datetime, str], None] = lambda at, reason: None
-    solve: Callable[..., Plan] = make_plan
+    solver: Solver = field(default_factory=InlineSolver)
     plan: Plan | None = None
     requests: dict[str, ChargeRequest] = field(default_factory=dict)
     handoffs: list[Handoff] = field(default_factory=list)
@@ -54,14 +95,21 @@ class PlanningSink:
     ended_listeners: list[Callable[[RequestEnded], None]] = field(default_factory=list)
     name: str = "planner"
     house_store: HouseProfileStore | None = None
+    # Why the plan is not acted on now (evcc silent), or None while it is.
+    stale: str | None = None
+    # Cars the last plan left out, with why.
+    left_out: dict[str, str] = field(default_factory=dict)
     _house_saved_at: datetime | None = None
     _last_state: SiteState | None = None
     # Each loadpoint's own maximum current, as evcc shows it while smartload has not set it.
     _max_current_a: dict[int, float] = field(default_factory=dict)
+    # The readings the plan in force (or in the making) was made from.
+    _planned_socs: dict[str, SocReading | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._planner_settings = planner_settings(self.settings)
         self._names = {self.settings.evcc_name(v): v for v in self.settings.vehicles}
+        self._stale_after = self.settings.evcc.poll_interval * STALE_AFTER_POLLS
 
     def _ended(self, events: list[RequestEnded]) -> None:
         for event in events:
@@ -93,23 +141,72 @@ class PlanningSink:
         gone = before.keys() - self.sequencer.plugged.keys() - {event.vehicle for event in ended}
         for vehicle in sorted(gone):
             self.replan(state.at, f"{vehicle} unplugged")
+        if self.stale is not None:
+            logger.info("evcc answers again: planning from its state")
+            self.stale = None
+            self.replan(state.at, "evcc answers again")
+            return  # the plan from before the silence is not acted on: the next one is
         self.actuator.on_state(state)
 
-    def on_socs(self, at: datetime, socs: dict[str, SocReading]) -> None:
-        """A car reaching its target makes the next car due at once, not at the next tick."""
+    def on_socs(self, at: datetime, socs: Mapping[str, SocReading]) -> None:
+        """A car reaching its target makes the next car due at once, not at the next tick;
+        a fresh reading that the plan did not have re-plans."""
         self._ended(self.sequencer.settle(at, socs))
+        news, self._planned_socs = fresher(self._planned_socs, socs)
+        if news:
+            self.replan(at, "; ".join(news))
+
+    def _staleness(self, snapshot: Snapshot) -> str | None:
+        state = snapshot.state
+        if state is None:
+            return None
+        silent = snapshot.at - state.at
+        if silent <= self._stale_after:
+            return None
+        return f"evcc has not answered for {silent.total_seconds():.0f} s"
 
     def on_snapshot(self, snapshot: Snapshot) -> None:
         now = snapshot.at
         self._ended(self.sequencer.settle(now, snapshot.socs))
         self.requests = self.sequencer.requests(now)
-        inputs = self.sequencer.planner_input(snapshot, self.requests, self._max_current_a)
+        stale = self._staleness(snapshot)
+        if stale is not None:
+            if self.stale is None:
+                logger.warning("plan stale: {}; nothing is planned or written until it answers", stale)
+                self.actuator.set_desired({})
+            self.stale = stale
+            return
+        inputs = self.sequencer.planner_input(snapshot, self.requests, self._max_current_a, self._in_force())
         if inputs is None or snapshot.state is None:
             logger.info("no plan at {}: {}", now.isoformat(), "evcc not reached yet" if snapshot.state is None
                         else "no grid price covers now")
             return
-        plan = self.solve(inputs, self._planner_settings)
+        self._planned_socs = {v: snapshot.socs.get(v) for v in self.requests}
+        left_out = dict(self.sequencer.left_out)
+        self.solver.submit(inputs, self._planner_settings, lambda outcome: self._planned(outcome, snapshot, left_out))
+
+    def _in_force(self) -> dict[int, bool]:
+        """Per loadpoint: does the action smartload asked evcc for charge (mode now)?"""
+        out = {}
+        for key, intent in self.actuator.desired.items():
+            if key.endswith(".mode") and key.startswith("lp"):
+                out[int(key[2:].split(".", 1)[0])] = intent.value == "now"
+        return out
+
+    def _planned(self, outcome: Outcome, snapshot: Snapshot, left_out: dict[str, str]) -> None:
+        left_out.update(outcome.dropped)
+        for vehicle, why in left_out.items():
+            if self.left_out.get(vehicle) != why:
+                logger.warning("{}: left out of the plan: {}", vehicle, why)
+        self.left_out = left_out
+        plan = outcome.plan
+        if plan is None:
+            logger.error("no plan at {}: the planner failed ({})", snapshot.at.isoformat(), outcome.error)
+            return
+        if self.stale is not None or snapshot.state is None:
+            return  # evcc fell silent while the planner ran
         self.plan = plan
+        now = snapshot.at
         self._act(plan, snapshot.state, now)
         for handoff in self.sequencer.handoffs(plan, now):
             self.handoffs.append(handoff)
@@ -148,15 +245,10 @@ class PlanningSink:
                     len(plan.slots), plan.cost_eur, cars or "no car requests")
 
     def close(self) -> None:
-        """Keep what the house profile learned since the last save."""
+        """Keep what the house profile learned since the last save; stop the solver."""
+        self.solver.close()
         if self._last_state is not None:
             self._save_house(self._last_state.at)
-
-
-def boost(sink: PlanningSink, vehicle: str, minutes: int, now: datetime) -> None:
-    """Full power now for a while, whatever the plan says."""
-    sink.sequencer.start_boost(vehicle, now + timedelta(minutes=minutes))
-    sink.replan(now, f"boost {vehicle}")
 
 
 def make_planning(
@@ -166,13 +258,18 @@ def make_planning(
     replan: Callable[[datetime, str], None],
     observed_write: Callable[[Write, datetime], None] | None = None,
     house_store: HouseProfileStore | None = None,
+    restore_store: RestoreStore | None = None,
+    solver: Solver | None = None,
 ) -> PlanningSink:
     """house_store: where the learned house-load profile is restored from and kept (the
-    live service's data directory); None: learned afresh, as a what-if run does."""
+    live service's data directory); None: learned afresh, as a what-if run does.
+    restore_store: where what evcc had before smartload changed it is kept (None: memory).
+    solver: where plans are solved (None: in place)."""
     planning = settings.planning
     learned = house_store.load() if house_store is not None else None
     if learned:
         logger.info("house-load profile: {} of 192 quarter-hours restored", len(learned))
     house = HouseProfile(settings.site.tz, planning.house_load_w, planning.house_load_learning_per_min, learned)
-    actuator = Actuator(settings.control, send, observed_write)
-    return PlanningSink(settings, Sequencer(settings, store, house), actuator, replan, house_store=house_store)
+    actuator = Actuator(settings.control, send, observed_write, restore_store)
+    return PlanningSink(settings, Sequencer(settings, store, house), actuator, replan, solver or InlineSolver(),
+                        house_store=house_store)

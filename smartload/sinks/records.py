@@ -6,12 +6,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from smartload.domain import ConnectionEdge, RefreshOutcome, Snapshot, SocReading, Tariffs
+from smartload.sinks.actuator import Override
 
 
 def iso(at: datetime | None) -> str | None:
     if at is None:
         return None
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def override_record(override: Override) -> dict[str, Any]:
+    """A manual change in evcc the actuator detected, as the replay and what-if reports list it."""
+    return {"at": iso(override.at), "loadpoint": override.loadpoint_id, "setting": override.key,
+            "written": override.written, "observed": override.observed}
 
 
 def soc_record(reading: SocReading, now: datetime) -> dict[str, Any]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from loguru import logger
 
 from smartload.domain import SiteState, Snapshot, SocReading
-from smartload.settings import Settings
+from smartload.settings import Settings, VehicleSettings
 from smartload.sinks.house_profile import HouseProfile
 from smartload.sinks.planner import BatteryInput, CarInput, Plan, PlannerInput, WallboxInput, make_slots
 from smartload.sinks.planner.slots import quarter_hour_floor
@@ -31,6 +31,8 @@ HORIZON = timedelta(hours=36)
 # A car still plugged in after the departure its driver gave wants its energy now: the
 # plan gets a departure this far ahead, moved on with every plan, until the car leaves.
 OVERDUE_WINDOW = timedelta(minutes=15)
+# A departure farther ahead than this is planned as if it were this far ahead.
+FARTHEST_DEPARTURE = timedelta(days=14)
 # How many past departures the early-departure margin learns from, and needs at least.
 EARLY_SAMPLES = 50
 EARLY_MIN_SAMPLES = 10
@@ -83,6 +85,8 @@ class Sequencer:
         self._last_handoff: dict[int, Handoff] = {}
         self._reached: set[tuple[str, datetime]] = set()
         self._overdue: set[int] = set()  # ids of requests past their departure, car still here
+        # Cars the last planner input left out, with why.
+        self.left_out: dict[str, str] = {}
 
     @property
     def house(self) -> HouseProfile:
@@ -232,8 +236,11 @@ class Sequencer:
         return min(samples[max(0, at)], planning.early_departure_max)
 
     def planner_input(
-        self, snapshot: Snapshot, requests: Mapping[str, ChargeRequest], max_current_a: Mapping[int, float]
+        self, snapshot: Snapshot, requests: Mapping[str, ChargeRequest], max_current_a: Mapping[int, float],
+        charging_at: Mapping[int, bool] | None = None,
     ) -> PlannerInput | None:
+        """charging_at: per loadpoint, whether the action in force charges the car there
+        (the planner's hysteresis keeps it unless a change saves enough)."""
         state = snapshot.state
         if state is None:
             return None
@@ -257,28 +264,43 @@ class Sequencer:
             needs[vehicle] = request.energy_kwh is not None or (soc is not None and soc < target - DONE_MARGIN_PCT)
             cars.append((vehicle, config, request, soc, target))
         car_inputs = []
+        self.left_out = {}
         early = self.early_margin() if any(r.id is not None for r in requests.values()) else timedelta(0)
         for vehicle, config, request, soc, target in cars:
-            # The plan's departure: earlier by how early drivers leave (for a departure a
-            # driver gave) and by the time the taper adds; never before the next quarter-hour.
-            ahead = early if request.id is not None else timedelta(0)  # stored: explicit, not the schedule's
-            if soc is not None:
-                ahead += taper_delay(config.capacity_kwh, config.charge_efficiency, config.max_charge_w, soc, target,
-                                     config.taper_from_soc_pct)
-            soonest = now + OVERDUE_WINDOW if request.departure <= now else min(request.departure, now + OVERDUE_WINDOW)
-            departure = max(request.departure - ahead, soonest)
-            plugged_at = self._plugged.get(vehicle)
-            # A plugged car stays where it is; a waiting one may go to any wallbox it fits.
-            allowed = () if plugged_at is not None else tuple(w for w in (config.wallboxes or all_ids) if w in all_ids)
-            car_inputs.append(CarInput(
-                name=vehicle, capacity_kwh=config.capacity_kwh, target_soc_pct=target, soc_pct=soc,
-                energy_needed_kwh=request.energy_kwh if soc is None else None, departure=departure,
-                priority=request.priority, max_charge_w=config.max_charge_w,
-                charge_efficiency=config.charge_efficiency, wallbox_id=plugged_at,
-                allowed_wallboxes=allowed,
-                available_from=None if plugged_at is not None else self._available_from(vehicle, allowed, now, needs),
-            ))
+            try:
+                car = self._car_input(vehicle, config, request, soc, target, early, now, all_ids, needs)
+                if car.wallbox_id is not None and charging_at and car.wallbox_id in charging_at:
+                    car = replace(car, charging_now=charging_at[car.wallbox_id])
+                car_inputs.append(car)
+            except (ValueError, OverflowError) as exc:  # a request no edge check caught: only this car
+                self.left_out[vehicle] = f"its request cannot be planned ({exc})"
         return PlannerInput(now, slots, self._battery(state), wallboxes, tuple(car_inputs))
+
+    def _car_input(self, vehicle: str, config: VehicleSettings, request: ChargeRequest, soc: float | None,
+                   target: float, early: timedelta, now: datetime, all_ids: tuple[int, ...],
+                   needs: Mapping[str, bool]) -> CarInput:
+        # The plan's departure: earlier by how early drivers leave (for a departure a
+        # driver gave) and by the time the taper adds; never before the next quarter-hour.
+        # A departure beyond any horizon (a request stored before requests were checked)
+        # is planned as one at the far end: the car charges when it is cheap.
+        ahead = early if request.id is not None else timedelta(0)  # stored: explicit, not the schedule's
+        if soc is not None:
+            ahead += taper_delay(config.capacity_kwh, config.charge_efficiency, config.max_charge_w, soc, target,
+                                 config.taper_from_soc_pct)
+        given = min(request.departure, now + FARTHEST_DEPARTURE)
+        soonest = now + OVERDUE_WINDOW if given <= now else min(given, now + OVERDUE_WINDOW)
+        departure = max(given - ahead, soonest)
+        plugged_at = self._plugged.get(vehicle)
+        # A plugged car stays where it is; a waiting one may go to any wallbox it fits.
+        allowed = () if plugged_at is not None else tuple(w for w in (config.wallboxes or all_ids) if w in all_ids)
+        return CarInput(
+            name=vehicle, capacity_kwh=config.capacity_kwh, target_soc_pct=target, soc_pct=soc,
+            energy_needed_kwh=request.energy_kwh if soc is None else None, departure=departure,
+            priority=request.priority, max_charge_w=config.max_charge_w,
+            charge_efficiency=config.charge_efficiency, wallbox_id=plugged_at,
+            allowed_wallboxes=allowed,
+            available_from=None if plugged_at is not None else self._available_from(vehicle, allowed, now, needs),
+        )
 
     # -- handoffs ---------------------------------------------------------------------
 

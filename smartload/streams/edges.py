@@ -10,6 +10,12 @@ connected but no vehicle is; no edge is emitted, so no cloud is asked for a car 
 name. When identification ends with a name, that poll emits the edge (its plugged_at is
 the first poll that showed the loadpoint connected). A guest that stays a guest never
 produces an edge.
+
+Swaps: at a shared wallbox one car can be unplugged and the next plugged in between two
+polls, so no poll shows the loadpoint empty. A vehicle name giving way to another (or to
+a new identification) starts a new session there: the next car's plugged_at is that
+poll, not the first car's. The same car plugged in again between two polls shows as its
+session's energy falling, and is a plug-in too.
 """
 
 from __future__ import annotations
@@ -43,7 +49,10 @@ def _presence_mapper(
 ) -> Callable[[SiteState], list[Presence]]:
     """Build the per-poll mapper; it remembers when each loadpoint became connected."""
     connected_since: dict[int, datetime] = {}
-    last_place: dict[str, int | None] = {}
+    # Per connected loadpoint: the vehicle name evcc showed ("" while identifying) and the
+    # session's energy, to tell a new session from the last poll's.
+    sessions: dict[int, tuple[str, float | None]] = {}
+    last_place: dict[str, tuple[int | None, datetime | None]] = {}
     known_ids = tuple(known)
     polls_seen = [0]
 
@@ -54,7 +63,13 @@ def _presence_mapper(
         for lp in state.loadpoints:
             if not lp.connected:
                 connected_since.pop(lp.id, None)
+                sessions.pop(lp.id, None)
                 continue
+            session = (lp.vehicle_name or "", lp.session_energy_wh)
+            if _new_session(sessions.get(lp.id), session):
+                # A swap between two polls: the next car's plug-in is now, not the last car's.
+                connected_since[lp.id] = state.at
+            sessions[lp.id] = session
             since = connected_since.setdefault(lp.id, state.at)
             name = lp.identified_vehicle
             if name is not None:
@@ -66,13 +81,25 @@ def _presence_mapper(
         changed = []
         for vehicle in vehicles:
             lp_id, since = where.get(vehicle, (None, None))
-            if vehicle in last_place and last_place[vehicle] == lp_id:
+            if last_place.get(vehicle, (-1, None)) == (lp_id, since):
                 continue
-            last_place[vehicle] = lp_id
+            last_place[vehicle] = (lp_id, since)
             changed.append(Presence(vehicle, state.at, lp_id, since, first_poll))
         return changed
 
     return observe
+
+
+def _new_session(before: tuple[str, float | None] | None, now: tuple[str, float | None]) -> bool:
+    """Did the connected loadpoint get a new session since the last poll? A car's name
+    giving way to another (or to a new identification) is a swap; the session's energy
+    falling is the same car plugged in again."""
+    if before is None:
+        return False
+    (name_before, energy_before), (name, energy) = before, now
+    if name_before and name != name_before:
+        return True
+    return energy_before is not None and energy is not None and energy < energy_before - 1.0
 
 
 def _edge(previous: Presence | None, current: Presence) -> ConnectionEdge | None:
@@ -84,7 +111,8 @@ def _edge(previous: Presence | None, current: Presence) -> ConnectionEdge | None
         return ConnectionEdge(current.vehicle, current.loadpoint_id, current.at, current.plugged_at, "plugged")
     if previous.loadpoint_id != current.loadpoint_id:
         return ConnectionEdge(current.vehicle, current.loadpoint_id, current.at, current.plugged_at, "moved")
-    return None
+    # Same loadpoint, another session: plugged in again between two polls.
+    return ConnectionEdge(current.vehicle, current.loadpoint_id, current.at, current.plugged_at, "plugged")
 
 
 def _per_vehicle(group: GroupedObservable[str, Presence]) -> Observable[ConnectionEdge]:

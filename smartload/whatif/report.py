@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from smartload.sinks.evcc_keys import WRITE_KINDS
 from smartload.sinks.planner import Plan, PlannerInput
 from smartload.whatif.evcc_port import utc
 from smartload.whatif.metrics import MISS_TOLERANCE_KWH, REACHED_MARGIN_PCT, Stay, requested_ac_kwh
@@ -133,6 +134,22 @@ def _summary(stays: list[StayResult], delivered_kwh: float, cost: float, battery
     }
 
 
+def writes_by_kind(outcome: Outcome, ctx: RunContext) -> dict[str, Any]:
+    """evcc writes by kind (change, keepalive, restore), in all and per local day. A
+    strategy that does not say counts every accepted write as a change."""
+    tz = ctx.inputs.scenario.tz
+    kinds = {kind: 0 for kind in WRITE_KINDS}
+    days: dict[str, dict[str, int]] = {}
+    if not outcome.writes:
+        kinds["change"] = ctx.port.writes
+        return {"evcc_writes_by_kind": kinds, "evcc_writes_by_day": {}}
+    for at, kind in outcome.writes:
+        kinds[kind] += 1
+        day = days.setdefault(at.astimezone(tz).date().isoformat(), {k: 0 for k in WRITE_KINDS})
+        day[kind] += 1
+    return {"evcc_writes_by_kind": kinds, "evcc_writes_by_day": days}
+
+
 def evcc_report(config: SimulationConfig, ctx: RunContext, outcome: Outcome,
                 prices: PeriodPrices) -> dict[str, Any]:
     site, meter = ctx.site, ctx.meter
@@ -155,6 +172,9 @@ def evcc_report(config: SimulationConfig, ctx: RunContext, outcome: Outcome,
         "plan_status": dict(sorted(outcome.statuses.items())),
         "evcc_writes": ctx.port.writes,
         "evcc_writes_refused": ctx.port.rejected_writes,
+        **writes_by_kind(outcome, ctx),
+        "overrides": outcome.overrides,
+        "evcc_not_applied": outcome.not_applied,
         "polls": ctx.port.polls,
         "strategy_details": outcome.extra,
         "notes": outcome.notes,

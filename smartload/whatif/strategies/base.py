@@ -53,6 +53,12 @@ class Outcome:
     statuses: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     extra: dict[str, object] = field(default_factory=dict)
+    # Each evcc write smartload made, with its kind (change, keepalive, restore); empty
+    # for strategies whose writes are all changes (the port counts those).
+    writes: list[tuple[datetime, str]] = field(default_factory=list)
+    # Manual changes the actuator detected, and writes evcc did not apply (JSON records).
+    overrides: list[dict[str, object]] = field(default_factory=list)
+    not_applied: list[dict[str, object]] = field(default_factory=list)
 
     def count_status(self, status: str) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1

@@ -34,8 +34,10 @@ from smartload.sim.vehicle import Presence
 from smartload.sinks.actuator import Write
 from smartload.sinks.planner import Plan, PlannerInput, PlannerSettings, make_plan
 from smartload.sinks.planning import PlanningSink, make_planning
+from smartload.sinks.records import iso, override_record
 from smartload.sinks.requests import ChargeRequest, RequestStore
 from smartload.sinks.sequencer import Handoff
+from smartload.sinks.solver import InlineSolver
 from smartload.streams.polling import parsed, poll_source
 from smartload.streams.ticks import Trigger
 from smartload.vehicles.base import ProviderError, VehicleProvider
@@ -126,13 +128,16 @@ def run(ctx: RunContext) -> Outcome:
     replans: Subject[Trigger] = Subject()
     holder: list[PlanningSink] = []
 
+    writes: list[tuple[datetime, Write]] = []
+
     def send(write: Write) -> None:
+        writes.append((scheduler.now, write))
         holder[0].actuator.ack(write, scheduler.now, port.write(write.method, write.path))
 
     planning = make_planning(settings, store, send, lambda at, why: replans.on_next((at, why)))
     holder.append(planning)
     if inputs.planner_mode != "milp":
-        planning.solve = partial(_solve_with_mode, mode=inputs.planner_mode)
+        planning.solver = InlineSolver(partial(_solve_with_mode, mode=inputs.planner_mode))
     follower = HandoffFollower(port, timedelta(seconds=inputs.scenario.swap_delay_s))
     planning.handoff_listeners.append(follower)
 
@@ -184,4 +189,8 @@ def run(ctx: RunContext) -> Outcome:
         "handoffs_car_away": follower.impossible, "overrides": len(planning.actuator.overrides),
         "requests_ended": len(planning.ended),
     })
+    outcome.writes = [(at, write.kind) for at, write in writes]
+    outcome.overrides = [override_record(o) for o in planning.actuator.overrides]
+    outcome.not_applied = [{"at": iso(n.at), "setting": n.key, "written": n.written, "observed": n.observed}
+                           for n in planning.actuator.not_applied]
     return outcome
