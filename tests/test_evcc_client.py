@@ -32,6 +32,7 @@ class FakeEvcc:
     protected: bool = False
     reject_all: bool = False  # every protected request is 401, even after a login
     hang: bool = False  # /api/state never answers
+    demo: bool = False  # evcc --demo: every login is 403
     released: asyncio.Event = field(default_factory=asyncio.Event)
     tokens: set[str] = field(default_factory=set)
     logins: int = 0
@@ -50,6 +51,8 @@ class FakeEvcc:
     def app(self) -> Starlette:
         async def login(request: Request) -> Response:
             self.seen.append(("POST", "/api/auth/login", None))
+            if self.demo:
+                return JSONResponse({"error": "demo mode"}, status_code=403)
             if (await request.json()).get("password") != PASSWORD:
                 return JSONResponse({"error": "invalid password"}, status_code=401)
             self.logins += 1
@@ -183,18 +186,37 @@ async def test_a_second_401_is_an_auth_failure(url: str, fake: FakeEvcc, logs: l
     async with EvccClient(url, timeout_s=5, password=PASSWORD) as evcc:
         with pytest.raises(EvccUnavailable) as caught:
             await evcc.get_state()
-    assert (caught.value.kind, caught.value.message) == ("auth", "GET /api/state: HTTP 401 even after logging in again")
+    assert (caught.value.kind, caught.value.message) == ("auth", "GET /api/state: HTTP 401 (even after logging in again)")
     assert [seen[:2] for seen in fake.seen] == [("POST", "/api/auth/login"), ("GET", "/api/state"),
                                                 ("POST", "/api/auth/login"), ("GET", "/api/state")]  # fmt: skip
     assert_no_secret(str(caught.value), *logs)
 
 
-async def test_a_wrong_password_is_an_auth_failure(url: str, fake: FakeEvcc) -> None:
+async def test_a_wrong_password_is_an_auth_failure_only_where_evcc_wants_a_login(url: str, fake: FakeEvcc) -> None:
     fake.protected = True
     async with EvccClient(url, timeout_s=5, password="wrong-" + PASSWORD) as evcc:
         with pytest.raises(EvccUnavailable) as caught:
             await evcc.get_state()
-    assert (caught.value.kind, str(caught.value)) == ("auth", "login refused: HTTP 401 (wrong password?)")
+    assert (caught.value.kind, str(caught.value)) == (
+        "auth", "GET /api/state: HTTP 401 (evcc wants a login and refused evcc.password (HTTP 401))")
+
+
+@pytest.mark.parametrize(("demo", "status", "why"), [(False, 401, "wrong password?"), (True, 403, "evcc in demo mode?")])
+async def test_a_refused_login_is_one_warning_and_smartload_goes_on_without_it(
+        url: str, fake: FakeEvcc, logs: list[str], demo: bool, status: int, why: str) -> None:
+    """A real evcc serves its state and the loadpoint and battery writes without a login
+    (a password guards only its configuration): a refused login must not look like an
+    unreachable evcc."""
+    fake.demo = demo
+    async with EvccClient(url, timeout_s=5, password="wrong-" + PASSWORD) as evcc:
+        assert await evcc.get_state() == body(STATE_0207)
+        assert await evcc.post("/api/loadpoints/1/mode/now") == "now"
+        await evcc.get_state()
+    assert [seen[:2] for seen in fake.seen] == [("POST", "/api/auth/login"), ("GET", "/api/state"),
+                                                ("POST", "/api/loadpoints/1/mode/now"), ("GET", "/api/state")]
+    warnings = [line for line in logs if "evcc refused the login" in line]
+    assert warnings == [f"evcc refused the login with evcc.password (HTTP {status}: {why}); smartload goes on without "
+                        "it: evcc serves its state and the loadpoint and battery settings without a login"]
 
 
 async def test_api_key_is_sent_as_bearer(url: str, fake: FakeEvcc) -> None:

@@ -5,9 +5,13 @@ sent. Failures are exceptions with a kind and a one-line message that never cont
 the password or API key: EvccUnavailable for reads and transport/auth trouble,
 EvccWriteError for a write evcc refused.
 
-Auth: evcc's public endpoints need none. With a password, the client logs in lazily
-(`POST /api/auth/login` sets the `auth` cookie) and logs in once more when evcc answers
-401; with an API key (evcc 0.309+) it sends `Authorization: Bearer <key>`.
+Auth: evcc's public endpoints need none: /api/state and every loadpoint and battery write
+work without login (a password only guards configuration). With a password, the client
+logs in lazily (`POST /api/auth/login` sets the `auth` cookie) and logs in once more when
+evcc answers 401; with an API key (evcc 0.309+) it sends `Authorization: Bearer <key>`.
+A login evcc refuses (401: a wrong password; 403: evcc in demo mode) is one warning
+naming the setting, and the client goes on without the cookie rather than treat evcc
+as unreachable.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ class EvccClient:
         self._password = password or None
         self._secrets = tuple(secret for secret in (password, api_key) if secret)
         self._logins = 0  # counts successful logins, so concurrent 401s log in only once
+        self.login_refused: int | None = None  # evcc's answer to a refused login, if it was
         self._login_lock = asyncio.Lock()
 
     async def __aenter__(self) -> EvccClient:
@@ -128,13 +133,19 @@ class EvccClient:
         if response.status_code != httpx.codes.UNAUTHORIZED:
             return self._forbidden_is_auth(method, path, response)
         if not self._password:
-            hint = "API key rejected" if self._secrets else "evcc wants a login: set evcc.password or evcc.api_key"
+            if self.login_refused is not None:
+                hint = f"evcc wants a login and refused evcc.password (HTTP {self.login_refused})"
+            elif self._secrets:
+                hint = "API key rejected"
+            else:
+                hint = "evcc wants a login: set evcc.password or evcc.api_key"
             raise EvccUnavailable("auth", f"{method} {path}: HTTP 401 ({hint})")
         logger.info("evcc answered 401 to {} {}; logging in again", method, path)
         await self._login(logins)
         response = await self._attempt(method, path, json_body)
         if response.status_code == httpx.codes.UNAUTHORIZED:
-            raise EvccUnavailable("auth", f"{method} {path}: HTTP 401 even after logging in again")
+            again = "evcc refused evcc.password" if self.login_refused is not None else "even after logging in again"
+            raise EvccUnavailable("auth", f"{method} {path}: HTTP 401 ({again})")
         return self._forbidden_is_auth(method, path, response)
 
     def _forbidden_is_auth(self, method: str, path: str, response: httpx.Response) -> httpx.Response:
@@ -149,7 +160,13 @@ class EvccClient:
             path = "/api/auth/login"
             response = await self._attempt("POST", path, {"password": self._password})
             if response.status_code in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
-                raise EvccUnavailable("auth", f"login refused: HTTP {response.status_code} (wrong password?)")
+                why = "wrong password?" if response.status_code == httpx.codes.UNAUTHORIZED else "evcc in demo mode?"
+                logger.warning("evcc refused the login with evcc.password (HTTP {}: {}); smartload goes on without "
+                               "it: evcc serves its state and the loadpoint and battery settings without a login",
+                               response.status_code, why)
+                self._password = None
+                self.login_refused = response.status_code
+                return
             if not response.is_success:
                 raise EvccUnavailable("http", self._status_message("POST", path, response))
             self._logins += 1
