@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import reactivex as rx
+from loguru import logger
 from reactivex import Observable
 from reactivex.abc import DisposableBase, ObserverBase, SchedulerBase
 from reactivex.disposable import CompositeDisposable
@@ -24,13 +25,23 @@ T = TypeVar("T")
 
 
 def expand(mapper: Callable[[A], Iterable[B]]) -> Callable[[Observable[A]], Observable[B]]:
+    """Each value mapped to zero or more items, emitted in place. A value the mapper fails
+    on is dropped and logged (once per kind of failure), never the stream's end: one bad
+    poll must not stop the edges, SoC or refreshes of every later one."""
+
     def operator(source: Observable[A]) -> Observable[B]:
         def subscribe(observer: ObserverBase[B], scheduler: SchedulerBase | None = None) -> DisposableBase:
+            told: set[str] = set()
+
             def on_next(value: A) -> None:
                 try:
-                    items = mapper(value)
-                except Exception as error:  # forwarded as the stream's error, like map
-                    observer.on_error(error)
+                    items = list(mapper(value))
+                except Exception as error:
+                    kind = f"{getattr(mapper, '__qualname__', mapper)}: {type(error).__name__}"
+                    if kind not in told:
+                        told.add(kind)
+                        logger.opt(exception=error).error("{} failed on one {}; it is skipped", kind,
+                                                          type(value).__name__)
                     return
                 for item in items:
                     observer.on_next(item)
