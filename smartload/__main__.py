@@ -31,6 +31,19 @@ def _load(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def _prices_problems(path: Path, settings: Settings) -> list[str]:
+    from smartload.sim.prices import DayAheadPrices
+
+    if not path.is_file():
+        return [f"sim.prices_csv: {path}: file not found"]
+    try:
+        DayAheadPrices.from_csv(path, settings.site.tz)
+    except Exception as exc:  # whatever stops the reader here would stop the simulator at start
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return [f"sim.prices_csv: {path}: not a price table ({why})"]
+    return []
+
+
 def preflight(settings: Settings) -> tuple[list[str], list[str]]:
     """What `run` would reject (problems) or change (warnings) in settings the models
     accept: the one check that both `run` and `check-config` make. Lines: "<key>: why"."""
@@ -46,8 +59,8 @@ def preflight(settings: Settings) -> tuple[list[str], list[str]]:
             load_scenario(settings.sim.scenario)
         except ScenarioError as exc:
             problems += [f"sim.scenario: {problem}" for problem in exc.problems]
-        if settings.sim.prices_csv is not None and not settings.sim.prices_csv.is_file():
-            problems.append(f"sim.prices_csv: {settings.sim.prices_csv}: file not found")
+        if settings.sim.prices_csv is not None:
+            problems += _prices_problems(settings.sim.prices_csv, settings)
     data_dir = data_dir_problem(settings.data_dir)
     if data_dir is not None:
         problems.append(f"data_dir: {data_dir}")

@@ -97,12 +97,14 @@ def _settings_file(tmp_path: Path, text: str) -> Path:
      f"sim.scenario: unknown scenario 'nowhere': use one of {', '.join(SHIPPED)} or a YAML path"),
     ("sim: {scenario: /nonexistent/site.yaml}\n", "sim.scenario: /nonexistent/site.yaml: file not found"),
     ("data_dir: {file}\n", "data_dir: {file} is not a directory"),
+    ("sim: {prices_csv: {file}}\n", "sim.prices_csv: {file}: not a price table (Invalid isoformat string: 'x')"),
 ])
 def test_run_and_check_config_reject_alike_in_one_line_with_exit_2(tmp_path, capsys, text, problem):
     file = tmp_path / "a-file"
-    file.write_text("")
+    file.write_text("timestamp_utc,price_eur_per_mwh\nx,1\n")
     path = tmp_path / "settings.yaml"
-    path.write_text(text.format(file=file) if text.startswith("data_dir") else f"data_dir: {tmp_path / 'data'}\n{text}")
+    text = text.replace("{file}", str(file))
+    path.write_text(text if text.startswith("data_dir") else f"data_dir: {tmp_path / 'data'}\n{text}")
     for command in ("check-config", "run"):
         assert main(["--settings", str(path), command]) == 2, command
         captured = capsys.readouterr()
