@@ -70,6 +70,9 @@ Done = Callable[[Outcome], None]
 class Solver(Protocol):
     def submit(self, inputs: PlannerInput, settings: PlannerSettings, done: Done) -> None: ...
 
+    @property
+    def busy_s(self) -> float | None: ...
+
     def close(self) -> None: ...
 
 
@@ -78,6 +81,10 @@ class InlineSolver:
     """Solves at once, in the caller's thread: replays and what-ifs stay deterministic."""
 
     solve: SolveFn = make_plan
+
+    @property
+    def busy_s(self) -> float | None:
+        return None  # never busy between two calls
 
     def submit(self, inputs: PlannerInput, settings: PlannerSettings, done: Done) -> None:
         done(contained(self.solve, inputs, settings))
