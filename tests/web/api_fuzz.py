@@ -242,10 +242,11 @@ class ServedInThread:
         status = self.send(probe)
         tally.tried += 1
         tally.statuses[status] += 1
+        failures = []
         if status >= 500:
             tally.server_errors.append(f"{status} for {probe.describe()}")
-            return tally.server_errors[-1]
+            failures.append(tally.server_errors[-1])
         if status >= 400 and self.state() != before:
             tally.changed.append(f"{status} for {probe.describe()} changed the state")
-            return tally.changed[-1]
-        return None
+            failures.append(tally.changed[-1])
+        return "; ".join(failures) or None
