@@ -61,6 +61,7 @@ RAW_BODIES: tuple[bytes, ...] = (
     b'{"minutes": ' + b"1" * 4400 + b"}", b'{"soc_pct": ' + b"-" + b"9" * 100 + b"}",
     b'{"vehicle": "\\ud800", "departure": "06:30", "target_soc_pct": 80}', b'{"\\ud800": 1}',
     b"[" * 9 + b"]" * 9, b'{"a":' * 10_000 + b"1" + b"}" * 10_000, b"[" * 60_000,
+    b"[" * 10 + b'"' + b'\\"' * 20_000, b'["' + b"\\" * 30_000,
     b"[" * 5_000_000, b" " * (64 * 1024 + 1), b'{"minutes": 30' + b" " * 70_000 + b"}",
     b'{"vehicle": "zoe", "vehicle": "golf", "departure": "06:30", "target_soc_pct": 80}',
 )

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from smartload.web.inputs import nesting
 from tests.web.builders import NOW, TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -83,6 +84,8 @@ BAD_JSON = [
     (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, 400, "body: nests deeper than 8 levels"),
     (b'{"vehicle": "[[[[[[[[[[[[[[[[", "departure": "06:30", "target_soc_pct": 60}', 404,
      "vehicle: unknown vehicle '[[[[[[[[[[[[[[[['"),  # brackets in a string do not nest
+    # An unterminated string of escapes: a backtracking scan took seconds over it (the client waits 5 s).
+    (b"[" * 10 + b'"' + b'\\"' * 20_000, 400, "body: nests deeper than 8 levels"),
     (b"\xff\xfe{}", 400, None),
     (b'{"vehicle": "\\ud800", "departure": "06:30", "target_soc_pct": 60}', 404,
      "vehicle: unknown vehicle '\\ud800'"),
@@ -154,3 +157,10 @@ async def test_a_manual_soc_a_little_ahead_of_our_clock_counts_as_now(served):
                                                                   "2026-02-23T19:00:00Z"}, headers=AUTH)
     assert week.status_code == 200
     assert [(r.soc_pct, r.measured_at) for r in applied] == [(50.0, NOW), (40.0, NOW - timedelta(days=7))]
+
+
+def test_nesting_counts_brackets_outside_strings_only():
+    assert nesting(b'{"a": [1, {"b": "]]]"}]}') == 3
+    assert nesting(b'["\\\\", [[]]]') == 3  # an escaped backslash ends before the quote
+    assert nesting(b'["\\"[[", []]') == 2  # an escaped quote does not end the string
+    assert nesting(b"[[[") == 3 and nesting(b"") == 0
