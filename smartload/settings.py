@@ -297,7 +297,7 @@ def _describe(error: Mapping[str, Any]) -> str:
     if isinstance(got, dict | list) or got is None or error["type"] == "extra_forbidden" \
             or secret_path(Settings, loc):
         return f"{path}: {message}"
-    shown = _USER_INFO.sub("***@", repr(got))
+    shown = _USER_INFO.sub("***@", repr(got)[:200])
     return f"{path}: {message} (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
 
 
