@@ -57,11 +57,20 @@ class BatteryState:
     buffer_soc_pct: float | None = None
     buffer_start_soc_pct: float | None = None
     priority_soc_pct: float | None = None
+    # False if any battery evcc lists says it cannot be controlled (0.31x devices[]).
+    controllable: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class LoadpointState:
-    """One evcc loadpoint. id is evcc's 1-based loadpoint id used in write URLs."""
+    """One evcc loadpoint. id is evcc's 1-based loadpoint id used in write URLs.
+
+    A loadpoint may be a device, not a wallbox: a heat pump or heating rod (evcc's
+    chargerFeatureHeating / chargerFeatureIntegratedDevice). A device has no vehicle: its
+    vehicle and SoC fields are None, and a heating device's temperatures are in
+    temperature_c and target_temperature_c. Consumers asking is_guest or
+    identified_vehicle never see a device as a car.
+    """
 
     id: int
     title: str = ""
@@ -84,15 +93,25 @@ class LoadpointState:
     smart_cost_limit: float | None = None
     session_energy_wh: float | None = None
     disabled: bool = False
+    heating: bool = False
+    integrated_device: bool = False
+    temperature_c: float | None = None
+    target_temperature_c: float | None = None
+
+    @property
+    def is_device(self) -> bool:
+        """A heat pump, heating rod or other device evcc drives: never a car."""
+        return self.heating or self.integrated_device
 
     @property
     def is_guest(self) -> bool:
-        return self.connected and self.vehicle_name == "" and not self.vehicle_detection_active
+        return (self.connected and self.vehicle_name == "" and not self.vehicle_detection_active
+                and not self.is_device)
 
     @property
     def identified_vehicle(self) -> str | None:
-        """The evcc vehicle name once identification is over, else None."""
-        if self.vehicle_detection_active or not self.vehicle_name:
+        """The evcc vehicle name once identification is over, else None (always for a device)."""
+        if self.vehicle_detection_active or not self.vehicle_name or self.is_device:
             return None
         return self.vehicle_name
 
@@ -108,6 +127,18 @@ class VehicleInfo:
     limit_soc_pct: float | None = None
     plan_soc_pct: float | None = None
     plan_time: datetime | None = None
+    # evcc's template features, e.g. "Offline" for a car whose template reads no SoC.
+    features: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ValueProblem:
+    """A value evcc sent that cannot be true (a SoC of 140 %, a current of -16 A), which
+    the parser dropped to unknown. path is where it was in evcc's body, in jq syntax with
+    0-based indexes (`loadpoints[1].maxCurrent`); value is its shortened text."""
+
+    path: str
+    value: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +157,9 @@ class SiteState:
     forecast: Tariffs = field(default_factory=Tariffs)
     loadpoints: tuple[LoadpointState, ...] = ()
     vehicles: Mapping[str, VehicleInfo] = field(default_factory=lambda: _EMPTY)  # type: ignore[arg-type]
+    # Impossible values the parser dropped (evcc/validate.py): site, battery, loadpoints,
+    # vehicles, forecast.
+    problems: tuple[ValueProblem, ...] = ()
 
 
 PollErrorKind = Literal["connect", "timeout", "http", "auth", "parse"]

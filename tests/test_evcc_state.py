@@ -55,6 +55,7 @@ DEMO_LP1 = LoadpointState(
 DEMO_BATTERY = BatteryState(
     power_w=188.786, soc_pct=31.0, capacity_kwh=13.4, mode="charge", discharge_control=True,
     grid_charge_limit=0.25, buffer_soc_pct=75.0, buffer_start_soc_pct=0.0, priority_soc_pct=50.0,
+    controllable=True,
 )  # fmt: skip
 
 
@@ -81,7 +82,8 @@ def test_demo_0207_loadpoints_and_vehicles() -> None:
     lp1, lp2 = state.loadpoints
     assert lp1 == DEMO_LP1
     assert (lp2.id, lp2.title, lp2.mode, lp2.charging) == (2, "Garage", ChargeMode.NOW, True)
-    assert (lp2.charge_power_w, lp2.vehicle_name, lp2.vehicle_soc_pct) == (11040.0, "vehicle_5", 0.0)
+    # evcc shows vehicleSoc 0 for a car it has no reading of: unknown, not empty.
+    assert (lp2.charge_power_w, lp2.vehicle_name, lp2.vehicle_soc_pct) == (11040.0, "vehicle_5", None)
     assert (lp2.phases_active, lp2.smart_cost_limit) == (3, 0.12)
     assert sorted(state.vehicles) == ["vehicle_1", "vehicle_2", "vehicle_3", "vehicle_4", "vehicle_5"]
     assert state.vehicles["vehicle_1"] == VehicleInfo("vehicle_1", "blauer e-Golf", 44.0, 15.0, 80.0, None, None)
@@ -125,6 +127,7 @@ def test_websocket_welcome_0315() -> None:
     assert state.battery == BatteryState(
         power_w=0.0, soc_pct=0.0, capacity_kwh=8.82, mode="unknown", discharge_control=True,
         grid_charge_limit=None, buffer_soc_pct=100.0, buffer_start_soc_pct=0.0, priority_soc_pct=70.0,
+        controllable=True,
     )  # fmt: skip
     assert (state.tariff_grid, state.tariff_feedin) == (0.28, 0.08)
     assert state.forecast.is_empty()
@@ -136,8 +139,12 @@ def test_websocket_welcome_0315() -> None:
     assert (lp2.id, lp2.vehicle_name, lp2.limit_soc_pct, lp2.session_energy_wh, lp2.max_current_a) == (
         2, "db:100", 80.0, 5616.21, None
     )
-    assert (lp3.title, lp3.vehicle_name, lp3.is_guest, lp3.identified_vehicle) == ("Pool Pumpe", "", True, None)
-    assert state.vehicles["db:100"] == VehicleInfo("db:100", "Audi Q4 e-tron", 77.0, None, 80.0, None, None)
+    # A pool pump (chargerFeatureIntegratedDevice) is a device, not a guest car.
+    assert (lp3.title, lp3.is_device, lp3.integrated_device, lp3.heating) == ("Pool Pumpe", True, True, False)
+    assert (lp3.vehicle_name, lp3.is_guest, lp3.identified_vehicle, lp3.vehicle_soc_pct) == (None, False, None, None)
+    assert state.vehicles["db:100"] == VehicleInfo(
+        "db:100", "Audi Q4 e-tron", 77.0, None, 80.0, None, None, ("Streaming", "WelcomeCharge", "Streaming")
+    )
 
 
 def test_forecast_shard_alone_is_not_a_state_but_folds_onto_the_welcome() -> None:
@@ -185,7 +192,8 @@ def test_nulls_and_wrong_types_spoil_only_their_field() -> None:
     raw["loadpoints"][0].update(connected=None, vehicleSoc={"v": 1}, phasesActive=1.5, title=None)
     state = parsed(compact(raw))
     assert (state.home_power_w, state.grid_power_w, state.pv_power_w) == (None, None, 8475.242)
-    assert state.battery == DEMO_BATTERY  # from batteryPower/batterySoc/batteryCapacity
+    # from batteryPower/batterySoc/batteryCapacity; only the list said it is controllable
+    assert state.battery == dataclasses.replace(DEMO_BATTERY, controllable=None)
     assert state.vehicles == {}
     assert state.loadpoints[0] == dataclasses.replace(
         DEMO_LP1, connected=False, vehicle_soc_pct=None, phases_active=None, title=""

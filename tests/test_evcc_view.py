@@ -26,6 +26,7 @@ def test_site_battery_and_tariffs() -> None:
     assert view["battery"] == {
         "power_w": 188.786, "soc_pct": 31.0, "capacity_kwh": 13.4, "mode": "charge", "discharge_control": True,
         "grid_charge_limit": 0.25, "buffer_soc_pct": 75.0, "buffer_start_soc_pct": 0.0, "priority_soc_pct": 50.0,
+        "controllable": True,
     }  # fmt: skip
     assert view["tariffs"] == {
         "grid_price": 0.211,
@@ -44,17 +45,18 @@ def test_site_battery_and_tariffs() -> None:
 def test_loadpoints_and_vehicles() -> None:
     view = view_of(STATE_0207)
     assert view["loadpoints"][0] == {
-        "id": 1, "title": "Carport", "vehicle": "vehicle_1", "vehicle_title": "blauer e-Golf", "guest": False,
-        "detection_active": False, "identified_vehicle": "vehicle_1", "disabled": False, "connected": True,
-        "charging": False, "enabled": False, "charge_power_w": 0.0, "soc_pct": 48.3, "mode": "pv",
+        "id": 1, "title": "Carport", "device": None, "vehicle": "vehicle_1", "vehicle_title": "blauer e-Golf",
+        "guest": False, "detection_active": False, "identified_vehicle": "vehicle_1", "disabled": False,
+        "connected": True, "charging": False, "enabled": False, "charge_power_w": 0.0, "soc_pct": 48.3, "mode": "pv",
         "limit_soc_pct": 80.0, "effective_limit_soc_pct": 80.0, "min_current_a": 6.0, "max_current_a": 15.0,
         "phases_configured": 1, "phases_active": 1, "smart_cost_limit": 0.0, "session_energy_wh": 1182321.351,
+        "temperature_c": None, "target_temperature_c": None,
     }  # fmt: skip
     assert [lp["mode"] for lp in view["loadpoints"]] == ["pv", "now"]
     assert list(view["vehicles"]) == ["vehicle_1", "vehicle_2", "vehicle_3", "vehicle_4", "vehicle_5"]
     assert view["vehicles"]["vehicle_2"] == {
         "title": "weißes Model 3", "capacity_kwh": 80.0, "min_soc_pct": 40.0, "limit_soc_pct": 80.0,
-        "plan": {"soc_pct": 80.0, "time": "2025-09-08T06:00:00Z"},
+        "plan": {"soc_pct": 80.0, "time": "2025-09-08T06:00:00Z"}, "features": [],
     }  # fmt: skip
     assert view["vehicles"]["vehicle_1"]["plan"] is None
 
@@ -62,7 +64,8 @@ def test_loadpoints_and_vehicles() -> None:
 def test_guest_of_the_welcome_frame_and_json_ready() -> None:
     view = view_of(WS_WELCOME)
     pool = view["loadpoints"][2]
-    assert (pool["title"], pool["vehicle"], pool["guest"], pool["identified_vehicle"]) == ("Pool Pumpe", "", True, None)
+    assert (pool["title"], pool["device"], pool["vehicle"], pool["guest"], pool["identified_vehicle"]) == (
+        "Pool Pumpe", "integrated", None, False, None)
     assert view["battery"]["capacity_kwh"] == 8.82
     assert json.loads(json.dumps(view)) == view
 

@@ -4,7 +4,9 @@ saying in one line why a body is not a usable state.
 pydantic-core validates these models straight from the response bytes. Undeclared keys
 are skipped without building Python objects for them, which is why a poll parses
 several times faster than `json.loads`. Every leaf is nullable: evcc sends null for
-unset values, and the repair step (`null_at`) nulls fields of the wrong type.
+unset values, and the repair step (repair.null_at) nulls fields of the wrong type.
+Numbers are strict: `true` or `"16"` is a wrong type, not 1.0 or 16.0. Types only: the
+ranges a value must be in are checked on the built dataclasses (validate.py).
 
 Key names are evcc's own (camelCase), so no aliases are needed. Layout differences
 between evcc versions are listed in shared/reference/evcc-api.md §1.
@@ -17,9 +19,9 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
 
-from pydantic import ConfigDict, TypeAdapter, with_config
+from pydantic import ConfigDict, Strict, TypeAdapter, with_config
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
 from smartload.domain import PollError, PollErrorKind
@@ -27,6 +29,10 @@ from smartload.domain import PollError, PollErrorKind
 # A number too large for a float becomes inf when read from JSON but an error when read
 # from Python; refusing inf makes both a wrong-typed field (None).
 _CONFIG = ConfigDict(allow_inf_nan=False)
+
+# Strict: an int is a number (as 1.0), a bool or a numeric string is not.
+Num = Annotated[float, Strict()]
+Int = Annotated[int, Strict()]
 
 
 @with_config(_CONFIG)
@@ -37,39 +43,43 @@ class RawLoadpoint(TypedDict, total=False):
     charging: bool | None
     enabled: bool | None
     disabled: bool | None  # since 0.314.1
-    chargePower: float | None
+    chargePower: Num | None
     vehicleName: str | None  # "" is the guest vehicle
     vehicleTitle: str | None
     vehicleDetectionActive: bool | None
-    vehicleSoc: float | None
-    limitSoc: float | None
-    effectiveLimitSoc: float | None
-    minCurrent: float | None
-    maxCurrent: float | None
-    phasesConfigured: int | None
-    phasesActive: int | None
-    smartCostLimit: float | None
-    sessionEnergy: float | None
+    vehicleSoc: Num | None  # a temperature (°C) at a heating device
+    vehicleLimitSoc: Num | None  # read only at a heating device: its target temperature
+    limitSoc: Num | None
+    effectiveLimitSoc: Num | None
+    minCurrent: Num | None
+    maxCurrent: Num | None
+    phasesConfigured: Int | None
+    phasesActive: Int | None
+    smartCostLimit: Num | None
+    sessionEnergy: Num | None
+    chargerFeatureHeating: bool | None  # a heat pump or heating rod, not a wallbox
+    chargerFeatureIntegratedDevice: bool | None
 
 
 @with_config(_CONFIG)
 class RawGrid(TypedDict, total=False):
-    power: float | None
+    power: Num | None
 
 
 @with_config(_CONFIG)
 class RawVehiclePlan(TypedDict, total=False):
-    soc: float | None
+    soc: Num | None
     time: datetime | None
 
 
 @with_config(_CONFIG)
 class RawVehicle(TypedDict, total=False):
     title: str | None
-    capacity: float | None
-    minSoc: float | None
-    limitSoc: float | None
+    capacity: Num | None
+    minSoc: Num | None
+    limitSoc: Num | None
     plan: RawVehiclePlan | None
+    features: list[str] | None  # e.g. ["Offline"]: a template without SoC
 
 
 @with_config(_CONFIG)
@@ -85,22 +95,22 @@ class RawSiteBase(TypedDict, total=False):
     version: str | None
     currency: str | None
     siteTitle: str | None
-    gridPower: float | None  # before 0.133
+    gridPower: Num | None  # before 0.133
     grid: RawGrid | None  # 0.133 and later
-    pvPower: float | None
-    homePower: float | None
+    pvPower: Num | None
+    homePower: Num | None
     battery: Any  # a list of devices before 0.301, one object since
-    batteryPower: float | None  # before 0.301
-    batterySoc: float | None
-    batteryCapacity: float | None
+    batteryPower: Num | None  # before 0.301
+    batterySoc: Num | None
+    batteryCapacity: Num | None
     batteryMode: str | None
     batteryDischargeControl: bool | None
-    batteryGridChargeLimit: float | None
-    bufferSoc: float | None
-    bufferStartSoc: float | None
-    prioritySoc: float | None
-    tariffGrid: float | None
-    tariffFeedIn: float | None
+    batteryGridChargeLimit: Num | None
+    bufferSoc: Num | None
+    bufferStartSoc: Num | None
+    prioritySoc: Num | None
+    tariffGrid: Num | None
+    tariffFeedIn: Num | None
     loadpoints: list[RawLoadpoint | None] | None
     vehicles: dict[str, RawVehicle | None] | None
 
@@ -194,61 +204,11 @@ def utc_time(value: Any, *, cached: bool = True) -> datetime | None:
     if isinstance(value, datetime):
         if value.year <= 1:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return None
-
-
-def loads(body: bytes) -> tuple[Any, str | None]:
-    """The decoded JSON value, or None and a one-line message saying why it is not JSON."""
-    try:
-        return json.loads(body), None
-    except json.JSONDecodeError as exc:
-        return None, f"not JSON: {exc.msg} at line {exc.lineno} col {exc.colno}"
-    except UnicodeDecodeError as exc:
-        return None, f"not JSON: invalid UTF-8 at byte {exc.start}"
-    except RecursionError:
-        return None, "not JSON: nested too deeply"
-
-
-def json_kind(value: Any) -> str:
-    names = {bool: "boolean", int: "number", float: "number", str: "string", list: "list", dict: "object"}
-    return "null" if value is None else names.get(type(value), type(value).__name__)
-
-
-def null_at(data: Any, loc: tuple[int | str, ...]) -> bool:
-    """Set the value at a pydantic error location to None; False if nothing changed.
-
-    A rejected dict key (`[key]`) drops its entry instead.
-    """
-    if len(loc) >= 2 and loc[-1] == "[key]":
-        parent, last = _walk(data, loc[:-2]), loc[-2]
-        if isinstance(parent, dict) and last in parent:
-            del parent[last]
-            return True
-        return False
-    if not loc:
-        return False
-    parent, last = _walk(data, loc[:-1]), loc[-1]
-    if isinstance(parent, dict) and parent.get(last) is not None:
-        parent[last] = None
-        return True
-    if _indexable(parent, last) and parent[last] is not None:
-        parent[last] = None
-        return True
-    return False
-
-
-def _walk(data: Any, path: tuple[int | str, ...]) -> Any:
-    for step in path:
-        if (isinstance(data, dict) and step in data) or _indexable(data, step):
-            data = data[step]
-        else:
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:00-05:00 has no UTC time
             return None
-    return data
-
-
-def _indexable(data: Any, index: Any) -> bool:
-    return isinstance(data, list) and isinstance(index, int) and -len(data) <= index < len(data)
+    return None
 
 
 def unwrap(state: dict[str, Any]) -> dict[str, Any]:

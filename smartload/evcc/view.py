@@ -1,7 +1,9 @@
 """The normalised JSON view of one evcc state, as `smartload inspect` prints it.
 
 It shows what smartload understood of a body, whatever evcc version wrote it: the same
-keys for every layout, units in the names, times in RFC3339 UTC with Z.
+keys for every layout, units in the names, times in RFC3339 UTC with Z. A loadpoint that
+is a device (heat pump, heating rod) says so under "device" and shows temperatures, not
+a SoC; "problems" lists the impossible values the parser ignored.
 """
 
 from __future__ import annotations
@@ -48,13 +50,21 @@ def _battery(battery: BatteryState | None) -> dict[str, Any] | None:
         "buffer_soc_pct": battery.buffer_soc_pct,
         "buffer_start_soc_pct": battery.buffer_start_soc_pct,
         "priority_soc_pct": battery.priority_soc_pct,
+        "controllable": battery.controllable,
     }
+
+
+def _device(lp: LoadpointState) -> str | None:
+    if lp.heating:
+        return "heating"
+    return "integrated" if lp.integrated_device else None
 
 
 def _loadpoint(lp: LoadpointState) -> dict[str, Any]:
     return {
         "id": lp.id,
         "title": lp.title,
+        "device": _device(lp),
         "vehicle": lp.vehicle_name,
         "vehicle_title": lp.vehicle_title,
         "guest": lp.is_guest,
@@ -75,6 +85,8 @@ def _loadpoint(lp: LoadpointState) -> dict[str, Any]:
         "phases_active": lp.phases_active,
         "smart_cost_limit": lp.smart_cost_limit,
         "session_energy_wh": lp.session_energy_wh,
+        "temperature_c": lp.temperature_c,
+        "target_temperature_c": lp.target_temperature_c,
     }
 
 
@@ -88,6 +100,7 @@ def _vehicle(vehicle: VehicleInfo) -> dict[str, Any]:
         "min_soc_pct": vehicle.min_soc_pct,
         "limit_soc_pct": vehicle.limit_soc_pct,
         "plan": plan,
+        "features": list(vehicle.features),
     }
 
 
@@ -116,6 +129,7 @@ def normalised_view(state: SiteState) -> dict[str, Any]:
         },
         "loadpoints": [_loadpoint(lp) for lp in state.loadpoints],
         "vehicles": {name: _vehicle(vehicle) for name, vehicle in sorted(state.vehicles.items())},
+        "problems": [{"path": p.path, "value": p.value} for p in state.problems],
     }
 
 
