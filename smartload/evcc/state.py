@@ -44,8 +44,9 @@ __all__ = ["UNKNOWN_TIME", "StateParser", "parse_recording_line", "parse_state",
 # A recording line whose "t" cannot be read still gets a time, so a replay can place it;
 # the PollError beside it says what was wrong.
 UNKNOWN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
-# A later "t" is no poll's time; a replay scheduling ticks after it would overflow.
-_LAST_YEAR = 2999
+# A "t" outside these years is no poll's time; a replay scheduling ticks after one in
+# year 9999 would overflow.
+_POLL_YEARS = range(1970, 3000)
 
 _NO_VEHICLES: Mapping[str, VehicleInfo] = MappingProxyType({})
 _NO_PROBLEMS: tuple[ValueProblem, ...] = ()
@@ -252,7 +253,7 @@ def _timely_plans(vehicles: Mapping[str, VehicleInfo], at: datetime,
 def _line_header(record: Mapping[str, Any]) -> tuple[datetime, PollError | None]:
     """A recording line's time, and its PollError when it holds no state to parse."""
     at = r.utc_time(record.get("t"), cached=False)
-    if at is None or at.year > _LAST_YEAR:
+    if at is None or at.year not in _POLL_YEARS:
         return UNKNOWN_TIME, PollError(UNKNOWN_TIME, "parse", 'recording line: no valid "t"')
     if record.get("error") is not None:
         return at, r.recorded_error(at, record["error"], record.get("kind"))
