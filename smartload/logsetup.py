@@ -16,9 +16,10 @@ from typing import Any
 
 from loguru import logger
 
-# Values following these words are masked wherever they appear in a message or extra field.
+# Values following these words are masked wherever they appear in a message or extra field;
+# after a mere space, not an aside in brackets ("evcc.password (HTTP 401)" names a setting).
 _SECRET = re.compile(
-    r"(?i)\b(password|passwd|token|authorization|api[_-]?key|secret|cookie|bearer)(\"?\s*[:=]\s*\"?|\s+)"
+    r"(?i)\b(password|passwd|token|authorization|api[_-]?key|secret|cookie|bearer)(\"?\s*[:=]\s*\"?|\s+(?![(\[]))"
     r"([^\s\"',;}]+)"
 )
 _URL_PASSWORD = re.compile(r"(://[^/@\s:]+:)[^/@\s]+@")  # http://user:password@host

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from smartload.__main__ import main
 from smartload.config_types import StrictModel, secret_path
-from smartload.logsetup import LogConfig
+from smartload.logsetup import LogConfig, redact
 from smartload.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,3 +111,10 @@ def test_tracebacks_are_redacted_and_carry_no_variable_dump(capsys):
     assert "evcc login\nTraceback (most recent call last):" in err
     assert "RuntimeError: login failed for http://me@evcc.local with password=***" in err
     assert api_key not in err  # neither in the message nor in a dump of `api_key`
+
+
+def test_redaction_masks_values_not_the_asides_that_name_a_setting():
+    assert redact("login with password hunter2, then http://me:pa55@evcc.local") == (
+        "login with password ***, then http://me:***@evcc.local")
+    assert redact("evcc refused the login with evcc.password (HTTP 401: wrong password?)") == (
+        "evcc refused the login with evcc.password (HTTP 401: wrong password?)")
