@@ -1,8 +1,7 @@
 """loguru configuration: readable or JSON lines, secrets redacted, stdlib intercepted.
 
-Tracebacks are redacted too: an exception's text (a URL with a password, a header) is
-folded into the message as plain text before any handler sees it, so neither loguru's
-own formatting nor its variable dump (`diagnose`) can show a secret.
+Tracebacks are redacted too: each handler's stream redacts the finished entry, traceback
+included (a URL with a password, a header), and no handler dumps variables (`diagnose`).
 """
 
 from __future__ import annotations
@@ -11,8 +10,7 @@ import contextlib
 import logging
 import re
 import sys
-import traceback
-from typing import Any
+from typing import Any, TextIO
 
 from loguru import logger
 
@@ -35,11 +33,6 @@ def redact(text: str) -> str:
 
 
 def _redact_record(record: Any) -> None:
-    exception = record["exception"]
-    if exception is not None and exception.type is not None:
-        trace = "".join(traceback.format_exception(exception.type, exception.value, exception.traceback))
-        record["message"] = f"{record['message']}\n{trace.rstrip()}"
-        record["exception"] = None
     record["message"] = redact(record["message"])
     extra = record["extra"]
     for key, value in list(extra.items()):
@@ -47,6 +40,23 @@ def _redact_record(record: Any) -> None:
             extra[key] = "***"
         elif isinstance(value, str):
             extra[key] = redact(value)
+
+
+class _RedactingStream:
+    """A handler's stream that redacts each finished entry, traceback included (loguru
+    formats an exception after the patcher has run)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> None:
+        self._stream.write(redact(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:  # for colorize=None: colours on a terminal only
+        return self._stream.isatty()
 
 
 class _InterceptHandler(logging.Handler):
@@ -89,10 +99,10 @@ class LogConfig:
             logger.remove(self._handler_ids.pop())
         logger.configure(patcher=_redact_record)
         if json_lines:
-            handler = logger.add(sys.stdout, level=level, serialize=True, diagnose=False)
+            handler = logger.add(_RedactingStream(sys.stdout), level=level, serialize=True, diagnose=False)
         else:
             handler = logger.add(
-                sys.stderr,
+                _RedactingStream(sys.stderr),
                 level=level,
                 format="<green>{time:HH:mm:ss}</green> <level>{level: <7}</level> {message}",
                 colorize=None,
