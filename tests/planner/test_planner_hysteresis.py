@@ -12,9 +12,13 @@ from smartload.sinks.planner import PlannerSettings, make_plan
 
 from .builders import car, hourly, problem
 
-# Proven optima: the cases differ by less than the default 0.5 % gap.
-FREE = PlannerSettings(switch_penalty_eur=0.0, mip_rel_gap=0.0)
-STICKY = PlannerSettings(switch_penalty_eur=0.05, mip_rel_gap=0.0)
+# Proven optima of the whole model: the cases differ by less than the default 0.5 % gap.
+FREE = PlannerSettings(switch_penalty_eur=0.0, mip_rel_gap=0.0, lp_guided=False)
+STICKY = PlannerSettings(switch_penalty_eur=0.05, mip_rel_gap=0.0, lp_guided=False)
+
+
+def blocks(values: list[float]) -> int:
+    return sum(1 for before, now in zip([0.0, *values], values, strict=False) if now > 0 and before == 0)
 
 
 def powers(plan: object) -> list[float]:
@@ -34,6 +38,11 @@ def test_near_equal_prices_give_one_charging_block_instead_of_two():
     assert powers(block) == [10860, 4140, 0, 0]
     assert split.cost_eur == pytest.approx(3.00207, abs=1e-6)
     assert block.cost_eur == pytest.approx(3.0414, abs=1e-6)
+    # The service's planner searches the relaxation's neighbourhood: one block there too,
+    # hours 0 to 2 (3.0435 EUR), within the 0.5 % it may stop at.
+    guided = make_plan(problem(hourly([0.20, 0.21, 0.2005, 0.21]), cars), PlannerSettings(switch_penalty_eur=0.05))
+    assert blocks(powers(guided)) == 1
+    assert guided.cost_eur <= 3.0435 + 1e-6
 
 
 def test_a_charging_car_goes_on_unless_stopping_saves_more_than_the_penalty():

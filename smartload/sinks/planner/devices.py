@@ -112,6 +112,11 @@ def add_battery(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettin
     return BatteryVars(ch, dis, soc, b_slots, b, soc0, lo, hi, ch_max, dis_max, eta_c, eta_d, terminal)
 
 
+# How far ahead a plugged car's charging blocks count for hysteresis: what is actuated
+# soon; later slots are planned again many times before they come.
+HYSTERESIS_SLOTS = 16
+
+
 def add_pair(lp: LinearProgram, pair: Pair, settings: PlannerSettings, pairs: list[Pair],
              max_energy_kwh: float, on_before: float = 0.0) -> PairVars:
     """on_before: 1 if the car charges at this wallbox when the plan starts (so going on
@@ -132,13 +137,16 @@ def add_pair(lp: LinearProgram, pair: Pair, settings: PlannerSettings, pairs: li
         lp.add_rows(k, np.r_[r, r], np.r_[energy, on], np.r_[np.ones(k), -pair.e_max_kwh], -np.inf, 0.0)
         if np.any(pair.e_min_kwh > 0):
             lp.add_rows(k, np.r_[r, r], np.r_[energy, on], np.r_[np.ones(k), -pair.e_min_kwh], 0.0, np.inf)
-        if settings.switch_penalty_eur > 0:
-            # starts[t] >= on[t] - on[t-1]: each charging block costs the penalty once, so
-            # among slots of near-equal price the plan charges in one block, and a re-plan
-            # keeps the action in force unless a change saves more than the penalty.
-            starts = lp.add_vars(k, 0.0, 1.0, settings.switch_penalty_eur)
-            lp.add_rows(k, np.r_[r, r, r[1:]], np.r_[starts, on, on[:-1]],
-                        np.r_[np.ones(k), -np.ones(k), np.ones(k - 1)], np.r_[-on_before, np.zeros(k - 1)], np.inf)
+        if settings.switch_penalty_eur > 0 and pair.plugged_now:
+            # starts[t] >= on[t] - on[t-1] over the hours ahead of the car plugged in now
+            # (the one evcc is told about): each charging block there costs the penalty
+            # once, so among slots of near-equal price it charges in one block, and a
+            # re-plan keeps the action in force unless a change saves more than that.
+            h = min(k, HYSTERESIS_SLOTS)
+            q = np.arange(h)
+            starts = lp.add_vars(h, 0.0, 1.0, settings.switch_penalty_eur)
+            lp.add_rows(h, np.r_[q, q, q[1:]], np.r_[starts, on[:h], on[:h - 1]],
+                        np.r_[np.ones(h), -np.ones(h), np.ones(h - 1)], np.r_[-on_before, np.zeros(h - 1)], np.inf)
     if contested:
         assert on is not None
         occupancy = lp.add_vars(k, 0.0, 1.0, 0.0)

@@ -135,8 +135,9 @@ def to_vector(model: PlanModel, schedule: Schedule) -> FloatArray:
             on = (energy > 0).astype(float)
             x[pv.on] = on
             if pv.starts is not None:
-                before = np.r_[1.0 if pair.plugged_now and model.inputs.cars[pair.car].charging_now else 0.0, on[:-1]]
-                x[pv.starts] = np.maximum(0.0, on - before)
+                h = pv.starts.size
+                before = np.r_[1.0 if model.inputs.cars[pair.car].charging_now else 0.0, on[:h - 1]]
+                x[pv.starts] = np.maximum(0.0, on[:h] - before)
         if pv.occupancy is not None and pv.arrival is not None:
             y = occupancy[(pair.car, pair.wallbox)][pair.slots]
             before = np.r_[1.0 if pair.plugged_now else 0.0, y[:-1]]
