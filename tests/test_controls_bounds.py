@@ -5,6 +5,7 @@ priority is refused naming the field, and nothing is stored, told or planned for
 from __future__ import annotations
 
 import math
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -91,3 +92,14 @@ def test_mqtt_commands_meet_the_same_bounds_and_change_nothing(parts, command, p
 def test_an_mqtt_target_within_bounds_becomes_a_request(parts):
     done = apply_command(parts.backend, "ioniq", "target_soc", "100", boost_minutes=60)
     assert done == "ioniq: 100 % by 2026-03-03T06:00:00+00:00"  # Tuesday 07:00 in Berlin, the default departure
+
+
+def test_a_request_stored_before_the_bounds_is_ended_and_the_default_applies(parts):
+    # As an older version stored it from the API: every plan failed on it (OverflowError).
+    parts.store.add(ChargeRequest("ioniq", datetime(9999, 12, 31, 23, tzinfo=UTC), 60.0, source="api"), NOW)
+    assert parts.store.open_requests()["ioniq"].departure.year == 9999
+    in_force = parts.backend.planning.sequencer.requests(NOW)
+    assert in_force["ioniq"] == ChargeRequest("ioniq", datetime(2026, 3, 3, 6, tzinfo=UTC), 80.0)  # the default
+    assert parts.store.open_requests() == {}
+    with sqlite3.connect(parts.backend.settings.data_dir / "smartload.db") as db:
+        assert db.execute("SELECT end_reason FROM requests").fetchall() == [("out of bounds",)]

@@ -55,29 +55,37 @@ class ChargeRequest:
     id: int | None = None
 
 
-def check_request(request: ChargeRequest, now: datetime) -> None:
-    """Raise ValueError("<field>: why") unless the request keeps to the bounds every source
-    shares (config_types.REQUEST_*); a request that passes can be stored and planned."""
+def request_problem(request: ChargeRequest, now: datetime) -> str | None:
+    """"<field>: why" if the request breaks the bounds every source shares
+    (config_types.REQUEST_*), else None. A departure already past is no problem here: an
+    open request lives on until its car leaves."""
     target, energy = request.target_soc_pct, request.energy_kwh
     if (target is None) == (energy is None):
-        raise ValueError("target_soc_pct: give either target_soc_pct or energy_kwh")
+        return "target_soc_pct: give either target_soc_pct or energy_kwh"
     # Written so that NaN fails too: every comparison with NaN is False.
     if target is not None and not REQUEST_MIN_TARGET_SOC_PCT <= target <= REQUEST_MAX_TARGET_SOC_PCT:
-        raise ValueError(f"target_soc_pct: must be between {REQUEST_MIN_TARGET_SOC_PCT:g} and "
-                         f"{REQUEST_MAX_TARGET_SOC_PCT:g}")
+        return f"target_soc_pct: must be between {REQUEST_MIN_TARGET_SOC_PCT:g} and {REQUEST_MAX_TARGET_SOC_PCT:g}"
     if energy is not None and not 0 < energy <= REQUEST_MAX_ENERGY_KWH:
-        raise ValueError(f"energy_kwh: must be above 0 and at most {REQUEST_MAX_ENERGY_KWH:g}")
+        return f"energy_kwh: must be above 0 and at most {REQUEST_MAX_ENERGY_KWH:g}"
     if isinstance(request.priority, bool) or not isinstance(request.priority, int) or \
             not 0 <= request.priority <= REQUEST_MAX_PRIORITY:
-        raise ValueError(f"priority: must be a whole number from 0 to {REQUEST_MAX_PRIORITY}")
-    departure = request.departure
-    if departure.tzinfo is None or departure.utcoffset() is None:
-        raise ValueError("departure: needs a time zone")
+        return f"priority: must be a whole number from 0 to {REQUEST_MAX_PRIORITY}"
+    if request.departure.tzinfo is None or request.departure.utcoffset() is None:
+        return "departure: needs a time zone"
     # Aware datetimes compare and subtract without overflow even at year 1 or 9999.
-    if departure <= now:
-        raise ValueError("departure: must be in the future")
-    if departure - now > REQUEST_MAX_AHEAD:
-        raise ValueError(f"departure: must be at most {REQUEST_MAX_AHEAD.days} days ahead")
+    if request.departure - now > REQUEST_MAX_AHEAD:
+        return f"departure: must be at most {REQUEST_MAX_AHEAD.days} days ahead"
+    return None
+
+
+def check_request(request: ChargeRequest, now: datetime) -> None:
+    """Raise ValueError("<field>: why") unless a new request keeps to the shared bounds
+    and departs in the future; a request that passes can be stored and planned."""
+    problem = request_problem(request, now)
+    if problem is None and request.departure <= now:
+        problem = "departure: must be in the future"
+    if problem is not None:
+        raise ValueError(problem)
 
 
 def _iso(at: datetime) -> str:
@@ -218,14 +226,19 @@ class RequestStore:
 
 
 def effective_requests(settings: Settings, store: RequestStore, now: datetime) -> dict[str, ChargeRequest]:
-    """The request in force per configured vehicle: an explicit open one, else the default
-    from settings unless that default was already met (or the car left) before departure."""
+    """The request in force per configured vehicle: an explicit open one within the bounds
+    (one beyond them is ended), else the default from settings unless that default was
+    already met (or the car left) before departure."""
     explicit = store.open_requests()
     out: dict[str, ChargeRequest] = {}
     for vehicle, config in settings.vehicles.items():
         if vehicle in explicit:
-            out[vehicle] = explicit[vehicle]
-            continue
+            if request_problem(explicit[vehicle], now) is None:
+                out[vehicle] = explicit[vehicle]
+                continue
+            # Stored before the bounds were checked (a departure in year 9999 failed every
+            # plan): it ends, and the car's default applies as if it had been cancelled.
+            store.end(explicit[vehicle], now, "out of bounds")
         departure = next_departure(now, config.departures or settings.planning.departures, settings.site.tz)
         if departure is None or store.default_ended(vehicle, departure):
             continue
