@@ -84,6 +84,12 @@ def test_a_battery_mode_evcc_does_not_apply_is_reported_once_and_not_sent_in_a_l
     act.set_desired({"batterymode": Intent("normal", "battery runs on its own")})
     assert act.poll(610) == ["change DELETE /api/batterymode"]
     assert act.poll(620) == []
+    # The plan asks for hold again an hour later: evcc did not apply it, so it is not sent
+    # (nor told again) for six hours; after them it is tried once more.
+    act.set_desired({"batterymode": Intent("hold", "kept for the evening")})
+    assert [act.poll(s) for s in (3600, 3610, 3620)] == [[], [], []]
+    assert act.poll(20 + 6 * 3600) == ["change POST /api/batterymode/hold"]
+    assert [n.written for n in evcc.notices] == ["hold"]  # charge was replaced within one poll
 
 
 def test_the_battery_mode_keep_alive_is_its_own_kind():

@@ -46,3 +46,19 @@ def test_a_slot_for_a_car_at_another_wallbox_leaves_the_plugged_car_off():
 def test_the_plugged_cars_own_slot_wins():
     own = _slot(zoe=CarSlot(1, 4_140.0, 40.0, 1.0))
     assert _desired(own, {"zoe": ZOE}) == {"lp1.mode": "now", "lp1.maxcurrent": "6", "lp1.limitsoc": "90"}
+
+
+def test_a_battery_evcc_cannot_control_gets_no_battery_mode():
+    from dataclasses import replace
+
+    from smartload.domain import BatteryState
+
+    lp1 = LoadpointState(id=1, connected=True, vehicle_name="zoe", phases_active=3)
+    site = state(0, lp1, vehicles=("zoe",))
+    slot = _slot(zoe=CarSlot(1, 4_140.0, 40.0, 1.0))
+    settings = {"requests": {}, "plugged": {"zoe": 1}, "expected": {}, "evcc_names": {}, "boosts": frozenset(),
+                "configured_max_a": {}, "battery": True}
+    controllable = replace(site, battery=BatteryState(power_w=0, soc_pct=50, capacity_kwh=10, controllable=True))
+    assert "batterymode" in desired_settings(controllable, slot, **settings)
+    cannot = replace(site, battery=BatteryState(power_w=0, soc_pct=50, capacity_kwh=10, controllable=False))
+    assert "batterymode" not in desired_settings(cannot, slot, **settings)

@@ -3,8 +3,8 @@
 It writes the difference between desired and observed, nothing while nothing changes, and
 retries failed writes with backoff. A write counts as done only once evcc's state shows
 it: one that does not show within two polls is reported once as not applied by evcc and
-not sent again while the plan keeps asking for the same value (evcc answers 200 to a
-battery mode it cannot apply). An external battery mode is re-sent before evcc lets it
+that value is not sent again for six hours, whatever the plan asks meanwhile (evcc
+answers 200 to a battery mode it cannot apply). An external battery mode is re-sent before evcc lets it
 expire (60 s): a keep-alive, not a change.
 
 A person's change in evcc pauses the loadpoint until the car unplugs. A change of vehicle
@@ -39,6 +39,8 @@ __all__ = ["Actuator", "NotApplied", "Notice", "Override", "RestoreStore", "Sess
 _RESENT = ("charge", "hold")
 # Polls after a successful write within which evcc must show the value.
 NOT_APPLIED_AFTER_POLLS = 2
+# A value evcc did not apply is tried again after this (evcc's configuration may change).
+REFUSED_RETRY = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +96,6 @@ class _Memory:
     retry_at: datetime | None = None
     logged: str | None = None
     unshown_polls: int = 0
-    unapplied: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,8 @@ class Actuator:
     notices: Subject[Notice] = field(default_factory=Subject)
     _memory: dict[str, _Memory] = field(default_factory=dict)
     _sessions: dict[int, _Session] = field(default_factory=dict)
+    # Values evcc accepted but did not apply, per key, with when that was seen last.
+    _refused: dict[str, dict[str, datetime]] = field(default_factory=dict)
     # What evcc showed before smartload's first write of each key, and the last value
     # smartload wrote there; kept across unplugs (maxcurrent outlives a session).
     _originals: dict[str, str | None] = field(default_factory=dict)
@@ -167,7 +170,8 @@ class Actuator:
     def _track_sessions(self, state: SiteState) -> None:
         """evcc resets a loadpoint's session settings on disconnect and when the next car
         arrives: start afresh there, also when no poll saw the loadpoint empty."""
-        connected = {lp.id: lp for lp in state.loadpoints if lp.connected}
+        # A heat pump is always connected and starts a session each day: not a car's.
+        connected = {lp.id: lp for lp in state.loadpoints if lp.connected and not lp.is_device}
         for loadpoint in list(self.paused):
             if loadpoint not in connected:
                 logger.info("loadpoint {}: car unplugged, smartload controls it again", loadpoint)
@@ -185,19 +189,29 @@ class Actuator:
 
     def _verify(self, key: str, memory: _Memory, observed: str | None, now: datetime) -> None:
         """Confirm a write once evcc shows it; report it once if it has not after two polls."""
+        refused = self._refused.get(key)
+        if refused and observed in refused:
+            del refused[observed]  # evcc shows it after all: it can apply it
         if memory.written is None or memory.inflight:
             return
         if observed == memory.written:
-            memory.confirmed, memory.unshown_polls, memory.unapplied = True, 0, None
+            memory.confirmed, memory.unshown_polls = True, 0
             return
         if memory.confirmed or memory.written_at is None or now <= memory.written_at:
             return
         memory.unshown_polls += 1
-        if memory.unshown_polls >= NOT_APPLIED_AFTER_POLLS and memory.unapplied != memory.written:
-            memory.unapplied = memory.written
-            notice = NotApplied(key, now, memory.written, observed)
-            self.not_applied.append(notice)
-            self._notify(notice)
+        if memory.unshown_polls == NOT_APPLIED_AFTER_POLLS:
+            told = self._refused.setdefault(key, {})
+            if memory.written not in told:
+                notice = NotApplied(key, now, memory.written, observed)
+                self.not_applied.append(notice)
+                self._notify(notice)
+            told[memory.written] = now
+
+    def _refuses(self, key: str, value: str, now: datetime) -> bool:
+        """Did evcc not apply this value lately? Then asking again changes nothing."""
+        at = self._refused.get(key, {}).get(value)
+        return at is not None and now - at < REFUSED_RETRY
 
     def _overridden(self, key: str, memory: _Memory, observed: str | None, wanted: str, now: datetime) -> bool:
         loadpoint = lp_id(key)
@@ -215,7 +229,7 @@ class Actuator:
         """The kind of write due for this key now, or None."""
         if memory.inflight or (memory.retry_at is not None and now < memory.retry_at):
             return None
-        if memory.unapplied is not None and memory.unapplied == wanted:
+        if self._refuses(key, wanted, now):
             return None  # evcc does not apply it: asking again in a loop changes nothing
         if memory.written == wanted and not memory.confirmed:
             return None  # sent; evcc has two polls to show it
@@ -283,7 +297,7 @@ class Actuator:
             if value != memory.written:
                 # A new value: evcc has two polls to show it. The same value again (a
                 # keep-alive) stands confirmed if evcc showed it before.
-                memory.unshown_polls, memory.unapplied, memory.confirmed = 0, None, False
+                memory.unshown_polls, memory.confirmed = 0, False
             memory.written, memory.written_at = value, at
             memory.failures, memory.retry_at = 0, None
             if self._ours.get(write.key) != value and write.kind != "restore":

@@ -93,6 +93,14 @@ def _absent_car_at(slot: PlanSlot | None, lp_id: int, plugged: Mapping[str, int]
     return None
 
 
+def battery_controlled(state: SiteState) -> bool:
+    """Can smartload steer the home battery through evcc? Not when evcc says it cannot
+    control it (battery.devices[].controllable false, since 0.31x): then evcc answers 200
+    to a battery mode and applies none, and the battery runs on its own."""
+    battery = state.battery
+    return battery is not None and battery.soc_pct is not None and battery.controllable is not False
+
+
 def battery_intent(slot: PlanSlot | None) -> Intent:
     """charge: the plan fills the battery beyond the PV surplus (from the grid); hold: the
     site imports while the plan keeps the battery for later; normal otherwise."""
@@ -139,6 +147,6 @@ def desired_settings(
         for key, intent in loadpoint_intents(lp, vehicle, slot, requests.get(vehicle), vehicle in boosts,
                                              configured_max_a.get(lp.id), _absent_car_at(slot, lp.id, plugged)).items():
             intents[key] = replace(intent, vehicle=shown)
-    if battery and state.battery is not None and state.battery.soc_pct is not None:
+    if battery and battery_controlled(state):
         intents["batterymode"] = battery_intent(slot)
     return intents

@@ -105,6 +105,7 @@ class PlanningSink:
     _max_current_a: dict[int, float] = field(default_factory=dict)
     # The readings the plan in force (or in the making) was made from.
     _planned_socs: dict[str, SocReading | None] = field(default_factory=dict)
+    _battery_told: bool = False
 
     def __post_init__(self) -> None:
         self._planner_settings = planner_settings(self.settings)
@@ -125,6 +126,12 @@ class PlanningSink:
 
     def on_state(self, state: SiteState) -> None:
         self._last_state = state
+        battery = state.battery
+        if self.settings.battery.enabled and battery is not None and battery.controllable is False \
+                and not self._battery_told:
+            self._battery_told = True
+            logger.warning("evcc cannot control the home battery (battery.devices[].controllable false): "
+                           "smartload leaves it to evcc and plans without it")
         for lp in state.loadpoints:
             # Once smartload has set a current, evcc shows that; the wallbox's own maximum
             # is what evcc showed before (it outlives the session that changed it).

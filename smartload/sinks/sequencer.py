@@ -17,6 +17,7 @@ from loguru import logger
 
 from smartload.domain import SiteState, Snapshot, SocReading
 from smartload.settings import Settings, VehicleSettings
+from smartload.sinks.desired import battery_controlled
 from smartload.sinks.house_profile import HouseProfile
 from smartload.sinks.planner import BatteryInput, CarInput, Plan, PlannerInput, WallboxInput, make_slots
 from smartload.sinks.planner.slots import quarter_hour_floor
@@ -61,6 +62,15 @@ class Handoff:
         return f"plug in {self.vehicle} at wallbox {self.wallbox_id} by {when}{swap}"
 
 
+def house_load_w(state: SiteState) -> float | None:
+    """What the house draws besides the cars: evcc's home power leaves out every
+    loadpoint, a heat pump's too, which smartload does not plan but must expect."""
+    if state.home_power_w is None:
+        return None
+    devices = sum(lp.charge_power_w or 0.0 for lp in state.loadpoints if lp.is_device)
+    return state.home_power_w + devices
+
+
 def plugged_vehicles(state: SiteState | None, names: Mapping[str, str]) -> dict[str, int]:
     """Configured vehicle id -> loadpoint id, for cars evcc has identified."""
     if state is None:
@@ -102,7 +112,7 @@ class Sequencer:
     def observe_state(self, state: SiteState) -> list[RequestEnded]:
         """Track plug-ins and unplugs on every poll; an unplugged car has left for its
         request's departure (see _leaves_for), unless a handoff asked for exactly that swap."""
-        self._house.observe(state.at, state.home_power_w)
+        self._house.observe(state.at, house_load_w(state))
         now_plugged = plugged_vehicles(state, self._names)
         ended = []
         requests = effective_requests(self._settings, self._store, state.at)
@@ -188,7 +198,8 @@ class Sequencer:
 
     def _battery(self, state: SiteState) -> BatteryInput | None:
         config, battery = self._settings.battery, state.battery
-        if not config.enabled or battery is None or not battery.capacity_kwh or battery.soc_pct is None:
+        # A battery evcc cannot control runs on its own: left out of the plan.
+        if not config.enabled or battery is None or not battery.capacity_kwh or not battery_controlled(state):
             return None
         return BatteryInput(
             capacity_kwh=battery.capacity_kwh, soc_pct=battery.soc_pct,
@@ -202,7 +213,7 @@ class Sequencer:
     def _wallboxes(state: SiteState, max_current_a: Mapping[int, float]) -> tuple[WallboxInput, ...]:
         boxes = []
         for lp in state.loadpoints:
-            if lp.disabled:
+            if lp.disabled or lp.is_device:  # a heat pump is no wallbox: its draw is house load
                 continue
             phases = lp.phases_configured if lp.phases_configured in (1, 2, 3) else (lp.phases_active or 3)
             boxes.append(WallboxInput(

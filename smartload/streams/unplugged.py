@@ -38,7 +38,9 @@ def _unplugged_mapper(names: Mapping[str, str], watched: tuple[str, ...],
 
     def observe(state: SiteState) -> list[ConnectionEdge]:
         plugged = _plugged(state, names)
-        identifying = any(lp.connected and lp.identified_vehicle is None for lp in state.loadpoints)
+        # A heat pump is connected with no vehicle too, but is never a car being identified.
+        identifying = any(lp.connected and not lp.is_device and lp.identified_vehicle is None
+                          for lp in state.loadpoints)
         due = []
         for vehicle in watched:
             if vehicle in plugged:
