@@ -86,7 +86,7 @@ def _rate_ok(
     checks: Checks, index: int, keys: tuple[str | int, ...], raw: tuple[Any, Any, Any],
     begin: datetime, finish: datetime, value: float, dropped: Dropped | None,
 ) -> bool:
-    if not checks.low <= begin:
+    if not checks.low <= begin <= checks.high:
         bad, timed = _problem(checks.where, index, keys[0], raw[0]), True
     elif not finish <= checks.high:
         bad, timed = _problem(checks.where, index, keys[1], raw[1]), True

@@ -148,8 +148,10 @@ class ForecastMemo:
         """
         last, region = self._last
         starts, offset = forecast_starts(body, region)
-        if offset >= 0 and region is not None and (at is None or last.holds_at(at)):
-            return body[:offset] + b"null" + body[offset + len(region) :], starts, last
+        if offset >= 0 and region is not None:
+            if at is None or last.holds_at(at):
+                return body[:offset] + b"null" + body[offset + len(region) :], starts, last
+            starts, _ = forecast_starts(body)  # the scan stopped at the remembered bytes
         return body, starts, (None if starts else _NOTHING)
 
     def tariffs_for(self, forecast: Any, at: datetime, body: bytes = b"", starts: list[int] | None = None) -> Converted:

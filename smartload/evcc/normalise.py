@@ -175,7 +175,7 @@ def vehicle(name: str, raw: dict[str, Any], problems: list[ValueProblem]) -> Veh
         limit_soc_pct=bounded(raw.get("limitSoc"), SOC_PCT, where, "limitSoc", problems),
         plan_soc_pct=bounded(plan.get("soc"), SOC_PCT, f"{where}.plan", "soc", problems),
         plan_time=r.utc_time(plan.get("time")),
-        features=tuple(raw.get("features") or ()),
+        features=tuple(f for f in raw.get("features") or () if f is not None),
     )
 
 

@@ -79,7 +79,7 @@ class RawVehicle(TypedDict, total=False):
     minSoc: Num | None
     limitSoc: Num | None
     plan: RawVehiclePlan | None
-    features: list[str] | None  # e.g. ["Offline"]: a template without SoC
+    features: list[str | None] | None  # e.g. ["Offline"]: a template without SoC
 
 
 @with_config(_CONFIG)
