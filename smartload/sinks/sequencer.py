@@ -32,8 +32,6 @@ HORIZON = timedelta(hours=36)
 # A car still plugged in after the departure its driver gave wants its energy now: the
 # plan gets a departure this far ahead, moved on with every plan, until the car leaves.
 OVERDUE_WINDOW = timedelta(minutes=15)
-# A departure farther ahead than this is planned as if it were this far ahead.
-FARTHEST_DEPARTURE = timedelta(days=14)
 # How many past departures the early-departure margin learns from, and needs at least.
 EARLY_SAMPLES = 50
 EARLY_MIN_SAMPLES = 10
@@ -292,15 +290,12 @@ class Sequencer:
                    needs: Mapping[str, bool]) -> CarInput:
         # The plan's departure: earlier by how early drivers leave (for a departure a
         # driver gave) and by the time the taper adds; never before the next quarter-hour.
-        # A departure beyond any horizon (a request stored before requests were checked)
-        # is planned as one at the far end: the car charges when it is cheap.
         ahead = early if request.id is not None else timedelta(0)  # stored: explicit, not the schedule's
         if soc is not None:
             ahead += taper_delay(config.capacity_kwh, config.charge_efficiency, config.max_charge_w, soc, target,
                                  config.taper_from_soc_pct)
-        given = min(request.departure, now + FARTHEST_DEPARTURE)
-        soonest = now + OVERDUE_WINDOW if given <= now else min(given, now + OVERDUE_WINDOW)
-        departure = max(given - ahead, soonest)
+        soonest = now + OVERDUE_WINDOW if request.departure <= now else min(request.departure, now + OVERDUE_WINDOW)
+        departure = max(request.departure - ahead, soonest)
         plugged_at = self._plugged.get(vehicle)
         # A plugged car stays where it is; a waiting one may go to any wallbox it fits.
         allowed = () if plugged_at is not None else tuple(w for w in (config.wallboxes or all_ids) if w in all_ids)
