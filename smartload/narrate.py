@@ -17,6 +17,7 @@ from smartload.sinks.actuator import NotApplied, Notice, Override, Write
 from smartload.sinks.planning import PlanningSink
 from smartload.sinks.sequencer import Handoff, RequestEnded
 from smartload.streams.polling import Outage
+from smartload.streams.problems import ProblemSeen, new_problems
 
 _WARNINGS = ("error", "outage", "override")
 
@@ -59,6 +60,12 @@ def outage_event(url: str, outage: Outage) -> Event:
 
 def parse_error_event(error: PollError) -> Event:
     return Event(error.at, "error", f"evcc answered: {error.message}")
+
+
+def problem_event(seen: ProblemSeen) -> Event:
+    problem = seen.problem
+    return Event(seen.at, "error", f"evcc sent an impossible value: {problem.path} = {problem.value} (ignored)",
+                 data={"path": problem.path, "value": problem.value})
 
 
 def handoff_event(handoff: Handoff, tz: tzinfo) -> Event:
@@ -124,4 +131,5 @@ def narrate(graph: Graph, planning: PlanningSink | None, bus: EventBus, url: str
         graph.refreshes.subscribe(lambda o: tell(bus, refresh_event(o)), scheduler=scheduler),
         graph.outages.subscribe(lambda o: tell(bus, outage_event(url, o)), scheduler=scheduler),
         parse_errors.subscribe(lambda e: tell(bus, parse_error_event(e)), scheduler=scheduler),
+        new_problems(graph.states).subscribe(lambda p: tell(bus, problem_event(p)), scheduler=scheduler),
     )
