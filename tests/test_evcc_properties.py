@@ -1,7 +1,9 @@
 """Property tests: no input makes the evcc parser raise, and damage stays local.
 
 Real states (0.207.5, the derived 0.206 and 0.315 layouts, the 0.315 websocket welcome) get random
-deletions, nulls and wrong-typed values anywhere in their tree.
+deletions, nulls and wrong-typed values anywhere in their tree; every state that comes out
+is within range (ranges.violations). Absurd values of the right type are the business of
+test_fault_injection_parser.py. Hypothesis runs the profile of tests/evcc_mutations.py.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ import copy
 from datetime import datetime
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smartload.domain import PollError, SiteState
+from smartload.evcc.ranges import violations
 from smartload.evcc.raw import SITE_KEYS, RawLoadpoint
 from smartload.evcc.state import StateParser, parse_recording_line
+from tests.evcc_mutations import hypothesis_profile
 from tests.fixtures_evcc import AT, STATE_0206, STATE_0207, STATE_0315, WS_WELCOME, compact, load, recording_line
 
 BASES = {name: load(name) for name in (STATE_0206, STATE_0207, STATE_0315, WS_WELCOME)}
@@ -23,7 +27,7 @@ WRONG: list[Any] = ["x", "", 1.5, -1, 0, True, [], {}, [1, "a", None], {"k": Non
                     "2025-13-45T99:00:00Z", {"power": "w"}, [[1, 2, 3]]]  # fmt: skip
 READ_LOADPOINT_KEYS = frozenset(RawLoadpoint.__annotations__)
 SHARED = StateParser()  # its memo carries over between examples, as in a long replay
-PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(hypothesis_profile(), max_examples=max(200, hypothesis_profile().max_examples))
 
 
 def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -96,6 +100,7 @@ def check_state(result: object, at: datetime) -> None:
         assert ids == sorted(set(ids)) and all(i >= 1 for i in ids)
         for rates in (result.forecast.grid, result.forecast.feedin, result.forecast.solar):
             assert all(r.end > r.start and r.start.utcoffset().total_seconds() == 0 for r in rates)  # type: ignore[union-attr]
+        assert violations(result) == []
 
 
 @PROPERTY
