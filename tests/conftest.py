@@ -18,6 +18,6 @@ def _restore_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
-    logger.configure(patcher=None)
+    logger.configure(patcher=lambda record: None)  # patcher=None would leave the CLI's redacting patcher
     logger.remove()
     logger.add(sys.stderr, level="DEBUG")

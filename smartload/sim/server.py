@@ -114,7 +114,9 @@ class SimServer:
             sock.close()
             raise
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, lifespan="off", log_level="warning", access_log=False)
+        # log_config None: uvicorn's default would install its own stderr handlers, past
+        # loguru's redaction, also for the service's web server started beside it.
+        config = uvicorn.Config(self.app, lifespan="off", log_level="warning", access_log=False, log_config=None)
         server = _Server(config)
         self._server = server
         self._serve_task = asyncio.create_task(server.serve(sockets=[sock]), name="sim-http")

@@ -12,6 +12,8 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from smartload.store.datadir import private_database
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS evcc_restore (
     key TEXT PRIMARY KEY,
@@ -26,7 +28,7 @@ class EvccRestoreStore:
     """The actuator's RestoreStore in the data directory's SQLite file (WAL)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(path)
         self._db = sqlite3.connect(path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
