@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
+from smartload.evcc.repair import MAX_DEPTH
 from smartload.evcc.ws import MAX_LOADPOINTS, apply_frame, fold_frames, has_flat_keys, may_have_flat_keys, parse_frame
 from tests.fixtures_evcc import WS_FORECAST_GRID, WS_WELCOME, body, load
 
@@ -52,6 +54,12 @@ def test_frames_that_are_not_objects() -> None:
         parse_frame(b"nope")
     with pytest.raises(ValueError, match="websocket frame is a JSON list, not an object"):
         fold_frames([b"[1]"])
+
+
+def test_a_frame_with_junk_no_reader_holds_keeps_the_rest() -> None:
+    frame = b'{"homePower": 5, "junk": ' + b"[" * 3000 + b"]" * 3000 + b', "big": ' + b"7" * 5000 + b"}"
+    pruned = json.loads(b"[" * (MAX_DEPTH - 1) + b"null" + b"]" * (MAX_DEPTH - 1))  # the frame is level 1
+    assert fold_frames([frame]) == {"homePower": 5, "junk": pruned, "big": None}
 
 
 def test_cheap_pre_check() -> None:

@@ -4,14 +4,16 @@ evcc's `/ws` sends a welcome frame with every cached key, then sharded values
 (`forecast.grid`, `forecast.solar`, ...) as frames of their own, then only changed keys.
 Site keys are plain (`homePower`), loadpoint keys are flat `loadpoints.<0-based>.<key>`,
 forecast shards are `forecast.<name>`. Folding them gives the nested layout of
-`GET /api/state`, so one parser serves both.
+`GET /api/state`, so one parser serves both. A frame is decoded as a poll's body is
+(repair.loads): junk nested too deep or a number too long is pruned, not the frame.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from smartload.evcc.repair import json_kind, loads
 
 # A frame naming a larger index is garbage, not a site with thousands of wallboxes.
 MAX_LOADPOINTS = 64
@@ -82,12 +84,11 @@ def parse_frame(frame: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
     """One frame as a mapping; raises ValueError if it is not a JSON object."""
     if isinstance(frame, Mapping):
         return frame
-    try:
-        value = json.loads(frame)
-    except (ValueError, RecursionError) as exc:
-        raise ValueError(f"websocket frame is not JSON: {exc}") from exc
+    value, problem = loads(frame.encode() if isinstance(frame, str) else frame)
+    if problem is not None:
+        raise ValueError(f"websocket frame is {problem}")
     if not isinstance(value, dict):
-        raise ValueError(f"websocket frame is a JSON {type(value).__name__}, not an object")
+        raise ValueError(f"websocket frame is a JSON {json_kind(value)}, not an object")
     return value
 
 
