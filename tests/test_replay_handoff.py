@@ -44,10 +44,9 @@ def test_handoff_within_one_poll_interval_of_the_target_being_reached():
     # A snapshot was taken for the completion itself, not only at the next quarter-hour.
     assert [t["at"] for t in report["ticks"] if t["reason"] == "zoe target reached"] == [handoff["at"]]
     # The routine refresh of the waiting ioniq brings 40 %: that re-plans at once (not at
-    # the next quarter-hour), and ioniq, needing less, is due later (its cheapest block
-    # of charging starts 02:45 local).
+    # the next quarter-hour), and ioniq, needing less, is due an hour later.
     refresh = next(r for r in report["refreshes"] if r["vehicle"] == "ioniq" and r["status"] == "ok")
     assert (refresh["soc_pct"], refresh["finished_at"]) == (40.0, "2024-07-15T20:00:10Z")
     assert [t["at"] for t in report["ticks"] if t["reason"].startswith("ioniq SoC 40 %")] == [corrected["at"]]
     assert (corrected["at"], corrected["vehicle"], corrected["by"]) == ("2024-07-15T20:00:10Z", "ioniq",
-                                                                        "2024-07-16T00:45:00Z")
+                                                                        "2024-07-16T00:00:00Z")

@@ -21,7 +21,7 @@ from smartload.sinks.desired import battery_controlled
 from smartload.sinks.house_profile import HouseProfile
 from smartload.sinks.planner import BatteryInput, CarInput, Plan, PlannerInput, WallboxInput, make_slots
 from smartload.sinks.planner.slots import quarter_hour_floor
-from smartload.sinks.requests import ChargeRequest, RequestStore, effective_requests
+from smartload.sinks.requests import ChargeRequest, RequestStore, check_request, effective_requests
 from smartload.sinks.taper import taper_delay
 
 DONE_MARGIN_PCT = 0.5
@@ -175,10 +175,7 @@ class Sequencer:
     def add_request(self, request: ChargeRequest, now: datetime) -> ChargeRequest:
         if request.vehicle not in self._settings.vehicles:
             raise KeyError(f"unknown vehicle {request.vehicle!r}")
-        if request.departure <= now:
-            raise ValueError("departure must be in the future")
-        if (request.target_soc_pct is None) == (request.energy_kwh is None):
-            raise ValueError("give either target_soc_pct or energy_kwh")
+        check_request(request, now)  # the bounds every source shares, whoever calls
         return self._store.add(request, now)
 
     def cancel_request(self, vehicle: str, now: datetime) -> bool:
