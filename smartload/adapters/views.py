@@ -154,14 +154,16 @@ def control_view(backend: Backend) -> list[dict[str, Any]]:
 
 
 def health_view(backend: Backend) -> dict[str, Any]:
-    health = backend.live.health
+    health, planning = backend.live.health, backend.planning
     error = health.last_error
     return {"now": iso(backend.now), "evcc_reachable": health.evcc_reachable, "last_poll_at": iso(health.last_poll_at),
             "last_tick_at": iso(health.last_tick_at), "last_plan_at": iso(health.last_plan_at),
             "last_plan_status": health.last_plan_status, "last_solve_s": _r(health.last_solve_s, 4),
             "last_error": None if error is None else {"at": iso(error.at), "kind": error.kind,
                                                       "message": error.message},
-            "mode": backend.settings.control.mode}
+            # Why the plan is not acted on (evcc silent for two poll intervals), or None.
+            "plan_stale": planning.stale, "planner_busy_s": _r(planning.solver.busy_s, 1),
+            "left_out": dict(planning.left_out), "mode": backend.settings.control.mode}
 
 
 def event_view(event: Event) -> dict[str, Any]:

@@ -56,7 +56,8 @@ async def test_reads_need_no_token_and_show_the_cars_the_plan_and_who_set_evcc(s
     health = (await client.get("/api/health")).json()
     assert health == {"now": "2026-03-02T19:00:00Z", "evcc_reachable": True, "last_poll_at": "2026-03-02T19:00:00Z",
                       "last_tick_at": None, "last_plan_at": "2026-03-02T19:00:00Z", "last_plan_status": "optimal",
-                      "last_solve_s": 0.042, "last_error": None, "mode": "act"}
+                      "last_solve_s": 0.042, "last_error": None, "plan_stale": None, "planner_busy_s": None,
+                      "left_out": {}, "mode": "act"}
 
     # The actuator wants mode now and 16 A for zoe; evcc shows both, and smartload wrote them.
     actuator = served.parts.backend.planning.actuator

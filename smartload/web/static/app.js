@@ -93,6 +93,8 @@ function renderHealth(health) {
   const status = health.last_plan_status || "none";
   pill($("h-plan"), `plan ${status}${solve}`, status === "optimal" ? "ok" : status === "none" ? "warn" : "");
   if (health.mode === "observe") pill($("h-plan"), `observe only · plan ${status}${solve}`, "warn");
+  // evcc silent for two poll intervals: the plan shown is not acted on.
+  if (health.plan_stale) pill($("h-plan"), `plan stale: ${health.plan_stale}`, "bad");
 }
 
 function renderHandoff(handoff) {
