@@ -186,7 +186,8 @@ async def test_a_second_401_is_an_auth_failure(url: str, fake: FakeEvcc, logs: l
     async with EvccClient(url, timeout_s=5, password=PASSWORD) as evcc:
         with pytest.raises(EvccUnavailable) as caught:
             await evcc.get_state()
-    assert (caught.value.kind, caught.value.message) == ("auth", "GET /api/state: HTTP 401 (even after logging in again)")
+    assert (caught.value.kind, caught.value.message) == (
+        "auth", "GET /api/state: HTTP 401 (even after logging in again)")
     assert [seen[:2] for seen in fake.seen] == [("POST", "/api/auth/login"), ("GET", "/api/state"),
                                                 ("POST", "/api/auth/login"), ("GET", "/api/state")]  # fmt: skip
     assert_no_secret(str(caught.value), *logs)
@@ -201,7 +202,8 @@ async def test_a_wrong_password_is_an_auth_failure_only_where_evcc_wants_a_login
         "auth", "GET /api/state: HTTP 401 (evcc wants a login and refused evcc.password (HTTP 401))")
 
 
-@pytest.mark.parametrize(("demo", "status", "why"), [(False, 401, "wrong password?"), (True, 403, "evcc in demo mode?")])
+@pytest.mark.parametrize(("demo", "status", "why"),
+                         [(False, 401, "wrong password?"), (True, 403, "evcc in demo mode?")])
 async def test_a_refused_login_is_one_warning_and_smartload_goes_on_without_it(
         url: str, fake: FakeEvcc, logs: list[str], demo: bool, status: int, why: str) -> None:
     """A real evcc serves its state and the loadpoint and battery writes without a login

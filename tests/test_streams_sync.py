@@ -25,6 +25,5 @@ def test_a_value_the_mapper_fails_on_is_skipped_and_told_once():
         logger.remove(handler)
     assert seen == [1.0, 2.0, 0.5, 1.0, 0.25, 0.5]
     assert done == [True]
-    assert errors == [
-        "test_a_value_the_mapper_fails_on_is_skipped_and_told_once.<locals>.halves: ZeroDivisionError failed on one int;"
-        " it is skipped"]
+    where = "test_a_value_the_mapper_fails_on_is_skipped_and_told_once.<locals>.halves"
+    assert errors == [f"{where}: ZeroDivisionError failed on one int; it is skipped"]
