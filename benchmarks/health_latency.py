@@ -20,7 +20,7 @@ import os
 import random
 import tempfile
 import threading
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from time import perf_counter
@@ -79,10 +79,8 @@ def ask_until(url: str, stop: threading.Event, requests: list[tuple[float, float
     with httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT_S) as client:
         while not stop.is_set():
             started = perf_counter()
-            try:
+            with suppress(httpx.TimeoutException):
                 client.get("/api/health").raise_for_status()
-            except httpx.TimeoutException:
-                pass
             requests.append((started, perf_counter()))
             stop.wait(0.02)
 
