@@ -1,7 +1,7 @@
 """What-if cost benchmark: four strategies on real German day-ahead prices.
 
-    /work/venv/bin/python benchmarks/cost.py            # full: 4 weeks x Jan, Apr, Jul, Oct of 2023 and 2024
-    /work/venv/bin/python benchmarks/cost.py --quick    # 1 week of each of those months
+    python benchmarks/cost.py            # full: 4 weeks x Jan, Apr, Jul, Oct of 2023 and 2024
+    python benchmarks/cost.py --quick    # 1 week of each of those months
     options: --jobs 2 --time-limit 2 --optimal-time-limit 600 --out benchmarks/out/cost
              --sites household,acn4,acn8
 
@@ -29,7 +29,8 @@ compare). Then the totals per site, smartload's plan solve times (p50/p95 over a
 plans) and whether the targets hold: smartload within 3 % of optimal on the household,
 and every departure optimal serves fully served fully by smartload.
 
-Data is read where it lies (/work/shared/data), never copied.
+Data is read where it lies (--data, by default ../shared/data beside the repository),
+never copied.
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ from typing import Any
 
 import numpy as np
 
-DATA = Path("/work/shared/data")
-PRICES = DATA / "prices_dayahead_de_lu_hourly_2015_2024.csv"
-SESSIONS = DATA / "acn_sessions_caltech_2019_2021.csv.gz"
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+PRICES = "prices_dayahead_de_lu_hourly_2015_2024.csv"
+SESSIONS = "acn_sessions_caltech_2019_2021.csv.gz"
 STRATEGIES = ("uncontrolled", "greedy", "smartload", "optimal")
 MONTHS = (1, 4, 7, 10)
 YEARS = (2023, 2024)
@@ -71,7 +72,7 @@ class Run:
         return f"{self.site}_{self.start.isoformat()}_{self.days}d_{self.strategy}.json"
 
 
-def execute(run: Run, out: Path) -> tuple[str, float]:
+def execute(run: Run, out: Path, data: Path) -> tuple[str, float]:
     """One simulation in a worker process; returns its report file and wall time."""
     from loguru import logger
 
@@ -82,9 +83,9 @@ def execute(run: Run, out: Path) -> tuple[str, float]:
     logger.add(sys.stderr, level="WARNING")
     chargers = SITES[run.site]
     config = SimulationConfig(
-        strategy=run.strategy, start=run.start, days=run.days, prices_csv=PRICES,
+        strategy=run.strategy, start=run.start, days=run.days, prices_csv=data / PRICES,
         scenario="household" if chargers is None else None,
-        sessions_csv=SESSIONS if chargers is not None else None, chargers=chargers or 4,
+        sessions_csv=data / SESSIONS if chargers is not None else None, chargers=chargers or 4,
         time_limit_s=run.time_limit_s, optimal_time_limit_s=run.optimal_time_limit_s,
     )
     started = time.perf_counter()
@@ -187,6 +188,7 @@ def main() -> int:
                         help="optimal's time limit in s (default 600); delete a report to re-run it with another")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/cost"), help="report directory")
     parser.add_argument("--sites", default=",".join(SITES), help="household,acn4,acn8")
+    parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)")
     args = parser.parse_args()
     days = 7 if args.quick else 28
     sites = [s for s in args.sites.split(",") if s]
@@ -201,7 +203,8 @@ def main() -> int:
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         # The long smartload household runs first, so the pool ends evenly.
         todo.sort(key=lambda r: (r.strategy != "smartload", r.site != "household"))
-        for run, (_, elapsed) in zip(todo, pool.map(execute, todo, [out] * len(todo)), strict=True):
+        done = pool.map(execute, todo, [out] * len(todo), [args.data] * len(todo))
+        for run, (_, elapsed) in zip(todo, done, strict=True):
             print(f"{run.site} {run.start} {run.strategy}: {elapsed:.0f} s", flush=True)
     reports = {}
     for run in runs:

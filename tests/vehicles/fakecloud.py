@@ -20,9 +20,8 @@ from urllib.parse import parse_qs
 
 import uvicorn
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "vehicles"
-if not FIXTURES.is_dir():  # CI clones main beside shared/, a session works in /work/main
-    FIXTURES = Path("/work/shared/fixtures/vehicles")
+# Recorded cloud answers kept in the repository (tests/data/vehicles/SOURCES.md).
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "vehicles"
 
 
 def fixture_bytes(relative: str) -> bytes:
