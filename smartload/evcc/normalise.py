@@ -1,7 +1,7 @@
 """evcc's validated raw values as domain dataclasses, each number checked for its range.
 
 Every number passes validate.bounded: out of range, it becomes unknown and a
-ValueProblem says where it was (validate.py lists the ranges). Two evcc habits are read
+ValueProblem says where it was (ranges.py lists the ranges). Two evcc habits are read
 here:
 
 - A car's `vehicleSoc` of 0 is unknown, not empty. evcc is written in Go, where 0 is the
@@ -15,6 +15,7 @@ here:
   device (heat pump, heating rod), not a wallbox: it has no vehicle and no SoC. At a
   heating device `vehicleSoc` is a temperature (°C) and `vehicleLimitSoc` its target, as
   are `limitSoc` and `effectiveLimitSoc`, which are therefore not read as percentages.
+  A temperature of 0 is Go's zero again: unknown.
 """
 
 from __future__ import annotations
