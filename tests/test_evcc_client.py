@@ -311,3 +311,24 @@ async def test_forbidden_reads_are_auth_and_forbidden_writes_are_refusals() -> N
     assert (read.value.kind, read.value.message) == ("auth", "GET /api/state: HTTP 403 Forbidden: demo mode: locked")
     assert write.value.status == 403
     assert write.value.message == "POST /api/buffersoc/80: HTTP 403 Forbidden: demo mode: locked"
+
+
+@pytest.mark.parametrize(("sim", "status"), [({"admin_password": "the-right-one"}, 401), ({"demo_mode": True}, 403)])
+async def test_a_refused_login_at_the_simulated_evcc_still_reads_and_writes(
+        sim: dict[str, object], status: int, logs: list[str]) -> None:
+    """The simulator answers the login as a real evcc 0.313 does (401 for a wrong password,
+    403 in demo mode) and, like it, serves the state and the writes without one."""
+    from smartload.evcc.state import parse_state
+    from smartload.sim.server import SimServer
+    from smartload.sim.settings import SimSettings
+
+    async with SimServer(SimSettings(speed=1, **sim), run_clock=False) as server, \
+            EvccClient(server.url, timeout_s=5, password="a-wrong-one") as evcc:
+        assert await evcc.post("/api/loadpoints/1/mode/now") == "now"
+        state = parse_state(await evcc.get_state(), server.now())
+    assert state.loadpoints[0].mode.value == "now"  # type: ignore[union-attr]
+    assert [line for line in logs if "evcc refused the login" in line] == [
+        f"evcc refused the login with evcc.password (HTTP {status}: "
+        f"{'wrong password?' if status == 401 else 'evcc in demo mode?'}); smartload goes on without it: "
+        "evcc serves its state and the loadpoint and battery settings without a login"]
+    assert not any("a-wrong-one" in line for line in logs)
