@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
 from smartload.sinks.house_profile import BinKey
-from smartload.store.datadir import private_database
+from smartload.store.database import open_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS house_profile (
@@ -22,10 +21,7 @@ CREATE TABLE IF NOT EXISTS house_profile (
 
 class HouseProfileStore:
     def __init__(self, path: Path) -> None:
-        private_database(path)
-        self._db = sqlite3.connect(path, check_same_thread=False, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_database(path, _SCHEMA, synchronous="NORMAL")
 
     def close(self) -> None:
         self._db.close()

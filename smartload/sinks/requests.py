@@ -4,7 +4,6 @@ schedule in the site's time zone) and are only stored once they end."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -17,7 +16,7 @@ from smartload.config_types import (
     REQUEST_MIN_TARGET_SOC_PCT,
 )
 from smartload.settings import WEEKDAYS, Settings
-from smartload.store.datadir import private_database
+from smartload.store.database import open_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -115,13 +114,9 @@ class RequestStore:
     """One SQLite file (WAL) in the data directory. Every write commits at once."""
 
     def __init__(self, path: Path) -> None:
-        private_database(path)
         # Default isolation: each `with self._db:` block is one transaction (a supersede and
         # its insert land together or not at all).
-        self._db = sqlite3.connect(path, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_database(path, _SCHEMA, synchronous="FULL")
 
     def close(self) -> None:
         self._db.close()

@@ -8,11 +8,10 @@ back only while evcc still shows it). Rows are written as they change, so after 
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from smartload.store.datadir import private_database
+from smartload.store.database import open_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS evcc_restore (
@@ -28,11 +27,7 @@ class EvccRestoreStore:
     """The actuator's RestoreStore in the data directory's SQLite file (WAL)."""
 
     def __init__(self, path: Path) -> None:
-        private_database(path)
-        self._db = sqlite3.connect(path, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_database(path, _SCHEMA, synchronous="FULL")
 
     def close(self) -> None:
         self._db.close()

@@ -8,7 +8,6 @@ loss may drop the last few, which history can afford (requests use synchronous=F
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -18,7 +17,7 @@ from typing import Any
 from smartload.domain import SocReading
 from smartload.events import Event
 from smartload.sinks.planner import Plan
-from smartload.store.datadir import private_database
+from smartload.store.database import open_database
 from smartload.store.energy import EXPORT, IMPORT, Accrual
 
 _SCHEMA = """
@@ -98,12 +97,8 @@ class DayHistory:
 
 class HistoryStore:
     def __init__(self, path: Path, retention_days: int) -> None:
-        private_database(path)
         self.retention = timedelta(days=retention_days)
-        self._db = sqlite3.connect(path, check_same_thread=False, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_database(path, _SCHEMA, synchronous="NORMAL")
 
     def close(self) -> None:
         self._db.close()
