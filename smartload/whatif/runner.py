@@ -132,9 +132,11 @@ def prepare(config: SimulationConfig, base: Settings) -> RunInputs:
     else:
         assert config.scenario is not None
         scenario = load_scenario(config.scenario)
-        # A plug swap takes a person a while; polls must be able to see the wallbox free.
-        update: dict[str, Any] = {"swap_gap_s": max(scenario.swap_gap_s, SWAP_GAP_S),
-                                  "evcc_reads_soc_on_identify": config.evcc_reads_soc_on_identify}
+        # A plug swap takes a person a while, unless the scenario says how long (real_site's
+        # instant swaps, which no poll sees: smartload must tell them from a person's change).
+        gap = scenario.swap_gap_s if "swap_gap_s" in scenario.model_fields_set else max(scenario.swap_gap_s,
+                                                                                          SWAP_GAP_S)
+        update: dict[str, Any] = {"swap_gap_s": gap, "evcc_reads_soc_on_identify": config.evcc_reads_soc_on_identify}
         if config.grid_limit_kw is not None:
             update["circuit_max_power_w"] = config.grid_limit_kw * 1000.0
         scenario = scenario.model_copy(update=update)
