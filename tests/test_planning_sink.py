@@ -96,3 +96,17 @@ def test_the_planner_leaves_out_a_request_it_cannot_take_and_plans_the_others(tm
     assert planning.plan is not None and sorted(planning.plan.cars) == ["zoe"]
     assert planning.left_out == {"ioniq": "OverflowError: date value out of range"}
     store.close()
+
+
+def test_a_wallbox_whose_maximum_is_below_the_default_minimum_is_still_planned(tmp_path):
+    # evcc showed minCurrent above maxCurrent; the parser dropped the minimum as impossible.
+    from dataclasses import replace
+
+    store = RequestStore(tmp_path / "smartload.db")
+    planning = make_planning(SETTINGS, store, lambda write: None, lambda when, why: None)
+    small = replace(site(0), loadpoints=(replace(site(0).loadpoints[0], max_current_a=4, min_current_a=None),))
+    planning.on_state(small)
+    planning.on_snapshot(Snapshot(at(0), small, {"zoe": reading(40)}, PRICES))
+    assert planning.plan is not None
+    assert planning.plan.slots[0].cars["zoe"].power_w == 3 * 4 * 230.0  # the cheap hour, at its 4 A
+    store.close()

@@ -20,7 +20,8 @@ def _summary(record: dict[str, Any]) -> str:
     price = record["tariffs"]["grid_price_now"]
     evcc = record["evcc"]
     plugged = (
-        ", ".join(f"lp{lp['id']}: {lp['vehicle'] or 'guest'}" for lp in evcc["loadpoints"] if lp["connected"])
+        ", ".join(f"lp{lp['id']}: {lp['vehicle'] or 'guest'}" for lp in evcc["loadpoints"]
+                  if lp["connected"] and not lp.get("device"))
         if evcc
         else "evcc not reached yet"
     )

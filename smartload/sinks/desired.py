@@ -133,12 +133,12 @@ def desired_settings(
     intents: dict[str, Intent] = {}
     by_lp = {lp_id: v for v, lp_id in plugged.items()}
     for lp in state.loadpoints:
-        if lp.disabled or not lp.connected:
+        if lp.disabled or not lp.connected or lp.is_device:  # a heat pump is evcc's alone
             continue
         vehicle = by_lp.get(lp.id)
         if vehicle is None:
             wanted = expected.get(lp.id)
-            if wanted is not None and lp.is_guest:  # never a device (a heat pump is no guest)
+            if wanted is not None and lp.is_guest:
                 intents[f"lp{lp.id}.vehicle"] = Intent(evcc_names.get(wanted, wanted),
                                                        f"evcc cannot identify the car; the sequence expects {wanted}",
                                                        "")

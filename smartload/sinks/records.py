@@ -79,6 +79,8 @@ def snapshot_record(snapshot: Snapshot) -> dict[str, Any]:
                     "connected": lp.connected,
                     "charging": lp.charging,
                     "vehicle": lp.vehicle_name,
+                    # A heat pump or heating rod evcc drives (never a car), else None.
+                    "device": ("heating" if lp.heating else "integrated") if lp.is_device else None,
                     "identifying": lp.vehicle_detection_active,
                     "mode": lp.mode.value if lp.mode else None,
                     "power_w": lp.charge_power_w,
