@@ -8,7 +8,7 @@ import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from loguru import logger
@@ -21,7 +21,7 @@ from smartload.app import Graph, build_graph, connect_planning, connect_sinks
 from smartload.clock import ScaledAsyncIOScheduler
 from smartload.domain import PollError, RawPoll, SiteState
 from smartload.evcc.client import EvccClient, EvccError, EvccUnavailable
-from smartload.evcc.state import parse_state
+from smartload.evcc.state import StateParser, parse_state
 from smartload.events import EventBus
 from smartload.live import Controls, LiveView
 from smartload.narrate import narrate, tell, write_event
@@ -40,10 +40,6 @@ from smartload.streams.polling import parsed, poll_source
 from smartload.streams.ticks import Trigger
 from smartload.vehicles.base import VehicleProvider, from_coroutine
 from smartload.vehicles.registry import EvccSocBook, build_providers
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def fetch_raw(client: EvccClient, scheduler: AsyncIOScheduler) -> Observable[RawPoll]:
@@ -169,11 +165,11 @@ async def _start_pipeline(
     return Runtime(settings, url, scheduler, graph, planning, bus, live, controls, client, providers), subscriptions
 
 
-async def restore(planning: PlanningSink, client: EvccClient) -> None:
+async def restore(planning: PlanningSink, client: EvccClient, now: datetime) -> None:
     """Put back every evcc setting smartload changed (a clean shutdown only), from evcc's
     state as it is now; what fails stays in the data directory for the next stop."""
     try:
-        state = parse_state(await client.get_state(), planning.last_state.at if planning.last_state else _now())
+        state = StateParser().parse_state(await client.get_state(), now)
     except EvccError as exc:
         logger.warning("could not restore what smartload changed in evcc: {}", exc)
         return
@@ -239,5 +235,6 @@ async def run_service(
         logger.info("stopping")
         subscriptions.dispose()
         if runtime is not None:
-            await restore(runtime.planning, client)
+            runtime.planning.stop()  # a solve still running must not write after the restore
+            await restore(runtime.planning, client, runtime.scheduler.now)
     return 0

@@ -187,3 +187,40 @@ def test_what_to_restore_survives_a_crash_in_the_data_directory(tmp_path):
                         "POST /api/loadpoints/1/mode/pv"]
     second.restored(evcc.state(120), failed={"lp1.mode"})
     assert store.load() == {"lp1.mode": ("pv", "now")}
+
+
+def test_a_value_evcc_did_not_apply_is_tried_again_after_six_hours_once():
+    evcc = Evcc(battery_controllable=False)
+    act = actuator(evcc)
+    act.set_desired({"batterymode": Intent("hold", "kept for the evening")})
+    assert act.poll(0) == ["change POST /api/batterymode/hold"]
+    assert act.poll(10) == [] and act.poll(20) == []  # not shown in two polls: not applied
+    assert [act.poll(s) for s in range(600, 6 * 3600, 600)] == [[]] * 35  # the plan keeps asking
+    assert act.poll(6 * 3600 + 20) == ["change POST /api/batterymode/hold"]  # evcc may apply it now
+    assert [act.poll(6 * 3600 + s) for s in (30, 40, 50, 600)] == [[], [], [], []]
+    assert len(evcc.notices) == 1  # told once, not at every try
+
+
+def test_a_poll_counts_once_however_often_the_actuator_looks_at_it():
+    evcc = Evcc(battery_controllable=False)
+    act = actuator(evcc)
+    act.set_desired({"batterymode": Intent("hold", "kept for the evening")})
+    act.poll(0)
+    for _ in range(3):  # a plan made right after the poll at 10 s looks at it again
+        act.poll(10)
+    assert evcc.notices == []
+    act.poll(20)
+    assert [n.at for n in evcc.notices] == [at(20)]
+
+
+def test_a_value_evcc_shows_as_unknown_for_a_poll_is_no_change_by_a_person():
+    evcc = Evcc()
+    act = actuator(evcc)
+    act.set_desired({"lp1.maxcurrent": Intent("10", "6.9 kW", "zoe")})
+    assert act.poll(0) == ["change POST /api/loadpoints/1/maxcurrent/10"]
+    act.poll(10)
+    evcc.lp = replace(evcc.lp, max_current_a=None)  # dropped by the parser as impossible
+    assert act.poll(20) == []
+    evcc.lp = replace(evcc.lp, max_current_a=10)
+    assert act.poll(30) == []
+    assert act.overrides == [] and act.paused == {} and evcc.notices == []

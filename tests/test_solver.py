@@ -86,3 +86,26 @@ def test_a_failure_of_every_car_alone_still_plans_the_battery():
     outcome = contained(_no_bad, _inputs("bad"), PlannerSettings())
     assert outcome.plan is not None and dict(outcome.plan.cars) == {}
     assert outcome.dropped == (("bad", "OverflowError: date value out of range"),)
+
+
+async def test_a_solve_that_ends_after_close_does_not_act():
+    loop = asyncio.get_running_loop()
+    release, ended = threading.Event(), threading.Event()
+
+    def slow(inputs: PlannerInput, settings: PlannerSettings) -> Plan:
+        release.wait()
+        try:
+            return make_plan(inputs, settings)
+        finally:
+            ended.set()
+
+    solver = ThreadSolver(loop, slow)
+    done: list[Outcome] = []
+    solver.submit(_inputs("first"), PlannerSettings(), done.append)
+    solver.submit(_inputs("second"), PlannerSettings(), done.append)
+    solver.close()  # the service stops: it restores evcc's settings next
+    release.set()
+    await loop.run_in_executor(None, ended.wait)
+    for _ in range(20):  # the worker's result reaches the loop, which must drop it
+        await asyncio.sleep(0)
+    assert done == [] and solver.solves == 0

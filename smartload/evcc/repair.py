@@ -13,41 +13,33 @@ decoded value, so one junk value costs that value, not the poll.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
+
+from smartload.jsonscan import structure
 
 MAX_DEPTH = 64  # containers nested deeper than this (the body itself is level 1) are junk
 MAX_NUMBER_CHARS = 400  # longer number literals are junk (10**400 is a float's end)
 _MAX_INT_BITS = 1330  # about 400 decimal digits, the same limit for decoded integers
-
-_OPEN, _CLOSE, _QUOTE = frozenset(b"[{"), frozenset(b"]}"), ord('"')
-# A string (skipped whole, so brackets and digits inside it do not count), a bracket, or
-# a number literal too long to be one evcc wrote.
-_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]|-?[0-9][0-9.eE+-]{%d,}' % MAX_NUMBER_CHARS)
-
 
 def prune_bytes(body: bytes) -> bytes | None:
     """`body` with each container nested deeper than MAX_DEPTH and each over-long number
     replaced by null; None when there was nothing to prune."""
     parts: list[bytes] = []
     last, depth, cut_from = 0, 0, -1
-    for match in _TOKEN.finditer(body):
-        first = match.group()[0]
-        if first == _QUOTE:
-            continue
-        if first in _OPEN:
+    for token, start, end in structure(body, MAX_NUMBER_CHARS + 1):
+        if token == "open":
             depth += 1
             if depth == MAX_DEPTH + 1 and cut_from < 0:
-                cut_from = match.start()
-        elif first in _CLOSE:
+                cut_from = start
+        elif token == "close":
             if depth == MAX_DEPTH + 1 and cut_from >= 0:
                 parts += [body[last:cut_from], b"null"]
-                last, cut_from = match.end(), -1
+                last, cut_from = end, -1
             depth -= 1
         elif cut_from < 0:  # an over-long number outside a pruned container
-            parts += [body[last : match.start()], b"null"]
-            last = match.end()
+            parts += [body[last:start], b"null"]
+            last = end
     if not parts:
         return None
     return b"".join([*parts, body[last:]])

@@ -96,6 +96,7 @@ class _Memory:
     retry_at: datetime | None = None
     logged: str | None = None
     unshown_polls: int = 0
+    seen_at: datetime | None = None  # the last poll counted for unshown_polls
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +200,9 @@ class Actuator:
             return
         if memory.confirmed or memory.written_at is None or now <= memory.written_at:
             return
+        if memory.seen_at is not None and now <= memory.seen_at:
+            return  # this poll was counted already (each plan looks at the last poll again)
+        memory.seen_at = now
         memory.unshown_polls += 1
         if memory.unshown_polls == NOT_APPLIED_AFTER_POLLS:
             told = self._refused.setdefault(key, {})
@@ -231,7 +235,7 @@ class Actuator:
             return None
         if self._refuses(key, wanted, now):
             return None  # evcc does not apply it: asking again in a loop changes nothing
-        if memory.written == wanted and not memory.confirmed:
+        if memory.written == wanted and not memory.confirmed and memory.unshown_polls < NOT_APPLIED_AFTER_POLLS:
             return None  # sent; evcc has two polls to show it
         if key == "batterymode":
             if wanted in _RESENT:
@@ -261,6 +265,8 @@ class Actuator:
                     continue
             memory = self._memory.setdefault(key, _Memory())
             observed = observed_value(state, key)
+            if observed is None:
+                continue  # evcc's value is unknown this poll (absent, or dropped as impossible)
             self._verify(key, memory, observed, now)
             if self._overridden(key, memory, observed, intent.value, now):
                 continue
@@ -294,10 +300,10 @@ class Actuator:
         memory.inflight = False
         if error is None:
             value = write.value or "normal"
-            if value != memory.written:
-                # A new value: evcc has two polls to show it. The same value again (a
-                # keep-alive) stands confirmed if evcc showed it before.
-                memory.unshown_polls, memory.confirmed = 0, False
+            if value != memory.written or not memory.confirmed:
+                # A new value, or one evcc did not show, tried again: evcc has two polls to
+                # show it. The same value again (a keep-alive) stands confirmed.
+                memory.unshown_polls, memory.confirmed, memory.seen_at = 0, False, None
             memory.written, memory.written_at = value, at
             memory.failures, memory.retry_at = 0, None
             if self._ours.get(write.key) != value and write.kind != "restore":

@@ -106,6 +106,7 @@ class PlanningSink:
     # The readings the plan in force (or in the making) was made from.
     _planned_socs: dict[str, SocReading | None] = field(default_factory=dict)
     _battery_told: bool = False
+    _stopped: bool = False
 
     def __post_init__(self) -> None:
         self._planner_settings = planner_settings(self.settings)
@@ -201,6 +202,8 @@ class PlanningSink:
         return out
 
     def _planned(self, outcome: Outcome, snapshot: Snapshot, left_out: dict[str, str]) -> None:
+        if self._stopped:
+            return  # shutting down: what smartload changed is being put back
         left_out.update(outcome.dropped)
         for vehicle, why in left_out.items():
             if self.left_out.get(vehicle) != why:
@@ -251,9 +254,14 @@ class PlanningSink:
         logger.info("plan {} in {:.2f} s: {} slots, cost {:.2f} EUR; {}", plan.status, plan.solve_time_s,
                     len(plan.slots), plan.cost_eur, cars or "no car requests")
 
+    def stop(self) -> None:
+        """No plan acts from now on (before a clean stop restores evcc's settings)."""
+        self._stopped = True
+        self.solver.close()
+
     def close(self) -> None:
         """Keep what the house profile learned since the last save; stop the solver."""
-        self.solver.close()
+        self.stop()
         if self._last_state is not None:
             self._save_house(self._last_state.at)
 

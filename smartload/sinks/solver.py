@@ -104,6 +104,7 @@ class ThreadSolver:
         self._running: tuple[float, float] | None = None  # (started, deadline_s) of the solve in progress
         self._pending: tuple[PlannerInput, PlannerSettings, Done] | None = None
         self._overrun_told = False
+        self._closed = False
         self.solves = 0
         self.superseded = 0  # snapshots replaced by a newer one while the worker was busy
 
@@ -129,6 +130,8 @@ class ThreadSolver:
 
     def _finished(self, future: Future[Outcome], done: Done) -> None:
         self._running = None
+        if self._closed:
+            return  # stopped meanwhile: this plan must not act, nor another start
         self.solves += 1
         self._overrun_told = False
         pending, self._pending = self._pending, None
@@ -140,7 +143,10 @@ class ThreadSolver:
             outcome = future.result()
         except Exception as exc:  # contained() catches the planner's; this is the executor's
             outcome = Outcome(None, error=_why(exc))
-        done(outcome)
+        try:
+            done(outcome)
+        except Exception:  # on the loop, outside any sink's guard: one failure must not stop plans
+            logger.exception("acting on a plan failed")
 
     def _warn_if_overrun(self) -> None:
         running = self._running
@@ -153,4 +159,6 @@ class ThreadSolver:
                            elapsed, limit)
 
     def close(self) -> None:
+        self._closed = True
+        self._pending = None
         self._executor.shutdown(wait=False, cancel_futures=True)

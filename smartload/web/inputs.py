@@ -21,13 +21,12 @@ from smartload.config_types import (
     REQUEST_MAX_TARGET_SOC_PCT,
     REQUEST_MIN_TARGET_SOC_PCT,
 )
+from smartload.jsonscan import nesting
 
 M = TypeVar("M", bound=BaseModel)
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 MAX_BODY_BYTES = 64 * 1024
 MAX_DEPTH = 8  # every body is one flat object; a little room for what a client may nest
-_TOKEN = re.compile(rb'["\\\[\]{}]')
-_QUOTE, _BACKSLASH, _OPENING, _CLOSING = ord('"'), ord("\\"), b"[{", b"]}"
 _LONGEST_INT = 64  # digits; longer integers become infinite floats that every bound rejects
 _LONGEST_TIME = 64  # characters of an RFC 3339 time, with room for spaces
 
@@ -96,32 +95,6 @@ async def read_body(request: Request) -> bytes:
             raise too_large()
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def nesting(raw: bytes) -> int:
-    """How deep arrays and objects nest (brackets inside strings do not count). One pass
-    over the few bytes that matter: a regular expression for whole strings would backtrack
-    quadratically on an unterminated one full of escapes."""
-    depth = deepest = 0
-    in_string, escaped = False, -1
-    for match in _TOKEN.finditer(raw):
-        at = match.start()
-        if at == escaped:
-            continue
-        byte = raw[at]
-        if in_string:
-            if byte == _BACKSLASH:
-                escaped = at + 1
-            elif byte == _QUOTE:
-                in_string = False
-        elif byte == _QUOTE:
-            in_string = True
-        elif byte in _OPENING:
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in _CLOSING:
-            depth -= 1
-    return deepest
 
 
 def _no_constant(name: str) -> Any:

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from smartload.web.inputs import nesting
+from smartload.jsonscan import nesting
 from tests.web.builders import NOW, TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
