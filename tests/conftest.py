@@ -4,11 +4,23 @@ stdlib logging into it, which would otherwise leak into later tests' log capture
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 from loguru import logger
+
+# Every property test runs derandomized unless told otherwise, so a failure in CI shows
+# again on the next run and on any machine: SMARTLOAD_HYPOTHESIS_PROFILE=long for a long,
+# random run (the parser's fuzz test reads it too, with its own counts; the API fuzz test
+# has SMARTLOAD_FUZZ_PROFILE=api-fuzz-long).
+settings.register_profile("ci", derandomize=True, database=None, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("long", derandomize=False, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("SMARTLOAD_HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)
