@@ -104,6 +104,14 @@ class LoadpointState:
         return self.heating or self.integrated_device
 
     @property
+    def device_kind(self) -> str | None:
+        """"heating" (a heat pump or heating rod), "integrated" (another device evcc
+        drives), or None for a wallbox."""
+        if self.heating:
+            return "heating"
+        return "integrated" if self.integrated_device else None
+
+    @property
     def is_guest(self) -> bool:
         return (self.connected and self.vehicle_name == "" and not self.vehicle_detection_active
                 and not self.is_device)
@@ -114,6 +122,33 @@ class LoadpointState:
         if self.vehicle_detection_active or not self.vehicle_name or self.is_device:
             return None
         return self.vehicle_name
+
+
+def new_session(before: LoadpointState | None, after: LoadpointState) -> bool:
+    """Did a connected loadpoint get a new charging session between two polls? At a
+    shared wallbox one car can be unplugged and the next plugged in between two polls: a
+    vehicle name giving way to another (or to a new identification) is such a swap, and
+    the session's energy falling is the same car plugged in again. A name appearing is
+    identification ending, not a new session."""
+    if before is None:
+        return False
+    if before.vehicle_name and (after.vehicle_name or "") != before.vehicle_name:
+        return True
+    energy_before, energy = before.session_energy_wh, after.session_energy_wh
+    return energy_before is not None and energy is not None and energy < energy_before - 1.0
+
+
+def plugged_vehicles(state: SiteState | None, names: Mapping[str, str]) -> dict[str, int]:
+    """Vehicle id (names maps evcc's names to smartload's ids) -> loadpoint id, for the
+    cars evcc shows identified at a loadpoint."""
+    if state is None:
+        return {}
+    out = {}
+    for lp in state.loadpoints:
+        name = lp.identified_vehicle if lp.connected else None
+        if name is not None:
+            out[names.get(name, name)] = lp.id
+    return out
 
 
 @dataclass(frozen=True, slots=True)

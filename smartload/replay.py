@@ -26,7 +26,14 @@ from smartload.sinks.base import SnapshotSink
 from smartload.sinks.decision_log import DecisionLogSink
 from smartload.sinks.planning import make_planning
 from smartload.sinks.recorder import FORMAT, open_text
-from smartload.sinks.records import edge_record, iso, override_record, refresh_record, snapshot_record
+from smartload.sinks.records import (
+    edge_record,
+    iso,
+    not_applied_record,
+    override_record,
+    refresh_record,
+    snapshot_record,
+)
 from smartload.sinks.requests import RequestStore
 from smartload.streams.ticks import Trigger
 from smartload.vehicles.base import VehicleProvider
@@ -231,7 +238,6 @@ def replay_with_settings(
     report["actions"] = actions
     report["handoffs"] = handoffs
     report["overrides"] = [override_record(o) for o in planning.actuator.overrides]
-    report["not_applied"] = [{"at": iso(n.at), "setting": n.key, "written": n.written, "observed": n.observed}
-                             for n in planning.actuator.not_applied]
+    report["not_applied"] = [not_applied_record(n) for n in planning.actuator.not_applied]
     report["requests_ended"] = [{"at": iso(e.at), "vehicle": e.vehicle, "reason": e.reason} for e in planning.ended]
     return report

@@ -4,7 +4,7 @@ fresh measured SoC differs from what the plan in force used."""
 
 from __future__ import annotations
 
-from smartload.domain import LoadpointState, Rate, SiteState, Snapshot, SocReading, Tariffs
+from smartload.domain import ChargeMode, LoadpointState, Rate, SiteState, Snapshot, SocReading, Tariffs
 from smartload.settings import Settings
 from smartload.sinks.actuator import Write
 from smartload.sinks.planning import fresher, make_planning
@@ -40,7 +40,7 @@ SETTINGS = Settings(vehicles={"zoe": {"capacity_kwh": 52}}, battery={"enabled": 
 
 def site(seconds: float) -> SiteState:
     lp = LoadpointState(id=1, connected=True, vehicle_name="zoe", vehicle_soc_pct=40.0, max_current_a=16,
-                        min_current_a=6, phases_active=3, limit_soc_pct=0)
+                        min_current_a=6, phases_active=3, limit_soc_pct=0, mode=ChargeMode.PV)
     return SiteState(at=at(seconds), home_power_w=400.0, loadpoints=(lp,))
 
 

@@ -54,17 +54,11 @@ def _battery(battery: BatteryState | None) -> dict[str, Any] | None:
     }
 
 
-def _device(lp: LoadpointState) -> str | None:
-    if lp.heating:
-        return "heating"
-    return "integrated" if lp.integrated_device else None
-
-
 def _loadpoint(lp: LoadpointState) -> dict[str, Any]:
     return {
         "id": lp.id,
         "title": lp.title,
-        "device": _device(lp),
+        "device": lp.device_kind,
         "vehicle": lp.vehicle_name,
         "vehicle_title": lp.vehicle_title,
         "guest": lp.is_guest,

@@ -29,7 +29,7 @@ from typing import Protocol
 from loguru import logger
 from reactivex.subject import Subject
 
-from smartload.domain import LoadpointState, SiteState
+from smartload.domain import LoadpointState, SiteState, new_session
 from smartload.settings import ControlSettings
 from smartload.sinks.desired import Intent
 from smartload.sinks.evcc_keys import Write, WriteKind, lp_id, observed_value, write_for
@@ -99,23 +99,6 @@ class _Memory:
     seen_at: datetime | None = None  # the last poll counted for unshown_polls
 
 
-@dataclass(frozen=True, slots=True)
-class _Session:
-    vehicle: str
-    energy_wh: float | None
-
-    @classmethod
-    def of(cls, lp: LoadpointState) -> _Session:
-        return cls(lp.vehicle_name or "", lp.session_energy_wh)
-
-    def followed_by(self, nxt: _Session) -> bool:
-        """Does `nxt` belong to another session? A name appearing is identification ending;
-        a name changing or vanishing, or the session's energy falling, is a new session."""
-        if self.vehicle and nxt.vehicle != self.vehicle:
-            return True
-        return self.energy_wh is not None and nxt.energy_wh is not None and nxt.energy_wh < self.energy_wh - 1.0
-
-
 @dataclass
 class Actuator:
     """send(write) performs a write and later calls ack(); observed(write, at) hears of the
@@ -131,7 +114,7 @@ class Actuator:
     not_applied: list[NotApplied] = field(default_factory=list)
     notices: Subject[Notice] = field(default_factory=Subject)
     _memory: dict[str, _Memory] = field(default_factory=dict)
-    _sessions: dict[int, _Session] = field(default_factory=dict)
+    _sessions: dict[int, LoadpointState] = field(default_factory=dict)
     # Values evcc accepted but did not apply, per key, with when that was seen last.
     _refused: dict[str, dict[str, datetime]] = field(default_factory=dict)
     # What evcc showed before smartload's first write of each key, and the last value
@@ -181,11 +164,11 @@ class Actuator:
         self.paused = {k: v for k, v in self.paused.items() if k in connected}
         sessions = {}
         for loadpoint, lp in connected.items():
-            current, previous = _Session.of(lp), self._sessions.get(loadpoint)
-            if previous is not None and previous.followed_by(current):
+            previous = self._sessions.get(loadpoint)
+            if previous is not None and new_session(previous, lp):
                 self._forget(loadpoint)
-                self._notify(SessionChange(loadpoint, state.at, previous.vehicle, current.vehicle))
-            sessions[loadpoint] = current
+                self._notify(SessionChange(loadpoint, state.at, previous.vehicle_name or "", lp.vehicle_name or ""))
+            sessions[loadpoint] = lp
         self._sessions = sessions
 
     def _verify(self, key: str, memory: _Memory, observed: str | None, now: datetime) -> None:

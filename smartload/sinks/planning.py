@@ -22,15 +22,16 @@ from datetime import datetime, timedelta
 
 from loguru import logger
 
-from smartload.domain import SiteState, Snapshot, SocReading
+from smartload.domain import SiteState, Snapshot, SocReading, plugged_vehicles
 from smartload.settings import Settings
 from smartload.sinks.actuator import Actuator, RestoreStore, Write
 from smartload.sinks.desired import desired_settings
+from smartload.sinks.evcc_keys import lp_id
 from smartload.sinks.house_profile import HouseProfile
 from smartload.sinks.house_store import HouseProfileStore
 from smartload.sinks.planner import Plan, PlannerSettings
 from smartload.sinks.requests import ChargeRequest, RequestStore
-from smartload.sinks.sequencer import Handoff, RequestEnded, Sequencer, plugged_vehicles
+from smartload.sinks.sequencer import Handoff, RequestEnded, Sequencer
 from smartload.sinks.solver import InlineSolver, Outcome, Solver
 
 # The profile moves slowly; losing at most this much of it to a crash costs nothing.
@@ -197,8 +198,9 @@ class PlanningSink:
         """Per loadpoint: does the action smartload asked evcc for charge (mode now)?"""
         out = {}
         for key, intent in self.actuator.desired.items():
-            if key.endswith(".mode") and key.startswith("lp"):
-                out[int(key[2:].split(".", 1)[0])] = intent.value == "now"
+            loadpoint = lp_id(key)
+            if loadpoint is not None and key.endswith(".mode"):
+                out[loadpoint] = intent.value == "now"
         return out
 
     def _planned(self, outcome: Outcome, snapshot: Snapshot, left_out: dict[str, str]) -> None:

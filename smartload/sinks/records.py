@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from smartload.domain import ConnectionEdge, RefreshOutcome, Snapshot, SocReading, Tariffs
-from smartload.sinks.actuator import Override
+from smartload.sinks.actuator import NotApplied, Override
 
 
 def iso(at: datetime | None) -> str | None:
@@ -19,6 +19,11 @@ def override_record(override: Override) -> dict[str, Any]:
     """A manual change in evcc the actuator detected, as the replay and what-if reports list it."""
     return {"at": iso(override.at), "loadpoint": override.loadpoint_id, "setting": override.key,
             "written": override.written, "observed": override.observed}
+
+
+def not_applied_record(notice: NotApplied) -> dict[str, Any]:
+    """A write evcc accepted and did not apply, as the replay and what-if reports list it."""
+    return {"at": iso(notice.at), "setting": notice.key, "written": notice.written, "observed": notice.observed}
 
 
 def soc_record(reading: SocReading, now: datetime) -> dict[str, Any]:
@@ -80,7 +85,7 @@ def snapshot_record(snapshot: Snapshot) -> dict[str, Any]:
                     "charging": lp.charging,
                     "vehicle": lp.vehicle_name,
                     # A heat pump or heating rod evcc drives (never a car), else None.
-                    "device": ("heating" if lp.heating else "integrated") if lp.is_device else None,
+                    "device": lp.device_kind,
                     "identifying": lp.vehicle_detection_active,
                     "mode": lp.mode.value if lp.mode else None,
                     "power_w": lp.charge_power_w,

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from loguru import logger
 
-from smartload.domain import SiteState, Snapshot, SocReading
+from smartload.domain import SiteState, Snapshot, SocReading, plugged_vehicles
 from smartload.settings import Settings, VehicleSettings
 from smartload.sinks.desired import battery_controlled
 from smartload.sinks.house_profile import HouseProfile
@@ -67,18 +67,6 @@ def house_load_w(state: SiteState) -> float | None:
         return None
     devices = sum(lp.charge_power_w or 0.0 for lp in state.loadpoints if lp.is_device)
     return state.home_power_w + devices
-
-
-def plugged_vehicles(state: SiteState | None, names: Mapping[str, str]) -> dict[str, int]:
-    """Configured vehicle id -> loadpoint id, for cars evcc has identified."""
-    if state is None:
-        return {}
-    out = {}
-    for lp in state.loadpoints:
-        name = lp.identified_vehicle if lp.connected else None
-        if name is not None:
-            out[names.get(name, name)] = lp.id
-    return out
 
 
 class Sequencer:

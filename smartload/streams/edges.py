@@ -29,7 +29,7 @@ from reactivex import Observable
 from reactivex import operators as ops
 from reactivex.observable import GroupedObservable
 
-from smartload.domain import ConnectionEdge, SiteState
+from smartload.domain import ConnectionEdge, LoadpointState, SiteState, new_session
 from smartload.streams.sync import expand
 
 
@@ -49,9 +49,8 @@ def _presence_mapper(
 ) -> Callable[[SiteState], list[Presence]]:
     """Build the per-poll mapper; it remembers when each loadpoint became connected."""
     connected_since: dict[int, datetime] = {}
-    # Per connected loadpoint: the vehicle name evcc showed ("" while identifying) and the
-    # session's energy, to tell a new session from the last poll's.
-    sessions: dict[int, tuple[str, float | None]] = {}
+    # Per connected loadpoint as the last poll showed it, to tell a new session.
+    sessions: dict[int, LoadpointState] = {}
     last_place: dict[str, tuple[int | None, datetime | None]] = {}
     known_ids = tuple(known)
     polls_seen = [0]
@@ -65,11 +64,10 @@ def _presence_mapper(
                 connected_since.pop(lp.id, None)
                 sessions.pop(lp.id, None)
                 continue
-            session = (lp.vehicle_name or "", lp.session_energy_wh)
-            if _new_session(sessions.get(lp.id), session):
+            if new_session(sessions.get(lp.id), lp):
                 # A swap between two polls: the next car's plug-in is now, not the last car's.
                 connected_since[lp.id] = state.at
-            sessions[lp.id] = session
+            sessions[lp.id] = lp
             since = connected_since.setdefault(lp.id, state.at)
             name = lp.identified_vehicle
             if name is not None:
@@ -88,18 +86,6 @@ def _presence_mapper(
         return changed
 
     return observe
-
-
-def _new_session(before: tuple[str, float | None] | None, now: tuple[str, float | None]) -> bool:
-    """Did the connected loadpoint get a new session since the last poll? A car's name
-    giving way to another (or to a new identification) is a swap; the session's energy
-    falling is the same car plugged in again."""
-    if before is None:
-        return False
-    (name_before, energy_before), (name, energy) = before, now
-    if name_before and name != name_before:
-        return True
-    return energy_before is not None and energy is not None and energy < energy_before - 1.0
 
 
 def _edge(previous: Presence | None, current: Presence) -> ConnectionEdge | None:

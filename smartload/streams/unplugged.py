@@ -21,14 +21,8 @@ from datetime import datetime, timedelta
 import reactivex as rx
 from reactivex import Observable
 
-from smartload.domain import NO_LOADPOINT, ConnectionEdge, SiteState
+from smartload.domain import NO_LOADPOINT, ConnectionEdge, SiteState, plugged_vehicles
 from smartload.streams.sync import expand
-
-
-def _plugged(state: SiteState, names: Mapping[str, str]) -> set[str]:
-    """The cars evcc shows at a loadpoint, identified (as edges.py counts them)."""
-    return {names.get(name, name) for lp in state.loadpoints
-            if lp.connected and (name := lp.identified_vehicle) is not None}
 
 
 def _unplugged_mapper(names: Mapping[str, str], watched: tuple[str, ...],
@@ -37,7 +31,7 @@ def _unplugged_mapper(names: Mapping[str, str], watched: tuple[str, ...],
     clock: dict[str, datetime] = {}  # vehicle -> unplugged since, or asked at
 
     def observe(state: SiteState) -> list[ConnectionEdge]:
-        plugged = _plugged(state, names)
+        plugged = plugged_vehicles(state, names).keys()
         # A heat pump is connected with no vehicle too, but is never a car being identified.
         identifying = any(lp.connected and not lp.is_device and lp.identified_vehicle is None
                           for lp in state.loadpoints)
@@ -86,7 +80,7 @@ def departures(states: Observable[SiteState], names: Mapping[str, str],
         present: set[str] = set()  # fresh memory per subscription
 
         def observe(state: SiteState) -> list[Departure]:
-            now = _plugged(state, names) & watched
+            now = plugged_vehicles(state, names).keys() & watched
             gone = sorted(present - now)
             present.clear()
             present.update(now)

@@ -34,7 +34,7 @@ from smartload.sim.vehicle import Presence
 from smartload.sinks.actuator import Write
 from smartload.sinks.planner import Plan, PlannerInput, PlannerSettings, make_plan
 from smartload.sinks.planning import PlanningSink, make_planning
-from smartload.sinks.records import iso, override_record
+from smartload.sinks.records import not_applied_record, override_record
 from smartload.sinks.requests import ChargeRequest, RequestStore
 from smartload.sinks.sequencer import Handoff
 from smartload.sinks.solver import InlineSolver
@@ -191,6 +191,5 @@ def run(ctx: RunContext) -> Outcome:
     })
     outcome.writes = [(at, write.kind) for at, write in writes]
     outcome.overrides = [override_record(o) for o in planning.actuator.overrides]
-    outcome.not_applied = [{"at": iso(n.at), "setting": n.key, "written": n.written, "observed": n.observed}
-                           for n in planning.actuator.not_applied]
+    outcome.not_applied = [not_applied_record(n) for n in planning.actuator.not_applied]
     return outcome
