@@ -1,7 +1,7 @@
 """evcc's rates: forecasts in a state body and `/api/tariff` bodies, as domain Rates.
 
-In a state body each rate is checked (validate.py): a price or a solar power out of
-range, or a slot outside the poll's time window, is left out and reported as a
+In a state body each rate is checked here against the ranges of ranges.py: a price or
+a solar power out of range, or a slot outside the poll's time window, is left out and reported as a
 ValueProblem. A point in year 9999 is thus dropped before any duration is added to it.
 forecast_memo.py remembers conversions from poll to poll.
 """

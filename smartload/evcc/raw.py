@@ -6,7 +6,8 @@ are skipped without building Python objects for them, which is why a poll parses
 several times faster than `json.loads`. Every leaf is nullable: evcc sends null for
 unset values, and the repair step (repair.null_at) nulls fields of the wrong type.
 Numbers are strict: `true` or `"16"` is a wrong type, not 1.0 or 16.0. Types only: the
-ranges a value must be in are checked on the built dataclasses (validate.py).
+ranges a value must be in are checked while the state is built (normalise.py and
+forecast.py, through validate.py).
 
 Key names are evcc's own (camelCase), so no aliases are needed. Layout differences
 between evcc versions are listed in shared/reference/evcc-api.md §1.

@@ -3,10 +3,10 @@
 evcc's API promises types, not ranges. A misconfigured meter, a broken template or a
 damaged body can carry a SoC of 140 %, a maximum current of -16 A or a forecast point in
 year 9999, and the planner would fail on every snapshot (or, for a car "at 140 %", end
-its request as "target reached"). So the builders (normalise.py, forecast.py) pass each
-number through `bounded`: a value outside its range (ranges.py lists them) becomes
-unknown (None) and a ValueProblem records where it was in evcc's body and what it was;
-the rest of the state is used. Two choices beyond the ranges:
+its request as "target reached"). So the builders check each number: normalise.py
+through `bounded`, forecast.py its rates against the same ranges (ranges.py lists them).
+A value outside its range becomes unknown (None) and a ValueProblem records where it was
+in evcc's body and what it was; the rest of the state is used. Two choices beyond the ranges:
 
 - a minCurrent above maxCurrent is dropped and maxCurrent kept: maxCurrent is the limit
   that protects the wallbox and its cable, so keeping it errs on the safe side;

@@ -5,7 +5,7 @@ about a car that is not connected, and the refresh on plug-in comes too late whe
 share a wallbox: the car waiting for its turn must be planned (and handed the wallbox)
 from what it holds now, not from what it held before the trip. So every `every` that a
 car with a cloud provider spends unplugged, its cloud is asked again; the requests pass
-the same budget as the plug-in refreshes (but their own throttle: refresh.py), and never
+the same budget as the plug-in refreshes (but their own throttle: refresh_lanes.py), and never
 use the last half of the day's budget, so a plug-in always finds calls left.
 
 `departures` tells the refresh stream when a car left its wallbox: a plug-in soon after
