@@ -184,7 +184,7 @@ async def restore(planning: PlanningSink, client: EvccClient, now: datetime) -> 
         except EvccError as exc:
             failed.add(write.key)
             logger.warning("could not restore {} {}: {}", write.method, write.path, exc)
-    planning.actuator.restored(state, failed)
+    planning.actuator.restored(failed)
 
 
 async def run_service(

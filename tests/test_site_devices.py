@@ -11,10 +11,10 @@ from smartload.domain import SiteState, Snapshot
 from smartload.evcc.state import StateParser
 from smartload.settings import Settings
 from smartload.sinks.desired import desired_settings
-from smartload.sinks.house_profile import HouseProfile
+from smartload.sinks.house_profile import HouseProfile, house_load_w
 from smartload.sinks.planner import PlanSlot
 from smartload.sinks.requests import RequestStore
-from smartload.sinks.sequencer import Sequencer, house_load_w
+from smartload.sinks.sequencer import Sequencer
 from smartload.streams.unplugged import _unplugged_mapper
 from tests.fixtures_evcc import AT, body
 

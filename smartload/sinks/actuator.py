@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from loguru import logger
 from reactivex.subject import Subject
@@ -33,8 +32,9 @@ from smartload.domain import LoadpointState, SiteState, new_session
 from smartload.settings import ControlSettings
 from smartload.sinks.desired import Intent
 from smartload.sinks.evcc_keys import Write, WriteKind, lp_id, observed_value, write_for
+from smartload.sinks.restore_book import RestoreBook, RestoreStore
 
-__all__ = ["Actuator", "NotApplied", "Notice", "Override", "RestoreStore", "SessionChange", "Write", "write_for"]
+__all__ = ["Actuator", "NotApplied", "Notice", "Override", "SessionChange", "Write", "write_for"]
 
 _RESENT = ("charge", "hold")
 # Polls after a successful write within which evcc must show the value.
@@ -76,16 +76,6 @@ class SessionChange:
 Notice = Override | NotApplied | SessionChange
 
 
-class RestoreStore(Protocol):
-    """Where the values to restore outlive the process: key -> (original, smartload's own)."""
-
-    def load(self) -> dict[str, tuple[str | None, str | None]]: ...
-
-    def save(self, key: str, original: str | None, ours: str | None) -> None: ...
-
-    def delete(self, key: str) -> None: ...
-
-
 @dataclass
 class _Memory:
     written: str | None = None
@@ -117,15 +107,9 @@ class Actuator:
     _sessions: dict[int, LoadpointState] = field(default_factory=dict)
     # Values evcc accepted but did not apply, per key, with when that was seen last.
     _refused: dict[str, dict[str, datetime]] = field(default_factory=dict)
-    # What evcc showed before smartload's first write of each key, and the last value
-    # smartload wrote there; kept across unplugs (maxcurrent outlives a session).
-    _originals: dict[str, str | None] = field(default_factory=dict)
-    _ours: dict[str, str | None] = field(default_factory=dict)
-
     def __post_init__(self) -> None:
-        if self.restore_store is not None:
-            for key, (original, ours) in self.restore_store.load().items():
-                self._originals[key], self._ours[key] = original, ours
+        # Kept across unplugs (maxcurrent outlives a session) and, with a store, crashes.
+        self._book = RestoreBook(self.restore_store)
 
     @property
     def observing(self) -> bool:
@@ -133,7 +117,7 @@ class Actuator:
 
     def original(self, key: str) -> str | None:
         """What evcc showed for a key before smartload first wrote it (None: never written)."""
-        return self._originals.get(key)
+        return self._book.original(key)
 
     def owns(self, key: str) -> bool:
         """True while a value smartload wrote stands for this key (so evcc shows ours)."""
@@ -264,18 +248,12 @@ class Actuator:
                     if self.observed_write is not None:
                         self.observed_write(write, now)
                 continue
-            if key not in self._originals:
-                self._originals[key] = observed
-                self._keep(key)
+            self._book.before_write(key, observed)
             memory.inflight = True
             writes.append(write)
         for write in writes:
             self.send(write)
         return writes
-
-    def _keep(self, key: str) -> None:
-        if self.restore_store is not None:
-            self.restore_store.save(key, self._originals.get(key), self._ours.get(key))
 
     def ack(self, write: Write, at: datetime, error: str | None) -> None:
         """The outcome of a sent write."""
@@ -289,9 +267,8 @@ class Actuator:
                 memory.unshown_polls, memory.confirmed, memory.seen_at = 0, False, None
             memory.written, memory.written_at = value, at
             memory.failures, memory.retry_at = 0, None
-            if self._ours.get(write.key) != value and write.kind != "restore":
-                self._ours[write.key] = value
-                self._keep(write.key)
+            if write.kind != "restore":
+                self._book.written(write.key, value)
             return
         memory.failures += 1
         wait = min(timedelta(seconds=10) * 2 ** (memory.failures - 1), self.control.write_backoff_max)
@@ -300,27 +277,10 @@ class Actuator:
                        wait.total_seconds())
 
     def restore_writes(self, state: SiteState) -> list[Write]:
-        """What to write on a clean shutdown: each setting that still shows the value
-        smartload wrote goes back to what evcc had before. A value someone else set since
-        (a person, evcc's own reset at unplug) is theirs and stays. The caller sends them
-        and reports each with `restored`."""
-        if self.observing:
-            return []
-        writes = []
-        for key, original in self._originals.items():
-            observed = observed_value(state, key)
-            if original is None or key.endswith(".vehicle") or observed == original:
-                continue
-            if observed is not None and observed == self._ours.get(key):
-                writes.append(write_for(key, original, "restoring the value smartload found", "restore"))
-        return writes
+        """What to write on a clean shutdown (restore_book.py says which); the caller sends
+        them and reports with `restored`."""
+        return [] if self.observing else self._book.writes(state)
 
-    def restored(self, state: SiteState, failed: set[str]) -> None:
+    def restored(self, failed: set[str]) -> None:
         """Forget what was restored or needs no restoring; keep what failed for next time."""
-        for key in list(self._originals):
-            if key in failed:
-                continue
-            del self._originals[key]
-            self._ours.pop(key, None)
-            if self.restore_store is not None:
-                self.restore_store.delete(key)
+        self._book.forget(failed)

@@ -1,11 +1,14 @@
-"""The house-load forecast: a per-quarter-hour-of-day profile learned from evcc's
-homePower, separately for workdays and weekends, with a constant fallback until a
-quarter-hour has been seen."""
+"""The house-load forecast: a per-quarter-hour-of-day profile learned from what the
+house draws besides the cars (evcc's homePower plus any heat pump at a loadpoint),
+separately for workdays and weekends, with a constant fallback until a quarter-hour has
+been seen."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
+
+from smartload.domain import SiteState
 
 _BINS = 96
 # A poll after a longer silence (evcc down, a restart) counts as this much observed time:
@@ -69,3 +72,12 @@ class HouseProfile:
 
     def __repr__(self) -> str:
         return f"HouseProfile({self.learned_bins}/{2 * _BINS} quarter-hours learned, fallback {self._fallback_w} W)"
+
+
+def house_load_w(state: SiteState) -> float | None:
+    """What the house draws besides the cars: evcc's home power leaves out every
+    loadpoint, a heat pump's too, which smartload does not plan but must expect."""
+    if state.home_power_w is None:
+        return None
+    devices = sum(lp.charge_power_w or 0.0 for lp in state.loadpoints if lp.is_device)
+    return state.home_power_w + devices

@@ -24,13 +24,14 @@ from loguru import logger
 
 from smartload.domain import SiteState, Snapshot, SocReading, plugged_vehicles
 from smartload.settings import Settings
-from smartload.sinks.actuator import Actuator, RestoreStore, Write
+from smartload.sinks.actuator import Actuator, Write
 from smartload.sinks.desired import desired_settings
 from smartload.sinks.evcc_keys import lp_id
 from smartload.sinks.house_profile import HouseProfile
 from smartload.sinks.house_store import HouseProfileStore
 from smartload.sinks.planner import Plan, PlannerSettings
 from smartload.sinks.requests import ChargeRequest, RequestStore
+from smartload.sinks.restore_book import RestoreStore
 from smartload.sinks.sequencer import Handoff, RequestEnded, Sequencer
 from smartload.sinks.solver import InlineSolver, Outcome, Solver
 

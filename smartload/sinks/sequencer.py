@@ -18,7 +18,7 @@ from loguru import logger
 from smartload.domain import SiteState, Snapshot, SocReading, plugged_vehicles
 from smartload.settings import Settings, VehicleSettings
 from smartload.sinks.desired import battery_controlled
-from smartload.sinks.house_profile import HouseProfile
+from smartload.sinks.house_profile import HouseProfile, house_load_w
 from smartload.sinks.planner import BatteryInput, CarInput, Plan, PlannerInput, WallboxInput, make_slots
 from smartload.sinks.planner.slots import quarter_hour_floor
 from smartload.sinks.requests import ChargeRequest, RequestStore, check_request, effective_requests
@@ -58,15 +58,6 @@ class Handoff:
         when = self.by.astimezone(tz).strftime("%H:%M")  # type: ignore[arg-type]
         swap = f" (unplug {self.replaces})" if self.replaces else ""
         return f"plug in {self.vehicle} at wallbox {self.wallbox_id} by {when}{swap}"
-
-
-def house_load_w(state: SiteState) -> float | None:
-    """What the house draws besides the cars: evcc's home power leaves out every
-    loadpoint, a heat pump's too, which smartload does not plan but must expect."""
-    if state.home_power_w is None:
-        return None
-    devices = sum(lp.charge_power_w or 0.0 for lp in state.loadpoints if lp.is_device)
-    return state.home_power_w + devices
 
 
 class Sequencer:
