@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
+from loguru import logger
+
 from smartload.config_types import (
     REQUEST_MAX_AHEAD,
     REQUEST_MAX_ENERGY_KWH,
@@ -228,12 +230,15 @@ def effective_requests(settings: Settings, store: RequestStore, now: datetime) -
     out: dict[str, ChargeRequest] = {}
     for vehicle, config in settings.vehicles.items():
         if vehicle in explicit:
-            if request_problem(explicit[vehicle], now) is None:
+            problem = request_problem(explicit[vehicle], now)
+            if problem is None:
                 out[vehicle] = explicit[vehicle]
                 continue
             # Stored before the bounds were checked (a departure in year 9999 failed every
-            # plan): it ends, and the car's default applies as if it had been cancelled.
+            # plan): it ends, once, and the car's default applies as if it had been cancelled.
             store.end(explicit[vehicle], now, "out of bounds")
+            logger.warning("{}: its stored request cannot be planned ({}); it ends and the car's default applies",
+                           vehicle, problem)
         departure = next_departure(now, config.departures or settings.planning.departures, settings.site.tz)
         if departure is None or store.default_ended(vehicle, departure):
             continue
