@@ -21,7 +21,8 @@ from typing import Any, NamedTuple
 
 from smartload.domain import Tariffs, ValueProblem
 from smartload.evcc.forecast import Checks, Dropped, rates_from_raw, solar_from_raw
-from smartload.evcc.validate import ALL_POLLS, RATE_BOUNDS, polls_covering, window
+from smartload.evcc.ranges import RATE_BOUNDS
+from smartload.evcc.validate import ALL_POLLS, polls_covering, window
 
 NO_FORECAST = Tariffs()
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from smartload.domain import BatteryState, ChargeMode, LoadpointState, ValueProblem, VehicleInfo
 from smartload.evcc import raw as r
-from smartload.evcc.validate import (
+from smartload.evcc.ranges import (
     BATTERY_KWH,
     CURRENT_A,
     ENERGY_WH,
@@ -35,10 +35,9 @@ from smartload.evcc.validate import (
     SOC_PCT,
     TEMPERATURE_C,
     VEHICLE_KWH,
-    bounded,
-    key_path,
     shown,
 )
+from smartload.evcc.validate import bounded, key_path
 
 _MODES: dict[Any, ChargeMode] = {mode.value: mode for mode in ChargeMode}
 

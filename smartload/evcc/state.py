@@ -35,8 +35,9 @@ from smartload.evcc import normalise as n
 from smartload.evcc import raw as r
 from smartload.evcc.forecast import parse_tariff
 from smartload.evcc.forecast_memo import Converted, ForecastMemo
+from smartload.evcc.ranges import POWER_W, PRICE, shown
 from smartload.evcc.repair import bounded_copy, json_kind, loads, null_at, prune_bytes
-from smartload.evcc.validate import ALL_POLLS, POWER_W, PRICE, bounded, key_path, polls_covering, shown, window
+from smartload.evcc.validate import ALL_POLLS, bounded, key_path, polls_covering, window
 from smartload.evcc.ws import fold_frames, has_flat_keys, may_have_flat_keys
 
 __all__ = ["UNKNOWN_TIME", "StateParser", "parse_recording_line", "parse_state", "parse_tariff"]

@@ -23,28 +23,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from smartload.domain import ValueProblem
-from smartload.evcc.ranges import (
-    BATTERY_KWH,
-    CURRENT_A,
-    ENERGY_WH,
-    PHASES_ACTIVE,
-    PHASES_CONFIGURED,
-    POWER_W,
-    PRICE,
-    RATE_BOUNDS,
-    SOC_PCT,
-    TEMPERATURE_C,
-    TIME_WINDOW,
-    VEHICLE_KWH,
-    Bounds,
-    shown,
-)
+from smartload.evcc.ranges import TIME_WINDOW, Bounds, shown
 
-__all__ = [
-    "ALL_POLLS", "BATTERY_KWH", "CURRENT_A", "ENERGY_WH", "PHASES_ACTIVE", "PHASES_CONFIGURED", "POWER_W", "PRICE",
-    "RATE_BOUNDS", "SOC_PCT", "TEMPERATURE_C", "VEHICLE_KWH", "Bounds", "bounded", "key_path", "polls_covering",
-    "shown", "window",
-]
+__all__ = ["ALL_POLLS", "bounded", "key_path", "polls_covering", "window"]
 
 ALL_POLLS = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
 
