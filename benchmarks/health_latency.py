@@ -31,9 +31,9 @@ import numpy as np
 import smartload.service as service
 from smartload.adapters.start import open_adapters
 from smartload.logsetup import LogConfig
+from smartload.planner import CarInput, Plan, PlannerInput, PlannerSettings, Slot, WallboxInput, make_plan
 from smartload.service import Runtime, run_service
 from smartload.settings import Settings, load_settings
-from smartload.sinks.planner import CarInput, Plan, PlannerInput, PlannerSettings, Slot, WallboxInput, make_plan
 from smartload.sinks.solver import InlineSolver, Solver, ThreadSolver
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -38,8 +38,7 @@ from time import perf_counter
 import numpy as np
 
 from smartload.domain import Rate
-from smartload.settings import PlanningSettings
-from smartload.sinks.planner import (
+from smartload.planner import (
     BatteryInput,
     CarInput,
     PlannerInput,
@@ -48,7 +47,8 @@ from smartload.sinks.planner import (
     make_plan,
     make_slots,
 )
-from smartload.sinks.planner.model import build_model
+from smartload.planner.model import build_model
+from smartload.settings import PlanningSettings
 
 # The shared data beside the repository (its SOURCES.md gives the licences).
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -4,7 +4,7 @@ One day of 10-second polls (8,640 states) built from evcc's real 0.207.5 /api/st
 with values that change every poll (powers, SoC) and plug-ins/unplugs every few hours,
 written to a temporary recording, then:
   baseline  - a loop that only json.loads each line of the same file
-  pipeline  - smartload.replay.replay(): parse, edges, refreshes (fake cloud), SoC merge,
+  pipeline  - smartload.recording.replay.replay(): parse, edges, refreshes (fake cloud), SoC merge,
               quarter-hour ticks and snapshots, on a HistoricalScheduler
 Both are timed three times, interleaved, and the best of each is compared.
 
@@ -23,9 +23,9 @@ from pathlib import Path
 
 from loguru import logger
 
-from smartload.replay import replay
+from smartload.recording.recorder import header
+from smartload.recording.replay import replay
 from smartload.settings import Settings
-from smartload.sinks.recorder import header
 from smartload.vehicles.fake import FakeProvider
 
 FIXTURE = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "evcc" / "api-state_0.207.5_demo.json"

@@ -89,7 +89,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from smartload.replay import RecordingError, open_recording, replay_with_settings
+    from smartload.recording.replay import RecordingError, open_recording, replay_with_settings
 
     settings = _load(args)
     try:

@@ -20,10 +20,10 @@ from reactivex.subject import Subject
 from smartload.app import Graph
 from smartload.domain import NO_LOADPOINT, ConnectionEdge, PollError, SiteState, Snapshot, SocReading, Tariffs
 from smartload.events import Event, EventBus
+from smartload.planner import Plan
+from smartload.requests import ChargeRequest, check_request
 from smartload.settings import Settings
-from smartload.sinks.planner import Plan
 from smartload.sinks.planning import PlanningSink
-from smartload.sinks.requests import ChargeRequest, check_request
 from smartload.streams.soc import SocTable
 
 RECENT_EVENTS = 200

@@ -25,17 +25,17 @@ from smartload.evcc.state import StateParser, parse_state
 from smartload.events import EventBus
 from smartload.live import Controls, LiveView
 from smartload.narrate import narrate, tell, write_event
+from smartload.recording.decision_log import DecisionLogSink
+from smartload.recording.recorder import Recorder
 from smartload.settings import Settings
 from smartload.sim.server import SimServer
 from smartload.sinks.actuator import Write
 from smartload.sinks.base import SnapshotSink, guarded
-from smartload.sinks.decision_log import DecisionLogSink
-from smartload.sinks.house_store import HouseProfileStore
 from smartload.sinks.planning import PlanningSink, make_planning
-from smartload.sinks.recorder import Recorder
-from smartload.sinks.requests import RequestStore
 from smartload.sinks.solver import ThreadSolver
 from smartload.store.evcc_restore import EvccRestoreStore
+from smartload.store.house import HouseProfileStore
+from smartload.store.requests import RequestStore
 from smartload.streams.polling import parsed, poll_source
 from smartload.streams.ticks import Trigger
 from smartload.vehicles.base import VehicleProvider, from_coroutine

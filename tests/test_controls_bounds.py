@@ -13,7 +13,7 @@ import pytest
 
 from smartload.config_types import REQUEST_MAX_AHEAD
 from smartload.homeassistant.commands import CommandError, apply_command
-from smartload.sinks.requests import ChargeRequest
+from smartload.requests import ChargeRequest
 from tests.web.builders import NOW, Parts, make_parts, settings
 
 

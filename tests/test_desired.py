@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from smartload.domain import LoadpointState
+from smartload.planner import CarSlot, PlanSlot
+from smartload.requests import ChargeRequest
 from smartload.sinks.desired import desired_settings
-from smartload.sinks.planner import CarSlot, PlanSlot
-from smartload.sinks.requests import ChargeRequest
 from tests.builders import at, state
 
 

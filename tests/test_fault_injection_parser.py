@@ -24,7 +24,7 @@ from smartload.domain import SiteState
 from smartload.evcc.ranges import violations
 from smartload.evcc.repair import loads
 from smartload.evcc.state import StateParser
-from smartload.replay import open_recording, replay_with_settings
+from smartload.recording.replay import open_recording, replay_with_settings
 from smartload.settings import Settings
 from tests.evcc_mutations import Mutator, hypothesis_profile
 

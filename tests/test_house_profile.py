@@ -11,9 +11,9 @@ import pytest
 from smartload.domain import SiteState
 from smartload.settings import Settings
 from smartload.sinks.house_profile import HouseProfile
-from smartload.sinks.house_store import HouseProfileStore
 from smartload.sinks.planning import make_planning
-from smartload.sinks.requests import RequestStore
+from smartload.store.house import HouseProfileStore
+from smartload.store.requests import RequestStore
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = datetime(2026, 3, 2, 0, 0, tzinfo=BERLIN)

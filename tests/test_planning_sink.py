@@ -8,7 +8,7 @@ from smartload.domain import ChargeMode, LoadpointState, Rate, SiteState, Snapsh
 from smartload.settings import Settings
 from smartload.sinks.actuator import Write
 from smartload.sinks.planning import fresher, make_planning
-from smartload.sinks.requests import RequestStore
+from smartload.store.requests import RequestStore
 from tests.builders import at
 
 
@@ -83,7 +83,7 @@ def test_the_planner_leaves_out_a_request_it_cannot_take_and_plans_the_others(tm
     planning.on_state(site(0))
 
     def broken_for_ioniq(inputs, planner_settings):  # type: ignore[no-untyped-def]
-        from smartload.sinks.planner import make_plan
+        from smartload.planner import make_plan
 
         if any(c.name == "ioniq" for c in inputs.cars):
             raise OverflowError("date value out of range")

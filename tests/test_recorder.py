@@ -7,12 +7,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from smartload.domain import PollError, RawPoll
-from smartload.replay import open_recording, replay_with_settings
+from smartload.recording.recorder import Recorder, line_for
+from smartload.recording.replay import open_recording, replay_with_settings
 from smartload.service import run_service
 from smartload.settings import Settings
 from smartload.sim.server import SimServer
 from smartload.sim.settings import SimSettings
-from smartload.sinks.recorder import Recorder, line_for
 from tests.sim.helpers import local
 
 T = datetime(2026, 3, 2, 17, 0, 5, tzinfo=UTC)

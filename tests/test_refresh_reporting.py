@@ -10,7 +10,7 @@ from loguru import logger
 from smartload.domain import RefreshOutcome, SocReading
 from smartload.events import EventBus
 from smartload.narrate import refresh_event, tell
-from smartload.sinks.records import refresh_record
+from smartload.recording.records import refresh_record
 from tests.builders import at
 
 FRESH = RefreshOutcome("a", at(280), at(280), "fresh",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from smartload.__main__ import main
-from smartload.replay import open_recording, replay_with_settings
+from smartload.recording.replay import open_recording, replay_with_settings
 from smartload.settings import Settings
 
 RECORDING = Path(__file__).parent / "recordings" / "evening_two_cars.jsonl.gz"

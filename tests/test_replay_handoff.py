@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from smartload.replay import open_recording, replay_with_settings
+from smartload.recording.replay import open_recording, replay_with_settings
 from smartload.settings import Settings
 
 RECORDING = Path(__file__).parent / "recordings" / "handoff_shared_wallbox.jsonl.gz"

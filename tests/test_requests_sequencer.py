@@ -8,11 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from smartload.domain import LoadpointState, Rate, SiteState, Snapshot, SocReading, Tariffs
+from smartload.planner import PlannerSettings, make_plan
+from smartload.requests import ChargeRequest, next_departure
 from smartload.settings import Settings
 from smartload.sinks.house_profile import HouseProfile
-from smartload.sinks.planner import PlannerSettings, make_plan
-from smartload.sinks.requests import ChargeRequest, RequestStore, effective_requests, next_departure
+from smartload.sinks.requests import effective_requests
 from smartload.sinks.sequencer import Sequencer
+from smartload.store.requests import RequestStore
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 3, 2, 20, 0, tzinfo=BERLIN).astimezone(UTC)  # a Monday evening

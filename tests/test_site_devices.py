@@ -9,12 +9,12 @@ from datetime import timedelta
 
 from smartload.domain import SiteState, Snapshot
 from smartload.evcc.state import StateParser
+from smartload.planner import PlanSlot
 from smartload.settings import Settings
 from smartload.sinks.desired import desired_settings
 from smartload.sinks.house_profile import HouseProfile, house_load_w
-from smartload.sinks.planner import PlanSlot
-from smartload.sinks.requests import RequestStore
 from smartload.sinks.sequencer import Sequencer
+from smartload.store.requests import RequestStore
 from smartload.streams.unplugged import _unplugged_mapper
 from tests.fixtures_evcc import AT, body
 

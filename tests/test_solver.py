@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from smartload.sinks.planner import Plan, PlannerInput, PlannerSettings, make_plan
+from smartload.planner import Plan, PlannerInput, PlannerSettings, make_plan
 from smartload.sinks.solver import InlineSolver, Outcome, ThreadSolver, contained
 from tests.planner.builders import car, hourly, problem
 

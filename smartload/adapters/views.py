@@ -9,9 +9,9 @@ from typing import Any
 from smartload.adapters.backend import Backend
 from smartload.domain import SiteState, SocReading, plugged_vehicles
 from smartload.events import Event
+from smartload.planner import Plan
+from smartload.requests import ChargeRequest
 from smartload.sinks.actuator import observed_value
-from smartload.sinks.planner import Plan
-from smartload.sinks.requests import ChargeRequest
 from smartload.sinks.sequencer import Handoff
 
 _LOADPOINT_SETTINGS = ("mode", "maxcurrent", "limitsoc", "vehicle")

@@ -20,8 +20,8 @@ from smartload.domain import Snapshot
 from smartload.homeassistant.commands import CommandError, apply_command
 from smartload.homeassistant.discovery import Topics, discovery_messages
 from smartload.homeassistant.payloads import plan_payload, site_payload, vehicle_payloads
+from smartload.planner import Plan
 from smartload.sinks.base import guarded
-from smartload.sinks.planner import Plan
 
 log = logger.bind(component="mqtt")
 FIRST_RETRY_S = 0.5

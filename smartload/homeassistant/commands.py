@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from smartload.adapters.backend import Backend
-from smartload.sinks.requests import ChargeRequest, next_departure
+from smartload.requests import ChargeRequest, next_departure
 from smartload.web.inputs import ApiError, parse_departure
 
 _LONGEST_NUMBER = 32  # characters; a payload is a number a person typed, or a button

@@ -7,7 +7,7 @@ from typing import Any
 
 from smartload.adapters.backend import Backend
 from smartload.adapters.views import handoff_view, health_view, iso, vehicle_views
-from smartload.sinks.planner import Plan
+from smartload.planner import Plan
 
 
 def site_payload(backend: Backend) -> dict[str, Any]:

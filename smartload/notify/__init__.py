@@ -15,8 +15,8 @@ from smartload.adapters.backend import Backend
 from smartload.domain import Snapshot
 from smartload.notify.channels import Channel, channels, deliver
 from smartload.notify.rules import Alerts, Message
+from smartload.planner import Plan
 from smartload.sinks.base import guarded
-from smartload.sinks.planner import Plan
 from smartload.sinks.sequencer import Handoff
 
 __all__ = ["Alerts", "Message", "Notifier", "start_notify"]

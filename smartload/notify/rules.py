@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from smartload.adapter_settings import NotifySettings
-from smartload.sinks.planner import Plan
+from smartload.planner import Plan
 from smartload.sinks.sequencer import Handoff
 
 HOUR = timedelta(hours=1)

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from smartload.domain import LoadpointState, SiteState
-from smartload.sinks.planner import CarSlot, PlanSlot
-from smartload.sinks.requests import ChargeRequest
+from smartload.planner import CarSlot, PlanSlot
+from smartload.requests import ChargeRequest
 
 VOLTAGE_V = 230.0
 BATTERY_MARGIN_W = 50.0

@@ -23,17 +23,18 @@ from datetime import datetime, timedelta
 from loguru import logger
 
 from smartload.domain import SiteState, Snapshot, SocReading, plugged_vehicles
+from smartload.planner import Plan, PlannerSettings
+from smartload.requests import ChargeRequest
 from smartload.settings import Settings
 from smartload.sinks.actuator import Actuator, Write
 from smartload.sinks.desired import desired_settings
 from smartload.sinks.evcc_keys import lp_id
 from smartload.sinks.house_profile import HouseProfile
-from smartload.sinks.house_store import HouseProfileStore
-from smartload.sinks.planner import Plan, PlannerSettings
-from smartload.sinks.requests import ChargeRequest, RequestStore
 from smartload.sinks.restore_book import RestoreStore
 from smartload.sinks.sequencer import Handoff, RequestEnded, Sequencer
 from smartload.sinks.solver import InlineSolver, Outcome, Solver
+from smartload.store.house import HouseProfileStore
+from smartload.store.requests import RequestStore
 
 # The profile moves slowly; losing at most this much of it to a crash costs nothing.
 HOUSE_SAVE_EVERY = timedelta(hours=1)

@@ -16,13 +16,15 @@ from datetime import datetime, timedelta
 from loguru import logger
 
 from smartload.domain import SiteState, Snapshot, SocReading, plugged_vehicles
+from smartload.planner import BatteryInput, CarInput, Plan, PlannerInput, WallboxInput, make_slots
+from smartload.planner.slots import quarter_hour_floor
+from smartload.requests import ChargeRequest, check_request
 from smartload.settings import Settings, VehicleSettings
 from smartload.sinks.desired import battery_controlled
 from smartload.sinks.house_profile import HouseProfile, house_load_w
-from smartload.sinks.planner import BatteryInput, CarInput, Plan, PlannerInput, WallboxInput, make_slots
-from smartload.sinks.planner.slots import quarter_hour_floor
-from smartload.sinks.requests import ChargeRequest, RequestStore, check_request, effective_requests
+from smartload.sinks.requests import effective_requests
 from smartload.sinks.taper import taper_delay
+from smartload.store.requests import RequestStore
 
 DONE_MARGIN_PCT = 0.5
 # A car that reached its target and is then driven must fall this far below the target

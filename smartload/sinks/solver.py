@@ -23,7 +23,7 @@ from typing import Protocol
 
 from loguru import logger
 
-from smartload.sinks.planner import Plan, PlannerInput, PlannerSettings, make_plan
+from smartload.planner import Plan, PlannerInput, PlannerSettings, make_plan
 
 SolveFn = Callable[[PlannerInput, PlannerSettings], Plan]
 # Time each car gets alone while the culprit of a failed plan is sought.

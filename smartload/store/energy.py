@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from smartload.domain import Rate, SiteState, Tariffs
-from smartload.sinks.planner import Plan
-from smartload.sinks.planner.slots import quarter_hour_floor
+from smartload.planner import Plan
+from smartload.planner.slots import quarter_hour_floor
 
 QUARTER = timedelta(minutes=15)
 IMPORT, EXPORT = "import", "export"

@@ -16,7 +16,7 @@ from typing import Any
 
 from smartload.domain import SocReading
 from smartload.events import Event
-from smartload.sinks.planner import Plan
+from smartload.planner import Plan
 from smartload.store.database import open_database
 from smartload.store.energy import EXPORT, IMPORT, Accrual
 

@@ -13,8 +13,8 @@ from reactivex.disposable import CompositeDisposable, Disposable
 from smartload.app import Graph
 from smartload.domain import SiteState, Snapshot, SocReading, Tariffs
 from smartload.events import EventBus
+from smartload.planner import Plan
 from smartload.sinks.base import guarded
-from smartload.sinks.planner import Plan
 from smartload.sinks.planning import PlanningSink
 from smartload.store.energy import EnergyMeter
 from smartload.store.history import HistoryStore

@@ -22,7 +22,7 @@ from smartload.adapters.views import (
     site_view,
     vehicle_views,
 )
-from smartload.sinks.requests import ChargeRequest
+from smartload.requests import ChargeRequest
 from smartload.store.energy import __doc__ as ENERGY_METHOD
 from smartload.store.history import Figures
 from smartload.web.inputs import ApiError, BoostBody, EmptyBody, RequestBody, SocBody, parse_body, parse_departure

@@ -18,8 +18,8 @@ from smartload.adapters.backend import Backend
 from smartload.adapters.views import dashboard_view, event_view, live_view, plan_view
 from smartload.domain import Snapshot
 from smartload.events import Event
+from smartload.planner import Plan
 from smartload.sinks.base import guarded
-from smartload.sinks.planner import Plan
 
 Message = tuple[str, str]
 

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from smartload.planner import Plan, PlannerInput
 from smartload.sinks.evcc_keys import WRITE_KINDS
-from smartload.sinks.planner import Plan, PlannerInput
 from smartload.whatif.evcc_port import utc
 from smartload.whatif.metrics import MISS_TOLERANCE_KWH, REACHED_MARGIN_PCT, Stay, requested_ac_kwh
 

@@ -183,7 +183,7 @@ def period_prices(site: Site, start: datetime, end: datetime) -> PeriodPrices:
 # The simulator narrates every plug-in, the planner every plan and the actuator every
 # write: a month of that costs more than the simulation itself.
 CHATTY = ("smartload.sim", "smartload.sinks.planning", "smartload.sinks.sequencer", "smartload.sinks.actuator",
-          "smartload.sinks.decision_log")
+          "smartload.recording.decision_log")
 
 
 def simulate(config: SimulationConfig, base: Settings,

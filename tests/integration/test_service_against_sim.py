@@ -16,7 +16,7 @@ from smartload.service import Runtime, run_service
 from smartload.settings import Settings
 from smartload.sim.server import SimServer
 from smartload.sim.settings import SimSettings
-from smartload.sinks.house_store import HouseProfileStore
+from smartload.store.house import HouseProfileStore
 from smartload.streams.polling import Outage
 from tests.sim.helpers import local
 from tests.waiting import until

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from smartload.sinks.planner import BatteryInput, CarInput, PlannerInput, Slot, WallboxInput
+from smartload.planner import BatteryInput, CarInput, PlannerInput, Slot, WallboxInput
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 # 3 x 16 A x 230 V = 11,040 W at most; 3 x 6 A x 230 V = 4,140 W at least.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smartload.sinks.planner import BATTERY, PlannerSettings, WallboxInput, make_plan
+from smartload.planner import BATTERY, PlannerSettings, WallboxInput, make_plan
 
 from .builders import BOX, battery, car, hour, hourly, problem
 

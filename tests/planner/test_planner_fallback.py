@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from smartload.sinks.planner import PlannerSettings, make_plan
-from smartload.sinks.planner.model import build_model
-from smartload.sinks.planner.repair import repair
-from smartload.sinks.planner.schedule import to_vector
-from smartload.sinks.planner.solve import solve_model
+from smartload.planner import PlannerSettings, make_plan
+from smartload.planner.model import build_model
+from smartload.planner.repair import repair
+from smartload.planner.schedule import to_vector
+from smartload.planner.solve import solve_model
 
 from .builders import battery, car, hourly, problem
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from smartload.sinks.planner import PlannerSettings, make_plan
+from smartload.planner import PlannerSettings, make_plan
 
 from .builders import car, hourly, problem
 

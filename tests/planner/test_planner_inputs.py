@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from smartload.sinks.planner import CarInput, PlannerInput, PlannerSettings, WallboxInput
-from smartload.sinks.planner.cars import car_needs, min_power_w
+from smartload.planner import CarInput, PlannerInput, PlannerSettings, WallboxInput
+from smartload.planner.cars import car_needs, min_power_w
 
 from .builders import BOX, car, hour, hourly, problem
 

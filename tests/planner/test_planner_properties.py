@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smartload.sinks.planner import (
+from smartload.planner import (
     BatteryInput,
     CarInput,
     Plan,
@@ -18,7 +18,7 @@ from smartload.sinks.planner import (
     WallboxInput,
     make_plan,
 )
-from smartload.sinks.planner.cars import min_power_w
+from smartload.planner.cars import min_power_w
 
 T0 = datetime(2024, 5, 1, 18, tzinfo=UTC)
 Q = timedelta(minutes=15)

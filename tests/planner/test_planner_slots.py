@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from smartload.domain import Rate
-from smartload.sinks.planner import make_slots
+from smartload.planner import make_slots
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
 

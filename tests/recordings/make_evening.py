@@ -29,7 +29,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from smartload.domain import PollError, RawPoll
-from smartload.sinks.recorder import header, line_for
+from smartload.recording.recorder import header, line_for
 from smartload.streams.polling import _Backoff
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,11 +18,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from smartload.domain import RawPoll
+from smartload.recording.recorder import header, line_for
 from smartload.sim.layouts import Layout
 from smartload.sim.scenario import Scenario
 from smartload.sim.site import Site
 from smartload.sim.state_view import build_state
-from smartload.sinks.recorder import header, line_for
 
 OUT = Path(__file__).with_name("handoff_shared_wallbox.jsonl.gz")
 START = datetime(2024, 7, 15, 21, 0, 5, tzinfo=ZoneInfo("Europe/Berlin")).astimezone(UTC)

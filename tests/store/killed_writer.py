@@ -16,9 +16,10 @@ from pathlib import Path
 
 from smartload.domain import SocReading
 from smartload.events import Event
-from smartload.sinks.requests import ChargeRequest, RequestStore
+from smartload.requests import ChargeRequest
 from smartload.store.energy import Accrual
 from smartload.store.history import HistoryStore
+from smartload.store.requests import RequestStore
 
 VEHICLES = ("zoe", "ioniq", "golf")
 NOW = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)

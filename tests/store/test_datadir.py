@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 
 from smartload.domain import SocReading
-from smartload.sinks.house_store import HouseProfileStore
-from smartload.sinks.requests import ChargeRequest, RequestStore
+from smartload.requests import ChargeRequest
 from smartload.store.datadir import LOCK_FILE, DataDirLocked, InstanceLock
 from smartload.store.history import HistoryStore
+from smartload.store.house import HouseProfileStore
+from smartload.store.requests import RequestStore
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)

@@ -10,9 +10,10 @@ import pytest
 
 from smartload.domain import LoadpointState, Rate, SiteState, Tariffs
 from smartload.events import Event
-from smartload.sinks.requests import ChargeRequest, RequestStore
+from smartload.requests import ChargeRequest
 from smartload.store.energy import Accrual, EnergyMeter
 from smartload.store.history import HistoryStore
+from smartload.store.requests import RequestStore
 from tests.web.builders import BERLIN, NOW, make_parts, plan, settings, site_state, zoe_reading
 
 PRICES = Tariffs(grid=(Rate(NOW, NOW + timedelta(hours=1), 0.30),),

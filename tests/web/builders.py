@@ -20,13 +20,13 @@ from smartload.app import Graph
 from smartload.domain import BatteryState, ChargeMode, LoadpointState, Rate, SiteState, Snapshot, SocReading, Tariffs
 from smartload.events import EventBus
 from smartload.live import Controls, LiveView
+from smartload.planner import CarPlan, CarSlot, Explanation, Plan, PlanSlot
 from smartload.settings import Settings
 from smartload.sinks.actuator import Write
-from smartload.sinks.planner import CarPlan, CarSlot, Explanation, Plan, PlanSlot
 from smartload.sinks.planning import make_planning
-from smartload.sinks.requests import RequestStore
 from smartload.store.history import HistoryStore
 from smartload.store.recorder import attach_recorder
+from smartload.store.requests import RequestStore
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Monday 2 March 2026, 20:00 in Berlin (CET).

@@ -13,8 +13,8 @@ import pytest
 from loguru import logger
 
 from smartload.domain import ConnectionEdge
+from smartload.planner import CarSlot
 from smartload.sinks.desired import Intent
-from smartload.sinks.planner import CarSlot
 from smartload.sinks.sequencer import Handoff
 from smartload.web import start_web
 from smartload.web.endpoints import ENDPOINTS

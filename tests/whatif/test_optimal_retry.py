@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from smartload.planner import Plan, PlannerInput, PlannerSettings
 from smartload.settings import Settings
-from smartload.sinks.planner import Plan, PlannerInput, PlannerSettings
 from smartload.whatif.runner import make_site, period_prices, prepare
 from smartload.whatif.strategies import optimal
 from tests.whatif.conftest import COMMUTER, config

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from smartload.requests import next_departure
 from smartload.sim.days import rfc3339
 from smartload.sim.site import Site
-from smartload.sinks.requests import next_departure
 from smartload.whatif.sessions import Session
 from smartload.whatif.strategies.base import Outcome, RunContext, drive_sessions, run_polls
 

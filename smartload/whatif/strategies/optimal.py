@@ -27,9 +27,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from smartload.sim.days import day_of
-from smartload.sim.site import Site
-from smartload.sinks.planner import (
+from smartload.planner import (
     BatteryInput,
     CarInput,
     Plan,
@@ -39,6 +37,8 @@ from smartload.sinks.planner import (
     WallboxInput,
     make_plan,
 )
+from smartload.sim.days import day_of
+from smartload.sim.site import Site
 from smartload.whatif.evcc_port import utc
 from smartload.whatif.household import home_stays
 from smartload.whatif.metrics import REACHED_MARGIN_PCT

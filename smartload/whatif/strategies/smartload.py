@@ -29,15 +29,16 @@ from reactivex.subject import Subject
 from smartload.app import build_graph, connect_planning, connect_sinks
 from smartload.domain import RawPoll, Snapshot, SocReading
 from smartload.evcc.state import StateParser
+from smartload.planner import Plan, PlannerInput, PlannerSettings, make_plan
+from smartload.recording.records import not_applied_record, override_record
+from smartload.requests import ChargeRequest
 from smartload.sim.site import Site
 from smartload.sim.vehicle import Presence
 from smartload.sinks.actuator import Write
-from smartload.sinks.planner import Plan, PlannerInput, PlannerSettings, make_plan
 from smartload.sinks.planning import PlanningSink, make_planning
-from smartload.sinks.records import not_applied_record, override_record
-from smartload.sinks.requests import ChargeRequest, RequestStore
 from smartload.sinks.sequencer import Handoff
 from smartload.sinks.solver import InlineSolver
+from smartload.store.requests import RequestStore
 from smartload.streams.polling import parsed, poll_source
 from smartload.streams.ticks import Trigger
 from smartload.vehicles.base import ProviderError, VehicleProvider

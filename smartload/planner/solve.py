@@ -32,14 +32,14 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from smartload.sinks.planner.assemble import assemble, empty_plan
-from smartload.sinks.planner.inputs import PlannerInput, PlannerSettings
-from smartload.sinks.planner.lp import FloatArray, Relaxation
-from smartload.sinks.planner.model import PlanModel, build_model
-from smartload.sinks.planner.neighbourhood import neighbourhood
-from smartload.sinks.planner.plan import Plan, PlanStatus
-from smartload.sinks.planner.repair import repair
-from smartload.sinks.planner.schedule import Schedule, from_vector, net_flows, to_vector
+from smartload.planner.assemble import assemble, empty_plan
+from smartload.planner.inputs import PlannerInput, PlannerSettings
+from smartload.planner.lp import FloatArray, Relaxation
+from smartload.planner.model import PlanModel, build_model
+from smartload.planner.neighbourhood import neighbourhood
+from smartload.planner.plan import Plan, PlanStatus
+from smartload.planner.repair import repair
+from smartload.planner.schedule import Schedule, from_vector, net_flows, to_vector
 
 # A relaxed solution this close to integral and feasible is a MILP solution (HiGHS: 1e-6).
 _TOL = 1e-6

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from smartload.sinks.house_profile import BinKey
 from smartload.store.database import open_database
 
 _SCHEMA = """
@@ -26,11 +25,11 @@ class HouseProfileStore:
     def close(self) -> None:
         self._db.close()
 
-    def load(self) -> dict[BinKey, float]:
+    def load(self) -> dict[tuple[bool, int], float]:
         rows = self._db.execute("SELECT weekend, quarter, watts FROM house_profile").fetchall()
         return {(bool(weekend), int(quarter)): float(watts) for weekend, quarter, watts in rows}
 
-    def save(self, learned: Mapping[BinKey, float]) -> None:
+    def save(self, learned: Mapping[tuple[bool, int], float]) -> None:
         with self._db:
             self._db.executemany(
                 "INSERT INTO house_profile (weekend, quarter, watts) VALUES (?, ?, ?)"

@@ -5,7 +5,7 @@
     plan.current_slot().cars["ID.3"].power_w
 """
 
-from smartload.sinks.planner.inputs import (
+from smartload.planner.inputs import (
     BatteryInput,
     CarInput,
     PlannerInput,
@@ -13,7 +13,7 @@ from smartload.sinks.planner.inputs import (
     Slot,
     WallboxInput,
 )
-from smartload.sinks.planner.plan import (
+from smartload.planner.plan import (
     BATTERY,
     CarPlan,
     CarSlot,
@@ -22,8 +22,8 @@ from smartload.sinks.planner.plan import (
     PlanSlot,
     PlanStatus,
 )
-from smartload.sinks.planner.slots import HouseLoad, make_slots
-from smartload.sinks.planner.solve import make_plan
+from smartload.planner.slots import HouseLoad, make_slots
+from smartload.planner.solve import make_plan
 
 __all__ = [
     "BATTERY",

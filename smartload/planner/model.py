@@ -45,8 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from smartload.sinks.planner.cars import Pair, car_needs, car_pairs
-from smartload.sinks.planner.devices import (
+from smartload.planner.cars import Pair, car_needs, car_pairs
+from smartload.planner.devices import (
     BatteryVars,
     CarVars,
     PairVars,
@@ -57,8 +57,8 @@ from smartload.sinks.planner.devices import (
     add_pair,
     later_minimum,
 )
-from smartload.sinks.planner.inputs import PlannerInput, PlannerSettings
-from smartload.sinks.planner.lp import FloatArray, FrozenProgram, IntArray, LinearProgram
+from smartload.planner.inputs import PlannerInput, PlannerSettings
+from smartload.planner.lp import FloatArray, FrozenProgram, IntArray, LinearProgram
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,9 @@ from reactivex.subject import Subject
 from smartload.app import Graph, build_graph, connect_planning, connect_sinks
 from smartload.domain import Poll, PollError, Snapshot
 from smartload.evcc.state import parse_recording_line
-from smartload.settings import FakeProviderSettings, Settings
-from smartload.sinks.actuator import Write
-from smartload.sinks.base import SnapshotSink
-from smartload.sinks.decision_log import DecisionLogSink
-from smartload.sinks.planning import make_planning
-from smartload.sinks.recorder import FORMAT, open_text
-from smartload.sinks.records import (
+from smartload.recording.decision_log import DecisionLogSink
+from smartload.recording.recorder import FORMAT, open_text
+from smartload.recording.records import (
     edge_record,
     iso,
     not_applied_record,
@@ -34,7 +30,11 @@ from smartload.sinks.records import (
     refresh_record,
     snapshot_record,
 )
-from smartload.sinks.requests import RequestStore
+from smartload.settings import FakeProviderSettings, Settings
+from smartload.sinks.actuator import Write
+from smartload.sinks.base import SnapshotSink
+from smartload.sinks.planning import make_planning
+from smartload.store.requests import RequestStore
 from smartload.streams.ticks import Trigger
 from smartload.vehicles.base import VehicleProvider
 from smartload.vehicles.registry import EvccSocBook, build_providers

@@ -32,8 +32,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from smartload.sinks.planner.lp import FloatArray, Relaxation
-from smartload.sinks.planner.model import PlanModel
+from smartload.planner.lp import FloatArray, Relaxation
+from smartload.planner.model import PlanModel
 
 FREE_BELOW_EUR_PER_KWH = 0.01
 FREE_PER_CAR = 2

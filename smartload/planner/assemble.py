@@ -7,10 +7,10 @@ from time import perf_counter
 
 import numpy as np
 
-from smartload.sinks.planner.explain import explain
-from smartload.sinks.planner.lp import FloatArray
-from smartload.sinks.planner.model import PlanModel
-from smartload.sinks.planner.plan import (
+from smartload.planner.explain import explain
+from smartload.planner.lp import FloatArray
+from smartload.planner.model import PlanModel
+from smartload.planner.plan import (
     CarPlan,
     CarSlot,
     Explanation,
@@ -19,7 +19,7 @@ from smartload.sinks.planner.plan import (
     PlanStatus,
     frozen_map,
 )
-from smartload.sinks.planner.schedule import Schedule
+from smartload.planner.schedule import Schedule
 
 
 def _w(kwh: FloatArray, duration_h: FloatArray) -> FloatArray:

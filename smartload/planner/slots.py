@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from smartload.domain import Rate
-from smartload.sinks.planner.inputs import Slot
+from smartload.planner.inputs import Slot
 
 SLOT = timedelta(minutes=15)
 

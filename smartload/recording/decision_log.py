@@ -8,7 +8,7 @@ from typing import Any
 from loguru import logger
 
 from smartload.domain import Snapshot
-from smartload.sinks.records import snapshot_record
+from smartload.recording.records import snapshot_record
 
 
 def _age(reading: dict[str, Any]) -> str:

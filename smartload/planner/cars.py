@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from smartload.sinks.planner.inputs import CarInput, PlannerInput, PlannerSettings, WallboxInput
-from smartload.sinks.planner.lp import FloatArray, IntArray
+from smartload.planner.inputs import CarInput, PlannerInput, PlannerSettings, WallboxInput
+from smartload.planner.lp import FloatArray, IntArray
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from smartload.sinks.planner.lp import FloatArray
-from smartload.sinks.planner.model import PlanModel
-from smartload.sinks.planner.schedule import EPS_KWH, Schedule, from_vector, net_battery, net_flows
+from smartload.planner.lp import FloatArray
+from smartload.planner.model import PlanModel
+from smartload.planner.schedule import EPS_KWH, Schedule, from_vector, net_battery, net_flows
 
 
 def _keep_largest(cars: FloatArray, axis: int) -> FloatArray:

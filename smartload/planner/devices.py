@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from smartload.sinks.planner.cars import CarNeed, Pair
-from smartload.sinks.planner.inputs import PlannerInput, PlannerSettings
-from smartload.sinks.planner.lp import FloatArray, IntArray, LinearProgram
+from smartload.planner.cars import CarNeed, Pair
+from smartload.planner.inputs import PlannerInput, PlannerSettings
+from smartload.planner.lp import FloatArray, IntArray, LinearProgram
 
 
 @dataclass(frozen=True)

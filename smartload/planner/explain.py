@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from smartload.sinks.planner.lp import FloatArray
-from smartload.sinks.planner.model import PlanModel
-from smartload.sinks.planner.plan import BATTERY
-from smartload.sinks.planner.schedule import EPS_KWH, Schedule
+from smartload.planner.lp import FloatArray
+from smartload.planner.model import PlanModel
+from smartload.planner.plan import BATTERY
+from smartload.planner.schedule import EPS_KWH, Schedule
 
 _NEAR = 1e-4  # kWh: "at a bound" tolerance for reasons only
 

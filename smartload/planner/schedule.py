@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from smartload.sinks.planner.lp import FloatArray
-from smartload.sinks.planner.model import PlanModel
+from smartload.planner.lp import FloatArray
+from smartload.planner.model import PlanModel
 
 # Below this a solver's value is round-off, not energy (kWh; about 0.004 W over 15 min).
 EPS_KWH = 1e-6
