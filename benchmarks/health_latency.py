@@ -29,12 +29,13 @@ import httpx
 import numpy as np
 
 import smartload.service as service
-from smartload.adapters.start import open_adapters
 from smartload.logsetup import LogConfig
 from smartload.planner import CarInput, Plan, PlannerInput, PlannerSettings, Slot, WallboxInput, make_plan
-from smartload.service import Runtime, run_service
+from smartload.plugins import open_plugins
+from smartload.service import run_service
 from smartload.settings import Settings, load_settings
 from smartload.sinks.solver import InlineSolver, Solver, ThreadSolver
+from smartload.system import System
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_P99_S = 0.100
@@ -98,8 +99,8 @@ async def measure(settings: Settings, seconds: float, probe: Probe, threaded: bo
     requests: list[tuple[float, float]] = []
     stop, asking = asyncio.Event(), threading.Event()
 
-    async def on_runtime(runtime: Runtime, stack: AsyncExitStack) -> None:
-        adapters = await open_adapters(runtime, stack)
+    async def on_runtime(runtime: System, stack: AsyncExitStack) -> None:
+        adapters = await open_plugins(runtime, stack)
         assert adapters.web is not None
         client = threading.Thread(target=ask_until, args=(adapters.web.url, asking, requests), daemon=True)
         client.start()

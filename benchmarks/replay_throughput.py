@@ -4,8 +4,9 @@ One day of 10-second polls (8,640 states) built from evcc's real 0.207.5 /api/st
 with values that change every poll (powers, SoC) and plug-ins/unplugs every few hours,
 written to a temporary recording, then:
   baseline  - a loop that only json.loads each line of the same file
-  pipeline  - smartload.recording.replay.replay(): parse, edges, refreshes (fake cloud), SoC merge,
-              quarter-hour ticks and snapshots, on a HistoricalScheduler
+  pipeline  - smartload.recording.replay.replay_with_settings(): the composed system (parse,
+              edges, refreshes from a fake cloud, SoC merge, quarter-hour ticks and
+              snapshots, the planner in observe mode) on a HistoricalScheduler
 Both are timed three times, interleaved, and the best of each is compared.
 
 Run: python benchmarks/replay_throughput.py   (needs ../shared/fixtures beside the repo)
@@ -24,9 +25,8 @@ from pathlib import Path
 from loguru import logger
 
 from smartload.recording.recorder import header
-from smartload.recording.replay import replay
+from smartload.recording.replay import open_recording, replay_with_settings
 from smartload.settings import Settings
-from smartload.vehicles.fake import FakeProvider
 
 FIXTURE = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "evcc" / "api-state_0.207.5_demo.json"
 START = datetime(2025, 9, 8, 0, 0, 5, tzinfo=UTC)
@@ -66,12 +66,12 @@ def bare_decode(path: Path) -> int:
 
 
 def pipeline(path: Path) -> int:
+    fake = {"type": "fake", "latency": "20s"}
     settings = Settings.model_validate({"vehicles": {
-        "vehicle_1": {"capacity_kwh": 44, "provider": {"type": "fake"}},
-        "vehicle_2": {"capacity_kwh": 80, "provider": {"type": "fake"}},
+        "vehicle_1": {"capacity_kwh": 44, "provider": fake},
+        "vehicle_2": {"capacity_kwh": 80, "provider": fake},
     }})
-    providers = {v: FakeProvider(latency=timedelta(seconds=20)) for v in settings.vehicles}
-    report = replay(path, settings, providers)
+    report = replay_with_settings(open_recording(path), settings, explicit_settings=True)
     assert len(report["ticks"]) >= 95 and report["refreshes"], "the replay did not run the whole graph"
     return int(report["polls"])
 

@@ -68,7 +68,7 @@ def preflight(settings: Settings) -> tuple[list[str], list[str]]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from smartload.adapters import start_adapters
+    from smartload.plugins import start_plugins
     from smartload.service import run_service
     from smartload.store.datadir import InstanceLock
 
@@ -78,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if problems:
         raise SettingsError([f"{label}: {problem}" for problem in problems])
     with InstanceLock(settings.data_dir):
-        return asyncio.run(run_service(settings, duration=args.duration, on_runtime=start_adapters))
+        return asyncio.run(run_service(settings, duration=args.duration, on_runtime=start_plugins))
 
 
 def cmd_record(args: argparse.Namespace) -> int:

@@ -13,17 +13,18 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
+from reactivex import Observable
 from reactivex.abc import DisposableBase, SchedulerBase
 from reactivex.disposable import CompositeDisposable
 from reactivex.subject import Subject
 
-from smartload.app import Graph
 from smartload.domain import NO_LOADPOINT, ConnectionEdge, PollError, SiteState, Snapshot, SocReading, Tariffs
 from smartload.events import Event, EventBus
+from smartload.graph import Graph
 from smartload.planner import Plan
 from smartload.requests import ChargeRequest, check_request
 from smartload.settings import Settings
-from smartload.sinks.planning import PlanningSink
+from smartload.sinks.planning import PlanMade, PlanningSink
 from smartload.streams.soc import SocTable
 
 RECENT_EVENTS = 200
@@ -51,7 +52,8 @@ class LiveView:
     health: Health = field(default_factory=Health)
     events: deque[Event] = field(default_factory=lambda: deque(maxlen=RECENT_EVENTS))
 
-    def attach(self, graph: Graph, planning: PlanningSink, bus: EventBus, scheduler: SchedulerBase) -> DisposableBase:
+    def attach(self, graph: Graph, plans: Observable[PlanMade], bus: EventBus,
+               scheduler: SchedulerBase) -> DisposableBase:
         def on_state(state: SiteState) -> None:
             self.state = state
             self.health.evcc_reachable, self.health.last_poll_at = True, state.at
@@ -66,9 +68,9 @@ class LiveView:
             if snapshot.reason == "tick":
                 self.health.last_tick_at = snapshot.at
 
-        def on_plan(plan: Plan, snapshot: Snapshot) -> None:
-            self.plan = plan
-            self.health.last_plan_at = snapshot.at
+        def on_plan(made: PlanMade) -> None:
+            plan = self.plan = made.plan
+            self.health.last_plan_at = made.snapshot.at
             self.health.last_plan_status, self.health.last_solve_s = plan.status, plan.solve_time_s
 
         def on_socs(socs: SocTable) -> None:
@@ -77,8 +79,8 @@ class LiveView:
         def on_tariffs(tariffs: Tariffs) -> None:
             self.tariffs = tariffs
 
-        planning.plan_listeners.append(on_plan)
         return CompositeDisposable(
+            plans.subscribe(on_plan, scheduler=scheduler),
             graph.states.subscribe(on_state, scheduler=scheduler),
             graph.errors.subscribe(on_error, scheduler=scheduler),
             graph.snapshots.subscribe(on_snapshot, scheduler=scheduler),

@@ -10,14 +10,14 @@ from reactivex import operators as ops
 from reactivex.abc import DisposableBase, SchedulerBase
 from reactivex.disposable import CompositeDisposable
 
-from smartload.app import Graph
 from smartload.domain import ConnectionEdge, PollError, RefreshOutcome
 from smartload.events import Event, EventBus
-from smartload.sinks.actuator import NotApplied, Notice, Override, Write
-from smartload.sinks.planning import PlanningSink
+from smartload.graph import Graph
+from smartload.sinks.actuator import NotApplied, Notice, Override, Write, WriteOutcome
 from smartload.sinks.sequencer import Handoff, RequestEnded
 from smartload.streams.polling import Outage
 from smartload.streams.problems import ProblemSeen, new_problems
+from smartload.system import System
 
 _WARNINGS = ("error", "outage", "override")
 
@@ -116,17 +116,37 @@ def tell(bus: EventBus, event: Event) -> None:
     bus.publish(event)
 
 
-def narrate(graph: Graph, planning: PlanningSink | None, bus: EventBus, url: str,
-            scheduler: SchedulerBase, tz: tzinfo) -> DisposableBase:
+def _write_told(bus: EventBus, outcome: WriteOutcome) -> None:
+    write = outcome.write
+    if not outcome.sent:
+        return  # observe mode: the actuator logged it
+    if write.kind == "keepalive" and outcome.error is None:
+        # evcc's external battery mode lasts 60 s: re-sending it changes nothing a
+        # person follows, so it is no event and no INFO line.
+        logger.debug("evcc keep-alive {} {}", write.method, write.path)
+        return
+    tell(bus, write_event(write, outcome.at, outcome.error))
+
+
+def narrate(system: System, url: str) -> DisposableBase:
+    """Tell what the system does and what it sees (narrate_graph)."""
+    bus, tz = system.bus, system.settings.site.tz
+    return CompositeDisposable(
+        system.handoffs.subscribe(lambda h: tell(bus, handoff_event(h, tz))),
+        system.requests_ended.subscribe(lambda e: tell(bus, ended_event(e))),
+        system.notices.subscribe(lambda n: tell(bus, notice_event(n)), scheduler=system.scheduler),
+        system.writes.subscribe(lambda w: _write_told(bus, w)),
+        narrate_graph(system.graph, bus, url, system.scheduler),
+    )
+
+
+def narrate_graph(graph: Graph, bus: EventBus, url: str, scheduler: SchedulerBase) -> DisposableBase:
+    """Tell what the graph sees: plug-ins, refreshes, outages, evcc's parse errors and
+    impossible values."""
     parse_errors = graph.errors.pipe(
         ops.filter(lambda e: e.kind == "parse"), ops.distinct_until_changed(lambda e: e.message)
     )
-    if planning is not None:
-        planning.handoff_listeners.append(lambda h: tell(bus, handoff_event(h, tz)))
-        planning.ended_listeners.append(lambda e: tell(bus, ended_event(e)))
     return CompositeDisposable(
-        *([planning.actuator.notices.subscribe(lambda n: tell(bus, notice_event(n)), scheduler=scheduler)]
-          if planning is not None else []),
         graph.edges.subscribe(lambda e: tell(bus, edge_event(e)), scheduler=scheduler),
         graph.refreshes.subscribe(lambda o: tell(bus, refresh_event(o)), scheduler=scheduler),
         graph.outages.subscribe(lambda o: tell(bus, outage_event(url, o)), scheduler=scheduler),

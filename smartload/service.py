@@ -1,13 +1,13 @@
-"""The live service: evcc client, poll source, graph, sinks, on the asyncio loop."""
+"""The live service: evcc client, poll source and stores as the ports of the composed
+system (compose.py), on the asyncio loop; a clean stop puts back what smartload changed."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,31 +15,33 @@ from loguru import logger
 from reactivex import Observable
 from reactivex.disposable import CompositeDisposable
 from reactivex.scheduler.eventloop import AsyncIOScheduler
-from reactivex.subject import Subject
 
-from smartload.app import Graph, build_graph, connect_planning, connect_sinks
 from smartload.clock import ScaledAsyncIOScheduler
+from smartload.compose import Ports, WritePort, compose
 from smartload.domain import PollError, RawPoll, SiteState
 from smartload.evcc.client import EvccClient, EvccError, EvccUnavailable
 from smartload.evcc.state import StateParser, parse_state
-from smartload.events import EventBus
-from smartload.live import Controls, LiveView
-from smartload.narrate import narrate, tell, write_event
+from smartload.narrate import narrate
 from smartload.recording.decision_log import DecisionLogSink
 from smartload.recording.recorder import Recorder
 from smartload.settings import Settings
 from smartload.sim.server import SimServer
 from smartload.sinks.actuator import Write
 from smartload.sinks.base import SnapshotSink, guarded
-from smartload.sinks.planning import PlanningSink, make_planning
+from smartload.sinks.planning import PlanningSink
 from smartload.sinks.solver import ThreadSolver
 from smartload.store.evcc_restore import EvccRestoreStore
+from smartload.store.history import HistoryStore
 from smartload.store.house import HouseProfileStore
 from smartload.store.requests import RequestStore
 from smartload.streams.polling import parsed, poll_source
-from smartload.streams.ticks import Trigger
+from smartload.system import System
 from smartload.vehicles.base import VehicleProvider, from_coroutine
 from smartload.vehicles.registry import EvccSocBook, build_providers
+
+# One SQLite file in the data directory holds requests, the house profile, what to
+# restore in evcc, and the history.
+DB_FILE = "smartload.db"
 
 
 def fetch_raw(client: EvccClient, scheduler: AsyncIOScheduler) -> Observable[RawPoll]:
@@ -57,53 +59,20 @@ def fetch_raw(client: EvccClient, scheduler: AsyncIOScheduler) -> Observable[Raw
     return from_coroutine(get)
 
 
-class EvccWriter:
-    """Sends the actuator's writes to evcc as tasks on the loop and reports each outcome."""
+def evcc_writes(client: EvccClient) -> WritePort:
+    """Each write as one request to evcc, on the loop; emits None or evcc's error."""
 
-    def __init__(self, client: EvccClient, scheduler: AsyncIOScheduler, bus: EventBus) -> None:
-        self._client = client
-        self._scheduler = scheduler
-        self._bus = bus
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.ack: Callable[[Write, datetime, str | None], None] = lambda write, at, error: None
+    def write(w: Write) -> Observable[str | None]:
+        async def send() -> str | None:
+            try:
+                await (client.post(w.path) if w.method == "POST" else client.delete(w.path))
+            except EvccError as exc:
+                return str(exc)
+            return None
 
-    def send(self, write: Write) -> None:
-        task = asyncio.get_running_loop().create_task(self._write(write))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        return from_coroutine(send)
 
-    async def _write(self, write: Write) -> None:
-        error: str | None = None
-        try:
-            if write.method == "POST":
-                await self._client.post(write.path)
-            else:
-                await self._client.delete(write.path)
-        except EvccError as exc:
-            error = str(exc)
-        if write.kind == "keepalive" and error is None:
-            # evcc's external battery mode lasts 60 s: re-sending it changes nothing a
-            # person follows, so it is no event and no INFO line.
-            logger.debug("evcc keep-alive {} {}", write.method, write.path)
-        else:
-            tell(self._bus, write_event(write, self._scheduler.now, error))
-        self.ack(write, self._scheduler.now, error)
-
-
-@dataclass
-class Runtime:
-    """Everything a running service consists of, for the adapters on top (web, MQTT)."""
-
-    settings: Settings
-    url: str
-    scheduler: AsyncIOScheduler
-    graph: Graph
-    planning: PlanningSink
-    bus: EventBus
-    live: LiveView
-    controls: Controls
-    client: EvccClient
-    providers: Mapping[str, VehicleProvider] = field(default_factory=dict)
+    return write
 
 
 async def _evcc(
@@ -130,39 +99,37 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 async def _start_pipeline(
     settings: Settings, raw: Observable[RawPoll], client: EvccClient, scheduler: AsyncIOScheduler,
     url: str, sim_url: str | None, stack: AsyncExitStack, extra_sinks: Sequence[SnapshotSink],
-) -> tuple[Runtime, CompositeDisposable]:
-    book, bus = EvccSocBook(), EventBus()
-    replans: Subject[Trigger] = Subject()
-    providers = build_providers(settings, book, sim_url, lambda: scheduler.now)
-    for provider in providers.values():
+) -> System:
+    db_file = settings.data_dir / DB_FILE
+    requests = RequestStore(db_file)
+    stack.callback(requests.close)
+    house = HouseProfileStore(db_file)
+    stack.callback(house.close)
+    restore_store = EvccRestoreStore(db_file)
+    stack.callback(restore_store.close)
+    history = HistoryStore(db_file, settings.store.retention_days)
+    stack.callback(history.close)
+    started: list[VehicleProvider] = []
+
+    def providers(book: EvccSocBook) -> dict[str, VehicleProvider]:
+        built = build_providers(settings, book, sim_url, lambda: scheduler.now)
+        started.extend(built.values())
+        return built
+
+    system = compose(settings, Ports(
+        scheduler=scheduler, polls=parsed(raw, parse_state), write=evcc_writes(client), requests=requests,
+        providers=providers, house=house, restore=restore_store, history=history,
+        solver=ThreadSolver(asyncio.get_running_loop()), sinks=[DecisionLogSink(), *extra_sinks]))
+    for provider in dict.fromkeys(started):
         if hasattr(provider, "start"):
             provider.start()  # MQTT subscribes in the background
         if hasattr(provider, "aclose"):
             stack.push_async_callback(provider.aclose)
-    store = RequestStore(settings.data_dir / "smartload.db")
-    stack.callback(store.close)
-    house_store = HouseProfileStore(settings.data_dir / "smartload.db")
-    stack.callback(house_store.close)
-    restore_store = EvccRestoreStore(settings.data_dir / "smartload.db")
-    stack.callback(restore_store.close)
-    writer = EvccWriter(client, scheduler, bus)
-    planning = make_planning(settings, store, writer.send, lambda at, why: replans.on_next((at, why)),
-                             house_store=house_store, restore_store=restore_store,
-                             solver=ThreadSolver(asyncio.get_running_loop()))
-    stack.callback(planning.close)  # before the store closes: keeps the house profile
-    writer.ack = planning.actuator.ack
-    controls = Controls(settings, planning, scheduler, bus)
-    graph = build_graph(parsed(raw, parse_state), settings, providers, events=replans,
-                        refresh_requests=controls.refresh_requests, manual_socs=controls.manual_socs)
-    live = LiveView(settings)
-    subscriptions = CompositeDisposable(
-        graph.evcc_socs.subscribe(book.record, scheduler=scheduler),
-        narrate(graph, planning, bus, url, scheduler, settings.site.tz),
-        live.attach(graph, planning, bus, scheduler),
-        connect_planning(graph, planning, scheduler),
-        connect_sinks(graph, [DecisionLogSink(), planning, *extra_sinks], scheduler),
-    )
-    return Runtime(settings, url, scheduler, graph, planning, bus, live, controls, client, providers), subscriptions
+    # Disposed before the stores close; planning.close keeps the house profile.
+    stack.callback(system.planning.close)
+    stack.callback(system.dispose)
+    stack.callback(narrate(system, url).dispose)
+    return system
 
 
 async def restore(planning: PlanningSink, client: EvccClient, now: datetime) -> None:
@@ -196,7 +163,7 @@ async def run_service(
     extra_sinks: Sequence[SnapshotSink] = (),
     stop: asyncio.Event | None = None,
     sim: SimServer | None = None,
-    on_runtime: Callable[[Runtime, AsyncExitStack], Awaitable[None]] | None = None,
+    on_runtime: Callable[[System, AsyncExitStack], Awaitable[None]] | None = None,
 ) -> int:
     """Run until stopped (signal, `stop`, or `duration`). Returns the exit code.
 
@@ -223,18 +190,18 @@ async def run_service(
             stack.callback(recorder.close)
             subscriptions.add(raw.subscribe(guarded("recorder", recorder.on_poll), scheduler=scheduler))
             logger.info("recording polls of {} to {}", url, record_to)
-        runtime: Runtime | None = None
+        system: System | None = None
         if pipeline:
-            runtime, wired = await _start_pipeline(settings, raw, client, scheduler, url, sim_url, stack, extra_sinks)
-            subscriptions.add(wired)
+            system = await _start_pipeline(settings, raw, client, scheduler, url, sim_url, stack, extra_sinks)
             if on_runtime is not None:
-                await on_runtime(runtime, stack)
+                await on_runtime(system, stack)
         logger.info("polling {} every {:g} s", url, evcc.poll_interval.total_seconds())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), duration.total_seconds() if duration else None)
         logger.info("stopping")
         subscriptions.dispose()
-        if runtime is not None:
-            runtime.planning.stop()  # a solve still running must not write after the restore
-            await restore(runtime.planning, client, runtime.scheduler.now)
+        if system is not None:
+            system.dispose()
+            system.planning.stop()  # a solve still running must not write after the restore
+            await restore(system.planning, client, system.scheduler.now)
     return 0

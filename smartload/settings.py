@@ -269,6 +269,10 @@ class Settings(BaseSettings):
     def evcc_name(self, vehicle: str) -> str:
         return self.vehicles[vehicle].evcc_name or vehicle
 
+    def vehicles_by_evcc_name(self) -> dict[str, str]:
+        """The configured vehicle each evcc vehicle name stands for."""
+        return {self.evcc_name(v): v for v in self.vehicles}
+
     def refresh_for(self, vehicle: str) -> tuple[timedelta, int]:
         """The throttle window and daily budget in force for one vehicle."""
         override = self.vehicles[vehicle].refresh if vehicle in self.vehicles else RefreshOverride()

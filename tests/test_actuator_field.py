@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from smartload.domain import BatteryState, ChargeMode, LoadpointState, SiteState
 from smartload.settings import ControlSettings
-from smartload.sinks.actuator import Actuator, NotApplied, Notice, Override, SessionChange, Write
+from smartload.sinks.actuator import Actuator, NotApplied, Notice, Override, SessionChange, Write, WriteOutcome
 from smartload.sinks.desired import Intent
 from smartload.store.evcc_restore import EvccRestoreStore
 from tests.builders import at
@@ -45,7 +45,8 @@ class Evcc:
 
 def actuator(evcc: Evcc, store: EvccRestoreStore | None = None) -> Actuator:
     queue: list[Write] = []
-    act = Actuator(ControlSettings(), queue.append, restore_store=store)
+    act = Actuator(ControlSettings(), restore_store=store)
+    act.outbox.subscribe(queue.append)
     act.notices.subscribe(evcc.notices.append)
 
     def poll(seconds: float) -> list[str]:
@@ -55,7 +56,7 @@ def actuator(evcc: Evcc, store: EvccRestoreStore | None = None) -> Actuator:
             write = queue.pop(0)
             evcc.apply(write)
             evcc.sent.append(write)
-            act.ack(write, at(seconds), None)
+            act.ack(WriteOutcome(write, at(seconds)))
             done.append(f"{write.kind} {write.method} {write.path}")
         return done
 

@@ -10,7 +10,7 @@ from smartload.evcc.state import parse_state
 from smartload.settings import ControlSettings
 from smartload.sim.server import SimServer
 from smartload.sim.settings import SimSettings
-from smartload.sinks.actuator import Actuator, Write
+from smartload.sinks.actuator import Actuator, Write, WriteOutcome
 from smartload.sinks.desired import Intent
 from tests.sim.helpers import local, scenario
 
@@ -23,8 +23,9 @@ class Harness:
         self.queue: list[Write] = []
         self.sent: list[str] = []
         self.observed: list[str] = []
-        self.actuator = Actuator(ControlSettings(mode=mode), self.queue.append,
-                                 lambda w, at: self.observed.append(f"{w.method} {w.path}"))
+        self.actuator = Actuator(ControlSettings(mode=mode))
+        self.actuator.outbox.subscribe(self.queue.append)
+        self.actuator.observed.subscribe(lambda o: self.observed.append(f"{o.write.method} {o.write.path}"))
 
     async def state(self):
         return parse_state(await self.client.get_state(), self.sim.now())
@@ -37,7 +38,7 @@ class Harness:
         while self.queue:
             write = self.queue.pop(0)
             await (self.client.post(write.path) if write.method == "POST" else self.client.delete(write.path))
-            self.actuator.ack(write, self.sim.now(), None)
+            self.actuator.ack(WriteOutcome(write, self.sim.now()))
             paths.append(f"{write.method} {write.path}")
         self.sent += paths
         return paths

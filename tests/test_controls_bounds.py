@@ -27,7 +27,7 @@ def parts(tmp_path):
 def unchanged(parts: Parts) -> None:
     assert parts.store.open_requests() == {}
     assert parts.store.boosts(NOW) == {}
-    assert list(parts.backend.live.events) == []
+    assert list(parts.system.live.events) == []
 
 
 @pytest.mark.parametrize(("request_", "error"), [
@@ -50,19 +50,19 @@ def unchanged(parts: Parts) -> None:
 ])
 def test_controls_refuse_a_request_out_of_bounds_and_change_nothing(parts, request_, error):
     with pytest.raises(ValueError) as raised:
-        parts.backend.controls.add_request(request_)
+        parts.system.controls.add_request(request_)
     assert str(raised.value) == error
     unchanged(parts)
 
 
 def test_controls_refuse_an_unknown_vehicle_before_anything_else(parts):
     with pytest.raises(KeyError, match="vehicle: unknown vehicle 'golf'"):
-        parts.backend.controls.add_request(ChargeRequest("golf", datetime(9999, 1, 1, tzinfo=UTC), 60.0))
+        parts.system.controls.add_request(ChargeRequest("golf", datetime(9999, 1, 1, tzinfo=UTC), 60.0))
     unchanged(parts)
 
 
 def test_a_request_given_in_another_offset_is_stored_in_utc(parts):
-    stored = parts.backend.controls.add_request(
+    stored = parts.system.controls.add_request(
         ChargeRequest("ioniq", datetime(2026, 3, 3, 5, 30, tzinfo=ZoneInfo("America/New_York")), 60.0))
     assert stored.departure == datetime(2026, 3, 3, 10, 30, tzinfo=UTC)
     assert stored.departure.tzinfo is UTC
@@ -84,13 +84,13 @@ def test_a_request_given_in_another_offset_is_stored_in_utc(parts):
 ])
 def test_mqtt_commands_meet_the_same_bounds_and_change_nothing(parts, command, payload, error):
     with pytest.raises(CommandError) as raised:
-        apply_command(parts.backend, "ioniq", command, payload, boost_minutes=60)
+        apply_command(parts.system, "ioniq", command, payload, boost_minutes=60)
     assert str(raised.value) == error
     unchanged(parts)
 
 
 def test_an_mqtt_target_within_bounds_becomes_a_request(parts):
-    done = apply_command(parts.backend, "ioniq", "target_soc", "100", boost_minutes=60)
+    done = apply_command(parts.system, "ioniq", "target_soc", "100", boost_minutes=60)
     assert done == "ioniq: 100 % by 2026-03-03T06:00:00+00:00"  # Tuesday 07:00 in Berlin, the default departure
 
 
@@ -98,8 +98,8 @@ def test_a_request_stored_before_the_bounds_is_ended_and_the_default_applies(par
     # As an older version stored it from the API: every plan failed on it (OverflowError).
     parts.store.add(ChargeRequest("ioniq", datetime(9999, 12, 31, 23, tzinfo=UTC), 60.0, source="api"), NOW)
     assert parts.store.open_requests()["ioniq"].departure.year == 9999
-    in_force = parts.backend.planning.sequencer.requests(NOW)
+    in_force = parts.system.planning.sequencer.requests(NOW)
     assert in_force["ioniq"] == ChargeRequest("ioniq", datetime(2026, 3, 3, 6, tzinfo=UTC), 80.0)  # the default
     assert parts.store.open_requests() == {}
-    with sqlite3.connect(parts.backend.settings.data_dir / "smartload.db") as db:
+    with sqlite3.connect(parts.system.settings.data_dir / "smartload.db") as db:
         assert db.execute("SELECT end_reason FROM requests").fetchall() == [("out of bounds",)]

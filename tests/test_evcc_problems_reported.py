@@ -3,16 +3,14 @@ goes away and comes back: the problems stream and its warning event."""
 
 from __future__ import annotations
 
-from datetime import tzinfo
-
 import reactivex as rx
 from loguru import logger
 from reactivex.scheduler import HistoricalScheduler
 
-from smartload.app import Graph
 from smartload.domain import SiteState, ValueProblem
 from smartload.events import Event, EventBus
-from smartload.narrate import narrate, problem_event, tell
+from smartload.graph import Graph
+from smartload.narrate import narrate_graph, problem_event, tell
 from smartload.streams.problems import ProblemSeen, new_problems
 from tests.builders import T0, at
 from tests.timeline import timeline
@@ -82,8 +80,7 @@ def test_narrate_publishes_each_problem_once_on_the_bus() -> None:
     bus, events = EventBus(), []
     bus.stream.subscribe(events.append)
     scheduler = HistoricalScheduler(initial_clock=T0)
-    tz: tzinfo = T0.tzinfo  # type: ignore[assignment]
-    narrate(graph, None, bus, "http://evcc.local:7070", scheduler, tz)
+    narrate_graph(graph, bus, "http://evcc.local:7070", scheduler)
     scheduler.start()
     assert [(e.at, e.kind, e.text) for e in events] == [
         (at(0), "error", "evcc sent an impossible value: loadpoints[1].maxCurrent = -16 (ignored)"),

@@ -78,8 +78,7 @@ def test_the_profile_survives_a_restart_in_the_data_directory(tmp_path):
 
     def start():
         store, house_store = RequestStore(db), HouseProfileStore(db)
-        return make_planning(settings, store, lambda write: None, lambda at, why: None,
-                             house_store=house_store), store, house_store
+        return make_planning(settings, store, house_store=house_store), store, house_store
 
     planning, store, house_store = start()
     first = MONDAY.astimezone(UTC) + timedelta(hours=18)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from smartload.domain import ChargeMode, LoadpointState, Rate, SiteState, Snapshot, SocReading, Tariffs
 from smartload.settings import Settings
-from smartload.sinks.actuator import Write
+from smartload.sinks.actuator import Write, WriteOutcome
 from smartload.sinks.planning import fresher, make_planning
 from smartload.store.requests import RequestStore
 from tests.builders import at
@@ -51,7 +51,9 @@ def test_no_plan_and_no_write_from_a_state_older_than_two_poll_intervals(tmp_pat
     sent: list[Write] = []
     replans: list[str] = []
     store = RequestStore(tmp_path / "smartload.db")
-    planning = make_planning(SETTINGS, store, sent.append, lambda when, why: replans.append(why))
+    planning = make_planning(SETTINGS, store)
+    planning.actuator.outbox.subscribe(sent.append)
+    planning.replans.subscribe(lambda trigger: replans.append(trigger[1]))
     socs = {"zoe": reading(40, seconds=0)}
     planning.on_state(site(0))
     planning.on_snapshot(Snapshot(at(0), site(0), socs, PRICES))
@@ -59,7 +61,7 @@ def test_no_plan_and_no_write_from_a_state_older_than_two_poll_intervals(tmp_pat
     # Full power in the cheap hour: evcc already shows 16 A.
     assert [w.path for w in sent] == ["/api/loadpoints/1/mode/now", "/api/loadpoints/1/limitsoc/80"]
     for write in sent:
-        planning.actuator.ack(write, at(0), None)
+        planning.actuator.ack(WriteOutcome(write, at(0)))
     sent.clear()
     # evcc falls silent after the poll at 0 s; 20 s (two 10 s intervals) is still fresh,
     # 80 s is not: no plan, no write, and the plan shows as stale.
@@ -79,8 +81,6 @@ def test_the_planner_leaves_out_a_request_it_cannot_take_and_plans_the_others(tm
     settings = Settings(vehicles={"zoe": {"capacity_kwh": 52}, "ioniq": {"capacity_kwh": 77}},
                         battery={"enabled": False})
     store = RequestStore(tmp_path / "smartload.db")
-    planning = make_planning(settings, store, lambda write: None, lambda when, why: None)
-    planning.on_state(site(0))
 
     def broken_for_ioniq(inputs, planner_settings):  # type: ignore[no-untyped-def]
         from smartload.planner import make_plan
@@ -91,7 +91,8 @@ def test_the_planner_leaves_out_a_request_it_cannot_take_and_plans_the_others(tm
 
     from smartload.sinks.solver import InlineSolver
 
-    planning.solver = InlineSolver(broken_for_ioniq)
+    planning = make_planning(settings, store, solver=InlineSolver(broken_for_ioniq))
+    planning.on_state(site(0))
     planning.on_snapshot(Snapshot(at(0), site(0), {"zoe": reading(40)}, PRICES))
     assert planning.plan is not None and sorted(planning.plan.cars) == ["zoe"]
     assert planning.left_out == {"ioniq": "OverflowError: date value out of range"}
@@ -103,7 +104,7 @@ def test_a_wallbox_whose_maximum_is_below_the_default_minimum_is_still_planned(t
     from dataclasses import replace
 
     store = RequestStore(tmp_path / "smartload.db")
-    planning = make_planning(SETTINGS, store, lambda write: None, lambda when, why: None)
+    planning = make_planning(SETTINGS, store)
     small = replace(site(0), loadpoints=(replace(site(0).loadpoints[0], max_current_a=4, min_current_a=None),))
     planning.on_state(small)
     planning.on_snapshot(Snapshot(at(0), small, {"zoe": reading(40)}, PRICES))

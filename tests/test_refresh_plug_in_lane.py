@@ -1,16 +1,19 @@
-"""Issue 15 §1 through the real graph (build_graph) with the shipped refresh settings
+"""Issue 15 §1 through the composed system (compose) with the shipped refresh settings
 (routine refresh every hour unplugged, throttle 5 min): polls every 10 s on a
 HistoricalScheduler, one car "a" with a fake cloud answering after 20 s."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from reactivex import operators as ops
 from reactivex.scheduler import HistoricalScheduler
 
-from smartload.app import build_graph
+from smartload.compose import Ports, answered, compose
 from smartload.domain import NO_LOADPOINT, ConnectionEdge, LoadpointState, RefreshOutcome, SiteState
 from smartload.settings import Settings
+from smartload.store.requests import RequestStore
 from smartload.vehicles.fake import FakeAnswer, FakeProvider
 from tests.builders import T0, at, lp, state
 from tests.timeline import timeline
@@ -39,12 +42,18 @@ def polls(until_s: float, *changes: tuple[float, tuple[LoadpointState, ...]]) ->
 def run(states: list[SiteState], provider: FakeProvider,
         manual: list[ConnectionEdge] = ()) -> list[RefreshOutcome]:  # type: ignore[assignment]
     scheduler = HistoricalScheduler(initial_clock=T0)
-    end = states[-1].at
-    graph = build_graph(timeline([(s.at, s) for s in states]), SETTINGS, {"a": provider},
-                        refresh_requests=timeline([(e.at, e) for e in manual], complete_at=end))
+    polls = timeline([(s.at, s) for s in states]).pipe(ops.share())
+    store = RequestStore(Path(":memory:"))
+    system = compose(SETTINGS, Ports(
+        scheduler=scheduler, polls=polls, write=lambda w: answered(None), requests=store,
+        providers=lambda _: {"a": provider}, until=polls.pipe(ops.ignore_elements(), ops.default_if_empty(None))))
+    for edge in manual:  # a person asks at the wallbox's app: Controls.refresh
+        scheduler.schedule_absolute(edge.at, lambda *_, v=edge.vehicle: system.controls.refresh(v))
     out: list[RefreshOutcome] = []
-    graph.refreshes.subscribe(out.append, scheduler=scheduler)
+    system.graph.refreshes.subscribe(out.append, scheduler=scheduler)
     scheduler.start()
+    system.dispose()
+    store.close()
     return out
 
 

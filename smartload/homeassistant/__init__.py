@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 from contextlib import AsyncExitStack
 
-from smartload.adapters.backend import Backend
 from smartload.homeassistant.bridge import MqttBridge
+from smartload.system import System
 
 __all__ = ["MqttBridge", "start_mqtt"]
 
 
-async def start_mqtt(backend: Backend, stack: AsyncExitStack) -> MqttBridge:
-    bridge = MqttBridge(backend, backend.settings.mqtt)
+async def start_mqtt(system: System, stack: AsyncExitStack) -> MqttBridge:
+    bridge = MqttBridge(system, system.settings.mqtt)
     stack.callback(bridge.attach().dispose)
     task = asyncio.create_task(bridge.run(), name="mqtt")
 

@@ -12,16 +12,14 @@ from typing import Any
 import aiomqtt
 from loguru import logger
 from reactivex.abc import DisposableBase
-from reactivex.disposable import CompositeDisposable, Disposable
+from reactivex.disposable import CompositeDisposable
 
 from smartload.adapter_settings import MqttBridgeSettings
-from smartload.adapters.backend import Backend
-from smartload.domain import Snapshot
 from smartload.homeassistant.commands import CommandError, apply_command
 from smartload.homeassistant.discovery import Topics, discovery_messages
 from smartload.homeassistant.payloads import plan_payload, site_payload, vehicle_payloads
-from smartload.planner import Plan
 from smartload.sinks.base import guarded
+from smartload.system import System
 
 log = logger.bind(component="mqtt")
 FIRST_RETRY_S = 0.5
@@ -32,8 +30,8 @@ def _dump(payload: Any) -> str:
 
 
 class MqttBridge:
-    def __init__(self, backend: Backend, settings: MqttBridgeSettings) -> None:
-        self._backend = backend
+    def __init__(self, system: System, settings: MqttBridgeSettings) -> None:
+        self._system = system
         self._settings = settings
         self.topics = Topics(settings)
         self._dirty = asyncio.Event()
@@ -44,19 +42,15 @@ class MqttBridge:
     # -- wiring -------------------------------------------------------------------------
 
     def attach(self) -> DisposableBase:
-        backend, mark = self._backend, guarded("mqtt", lambda _: self._dirty.set())
+        system, mark = self._system, guarded("mqtt", lambda _: self._dirty.set())
 
-        def on_plan(plan: Plan, snapshot: Snapshot) -> None:
-            mark(plan)
-
-        backend.planning.plan_listeners.append(on_plan)
-        scheduler = backend.scheduler
+        scheduler = system.scheduler
         return CompositeDisposable(
-            backend.graph.states.subscribe(mark, scheduler=scheduler),
-            backend.graph.socs.subscribe(mark, scheduler=scheduler),
-            backend.graph.errors.subscribe(mark, scheduler=scheduler),
-            backend.bus.stream.subscribe(mark, scheduler=scheduler),
-            Disposable(lambda: backend.planning.plan_listeners.remove(on_plan)),
+            system.plans.subscribe(mark),
+            system.graph.states.subscribe(mark, scheduler=scheduler),
+            system.graph.socs.subscribe(mark, scheduler=scheduler),
+            system.graph.errors.subscribe(mark, scheduler=scheduler),
+            system.bus.stream.subscribe(mark, scheduler=scheduler),
         )
 
     def _client_for(self) -> aiomqtt.Client:
@@ -107,7 +101,7 @@ class MqttBridge:
 
     async def _announce(self, client: aiomqtt.Client) -> None:
         if self._settings.discovery:
-            for topic, payload in discovery_messages(self._backend.settings, self._settings):
+            for topic, payload in discovery_messages(self._system.settings, self._settings):
                 await client.publish(topic, _dump(payload), qos=1, retain=True)
         await self._publish_states(client)
 
@@ -118,9 +112,9 @@ class MqttBridge:
             await self._publish_states(client)
 
     async def _publish_states(self, client: aiomqtt.Client) -> None:
-        backend = self._backend
-        messages = {self.topics.state: site_payload(backend), self.topics.plan: plan_payload(backend.live.plan)}
-        messages.update({self.topics.vehicle(v): p for v, p in vehicle_payloads(backend).items()})
+        system = self._system
+        messages = {self.topics.state: site_payload(system), self.topics.plan: plan_payload(system.live.plan)}
+        messages.update({self.topics.vehicle(v): p for v, p in vehicle_payloads(system).items()})
         for topic, payload in messages.items():
             if payload is None:
                 continue
@@ -141,7 +135,7 @@ class MqttBridge:
             return
         vehicle, command = parsed
         try:
-            done = apply_command(self._backend, vehicle, command, payload, self._settings.boost_minutes)
+            done = apply_command(self._system, vehicle, command, payload, self._settings.boost_minutes)
         except CommandError as exc:
             log.warning("MQTT command {} {!r} refused: {}", topic, payload, exc)
             await client.publish(self.topics.error, _dump({"topic": topic, "error": str(exc)}), qos=1)

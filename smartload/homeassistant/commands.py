@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from smartload.adapters.backend import Backend
 from smartload.requests import ChargeRequest, next_departure
+from smartload.system import System
 from smartload.web.inputs import ApiError, parse_departure
 
 _LONGEST_NUMBER = 32  # characters; a payload is a number a person typed, or a button
@@ -32,13 +32,13 @@ def _number(payload: str, field: str) -> float:
     return value
 
 
-def _request_base(backend: Backend, vehicle: str) -> ChargeRequest | None:
-    return backend.planning.sequencer.requests(backend.now).get(vehicle)
+def _request_base(system: System, vehicle: str) -> ChargeRequest | None:
+    return system.planning.sequencer.requests(system.now).get(vehicle)
 
 
-def _new_request(backend: Backend, vehicle: str, target: float | None, departure_text: str | None) -> str:
-    settings, now = backend.settings, backend.now
-    base = _request_base(backend, vehicle)
+def _new_request(system: System, vehicle: str, target: float | None, departure_text: str | None) -> str:
+    settings, now = system.settings, system.now
+    base = _request_base(system, vehicle)
     config = settings.vehicles[vehicle]
     if departure_text is not None:
         try:
@@ -56,16 +56,16 @@ def _new_request(backend: Backend, vehicle: str, target: float | None, departure
     if target is None:
         target = base.target_soc_pct if base is not None and base.target_soc_pct is not None else (
             config.target_soc_pct or settings.planning.default_target_soc_pct)
-    stored = backend.controls.add_request(ChargeRequest(vehicle, departure, target, None,
+    stored = system.controls.add_request(ChargeRequest(vehicle, departure, target, None,
                                                         base.priority if base else config.priority, "mqtt"))
     return f"{vehicle}: {stored.target_soc_pct:.0f} % by {stored.departure.isoformat()}"
 
 
-def apply_command(backend: Backend, vehicle: str, command: str, payload: str, boost_minutes: int) -> str:
+def apply_command(system: System, vehicle: str, command: str, payload: str, boost_minutes: int) -> str:
     """Carry out one command; returns what was done, raises CommandError naming the field."""
-    if vehicle not in backend.settings.vehicles:
+    if vehicle not in system.settings.vehicles:
         raise CommandError(f"vehicle: unknown vehicle {vehicle!r}")
-    controls = backend.controls
+    controls = system.controls
     try:
         if command == "boost":
             text = payload.strip()
@@ -82,9 +82,9 @@ def apply_command(backend: Backend, vehicle: str, command: str, payload: str, bo
             return f"{vehicle}: SoC {reading.soc_pct:.0f} % entered"
         if command == "target_soc":
             # Controls.add_request checks the bounds (config_types.REQUEST_*), as for the web API.
-            return _new_request(backend, vehicle, _number(payload, "target_soc_pct"), None)
+            return _new_request(system, vehicle, _number(payload, "target_soc_pct"), None)
         if command == "departure":
-            return _new_request(backend, vehicle, None, payload)
+            return _new_request(system, vehicle, None, payload)
     except (KeyError, ValueError) as exc:
         raise CommandError(str(exc.args[0]) if exc.args else str(exc)) from exc
     raise CommandError(f"command: unknown command {command!r}")

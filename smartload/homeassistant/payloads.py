@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from smartload.adapters.backend import Backend
-from smartload.adapters.views import handoff_view, health_view, iso, vehicle_views
 from smartload.planner import Plan
+from smartload.system import System
+from smartload.views import handoff_view, health_view, iso, vehicle_views
 
 
-def site_payload(backend: Backend) -> dict[str, Any]:
-    health, handoff, state = health_view(backend), handoff_view(backend), backend.live.state
+def site_payload(system: System) -> dict[str, Any]:
+    health, handoff, state = health_view(system), handoff_view(system), system.live.state
     return {"evcc_reachable": health["evcc_reachable"], "last_poll_at": health["last_poll_at"],
             "last_tick_at": health["last_tick_at"], "plan_status": health["last_plan_status"],
             "handoff": handoff["message"] if handoff else None,
@@ -30,10 +30,10 @@ def plan_payload(plan: Plan | None) -> dict[str, Any] | None:
                          "cost_eur": round(c.cost_eur, 2)} for v, c in plan.cars.items()}}
 
 
-def vehicle_payloads(backend: Backend) -> dict[str, dict[str, Any]]:
-    tz = backend.settings.site.tz
+def vehicle_payloads(system: System) -> dict[str, dict[str, Any]]:
+    tz = system.settings.site.tz
     out = {}
-    for view in vehicle_views(backend):
+    for view in vehicle_views(system):
         soc, request, plan = view["soc"], view["request"], view["plan"]
         departure = datetime.fromisoformat(request["departure"].replace("Z", "+00:00")) if request else None
         out[view["id"]] = {

@@ -9,23 +9,20 @@ import httpx
 from loguru import logger
 from reactivex import operators as ops
 from reactivex.abc import DisposableBase
-from reactivex.disposable import CompositeDisposable, Disposable
+from reactivex.disposable import CompositeDisposable
 
-from smartload.adapters.backend import Backend
-from smartload.domain import Snapshot
 from smartload.notify.channels import Channel, channels, deliver
 from smartload.notify.rules import Alerts, Message
-from smartload.planner import Plan
 from smartload.sinks.base import guarded
-from smartload.sinks.sequencer import Handoff
+from smartload.system import System
 
 __all__ = ["Alerts", "Message", "Notifier", "start_notify"]
 
 
 class Notifier:
-    def __init__(self, backend: Backend, client: httpx.AsyncClient, targets: list[Channel]) -> None:
-        settings = backend.settings
-        self._backend = backend
+    def __init__(self, system: System, client: httpx.AsyncClient, targets: list[Channel]) -> None:
+        settings = system.settings
+        self._system = system
         self._client = client
         self._channels = targets
         self.alerts = Alerts(settings.notify, settings.site.tz,
@@ -52,27 +49,18 @@ class Notifier:
             logger.warning("notify: could not send {!r}: {}", message.title, problem)
 
     def attach(self) -> DisposableBase:
-        backend, alerts = self._backend, self.alerts
+        system, alerts = self._system, self.alerts
         on_handoff = guarded("notify", lambda h: self.send(alerts.handoff(h)))
-        on_plan = guarded("notify", lambda args: self.send(alerts.plan(*args)))
-
-        def handoff_listener(handoff: Handoff) -> None:
-            on_handoff(handoff)
-
-        def plan_listener(plan: Plan, snapshot: Snapshot) -> None:
-            on_plan((plan, snapshot.at))
-
-        backend.planning.handoff_listeners.append(handoff_listener)
-        backend.planning.plan_listeners.append(plan_listener)
-        graph, scheduler = backend.graph, backend.scheduler
+        on_plan = guarded("notify", lambda made: self.send(alerts.plan(made.plan, made.snapshot.at)))
+        graph, scheduler = system.graph, system.scheduler
         down = graph.errors.pipe(ops.filter(lambda e: e.kind != "parse"), ops.map(lambda e: (e.at, False)))
         up = graph.states.pipe(ops.map(lambda s: (s.at, True)))
         on_reach = guarded("notify", lambda pair: self.send(alerts.evcc(*pair)))
         return CompositeDisposable(
+            system.handoffs.subscribe(on_handoff),
+            system.plans.subscribe(on_plan),
             down.subscribe(on_reach, scheduler=scheduler),
             up.subscribe(on_reach, scheduler=scheduler),
-            Disposable(lambda: backend.planning.handoff_listeners.remove(handoff_listener)),
-            Disposable(lambda: backend.planning.plan_listeners.remove(plan_listener)),
         )
 
     async def aclose(self) -> None:
@@ -81,10 +69,10 @@ class Notifier:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-async def start_notify(backend: Backend, stack: AsyncExitStack) -> Notifier:
-    settings = backend.settings.notify
+async def start_notify(system: System, stack: AsyncExitStack) -> Notifier:
+    settings = system.settings.notify
     client = await stack.enter_async_context(httpx.AsyncClient(timeout=settings.timeout.total_seconds()))
-    notifier = Notifier(backend, client, channels(settings))
+    notifier = Notifier(system, client, channels(settings))
     stack.push_async_callback(notifier.aclose)
     stack.callback(notifier.attach().dispose)
     logger.info("notifications on: {}", ", ".join(notifier.channel_names))

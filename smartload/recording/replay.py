@@ -1,9 +1,9 @@
-"""Recordings read back and replayed through the real graph in virtual time."""
+"""Recordings read back and replayed through the composed system in virtual time."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -12,12 +12,11 @@ from typing import Any
 import reactivex as rx
 from reactivex import Observable
 from reactivex import operators as ops
-from reactivex.abc import ObserverBase, SchedulerBase
-from reactivex.disposable import Disposable
+from reactivex.abc import DisposableBase, ObserverBase, SchedulerBase
+from reactivex.disposable import CompositeDisposable, Disposable
 from reactivex.scheduler import HistoricalScheduler
-from reactivex.subject import Subject
 
-from smartload.app import Graph, build_graph, connect_planning, connect_sinks
+from smartload.compose import Ports, compose
 from smartload.domain import Poll, PollError, Snapshot
 from smartload.evcc.state import parse_recording_line
 from smartload.recording.decision_log import DecisionLogSink
@@ -31,13 +30,10 @@ from smartload.recording.records import (
     snapshot_record,
 )
 from smartload.settings import FakeProviderSettings, Settings
-from smartload.sinks.actuator import Write
-from smartload.sinks.base import SnapshotSink
-from smartload.sinks.planning import make_planning
+from smartload.sinks.actuator import Write, WriteOutcome
 from smartload.store.requests import RequestStore
-from smartload.streams.ticks import Trigger
-from smartload.vehicles.base import VehicleProvider
-from smartload.vehicles.registry import EvccSocBook, build_providers
+from smartload.system import System
+from smartload.vehicles.registry import build_providers
 
 
 class RecordingError(ValueError):
@@ -107,7 +103,7 @@ def recording_source(path: Path) -> Observable[Poll]:
 
 @dataclass
 class ReplayCollector:
-    """Collects what the replay report holds, as the graph emits it."""
+    """Collects what the replay report holds, as the system emits it."""
 
     snapshots: list[dict[str, Any]] = field(default_factory=list)
     refreshes: list[dict[str, Any]] = field(default_factory=list)
@@ -125,23 +121,36 @@ class ReplayCollector:
     def close(self) -> None:
         return None
 
-    def attach(self, graph: Graph, scheduler: SchedulerBase) -> None:
+    def attach(self, system: System) -> DisposableBase:
+        graph, scheduler = system.graph, system.scheduler
+
         def count(_: Poll) -> None:
             self.polls += 1
 
         def error(e: PollError) -> None:
             self.errors.append({"at": iso(e.at), "kind": e.kind, "message": e.message})
 
-        graph.polls.subscribe(count, scheduler=scheduler)
-        graph.errors.subscribe(error, scheduler=scheduler)
-        graph.edges.subscribe(lambda e: self.edges.append(edge_record(e)), scheduler=scheduler)
-        graph.refreshes.subscribe(lambda o: self.refreshes.append(refresh_record(o)), scheduler=scheduler)
-        graph.outages.subscribe(
-            lambda o: self.outages.append(
-                {"started_at": iso(o.started_at), "ended_at": iso(o.ended_at),
-                 "failed_polls": o.failed_polls, "first_error": o.first_error}
+        def act(outcome: WriteOutcome) -> None:
+            write = outcome.write
+            self.actions.append({"at": iso(outcome.at), "method": write.method, "path": write.path,
+                                 "reason": write.reason})
+
+        return CompositeDisposable(
+            system.handoffs.subscribe(lambda h: self.handoffs.append(
+                {"at": iso(h.at), "wallbox": h.wallbox_id, "vehicle": h.vehicle, "by": iso(h.by),
+                 "replaces": h.replaces})),
+            system.writes.subscribe(act),
+            graph.polls.subscribe(count, scheduler=scheduler),
+            graph.errors.subscribe(error, scheduler=scheduler),
+            graph.edges.subscribe(lambda e: self.edges.append(edge_record(e)), scheduler=scheduler),
+            graph.refreshes.subscribe(lambda o: self.refreshes.append(refresh_record(o)), scheduler=scheduler),
+            graph.outages.subscribe(
+                lambda o: self.outages.append(
+                    {"started_at": iso(o.started_at), "ended_at": iso(o.ended_at),
+                     "failed_polls": o.failed_polls, "first_error": o.first_error}
+                ),
+                scheduler=scheduler,
             ),
-            scheduler=scheduler,
         )
 
     def report(self, recording: Recording) -> dict[str, Any]:
@@ -157,29 +166,6 @@ class ReplayCollector:
             "outages": self.outages,
             "errors": self.errors,
         }
-
-
-def replay(
-    path: Path,
-    settings: Settings,
-    providers: Mapping[str, VehicleProvider],
-    sinks: Sequence[SnapshotSink] = (),
-    on_graph: Callable[[Graph, SchedulerBase], None] | None = None,
-    events: Observable[Trigger] | None = None,
-) -> dict[str, Any]:
-    """Run a recording through the real graph on a HistoricalScheduler; return the report."""
-    recording = open_recording(path)
-    scheduler = HistoricalScheduler(initial_clock=recording.first_at)
-    polls = recording_source(path).pipe(ops.share())
-    end = polls.pipe(ops.ignore_elements(), ops.default_if_empty(None))
-    graph = build_graph(polls, settings, providers, until=end, events=events)
-    collector = ReplayCollector()
-    if on_graph is not None:
-        on_graph(graph, scheduler)
-    collector.attach(graph, scheduler)
-    connect_sinks(graph, [collector, *sinks], scheduler)
-    scheduler.start()
-    return collector.report(recording)
 
 
 def settings_for(recording: Recording, settings: Settings, explicit_settings: bool) -> Settings:
@@ -201,42 +187,37 @@ def _offline(settings: Settings) -> Settings:
     return settings.model_copy(update={"vehicles": vehicles})
 
 
+def _nothing_sent(write: Write) -> Observable[str | None]:
+    raise AssertionError(f"a replay must not send {write.method} {write.path}")
+
+
 def replay_with_settings(
     recording: Recording, settings: Settings, explicit_settings: bool, store_path: Path | None = None
 ) -> dict[str, Any]:
-    """Replay with the planner attached. Its actuator observes: the writes it would have
-    made become the report's actions, since a recording cannot answer them."""
+    """Replay a recording through the composed system on a HistoricalScheduler; return the
+    report. The actuator observes: the writes it would have made become the report's
+    actions, since a recording cannot answer them."""
     effective = settings_for(recording, settings, explicit_settings)
     effective = effective.model_copy(update={"control": effective.control.model_copy(update={"mode": "observe"})})
-    book = EvccSocBook()
-    providers = build_providers(_offline(effective), book)
+    scheduler = HistoricalScheduler(initial_clock=recording.first_at)
+    polls = recording_source(recording.path).pipe(ops.share())
     store = RequestStore(store_path or Path(":memory:"))
-    replans: Subject[Trigger] = Subject()
-    actions: list[dict[str, Any]] = []
-    handoffs: list[dict[str, Any]] = []
-
-    def act(write: Write, at: datetime) -> None:
-        actions.append({"at": iso(at), "method": write.method, "path": write.path, "reason": write.reason})
-
-    def nothing_sent(write: Write) -> None:
-        raise AssertionError(f"a replay must not send {write.method} {write.path}")
-
-    planning = make_planning(effective, store, nothing_sent, lambda at, why: replans.on_next((at, why)), act)
-    planning.handoff_listeners.append(lambda h: handoffs.append(
-        {"at": iso(h.at), "wallbox": h.wallbox_id, "vehicle": h.vehicle, "by": iso(h.by), "replaces": h.replaces}
-    ))
-
-    def hook(graph: Graph, scheduler: SchedulerBase) -> None:
-        graph.evcc_socs.subscribe(book.record, scheduler=scheduler)
-        connect_planning(graph, planning, scheduler)
-
+    collector = ReplayCollector()
+    offline = _offline(effective)
+    system = compose(effective, Ports(
+        scheduler=scheduler, polls=polls, write=_nothing_sent, requests=store,
+        providers=lambda book: build_providers(offline, book),
+        until=polls.pipe(ops.ignore_elements(), ops.default_if_empty(None)),
+        sinks=[collector, DecisionLogSink()]))
+    watching = collector.attach(system)
     try:
-        report = replay(recording.path, effective, providers, sinks=[DecisionLogSink(), planning], on_graph=hook,
-                        events=replans)
+        scheduler.start()
     finally:
+        watching.dispose()
+        system.dispose()
         store.close()
-    report["actions"] = actions
-    report["handoffs"] = handoffs
+    planning = system.planning
+    report = collector.report(recording)
     report["overrides"] = [override_record(o) for o in planning.actuator.overrides]
     report["not_applied"] = [not_applied_record(n) for n in planning.actuator.not_applied]
     report["requests_ended"] = [{"at": iso(e.at), "vehicle": e.vehicle, "reason": e.reason} for e in planning.ended]

@@ -21,7 +21,7 @@ make are logged and none is sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,10 +31,10 @@ from reactivex.subject import Subject
 from smartload.domain import LoadpointState, SiteState, new_session
 from smartload.settings import ControlSettings
 from smartload.sinks.desired import Intent
-from smartload.sinks.evcc_keys import Write, WriteKind, lp_id, observed_value, write_for
+from smartload.sinks.evcc_keys import Write, WriteKind, WriteOutcome, lp_id, observed_value, write_for
 from smartload.sinks.restore_book import RestoreBook, RestoreStore
 
-__all__ = ["Actuator", "NotApplied", "Notice", "Override", "SessionChange", "Write", "write_for"]
+__all__ = ["Actuator", "NotApplied", "Notice", "Override", "SessionChange", "Write", "WriteOutcome", "write_for"]
 
 _RESENT = ("charge", "hold")
 # Polls after a successful write within which evcc must show the value.
@@ -91,18 +91,19 @@ class _Memory:
 
 @dataclass
 class Actuator:
-    """send(write) performs a write and later calls ack(); observed(write, at) hears of the
-    writes observe mode would have made (a replay's report lists them)."""
+    """Each write to send leaves on `outbox`; whoever sends it reports back with ack().
+    The writes observe mode would have made leave on `observed` (a replay's report lists
+    them), and what it notices about evcc on `notices`."""
 
     control: ControlSettings
-    send: Callable[[Write], None]
-    observed_write: Callable[[Write, datetime], None] | None = None
     restore_store: RestoreStore | None = None
     desired: dict[str, Intent] = field(default_factory=dict)
     paused: dict[int, Override] = field(default_factory=dict)
     overrides: list[Override] = field(default_factory=list)
     not_applied: list[NotApplied] = field(default_factory=list)
     notices: Subject[Notice] = field(default_factory=Subject)
+    outbox: Subject[Write] = field(default_factory=Subject)
+    observed: Subject[WriteOutcome] = field(default_factory=Subject)
     _memory: dict[str, _Memory] = field(default_factory=dict)
     _sessions: dict[int, LoadpointState] = field(default_factory=dict)
     # Values evcc accepted but did not apply, per key, with when that was seen last.
@@ -245,18 +246,18 @@ class Actuator:
                 if memory.logged != intent.value:
                     memory.logged = intent.value
                     logger.info("observe mode: would {} {} ({})", write.method, write.path, intent.reason)
-                    if self.observed_write is not None:
-                        self.observed_write(write, now)
+                    self.observed.on_next(WriteOutcome(write, now, sent=False))
                 continue
             self._book.before_write(key, observed)
             memory.inflight = True
             writes.append(write)
         for write in writes:
-            self.send(write)
+            self.outbox.on_next(write)
         return writes
 
-    def ack(self, write: Write, at: datetime, error: str | None) -> None:
+    def ack(self, outcome: WriteOutcome) -> None:
         """The outcome of a sent write."""
+        write, at, error = outcome.write, outcome.at, outcome.error
         memory = self._memory.setdefault(write.key, _Memory())
         memory.inflight = False
         if error is None:

@@ -8,6 +8,7 @@ wrote and what evcc shows compare as strings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from smartload.domain import SiteState
@@ -27,6 +28,17 @@ class Write:
     value: str | None
     reason: str
     kind: WriteKind = "change"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    """What became of a write: sent at `at` (error None: evcc answered 2xx), or only
+    logged because smartload observes (sent False)."""
+
+    write: Write
+    at: datetime
+    sent: bool = True
+    error: str | None = None
 
 
 def lp_id(key: str) -> int | None:

@@ -16,17 +16,18 @@ poll interval instead of waiting for the next quarter-hour.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from loguru import logger
+from reactivex.subject import Subject
 
 from smartload.domain import SiteState, Snapshot, SocReading, plugged_vehicles
 from smartload.planner import Plan, PlannerSettings
 from smartload.requests import ChargeRequest
 from smartload.settings import Settings
-from smartload.sinks.actuator import Actuator, Write
+from smartload.sinks.actuator import Actuator
 from smartload.sinks.desired import desired_settings
 from smartload.sinks.evcc_keys import lp_id
 from smartload.sinks.house_profile import HouseProfile
@@ -35,6 +36,7 @@ from smartload.sinks.sequencer import Handoff, RequestEnded, Sequencer
 from smartload.sinks.solver import InlineSolver, Outcome, Solver
 from smartload.store.house import HouseProfileStore
 from smartload.store.requests import RequestStore
+from smartload.streams.ticks import Trigger
 
 # The profile moves slowly; losing at most this much of it to a crash costs nothing.
 HOUSE_SAVE_EVERY = timedelta(hours=1)
@@ -82,20 +84,32 @@ def fresher(used: Mapping[str, SocReading | None], socs: Mapping[str, SocReading
     return news, known
 
 
+@dataclass(frozen=True, slots=True)
+class PlanMade:
+    """A plan acted on, with the snapshot it was made from."""
+
+    plan: Plan
+    snapshot: Snapshot
+
+
 @dataclass
 class PlanningSink:
+    """What it decides leaves as streams: `planned`, `handed_off`, `request_ends`, and
+    `replans` (re-plan requests, the graph's event input); the actuator's writes and
+    notices leave on its own."""
+
     settings: Settings
     sequencer: Sequencer
     actuator: Actuator
-    replan: Callable[[datetime, str], None] = lambda at, reason: None
     solver: Solver = field(default_factory=InlineSolver)
     plan: Plan | None = None
     requests: dict[str, ChargeRequest] = field(default_factory=dict)
     handoffs: list[Handoff] = field(default_factory=list)
     ended: list[RequestEnded] = field(default_factory=list)
-    plan_listeners: list[Callable[[Plan, Snapshot], None]] = field(default_factory=list)
-    handoff_listeners: list[Callable[[Handoff], None]] = field(default_factory=list)
-    ended_listeners: list[Callable[[RequestEnded], None]] = field(default_factory=list)
+    planned: Subject[PlanMade] = field(default_factory=Subject)
+    handed_off: Subject[Handoff] = field(default_factory=Subject)
+    request_ends: Subject[RequestEnded] = field(default_factory=Subject)
+    replans: Subject[Trigger] = field(default_factory=Subject)
     name: str = "planner"
     house_store: HouseProfileStore | None = None
     # Why the plan is not acted on now (evcc silent), or None while it is.
@@ -116,12 +130,15 @@ class PlanningSink:
         self._names = {self.settings.evcc_name(v): v for v in self.settings.vehicles}
         self._stale_after = self.settings.evcc.poll_interval * STALE_AFTER_POLLS
 
+    def replan(self, at: datetime, reason: str) -> None:
+        """Ask for a plan now rather than at the next quarter-hour (the graph throttles)."""
+        self.replans.on_next((at, reason))
+
     def _ended(self, events: list[RequestEnded]) -> None:
         for event in events:
             logger.info("{}: request ended ({})", event.vehicle, event.reason)
             self.ended.append(event)
-            for listener in self.ended_listeners:
-                listener(event)
+            self.request_ends.on_next(event)
             self.replan(event.at, f"{event.vehicle} {event.reason}")
 
     @property
@@ -225,10 +242,8 @@ class PlanningSink:
         for handoff in self.sequencer.handoffs(plan, now):
             self.handoffs.append(handoff)
             logger.info("handoff: {}", handoff.message(self.settings.site.tz))
-            for on_handoff in self.handoff_listeners:
-                on_handoff(handoff)
-        for on_plan in self.plan_listeners:
-            on_plan(plan, snapshot)
+            self.handed_off.on_next(handoff)
+        self.planned.on_next(PlanMade(plan, snapshot))
         self._log(plan)
         if self._house_saved_at is None or now - self._house_saved_at >= HOUSE_SAVE_EVERY:
             self._save_house(now)
@@ -273,9 +288,6 @@ class PlanningSink:
 def make_planning(
     settings: Settings,
     store: RequestStore,
-    send: Callable[[Write], None],
-    replan: Callable[[datetime, str], None],
-    observed_write: Callable[[Write, datetime], None] | None = None,
     house_store: HouseProfileStore | None = None,
     restore_store: RestoreStore | None = None,
     solver: Solver | None = None,
@@ -289,6 +301,6 @@ def make_planning(
     if learned:
         logger.info("house-load profile: {} of 192 quarter-hours restored", len(learned))
     house = HouseProfile(settings.site.tz, planning.house_load_w, planning.house_load_learning_per_min, learned)
-    actuator = Actuator(settings.control, send, observed_write, restore_store)
-    return PlanningSink(settings, Sequencer(settings, store, house), actuator, replan, solver or InlineSolver(),
+    actuator = Actuator(settings.control, restore_store)
+    return PlanningSink(settings, Sequencer(settings, store, house), actuator, solver or InlineSolver(),
                         house_store=house_store)

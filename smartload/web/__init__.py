@@ -7,8 +7,8 @@ from contextlib import AsyncExitStack
 
 from loguru import logger
 
-from smartload.adapters.backend import Backend
 from smartload.sinks.base import guarded
+from smartload.system import System
 from smartload.web.app import create_app
 from smartload.web.auth import TOKEN_FILE, load_token
 from smartload.web.metrics import Tally
@@ -18,17 +18,17 @@ from smartload.web.stream import Hub
 __all__ = ["WebServer", "create_app", "start_web"]
 
 
-async def start_web(backend: Backend, stack: AsyncExitStack) -> WebServer | None:
+async def start_web(system: System, stack: AsyncExitStack) -> WebServer | None:
     """Serve the dashboard and API until the stack closes (None: the port is taken). A
     token generated now is printed once, to stderr (not the log), with a link that hands
     it to the browser."""
-    settings = backend.settings
+    settings = system.settings
     token, created = load_token(settings.web, settings.data_dir)
-    hub, tally = Hub(backend), Tally(backend)
+    hub, tally = Hub(system), Tally(system)
     stack.callback(hub.attach().dispose)
-    stack.callback(backend.bus.stream.subscribe(guarded("metrics", tally.on_event),
-                                                scheduler=backend.scheduler).dispose)
-    app = create_app(backend, token, settings.web, hub, tally)
+    stack.callback(system.bus.stream.subscribe(guarded("metrics", tally.on_event),
+                                                scheduler=system.scheduler).dispose)
+    app = create_app(system, token, settings.web, hub, tally)
     server: WebServer | None = None
     try:
         server = await stack.enter_async_context(WebServer(app, hub, settings.web.host, settings.web.port))

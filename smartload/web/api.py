@@ -10,8 +10,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from smartload.adapters.backend import Backend
-from smartload.adapters.views import (
+from smartload.requests import ChargeRequest
+from smartload.store.energy import __doc__ as ENERGY_METHOD
+from smartload.store.history import Figures
+from smartload.system import System
+from smartload.views import (
     control_view,
     dashboard_view,
     event_view,
@@ -22,9 +25,6 @@ from smartload.adapters.views import (
     site_view,
     vehicle_views,
 )
-from smartload.requests import ChargeRequest
-from smartload.store.energy import __doc__ as ENERGY_METHOD
-from smartload.store.history import Figures
 from smartload.web.inputs import ApiError, BoostBody, EmptyBody, RequestBody, SocBody, parse_body, parse_departure
 from smartload.web.metrics import render
 
@@ -33,14 +33,14 @@ HISTORY_METHOD = " ".join((ENERGY_METHOD or "").split("\n\n", 1)[-1].split())
 
 @dataclass
 class Api:
-    backend: Backend
+    system: System
     registry: Any
 
     # -- helpers ------------------------------------------------------------------------
 
     def _vehicle(self, request: Request) -> str:
         vehicle = request.path_params["vehicle"]
-        if vehicle not in self.backend.settings.vehicles:
+        if vehicle not in self.system.settings.vehicles:
             raise ApiError(404, "vehicle", f"unknown vehicle {vehicle[:64]!r}")
         return str(vehicle)
 
@@ -58,30 +58,30 @@ class Api:
         return value
 
     def _history(self) -> Any:
-        if self.backend.history is None:
+        if self.system.history is None:
             raise ApiError(404, "history", "the history store is not running")
-        return self.backend.history
+        return self.system.history
 
     # -- reads --------------------------------------------------------------------------
 
     async def dashboard(self, request: Request) -> JSONResponse:
-        return JSONResponse(dashboard_view(self.backend, self._int(request, "events", 50, 0, 200)))
+        return JSONResponse(dashboard_view(self.system, self._int(request, "events", 50, 0, 200)))
 
     async def state(self, request: Request) -> JSONResponse:
-        return JSONResponse(site_view(self.backend.live.state))
+        return JSONResponse(site_view(self.system.live.state))
 
     async def vehicles(self, request: Request) -> JSONResponse:
-        return JSONResponse(vehicle_views(self.backend))
+        return JSONResponse(vehicle_views(self.system))
 
     async def vehicle(self, request: Request) -> JSONResponse:
         vehicle = self._vehicle(request)
-        return JSONResponse(next(v for v in vehicle_views(self.backend) if v["id"] == vehicle))
+        return JSONResponse(next(v for v in vehicle_views(self.system) if v["id"] == vehicle))
 
     async def plan(self, request: Request) -> JSONResponse:
-        return JSONResponse(plan_view(self.backend.live.plan))
+        return JSONResponse(plan_view(self.system.live.plan))
 
     async def tariffs(self, request: Request) -> JSONResponse:
-        tariffs = self.backend.live.tariffs
+        tariffs = self.system.live.tariffs
 
         def rates(values: Any) -> list[dict[str, Any]]:
             return [{"start": iso(r.start), "end": iso(r.end), "value": r.value} for r in values]
@@ -90,29 +90,29 @@ class Api:
                              "solar": rates(tariffs.solar)})
 
     async def requests(self, request: Request) -> JSONResponse:
-        current = self.backend.planning.sequencer.requests(self.backend.now)
+        current = self.system.planning.sequencer.requests(self.system.now)
         return JSONResponse({v: request_view(r) for v, r in current.items()})
 
     async def evcc_settings(self, request: Request) -> JSONResponse:
-        return JSONResponse({"settings": control_view(self.backend),
-                             "paused_loadpoints": sorted(self.backend.planning.actuator.paused)})
+        return JSONResponse({"settings": control_view(self.system),
+                             "paused_loadpoints": sorted(self.system.planning.actuator.paused)})
 
     async def health(self, request: Request) -> JSONResponse:
-        return JSONResponse(health_view(self.backend))
+        return JSONResponse(health_view(self.system))
 
     async def events(self, request: Request) -> JSONResponse:
         limit = self._int(request, "limit", 100, 1, 1000)
         kind = request.query_params.get("kind")
-        if self.backend.history is not None:
-            return JSONResponse(self.backend.history.events(limit, kind))
-        events = [e for e in reversed(self.backend.live.events) if kind is None or e.kind == kind]
+        if self.system.history is not None:
+            return JSONResponse(self.system.history.events(limit, kind))
+        events = [e for e in reversed(self.system.live.events) if kind is None or e.kind == kind]
         return JSONResponse([event_view(e) for e in events[:limit]])
 
     async def history(self, request: Request) -> JSONResponse:
         store = self._history()
-        days = self._int(request, "days", 7, 1, self.backend.settings.store.retention_days)
-        tz = self.backend.settings.site.tz
-        today = self.backend.now.astimezone(tz).date()
+        days = self._int(request, "days", 7, 1, self.system.settings.store.retention_days)
+        tz = self.system.settings.site.tz
+        today = self.system.now.astimezone(tz).date()
         history = store.days(today - timedelta(days=days - 1), today, tz)
 
         def figures(f: Figures) -> dict[str, Any]:
@@ -127,8 +127,8 @@ class Api:
 
     async def soc_history(self, request: Request) -> JSONResponse:
         vehicle = self._vehicle(request)
-        hours = self._int(request, "hours", 24, 1, 24 * self.backend.settings.store.retention_days)
-        return JSONResponse(self._history().readings(vehicle, self.backend.now - timedelta(hours=hours)))
+        hours = self._int(request, "hours", 24, 1, 24 * self.system.settings.store.retention_days)
+        return JSONResponse(self._history().readings(vehicle, self.system.now - timedelta(hours=hours)))
 
     async def plans(self, request: Request) -> JSONResponse:
         return JSONResponse(self._history().plans(self._int(request, "limit", 50, 1, 1000)))
@@ -143,26 +143,26 @@ class Api:
 
     async def add_request(self, request: Request) -> JSONResponse:
         body = await parse_body(request, RequestBody)
-        backend = self.backend
-        if body.vehicle not in backend.settings.vehicles:
+        system = self.system
+        if body.vehicle not in system.settings.vehicles:
             raise ApiError(404, "vehicle", f"unknown vehicle {body.vehicle[:64]!r}")
-        departure = parse_departure(body.departure, backend.now, backend.settings.site.tz)
+        departure = parse_departure(body.departure, system.now, system.settings.site.tz)
         wanted = ChargeRequest(body.vehicle, departure, body.target_soc_pct, body.energy_kwh, body.priority, "api")
         try:
-            stored = backend.controls.add_request(wanted)
+            stored = system.controls.add_request(wanted)
         except (KeyError, ValueError) as exc:
             raise ApiError.from_control(exc) from exc
         return JSONResponse(request_view(stored), status_code=201)
 
     async def cancel_request(self, request: Request) -> JSONResponse:
         vehicle = self._vehicle(request)
-        return JSONResponse({"vehicle": vehicle, "cancelled": self.backend.controls.cancel_request(vehicle)})
+        return JSONResponse({"vehicle": vehicle, "cancelled": self.system.controls.cancel_request(vehicle)})
 
     async def boost(self, request: Request) -> JSONResponse:
         vehicle = self._vehicle(request)
         body = await parse_body(request, BoostBody)
         try:
-            until = self.backend.controls.boost(vehicle, body.minutes)
+            until = self.system.controls.boost(vehicle, body.minutes)
         except (KeyError, ValueError) as exc:
             raise ApiError.from_control(exc) from exc
         return JSONResponse({"vehicle": vehicle, "until": iso(until)})
@@ -172,9 +172,9 @@ class Api:
         body = await parse_body(request, SocBody)
         measured_at = body.measured_at
         if measured_at is not None and measured_at.tzinfo is None:
-            measured_at = measured_at.replace(tzinfo=self.backend.settings.site.tz)
+            measured_at = measured_at.replace(tzinfo=self.system.settings.site.tz)
         try:
-            reading = self.backend.controls.set_soc(vehicle, body.soc_pct, measured_at)
+            reading = self.system.controls.set_soc(vehicle, body.soc_pct, measured_at)
         except (KeyError, ValueError) as exc:
             raise ApiError.from_control(exc) from exc
         return JSONResponse({"vehicle": vehicle, "soc_pct": reading.soc_pct, "source": reading.source,
@@ -183,5 +183,5 @@ class Api:
     async def refresh(self, request: Request) -> JSONResponse:
         vehicle = self._vehicle(request)
         await parse_body(request, EmptyBody)
-        self.backend.controls.refresh(vehicle)
-        return JSONResponse({"vehicle": vehicle, "requested_at": iso(self.backend.now)}, status_code=202)
+        self.system.controls.refresh(vehicle)
+        return JSONResponse({"vehicle": vehicle, "requested_at": iso(self.system.now)}, status_code=202)

@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from smartload.adapter_settings import WebSettings
-from smartload.adapters.backend import Backend
+from smartload.system import System
 from smartload.web.api import Api
 from smartload.web.auth import bearer_ok
 from smartload.web.endpoints import ENDPOINTS, endpoint_page, openapi
@@ -69,8 +69,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
                         headers=exc.headers)
 
 
-def create_app(backend: Backend, token: str, web: WebSettings, hub: Hub, tally: Tally) -> Starlette:
-    api = Api(backend, make_registry(backend, tally))
+def create_app(system: System, token: str, web: WebSettings, hub: Hub, tally: Tally) -> Starlette:
+    api = Api(system, make_registry(system, tally))
     stream = stream_endpoint(hub, web.sse_keepalive.total_seconds())
 
     async def index(request: Request) -> Response:

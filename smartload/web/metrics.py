@@ -14,8 +14,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from smartload.adapters.backend import Backend
 from smartload.events import Event
+from smartload.system import System
 
 _CALLED = ("ok", "failed", "unsupported")  # refresh outcomes that spent a call of the budget
 
@@ -23,8 +23,8 @@ _CALLED = ("ok", "failed", "unsupported")  # refresh outcomes that spent a call 
 class Tally:
     """Counts what the event log reports."""
 
-    def __init__(self, backend: Backend) -> None:
-        self._tz = backend.settings.site.tz
+    def __init__(self, system: System) -> None:
+        self._tz = system.settings.site.tz
         self.writes = {"ok": 0, "failed": 0}
         self.errors: dict[str, int] = {}
         self._refreshes: dict[str, tuple[date, int]] = {}
@@ -51,13 +51,13 @@ class Tally:
 
 
 class SmartloadCollector(Collector):
-    def __init__(self, backend: Backend, tally: Tally) -> None:
-        self._backend = backend
+    def __init__(self, system: System, tally: Tally) -> None:
+        self._system = system
         self._tally = tally
 
     def collect(self) -> Iterator[Metric]:
-        backend, live = self._backend, self._backend.live
-        now, settings = backend.now, backend.settings
+        system, live = self._system, self._system.live
+        now, settings = system.now, system.settings
         soc = GaugeMetricFamily("smartload_vehicle_soc_percent", "Newest known SoC", labels=["vehicle", "source"])
         age = GaugeMetricFamily("smartload_vehicle_soc_age_seconds", "Age of the newest SoC", labels=["vehicle"])
         for vehicle, reading in sorted(live.socs.items()):
@@ -101,15 +101,15 @@ class SmartloadCollector(Collector):
         yield refresh
         cloud = GaugeMetricFamily("smartload_cloud_budget_remaining", "Cloud calls left today (provider's budget)",
                                   labels=["vehicle", "provider"])
-        for vehicle, call_budget in sorted(backend.budgets().items()):
+        for vehicle, call_budget in sorted(system.budgets().items()):
             provider = settings.vehicles[vehicle].provider.type if vehicle in settings.vehicles else "unknown"
             cloud.add_metric([vehicle, provider], max(0, call_budget.settings.daily_limit - call_budget.calls_today))
         yield cloud
 
 
-def make_registry(backend: Backend, tally: Tally) -> CollectorRegistry:
+def make_registry(system: System, tally: Tally) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SmartloadCollector(backend, tally))
+    registry.register(SmartloadCollector(system, tally))
     return registry
 
 

@@ -14,12 +14,11 @@ from reactivex.disposable import CompositeDisposable, Disposable
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from smartload.adapters.backend import Backend
-from smartload.adapters.views import dashboard_view, event_view, live_view, plan_view
-from smartload.domain import Snapshot
 from smartload.events import Event
 from smartload.planner import Plan
 from smartload.sinks.base import guarded
+from smartload.system import System
+from smartload.views import dashboard_view, event_view, live_view, plan_view
 
 Message = tuple[str, str]
 
@@ -33,42 +32,32 @@ def _json(value: Any) -> str:
 
 
 class Hub:
-    def __init__(self, backend: Backend, throttle_s: float = 0.5, queue_size: int = 64) -> None:
-        self._backend = backend
+    def __init__(self, system: System, throttle_s: float = 0.5, queue_size: int = 64) -> None:
+        self._system = system
         self._throttle_s = throttle_s
         self._queue_size = queue_size
         self._clients: set[asyncio.Queue[Message | None]] = set()
         self._flush: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    @property
-    def clients(self) -> int:
-        return len(self._clients)
-
     def attach(self) -> DisposableBase:
         """Listen to the pipeline; call on the event loop."""
         self._loop = asyncio.get_running_loop()
-        backend, graph = self._backend, self._backend.graph
-        on_plan = guarded("web", self._on_plan)
-
-        def listener(plan: Plan, snapshot: Snapshot) -> None:
-            on_plan(plan)
-
-        backend.planning.plan_listeners.append(listener)
-        scheduler = backend.scheduler
+        system, graph = self._system, self._system.graph
+        scheduler = system.scheduler
         dirty = guarded("web", lambda _: self._dirty())
         return CompositeDisposable(
-            backend.bus.stream.subscribe(guarded("web", self._on_event), scheduler=scheduler),
+            system.plans.subscribe(guarded("web", lambda made: self._on_plan(made.plan))),
+            system.bus.stream.subscribe(guarded("web", self._on_event), scheduler=scheduler),
             graph.states.subscribe(dirty, scheduler=scheduler),
             graph.socs.subscribe(dirty, scheduler=scheduler),
             graph.errors.subscribe(dirty, scheduler=scheduler),
-            Disposable(lambda: backend.planning.plan_listeners.remove(listener)),
             Disposable(self._cancel_flush),
         )
 
     def subscribe(self) -> asyncio.Queue[Message | None]:
         queue: asyncio.Queue[Message | None] = asyncio.Queue(self._queue_size)
-        queue.put_nowait(("dashboard", _json(dashboard_view(self._backend))))
+        queue.put_nowait(("dashboard", _json(dashboard_view(self._system))))
         self._clients.add(queue)
         return queue
 
@@ -90,7 +79,7 @@ class Hub:
             except asyncio.QueueFull:
                 # A client that falls behind gets the whole picture again instead of a backlog.
                 self._drain(queue)
-                queue.put_nowait(("dashboard", _json(dashboard_view(self._backend))))
+                queue.put_nowait(("dashboard", _json(dashboard_view(self._system))))
 
     @staticmethod
     def _drain(queue: asyncio.Queue[Message | None]) -> None:
@@ -114,7 +103,7 @@ class Hub:
     def _send_live(self) -> None:
         self._flush = None
         if self._clients:
-            self.broadcast("live", _json(live_view(self._backend)))
+            self.broadcast("live", _json(live_view(self._system)))
 
     def _cancel_flush(self) -> None:
         if self._flush is not None:

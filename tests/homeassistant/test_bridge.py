@@ -25,7 +25,7 @@ async def started(tmp_path, port: int, stack: AsyncExitStack):
     parts.push_state(site_state())
     parts.push_socs(zoe_reading())
     parts.push_plan(plan())
-    bridge = await start_mqtt(parts.backend, stack)
+    bridge = await start_mqtt(parts.system, stack)
     return parts, bridge
 
 
@@ -96,7 +96,7 @@ async def test_commands_on_set_topics_reach_the_controls(tmp_path, broker_port, 
             await ha.publish("smartload/vehicle/zoe/boost/set", "PRESS", qos=1)
             await watcher.until(lambda: '"boost_until":"2026-03-02T19:45:00Z"' in
                                 watcher.last("smartload/vehicle/zoe/state"), "the boost")
-            assert parts.backend.planning.sequencer.boosts(NOW) == {"zoe": NOW + timedelta(minutes=45)}
+            assert parts.system.planning.sequencer.boosts(NOW) == {"zoe": NOW + timedelta(minutes=45)}
 
             await ha.publish("smartload/vehicle/zoe/soc/set", "lots", qos=1)
             await ha.publish("smartload/vehicle/golf/boost/set", "PRESS", qos=1)

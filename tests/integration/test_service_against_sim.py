@@ -12,12 +12,13 @@ import asyncio
 from datetime import datetime
 
 from smartload.domain import ConnectionEdge, RefreshOutcome
-from smartload.service import Runtime, run_service
+from smartload.service import run_service
 from smartload.settings import Settings
 from smartload.sim.server import SimServer
 from smartload.sim.settings import SimSettings
 from smartload.store.house import HouseProfileStore
 from smartload.streams.polling import Outage
+from smartload.system import System
 from tests.sim.helpers import local
 from tests.waiting import until
 
@@ -44,9 +45,9 @@ async def test_plug_in_refreshes_through_the_car_cloud_and_the_pipeline_survives
     outages: list[Outage] = []
     polled: list[datetime] = []
 
-    runtimes: list[Runtime] = []
+    runtimes: list[System] = []
 
-    async def watch(runtime: Runtime, _stack) -> None:
+    async def watch(runtime: System, _stack) -> None:
         runtimes.append(runtime)
         graph, scheduler = runtime.graph, runtime.scheduler
         graph.edges.subscribe(edges.append, scheduler=scheduler)

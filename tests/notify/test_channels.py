@@ -77,11 +77,10 @@ async def test_a_handoff_reaches_ntfy_the_webhook_and_telegram(tmp_path, receive
     log = io.StringIO()
     sink = logger.add(log, level="DEBUG")
     async with AsyncExitStack() as stack:
-        notifier = await start_notify(parts.backend, stack)
+        notifier = await start_notify(parts.system, stack)
         assert notifier.channel_names == ["ntfy", "webhook", "telegram"]
         handoff = Handoff(1, "ioniq", NOW + timedelta(hours=1), "zoe", NOW)
-        for listener in parts.backend.planning.handoff_listeners:
-            listener(handoff)
+        parts.system.planning.handed_off.on_next(handoff)
         await fake.wait_for(3)
         by_path = {path: (headers, body) for path, headers, body in fake.requests}
         text = "Plug in Hyundai Ioniq 5 at wallbox 1 by 21:00, unplug Renault Zoe first."

@@ -90,16 +90,16 @@ def test_days_follow_the_site_time_zone(tmp_path):
 
 async def test_the_recorder_keeps_readings_plans_events_writes_and_energy(tmp_path):
     parts = make_parts(settings(tmp_path))
-    history = parts.backend.history
-    parts.backend.live.tariffs = PRICES
+    history = parts.system.history
+    parts.system.live.tariffs = PRICES
     parts.push_plan(plan())
     parts.push_state(site_state(NOW, zoe_power_w=8000, grid_w=10000))
     parts.push_socs(zoe_reading())
     parts.push_socs(zoe_reading())  # unchanged: not stored twice
     parts.push_state(site_state(NOW + timedelta(seconds=36)))
-    parts.backend.bus.publish(Event(NOW, "write", "evcc write POST /api/loadpoints/1/mode/now (cheap)", None,
+    parts.system.bus.publish(Event(NOW, "write", "evcc write POST /api/loadpoints/1/mode/now (cheap)", None,
                                     {"method": "POST", "path": "/api/loadpoints/1/mode/now"}))
-    parts.backend.bus.publish(Event(NOW, "error", "evcc write failed: 500", None,
+    parts.system.bus.publish(Event(NOW, "error", "evcc write failed: 500", None,
                                     {"method": "POST", "path": "/api/batterymode/hold"}))
     assert history.readings("zoe", NOW - timedelta(hours=1)) == [
         {"soc_pct": 45.0, "source": "zoe-cloud", "measured_at": "2026-03-02T18:50:00Z",
@@ -145,7 +145,7 @@ async def test_the_history_endpoint_reports_planned_and_actual_per_day(tmp_path,
     from tests.web.conftest import serve
 
     parts = make_parts(settings(tmp_path))
-    parts.backend.history.add_energy([
+    parts.system.history.add_energy([
         Accrual(NOW, "actual", "import", 2.0, 0.6), Accrual(NOW, "planned", "import", 2.5, 0.5),
         Accrual(NOW, "actual", "car:zoe", 1.5, 0.45), Accrual(NOW - timedelta(days=1), "actual", "import", 1.0, 0.2)])
     stack, served = await serve(parts)

@@ -167,7 +167,7 @@ def probes() -> st.SearchStrategy[Probe]:
 
 
 class ServedInThread:
-    """The real web server over a hand-made backend (tests.web.builders), on an event loop
+    """The real web server over a hand-made system (tests.web.builders), on an event loop
     of its own thread, so a plain client (and hypothesis) can drive it from this one."""
 
     def __init__(self, data_dir: Path) -> None:
@@ -188,9 +188,9 @@ class ServedInThread:
         parts.push_state(site_state())
         parts.push_socs(zoe_reading())
         parts.push_plan(plan())
-        parts.backend.controls.manual_socs.subscribe(self.manual.append)
+        parts.system.controls.manual_socs.subscribe(self.manual.append)
         self.parts = parts
-        server = await start_web(parts.backend, self._stack)
+        server = await start_web(parts.system, self._stack)
         assert server is not None
         return server.url
 
@@ -218,7 +218,7 @@ class ServedInThread:
         another connection (the server's stores) to any table: requests, boosts, history."""
         assert self.parts is not None and self._db is not None
         version = self._db.execute("PRAGMA data_version").fetchone()[0]
-        return version, len(self.manual), len(self.parts.backend.live.events)
+        return version, len(self.manual), len(self.parts.system.live.events)
 
     def send(self, probe: Probe) -> int:
         """The answer's status (599 if none came)."""

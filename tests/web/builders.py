@@ -1,4 +1,4 @@
-"""A Backend built from parts the test controls: a graph of Subjects, a virtual clock, a
+"""A System built from parts the test controls: a graph of Subjects, a virtual clock, a
 planning sink over a temporary request store, and hand-made states and plans with round
 figures, so the adapters' answers can be asserted exactly."""
 
@@ -11,22 +11,23 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from reactivex import operators as ops
 from reactivex.disposable import CompositeDisposable
 from reactivex.scheduler import HistoricalScheduler
 from reactivex.subject import Subject
 
-from smartload.adapters.backend import Backend
-from smartload.app import Graph
 from smartload.domain import BatteryState, ChargeMode, LoadpointState, Rate, SiteState, Snapshot, SocReading, Tariffs
 from smartload.events import EventBus
+from smartload.graph import Graph
+from smartload.history import attach_history
 from smartload.live import Controls, LiveView
 from smartload.planner import CarPlan, CarSlot, Explanation, Plan, PlanSlot
 from smartload.settings import Settings
-from smartload.sinks.actuator import Write
-from smartload.sinks.planning import make_planning
+from smartload.sinks.actuator import Override, Write
+from smartload.sinks.planning import PlanMade, make_planning
 from smartload.store.history import HistoryStore
-from smartload.store.recorder import attach_recorder
 from smartload.store.requests import RequestStore
+from smartload.system import System
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Monday 2 March 2026, 20:00 in Berlin (CET).
@@ -48,7 +49,7 @@ def settings(tmp_path: Path, **extra: Any) -> Settings:
 
 @dataclass
 class Parts:
-    backend: Backend
+    system: System
     clock: HistoricalScheduler
     graph: Graph
     subjects: dict[str, Subject[Any]]
@@ -59,8 +60,8 @@ class Parts:
     def close(self) -> None:
         self.wiring.dispose()
         self.store.close()
-        if self.backend.history is not None:
-            self.backend.history.close()
+        if self.system.history is not None:
+            self.system.history.close()
 
     def advance(self, **delta: float) -> datetime:
         self.clock.advance_by(timedelta(**delta))
@@ -68,35 +69,41 @@ class Parts:
 
     def push_state(self, state: SiteState) -> None:
         self.subjects["states"].on_next(state)
-        self.backend.planning.on_state(state)
+        self.system.planning.on_state(state)
 
     def push_socs(self, *readings: SocReading) -> None:
         self.subjects["socs"].on_next(MappingProxyType({r.vehicle: r for r in readings}))
 
     def push_plan(self, plan: Plan, reason: str = "tick") -> None:
-        planning = self.backend.planning
+        planning = self.system.planning
         planning.plan = plan
-        snapshot = Snapshot(plan.created_at, self.backend.live.state, self.backend.live.socs, Tariffs(), reason)
-        for listener in list(planning.plan_listeners):
-            listener(plan, snapshot)
+        snapshot = Snapshot(plan.created_at, self.system.live.state, self.system.live.socs, Tariffs(), reason)
+        planning.planned.on_next(PlanMade(plan, snapshot))
 
 
 def make_parts(config: Settings, with_history: bool = True) -> Parts:
+    """A System around a graph of Subjects: what compose() builds, minus the streams that
+    feed the graph, so each test pushes exactly the states, SoCs and plans it asserts on."""
     clock = HistoricalScheduler(NOW)
     subjects: dict[str, Subject[Any]] = {name: Subject() for name in Graph.__dataclass_fields__}
     graph = Graph(**subjects)
     store = RequestStore(config.data_dir / "smartload.db")
     writes: list[Write] = []
-    planning = make_planning(config, store, writes.append, lambda at, why: None)
+    planning = make_planning(config, store)
     bus = EventBus()
     live = LiveView(config)
-    wiring = CompositeDisposable(live.attach(graph, planning, bus, clock))
+    wiring = CompositeDisposable(planning.actuator.outbox.subscribe(writes.append),
+                                 live.attach(graph, planning.planned, bus, clock))
     controls = Controls(config, planning, clock, bus)
     history = HistoryStore(config.data_dir / "smartload.db", config.store.retention_days) if with_history else None
-    if history is not None:
-        wiring.add(attach_recorder(history, graph, planning, bus, lambda: live.tariffs, clock))
-    backend = Backend(config, clock, graph, planning, bus, live, controls, history)
-    return Parts(backend, clock, graph, subjects, writes, wiring, store)
+    notices = planning.actuator.notices
+    system = System(settings=config, scheduler=clock, graph=graph, planning=planning, bus=bus, live=live,
+                    controls=controls, plans=planning.planned, handoffs=planning.handed_off,
+                    requests_ended=planning.request_ends, notices=notices,
+                    overrides=notices.pipe(ops.filter(lambda n: isinstance(n, Override))),
+                    writes=planning.actuator.observed, providers={}, history=history, subscription=wiring)
+    wiring.add(attach_history(system))
+    return Parts(system, clock, graph, subjects, writes, wiring, store)
 
 
 def site_state(at: datetime = NOW, zoe_power_w: float = 11000.0, grid_w: float = 10500.0) -> SiteState:

@@ -20,14 +20,14 @@ class Served:
 
 async def serve(parts: Parts) -> tuple[AsyncExitStack, Served]:
     stack = AsyncExitStack()
-    server = await start_web(parts.backend, stack)
+    server = await start_web(parts.system, stack)
     client = await stack.enter_async_context(httpx.AsyncClient(base_url=server.url, timeout=5))
     return stack, Served(parts, server, client)
 
 
 @pytest.fixture
 async def served(tmp_path) -> AsyncIterator[Served]:
-    """The real web server on 127.0.0.1 (a free port) over a hand-made backend: zoe at
+    """The real web server on 127.0.0.1 (a free port) over a hand-made system: zoe at
     loadpoint 1 with 45 % from its cloud, and a four-slot plan."""
     parts = make_parts(settings(tmp_path))
     parts.push_state(site_state())

@@ -60,9 +60,9 @@ async def test_reads_need_no_token_and_show_the_cars_the_plan_and_who_set_evcc(s
                       "left_out": {}, "mode": "act"}
 
     # The actuator wants mode now and 16 A for zoe; evcc shows both, and smartload wrote them.
-    actuator = served.parts.backend.planning.actuator
+    actuator = served.parts.system.planning.actuator
     actuator.set_desired({"lp1.mode": _intent("now", "cheapest slots"), "lp1.maxcurrent": _intent("16", "11 kW")})
-    for write in actuator.on_state(served.parts.backend.live.state):
+    for write in actuator.on_state(served.parts.system.live.state):
         actuator.ack(write, NOW, None)
     settings_view = (await client.get("/api/evcc-settings")).json()
     rows = {row["key"]: (row["observed"], row["desired"], row["owner"]) for row in settings_view["settings"]}
@@ -144,13 +144,13 @@ async def test_bad_input_gets_a_4xx_that_names_the_field(served, method, path, b
 async def test_boost_manual_soc_and_refresh_reach_the_controls(served):
     client, parts = served.client, served.parts
     edges: list[ConnectionEdge] = []
-    parts.backend.controls.refresh_requests.subscribe(edges.append)
+    parts.system.controls.refresh_requests.subscribe(edges.append)
     manual = []
-    parts.backend.controls.manual_socs.subscribe(manual.append)
+    parts.system.controls.manual_socs.subscribe(manual.append)
 
     boost = await client.post("/api/vehicles/zoe/boost", json={"minutes": 30}, headers=AUTH)
     assert boost.json() == {"vehicle": "zoe", "until": "2026-03-02T19:30:00Z"}
-    assert parts.backend.planning.sequencer.boosts(NOW) == {"zoe": NOW + timedelta(minutes=30)}
+    assert parts.system.planning.sequencer.boosts(NOW) == {"zoe": NOW + timedelta(minutes=30)}
 
     soc = await client.post("/api/vehicles/zoe/soc", json={"soc_pct": 52.5, "measured_at": "2026-03-02T19:50"},
                             headers=AUTH)  # no offset: site time, 18:50 UTC
@@ -215,7 +215,7 @@ def test_the_listening_socket_disables_nagle():
 
 async def test_the_next_handoff_is_open_while_the_plan_still_charges_that_car_there(served):
     parts = served.parts
-    planning = parts.backend.planning
+    planning = parts.system.planning
     planning.handoffs.append(Handoff(1, "ioniq", NOW + timedelta(minutes=30), "zoe", NOW))
     # The plan charges only zoe: a handoff to ioniq from an older plan is stale.
     assert (await served.client.get("/api/dashboard")).json()["handoff"] is None
@@ -240,7 +240,7 @@ async def test_a_taken_port_leaves_the_service_running_without_the_web_server(tm
     log = io.StringIO()
     sink = logger.add(log, level="INFO")
     async with AsyncExitStack() as stack:
-        assert await start_web(parts.backend, stack) is None
+        assert await start_web(parts.system, stack) is None
     logger.remove(sink)
     taken.close()
     parts.close()

@@ -14,11 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from smartload.adapters import Adapters, open_adapters
-from smartload.service import Runtime, run_service
+from smartload.plugins import Plugins, open_plugins
+from smartload.service import run_service
 from smartload.settings import Settings
 from smartload.sim.server import SimServer
 from smartload.sim.settings import SimSettings
+from smartload.system import System
 from tests.sim.helpers import local
 from tests.waiting import until
 from tests.web.builders import TOKEN
@@ -45,10 +46,10 @@ async def test_the_dashboard_shows_the_plan_and_the_cars_and_takes_a_charge_requ
     if CHROMIUM is None:
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
     playwright_api = pytest.importorskip("playwright.async_api", reason="the playwright package is not installed")
-    adapters: list[Adapters] = []
+    adapters: list[Plugins] = []
 
-    async def start(runtime: Runtime, stack) -> None:
-        adapters.append(await open_adapters(runtime, stack))
+    async def start(runtime: System, stack) -> None:
+        adapters.append(await open_plugins(runtime, stack))
 
     # A Monday evening in July: zoe plugs in after 90 simulated seconds; tomorrow's prices are known.
     sim_settings = SimSettings(speed=60, start=local("2024-07-15T19:00:00"), seed=1)
@@ -56,8 +57,8 @@ async def test_the_dashboard_shows_the_plan_and_the_cars_and_takes_a_charge_requ
         stop = asyncio.Event()
         service = asyncio.create_task(run_service(service_settings(tmp_path), sim=sim, stop=stop, on_runtime=start))
         try:
-            await until(lambda: bool(adapters) and adapters[0].backend.live.plan is not None
-                        and "zoe" in adapters[0].backend.live.socs, "the first plan with zoe plugged in")
+            await until(lambda: bool(adapters) and adapters[0].system.live.plan is not None
+                        and "zoe" in adapters[0].system.live.socs, "the first plan with zoe plugged in")
             url = adapters[0].web.url
             async with playwright_api.async_playwright() as playwright:
                 browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)

@@ -51,18 +51,18 @@ OUT_OF_BOUNDS = [
 
 
 async def test_a_request_out_of_bounds_gets_422_naming_the_field_and_stores_nothing(served):
-    data_dir = served.parts.backend.settings.data_dir
+    data_dir = served.parts.system.settings.data_dir
     before = stored(data_dir)
     for body, field, error in OUT_OF_BOUNDS:
         answer = await served.client.post("/api/requests", json=body, headers=AUTH)
         assert answer.status_code == (404 if field == "vehicle" else 422), body
         assert answer.json() == {"error": error, "field": field}
         assert stored(data_dir) == before, body
-    assert list(served.parts.backend.live.events) == []
+    assert list(served.parts.system.live.events) == []
 
 
 async def test_a_request_at_the_edge_of_the_bounds_is_stored(served):
-    data_dir = served.parts.backend.settings.data_dir
+    data_dir = served.parts.system.settings.data_dir
     answer = await served.client.post("/api/requests", headers=AUTH, json=request(
         departure="2026-03-16T20:00:00+01:00", target_soc_pct=1, priority=100))  # exactly 14 days ahead
     assert answer.status_code == 201
@@ -94,7 +94,7 @@ BAD_JSON = [
 
 
 async def test_bad_json_gets_a_4xx_and_stores_nothing(served):
-    data_dir = served.parts.backend.settings.data_dir
+    data_dir = served.parts.system.settings.data_dir
     before = stored(data_dir)
     for raw, status, error in BAD_JSON:
         answer = await served.client.post("/api/requests", content=raw, headers=AUTH)
@@ -107,7 +107,7 @@ async def test_bad_json_gets_a_4xx_and_stores_nothing(served):
 
 
 async def test_bodies_over_64_kb_get_413_before_they_are_read(served):
-    data_dir = served.parts.backend.settings.data_dir
+    data_dir = served.parts.system.settings.data_dir
     before = stored(data_dir)
     deep = b"[" * 5_000_000  # 5 MB nested: would be a RecursionError if it were parsed
     answer = await served.client.post("/api/requests", content=deep, headers=AUTH)
@@ -132,7 +132,7 @@ async def test_bodies_over_64_kb_get_413_before_they_are_read(served):
 
 async def test_a_manual_soc_outside_a_week_back_to_now_is_refused_and_not_applied(served):
     applied = []
-    served.parts.backend.controls.manual_socs.subscribe(applied.append)
+    served.parts.system.controls.manual_socs.subscribe(applied.append)
     for measured_at, error in (
         ("0001-01-01T00:00:00", "measured_at: lies more than 7 days back"),
         ("9999-12-31T23:59:59-01:00", "measured_at: lies in the future"),
@@ -143,12 +143,12 @@ async def test_a_manual_soc_outside_a_week_back_to_now_is_refused_and_not_applie
                                           headers=AUTH)
         assert (answer.status_code, answer.json()) == (422, {"error": error, "field": "measured_at"})
     assert applied == []
-    assert [e.kind for e in served.parts.backend.live.events] == []
+    assert [e.kind for e in served.parts.system.live.events] == []
 
 
 async def test_a_manual_soc_a_little_ahead_of_our_clock_counts_as_now(served):
     applied = []
-    served.parts.backend.controls.manual_socs.subscribe(applied.append)
+    served.parts.system.controls.manual_socs.subscribe(applied.append)
     answer = await served.client.post("/api/vehicles/zoe/soc", json={"soc_pct": 50, "measured_at":
                                                                     "2026-03-02T19:01:59Z"}, headers=AUTH)
     assert answer.json() == {"vehicle": "zoe", "soc_pct": 50.0, "source": "manual", "measured_at":

@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 import stat
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from datetime import timedelta
+from types import SimpleNamespace
 
 import httpx
 from loguru import logger
@@ -39,13 +41,14 @@ async def test_metrics_show_socs_plan_writes_errors_and_budgets(tmp_path):
                         lambda: parts.clock.now)
     budget.take()
     budget.take()
-    parts.backend.budgets = lambda: {"zoe": budget}
+    # A provider is whatever keeps a CallBudget as `budget` (vehicles/http_json.py does).
+    parts.system = replace(parts.system, providers={"zoe": SimpleNamespace(budget=budget)})
     parts.push_state(site_state())
     parts.push_socs(zoe_reading())
     parts.push_plan(plan())
-    bus = parts.backend.bus
+    bus = parts.system.bus
     async with AsyncExitStack() as stack:
-        server = await start_web(parts.backend, stack)
+        server = await start_web(parts.system, stack)
         write = Write("lp1.mode", "POST", "/api/loadpoints/1/mode/now", "now", "cheap")
         bus.publish(write_event(write, NOW, None))
         bus.publish(write_event(write, NOW, None))
@@ -101,7 +104,7 @@ async def test_a_generated_token_is_saved_privately_printed_once_and_never_logge
     for start in (1, 2):
         parts = make_parts(config)
         async with AsyncExitStack() as stack:
-            server = await start_web(parts.backend, stack)
+            server = await start_web(parts.system, stack)
             async with httpx.AsyncClient(base_url=server.url) as client:
                 generated = path.read_text().strip()
                 ok = await client.post("/api/vehicles/zoe/boost", json={"minutes": 5},

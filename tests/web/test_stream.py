@@ -57,7 +57,7 @@ async def test_the_stream_sends_the_dashboard_then_events_plans_and_live_updates
         assert event == {"at": "2026-03-02T19:00:00Z", "kind": "boost", "vehicle": "zoe",
                          "text": "zoe: full power for 30 min", "data": {}}
 
-        parts.backend.bus.publish(Event(NOW, "handoff", "handoff: plug in ioniq at wallbox 1 by 22:00", "ioniq",
+        parts.system.bus.publish(Event(NOW, "handoff", "handoff: plug in ioniq at wallbox 1 by 22:00", "ioniq",
                                         {"wallbox": 1}))
         _, event = await next_message(messages, lambda n, d: n == "event")
         assert (event["kind"], event["vehicle"], event["data"]) == ("handoff", "ioniq", {"wallbox": 1})

@@ -1,13 +1,12 @@
 """smartload: the real pipeline and planner, in virtual time against the in-process evcc.
 
-The wiring is the live service's (service.run_service) with the I/O swapped: a poll
-source on a HistoricalScheduler reads the port every poll interval (the site first
-moves to the scheduler's time), build_graph + make_planning + connect_planning +
-connect_sinks as in the service, and each actuator write is applied to the site at once
-and acknowledged. Prices reach the planner only as evcc publishes them (the auction's
-13:00 horizon), the PV forecast is evcc's, and the drivers announce their departures:
-the household's by its weekly schedule in settings, an ACN driver through the
-sequencer's Python API two minutes after arriving. A person follows every handoff
+The system is the live service's (compose.py) with other ports: a poll source on a
+HistoricalScheduler reads the port every poll interval (the site first moves to the
+scheduler's time), and each actuator write is applied to the site at once and answered.
+Prices reach the planner only as evcc publishes them (the auction's 13:00 horizon), the
+PV forecast is evcc's, and the drivers announce their departures: the household's by its
+weekly schedule in settings, an ACN driver through the sequencer's Python API two
+minutes after arriving. A person follows every handoff
 ("plug in X by T"): at T, or the swap delay after being told if T is sooner.
 """
 
@@ -24,23 +23,21 @@ from reactivex import operators as ops
 from reactivex.abc import ObserverBase, SchedulerBase
 from reactivex.disposable import CompositeDisposable, Disposable
 from reactivex.scheduler import HistoricalScheduler
-from reactivex.subject import Subject
 
-from smartload.app import build_graph, connect_planning, connect_sinks
-from smartload.domain import RawPoll, Snapshot, SocReading
+from smartload.compose import Ports, answered, compose
+from smartload.domain import RawPoll, SocReading
 from smartload.evcc.state import StateParser
 from smartload.planner import Plan, PlannerInput, PlannerSettings, make_plan
 from smartload.recording.records import not_applied_record, override_record
 from smartload.requests import ChargeRequest
 from smartload.sim.site import Site
 from smartload.sim.vehicle import Presence
-from smartload.sinks.actuator import Write
-from smartload.sinks.planning import PlanningSink, make_planning
+from smartload.sinks.evcc_keys import WriteKind
+from smartload.sinks.planning import PlanMade
 from smartload.sinks.sequencer import Handoff
 from smartload.sinks.solver import InlineSolver
 from smartload.store.requests import RequestStore
 from smartload.streams.polling import parsed, poll_source
-from smartload.streams.ticks import Trigger
 from smartload.vehicles.base import ProviderError, VehicleProvider
 from smartload.vehicles.evcc import EvccProvider
 from smartload.vehicles.registry import EvccSocBook
@@ -126,34 +123,32 @@ def run(ctx: RunContext) -> Outcome:
     port = ctx.port
     scheduler = HistoricalScheduler(initial_clock=inputs.start)
     store = RequestStore(Path(":memory:"))
-    replans: Subject[Trigger] = Subject()
-    holder: list[PlanningSink] = []
 
-    writes: list[tuple[datetime, Write]] = []
+    def providers(book: EvccSocBook) -> dict[str, VehicleProvider]:
+        if inputs.sessions is None:
+            return dict.fromkeys(settings.vehicles, SiteCloud(port))
+        return dict.fromkeys(settings.vehicles, EvccProvider(book.lookup))
 
-    def send(write: Write) -> None:
-        writes.append((scheduler.now, write))
-        holder[0].actuator.ack(write, scheduler.now, port.write(write.method, write.path))
-
-    planning = make_planning(settings, store, send, lambda at, why: replans.on_next((at, why)))
-    holder.append(planning)
-    if inputs.planner_mode != "milp":
-        planning.solver = InlineSolver(partial(_solve_with_mode, mode=inputs.planner_mode))
+    raw = poll_source(lambda: _poll(port, scheduler), settings.evcc.poll_interval, settings.evcc.outage_backoff_max)
+    mode = inputs.planner_mode
+    solver = None if mode == "milp" else InlineSolver(partial(_solve_with_mode, mode=mode))
+    system = compose(settings, Ports(
+        scheduler=scheduler, polls=parsed(raw, StateParser().parse_state),
+        write=lambda write: answered(port.write(write.method, write.path)), requests=store,
+        providers=providers, solver=solver))
+    planning = system.planning
     follower = HandoffFollower(port, timedelta(seconds=inputs.scenario.swap_delay_s))
-    planning.handoff_listeners.append(follower)
 
-    def on_plan(plan: Plan, _: Snapshot) -> None:
-        outcome.solve_times_s.append(plan.solve_time_s)
-        outcome.count_status(plan.status)
+    def on_plan(made: PlanMade) -> None:
+        outcome.solve_times_s.append(made.plan.solve_time_s)
+        outcome.count_status(made.plan.status)
 
-    planning.plan_listeners.append(on_plan)
-    book = EvccSocBook()
-    providers: dict[str, VehicleProvider]
-    if inputs.sessions is None:
-        cloud = SiteCloud(port)
-        providers = dict.fromkeys(settings.vehicles, cloud)
-    else:
-        providers = dict.fromkeys(settings.vehicles, EvccProvider(book.lookup))
+    writes: list[tuple[datetime, WriteKind]] = []
+    watching = CompositeDisposable(
+        system.handoffs.subscribe(follower),
+        system.plans.subscribe(on_plan),
+        system.writes.subscribe(lambda w: writes.append((w.at, w.write.kind))),
+    )
 
     def announce(session: Session, _: Site) -> None:
         plan = inputs.sessions
@@ -172,25 +167,19 @@ def run(ctx: RunContext) -> Outcome:
         port.at(session.arrival + ANNOUNCE_AFTER, tell)
 
     drive_sessions(ctx, announce)
-    raw = poll_source(lambda: _poll(port, scheduler), settings.evcc.poll_interval, settings.evcc.outage_backoff_max)
-    graph = build_graph(parsed(raw, StateParser().parse_state), settings, providers, events=replans)
-    subscriptions = CompositeDisposable(
-        graph.evcc_socs.subscribe(book.record, scheduler=scheduler),
-        connect_planning(graph, planning, scheduler),
-        connect_sinks(graph, [planning], scheduler),
-    )
     try:
         scheduler.advance_to(inputs.end)
         port.sync(inputs.end)
     finally:
-        subscriptions.dispose()
+        watching.dispose()
+        system.dispose()
         store.close()
     outcome.extra.update({
         "handoffs": len(planning.handoffs), "handoffs_followed": follower.followed,
         "handoffs_car_away": follower.impossible, "overrides": len(planning.actuator.overrides),
         "requests_ended": len(planning.ended),
     })
-    outcome.writes = [(at, write.kind) for at, write in writes]
+    outcome.writes = writes
     outcome.overrides = [override_record(o) for o in planning.actuator.overrides]
     outcome.not_applied = [not_applied_record(n) for n in planning.actuator.not_applied]
     return outcome

@@ -1,4 +1,5 @@
-"""Builds the dataflow graph from settings and adapters: the one place it can be read whole.
+"""Builds the dataflow graph from settings and sources: the one place it can be read whole
+(compose.py is its one caller).
 
     polls ──► states ──► edges, departures ──► refreshes ──┐
       │          ├──────► evcc SoC (+ typed-in) ──┴────────┴─► latest SoC per vehicle ─┐
@@ -12,18 +13,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reactivex import Observable
 from reactivex import operators as ops
-from reactivex.abc import DisposableBase, SchedulerBase
-from reactivex.disposable import CompositeDisposable
 
 from smartload.domain import ConnectionEdge, Poll, PollError, RefreshOutcome, SiteState, Snapshot, SocReading, Tariffs
 from smartload.settings import Settings
-from smartload.sinks.base import SnapshotSink, guarded
-from smartload.sinks.planning import PlanningSink
 from smartload.streams.edges import connection_edges
 from smartload.streams.polling import Outage, outages, poll_errors, site_states
 from smartload.streams.refresh import RefreshPolicy, refreshes
@@ -145,27 +142,4 @@ def build_graph(
         socs=socs,
         tariffs=tariffs,
         snapshots=snapshots(triggers, states, socs, tariffs, last_error),
-    )
-
-
-def connect_sinks(
-    graph: Graph, sinks: Sequence[SnapshotSink], scheduler: SchedulerBase
-) -> DisposableBase:
-    """Subscribe every sink; each is guarded so one failing sink cannot stop the others."""
-    handlers = [guarded(sink.name, sink.on_snapshot) for sink in sinks]
-
-    def fan_out(snapshot: Snapshot) -> None:
-        for handle in handlers:
-            handle(snapshot)
-
-    return CompositeDisposable(graph.snapshots.subscribe(fan_out, scheduler=scheduler))
-
-
-def connect_planning(graph: Graph, planning: PlanningSink, scheduler: SchedulerBase) -> DisposableBase:
-    """The planner also hears every poll (the actuator compares evcc with the plan; the
-    sequencer notices unplugs) and every SoC change (a target reached re-plans at once)."""
-    return CompositeDisposable(
-        graph.states.subscribe(guarded("planner", planning.on_state), scheduler=scheduler),
-        graph.socs.subscribe(guarded("planner", lambda socs: planning.on_socs(scheduler.now, socs)),
-                             scheduler=scheduler),
     )

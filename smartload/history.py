@@ -1,24 +1,22 @@
-"""Feeds the history store from the running pipeline: new SoC readings, every plan, every
-event (writes to evcc among them) and the energy of every poll interval; purges once an
-hour (service time)."""
+"""The history plugin: feeds the system's history store (store/history.py) with new SoC
+readings, every plan, every event (writes to evcc among them) and the energy of every
+poll interval; purges once an hour (service time)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from reactivex.abc import DisposableBase, SchedulerBase
+from reactivex.abc import DisposableBase
 from reactivex.disposable import CompositeDisposable, Disposable
 
-from smartload.app import Graph
 from smartload.domain import SiteState, Snapshot, SocReading, Tariffs
-from smartload.events import EventBus
 from smartload.planner import Plan
 from smartload.sinks.base import guarded
-from smartload.sinks.planning import PlanningSink
 from smartload.store.energy import EnergyMeter
 from smartload.store.history import HistoryStore
 from smartload.streams.soc import SocTable
+from smartload.system import System
 
 PURGE_EVERY = timedelta(hours=1)
 
@@ -49,19 +47,17 @@ class Recorder:
             self._store.purge(snapshot.at)
 
 
-def attach_recorder(store: HistoryStore, graph: Graph, planning: PlanningSink, bus: EventBus,
-                    tariffs: Callable[[], Tariffs], scheduler: SchedulerBase) -> DisposableBase:
-    names = {planning.settings.evcc_name(v): v for v in planning.settings.vehicles}
-    recorder = Recorder(store, EnergyMeter(names), lambda: planning.plan, tariffs)
-    on_plan = guarded("history", lambda args: recorder.on_plan(*args))
-
-    def listener(plan: Plan, snapshot: Snapshot) -> None:
-        on_plan((plan, snapshot))
-
-    planning.plan_listeners.append(listener)
+def attach_history(system: System) -> DisposableBase:
+    """Record into the system's history store (nothing when it keeps none)."""
+    store = system.history
+    if store is None:
+        return Disposable()
+    planning, live, scheduler, graph = system.planning, system.live, system.scheduler, system.graph
+    recorder = Recorder(store, EnergyMeter(system.settings.vehicles_by_evcc_name()), lambda: planning.plan,
+                        lambda: live.tariffs)
     return CompositeDisposable(
+        system.plans.subscribe(guarded("history", lambda made: recorder.on_plan(made.plan, made.snapshot))),
         graph.socs.subscribe(guarded("history", recorder.on_socs), scheduler=scheduler),
         graph.states.subscribe(guarded("history", recorder.on_state), scheduler=scheduler),
-        bus.stream.subscribe(guarded("history", store.add_event), scheduler=scheduler),
-        Disposable(lambda: planning.plan_listeners.remove(listener)),
+        system.bus.stream.subscribe(guarded("history", store.add_event), scheduler=scheduler),
     )

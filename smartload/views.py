@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from smartload.adapters.backend import Backend
 from smartload.domain import SiteState, SocReading, plugged_vehicles
 from smartload.events import Event
 from smartload.planner import Plan
 from smartload.requests import ChargeRequest
 from smartload.sinks.actuator import observed_value
 from smartload.sinks.sequencer import Handoff
+from smartload.system import System
 
 _LOADPOINT_SETTINGS = ("mode", "maxcurrent", "limitsoc", "vehicle")
 
@@ -58,8 +58,8 @@ def request_view(request: ChargeRequest | None) -> dict[str, Any] | None:
             "departure": iso(request.departure), "priority": request.priority, "source": request.source}
 
 
-def vehicle_views(backend: Backend) -> list[dict[str, Any]]:
-    settings, live, planning, now = backend.settings, backend.live, backend.planning, backend.now
+def vehicle_views(system: System) -> list[dict[str, Any]]:
+    settings, live, planning, now = system.settings, system.live, system.planning, system.now
     names = {settings.evcc_name(v): v for v in settings.vehicles}
     plugged = plugged_vehicles(live.state, names)
     boosts = planning.sequencer.boosts(now)
@@ -105,13 +105,13 @@ def plan_view(plan: Plan | None) -> dict[str, Any] | None:
     }
 
 
-def handoff_view(backend: Backend) -> dict[str, Any] | None:
+def handoff_view(system: System) -> dict[str, Any] | None:
     """The newest handoff still open: its car is not yet at its wallbox and the current
     plan still charges it there (a later plan may have dropped or replaced it)."""
-    settings, state, plan = backend.settings, backend.live.state, backend.live.plan
+    settings, state, plan = system.settings, system.live.state, system.live.plan
     plugged = plugged_vehicles(state, {settings.evcc_name(v): v for v in settings.vehicles})
     newest: dict[int, Handoff] = {}
-    for handoff in backend.planning.handoffs:
+    for handoff in system.planning.handoffs:
         newest[handoff.wallbox_id] = handoff
     open_ = [h for h in newest.values() if plugged.get(h.vehicle) != h.wallbox_id and plan is not None and any(
         (car := slot.cars.get(h.vehicle)) is not None and car.charging and car.wallbox_id == h.wallbox_id
@@ -123,10 +123,10 @@ def handoff_view(backend: Backend) -> dict[str, Any] | None:
             "replaces": handoff.replaces, "message": handoff.message(settings.site.tz)}
 
 
-def control_view(backend: Backend) -> list[dict[str, Any]]:
+def control_view(system: System) -> list[dict[str, Any]]:
     """Each evcc setting smartload may own: what evcc shows, what smartload wants, and whose
     value stands (smartload's, a person's who changed it in evcc, or evcc's own)."""
-    actuator, state = backend.planning.actuator, backend.live.state
+    actuator, state = system.planning.actuator, system.live.state
     if state is None:
         return []
     keys = [f"lp{lp.id}.{name}" for lp in state.loadpoints if lp.connected for name in _LOADPOINT_SETTINGS]
@@ -153,17 +153,17 @@ def control_view(backend: Backend) -> list[dict[str, Any]]:
     return out
 
 
-def health_view(backend: Backend) -> dict[str, Any]:
-    health, planning = backend.live.health, backend.planning
+def health_view(system: System) -> dict[str, Any]:
+    health, planning = system.live.health, system.planning
     error = health.last_error
-    return {"now": iso(backend.now), "evcc_reachable": health.evcc_reachable, "last_poll_at": iso(health.last_poll_at),
+    return {"now": iso(system.now), "evcc_reachable": health.evcc_reachable, "last_poll_at": iso(health.last_poll_at),
             "last_tick_at": iso(health.last_tick_at), "last_plan_at": iso(health.last_plan_at),
             "last_plan_status": health.last_plan_status, "last_solve_s": _r(health.last_solve_s, 4),
             "last_error": None if error is None else {"at": iso(error.at), "kind": error.kind,
                                                       "message": error.message},
             # Why the plan is not acted on (evcc silent for two poll intervals), or None.
             "plan_stale": planning.stale, "planner_busy_s": _r(planning.solver.busy_s, 1),
-            "left_out": dict(planning.left_out), "mode": backend.settings.control.mode}
+            "left_out": dict(planning.left_out), "mode": system.settings.control.mode}
 
 
 def event_view(event: Event) -> dict[str, Any]:
@@ -171,13 +171,13 @@ def event_view(event: Event) -> dict[str, Any]:
             "data": {k: v.isoformat() if isinstance(v, datetime) else v for k, v in event.data.items()}}
 
 
-def live_view(backend: Backend) -> dict[str, Any]:
+def live_view(system: System) -> dict[str, Any]:
     """Everything but the plan and the event log: what changes on every poll."""
-    return {"site": site_view(backend.live.state), "vehicles": vehicle_views(backend),
-            "handoff": handoff_view(backend), "evcc_settings": control_view(backend), "health": health_view(backend)}
+    return {"site": site_view(system.live.state), "vehicles": vehicle_views(system),
+            "handoff": handoff_view(system), "evcc_settings": control_view(system), "health": health_view(system)}
 
 
-def dashboard_view(backend: Backend, events: int = 50) -> dict[str, Any]:
-    recent = list(backend.live.events)[-events:]
-    return {**live_view(backend), "plan": plan_view(backend.live.plan), "timezone": backend.settings.site.timezone,
+def dashboard_view(system: System, events: int = 50) -> dict[str, Any]:
+    recent = list(system.live.events)[-events:]
+    return {**live_view(system), "plan": plan_view(system.live.plan), "timezone": system.settings.site.timezone,
             "events": [event_view(e) for e in reversed(recent)]}
