@@ -8,7 +8,7 @@ written to a temporary recording, then:
               quarter-hour ticks and snapshots, on a HistoricalScheduler
 Both are timed three times, interleaved, and the best of each is compared.
 
-Run: python benchmarks/replay_throughput.py   (needs ../shared/fixtures beside the repo)
+Run: python benchmarks/replay_throughput.py   (the body is the tests' copy in tests/data/evcc)
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from smartload.recording.replay import replay
 from smartload.settings import Settings
 from smartload.vehicles.fake import FakeProvider
 
-FIXTURE = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "evcc" / "api-state_0.207.5_demo.json"
+FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "data" / "evcc" / "api-state_0.207.5_demo.json"
 START = datetime(2025, 9, 8, 0, 0, 5, tzinfo=UTC)
 POLLS = 8640
 
