@@ -29,8 +29,8 @@ compare). Then the totals per site, smartload's plan solve times (p50/p95 over a
 plans) and whether the targets hold: smartload within 3 % of optimal on the household,
 and every departure optimal serves fully served fully by smartload.
 
-Data is read where it lies (--data, by default ../shared/data beside the repository),
-never copied.
+Data is read where it lies (--data, by default ../shared/data beside the repository; a
+relative --data is taken from the repository root, not the working directory), never copied.
 """
 
 from __future__ import annotations
@@ -48,7 +48,10 @@ from typing import Any
 
 import numpy as np
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+# The shared data beside the repository (its SOURCES.md gives the licences); --data is
+# taken relative to the repository root, not to the working directory.
+DATA = "../shared/data"
 PRICES = "prices_dayahead_de_lu_hourly_2015_2024.csv"
 SESSIONS = "acn_sessions_caltech_2019_2021.csv.gz"
 STRATEGIES = ("uncontrolled", "greedy", "smartload", "optimal")
@@ -70,6 +73,11 @@ class Run:
     @property
     def name(self) -> str:
         return f"{self.site}_{self.start.isoformat()}_{self.days}d_{self.strategy}.json"
+
+
+def data_dir(value: str) -> Path:
+    """--data: absolute, or relative to the repository root (not the working directory)."""
+    return (ROOT / value).resolve()
 
 
 def execute(run: Run, out: Path, data: Path) -> tuple[str, float]:
@@ -188,7 +196,9 @@ def main() -> int:
                         help="optimal's time limit in s (default 600); delete a report to re-run it with another")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/cost"), help="report directory")
     parser.add_argument("--sites", default=",".join(SITES), help="household,acn4,acn8")
-    parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)")
+    parser.add_argument("--data", type=data_dir, default=DATA, metavar="DIR",
+                        help="the shared data folder; a relative path is taken from the repository "
+                             "root, not the working directory (default: %(default)s)")
     args = parser.parse_args()
     days = 7 if args.quick else 28
     sites = [s for s in args.sites.split(",") if s]

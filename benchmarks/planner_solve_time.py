@@ -20,7 +20,8 @@ counts; and the gap of the plan's objective to the proven optimum, each case re-
 as the full MILP with mip_rel_gap=0 (limited to --ref-time-limit; where HiGHS cannot
 prove it, its best bound gives an upper bound on the gap, printed with "<="), p50 and
 max in % of the objective, and the max in EUR. Timings depend on the machine's load,
-printed on the first line.
+printed on the first line. The data is read from --data (default ../shared/data beside
+the repository; a relative path is taken from the repository root, not the working directory).
 """
 
 from __future__ import annotations
@@ -50,11 +51,18 @@ from smartload.planner import (
 from smartload.planner.model import build_model
 from smartload.settings import PlanningSettings
 
-# The shared data beside the repository (its SOURCES.md gives the licences).
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+# The shared data beside the repository (its SOURCES.md gives the licences); --data is
+# taken relative to the repository root, not to the working directory.
+DATA = "../shared/data"
 WALLBOXES = {1: 1, 3: 2, 10: 5, 30: 10}
 MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
           "Oktober", "November", "Dezember"]
+
+
+def data_dir(value: str) -> Path:
+    """--data: absolute, or relative to the repository root (not the working directory)."""
+    return (ROOT / value).resolve()
 
 
 def load_prices(data: Path) -> dict[datetime, float]:
@@ -163,7 +171,9 @@ def main() -> None:
     parser.add_argument("--full-milp", action="store_true", help="lp_guided=False: the full MILP only")
     parser.add_argument("--switch-penalty", type=float, default=PlanningSettings().switch_penalty_eur,
                         help="PlannerSettings.switch_penalty_eur (default: the service's, planning.switch_penalty_eur)")
-    parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)")
+    parser.add_argument("--data", type=data_dir, default=DATA, metavar="DIR",
+                        help="the shared data folder; a relative path is taken from the repository "
+                             "root, not the working directory (default: %(default)s)")
     args = parser.parse_args()
     data = Data(load_prices(args.data), load_pv(args.data), load_house(args.data))
     days = [date(2024, 1, 3) + timedelta(days=17 * i) for i in range(args.days)]

@@ -9,7 +9,7 @@ written to a temporary recording, then:
               snapshots, the planner in observe mode) on a HistoricalScheduler
 Both are timed three times, interleaved, and the best of each is compared.
 
-Run: python benchmarks/replay_throughput.py   (needs ../shared/fixtures beside the repo)
+Run: python benchmarks/replay_throughput.py   (the body is the tests' copy in tests/data/evcc)
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from smartload.recording.recorder import header
 from smartload.recording.replay import open_recording, replay_with_settings
 from smartload.settings import Settings
 
-FIXTURE = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "evcc" / "api-state_0.207.5_demo.json"
+FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "data" / "evcc" / "api-state_0.207.5_demo.json"
 START = datetime(2025, 9, 8, 0, 0, 5, tzinfo=UTC)
 POLLS = 8640
 

@@ -1,4 +1,4 @@
-"""evcc test data: the fixture bodies (tests/data/evcc, see README there) and builders."""
+"""evcc test data: the fixture bodies (tests/data/evcc, see SOURCES.md there) and builders."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ def free_port() -> int:
 @pytest.fixture
 async def broker_port(tmp_path: Path) -> AsyncIterator[int]:
     if MOSQUITTO is None:
-        pytest.skip("mosquitto is not installed (apt-get install -y mosquitto)")
+        pytest.fail("these tests start a mosquitto broker, which is not installed (apt-get install -y mosquitto)")
     port = free_port()
     config = tmp_path / "mosquitto.conf"
     config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")

@@ -15,7 +15,7 @@ at :x5 seconds and backing off during the outage exactly like the live poll sour
 - 22:20 vehicle_2 leaves loadpoint 2; 22:30 vehicle_1 leaves loadpoint 1; 22:40 it is
   plugged in at loadpoint 2 (its third refresh of the day: over its budget of 2)
 
-Run: python tests/recordings/make_evening.py  (needs ../shared/fixtures beside the repo)
+Run: python tests/recordings/make_evening.py  (reads tests/data/evcc/api-state_0.207.5_demo.json)
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from smartload.recording.recorder import header, line_for
 from smartload.streams.polling import _Backoff
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "evcc" / "api-state_0.207.5_demo.json"
+FIXTURE = ROOT / "tests" / "data" / "evcc" / "api-state_0.207.5_demo.json"
 OUT = Path(__file__).with_name("evening_two_cars.jsonl.gz")
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -1,6 +1,6 @@
 """Every /api/state the simulator serves validates against evcc's own openapi.state.yaml.
 
-The spec is kept in tests/data/evcc (evcc's own, MIT; see the README there). It is
+The spec is kept in tests/data/evcc (evcc's own, MIT; see SOURCES.md there). It is
 OpenAPI: `nullable: true` becomes a null alternative, and a date-time may be null because
 evcc's encoder writes the zero time as null. Older layouts are checked part by part:
 what did not change against the spec, the changed parts against their old shape.

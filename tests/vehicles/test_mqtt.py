@@ -68,7 +68,7 @@ class Broker:
 @pytest.fixture
 async def broker(tmp_path: Path) -> AsyncIterator[Broker]:
     if MOSQUITTO is None:
-        pytest.skip("mosquitto is not installed (apt-get install -y mosquitto)")
+        pytest.fail("these tests start a mosquitto broker, which is not installed (apt-get install -y mosquitto)")
     server = Broker(MOSQUITTO, tmp_path)
     await server.start()
     yield server
