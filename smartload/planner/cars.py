@@ -22,7 +22,6 @@ class Pair:
     car: int
     wallbox: int
     slots: IntArray
-    window_h: FloatArray
     e_min_kwh: FloatArray
     e_max_kwh: FloatArray
     plugged_now: bool
@@ -95,7 +94,6 @@ def car_pairs(inputs: PlannerInput, settings: PlannerSettings, needs: list[CarNe
                     car=c,
                     wallbox=index[wallbox_id],
                     slots=slots,
-                    window_h=hours,
                     e_min_kwh=p_min * hours / 1000.0,
                     e_max_kwh=p_max * hours / 1000.0,
                     plugged_now=wallbox_id == car.wallbox_id and slots[0] == 0,

@@ -73,8 +73,6 @@ class PlanModel:
     house_kwh: FloatArray
     grid_import: IntArray
     grid_export: IntArray
-    import_max_kwh: FloatArray
-    export_max_kwh: FloatArray
     overload: IntArray | None
     limit_kwh: FloatArray | None
     grid_exclusive_slots: IntArray
@@ -248,7 +246,7 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
     return PlanModel(
         inputs=inputs, settings=settings, program=lp.freeze(), duration_h=dur,
         import_price=p_imp, export_price=p_exp, pv_kwh=pv, house_kwh=house,
-        grid_import=imp, grid_export=exp, import_max_kwh=imp_max, export_max_kwh=exp_max,
+        grid_import=imp, grid_export=exp,
         overload=overload, limit_kwh=limit, grid_exclusive_slots=g_slots, grid_exclusive=g,
         battery_export_slots=x_slots, battery_export=battery_export,
         surplus_slots=s_slots, surplus_export=s_export, surplus_full=s_full,
