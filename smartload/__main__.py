@@ -151,7 +151,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _duration(text: str) -> object:
-    from smartload.config_types import parse_duration
+    from smartload.settings.types import parse_duration
 
     value = parse_duration(text)
     if isinstance(value, str):

@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from smartload.config_types import (
+from smartload.settings import WEEKDAYS
+from smartload.settings.types import (
     REQUEST_MAX_AHEAD,
     REQUEST_MAX_ENERGY_KWH,
     REQUEST_MAX_PRIORITY,
     REQUEST_MAX_TARGET_SOC_PCT,
     REQUEST_MIN_TARGET_SOC_PCT,
 )
-from smartload.settings import WEEKDAYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,7 @@ class ChargeRequest:
 
 def request_problem(request: ChargeRequest, now: datetime) -> str | None:
     """"<field>: why" if the request breaks the bounds every source shares
-    (config_types.REQUEST_*), else None. A departure already past is no problem here: an
+    (settings/types.py: REQUEST_*), else None. A departure already past is no problem here: an
     open request lives on until its car leaves."""
     target, energy = request.target_soc_pct, request.energy_kwh
     if (target is None) == (energy is None):

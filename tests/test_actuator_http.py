@@ -8,8 +8,8 @@ import pytest
 from smartload.evcc.client import EvccClient
 from smartload.evcc.state import parse_state
 from smartload.settings import ControlSettings
+from smartload.settings.sim import SimSettings
 from smartload.sim.server import SimServer
-from smartload.sim.settings import SimSettings
 from smartload.sinks.actuator import Actuator, Write, WriteOutcome
 from smartload.sinks.desired import Intent
 from tests.sim.helpers import local, scenario

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from smartload.config_types import REQUEST_MAX_AHEAD
 from smartload.homeassistant.commands import CommandError, apply_command
 from smartload.requests import ChargeRequest
+from smartload.settings.types import REQUEST_MAX_AHEAD
 from tests.web.builders import NOW, Parts, make_parts, settings
 
 

@@ -319,8 +319,8 @@ async def test_a_refused_login_at_the_simulated_evcc_still_reads_and_writes(
     """The simulator answers the login as a real evcc 0.313 does (401 for a wrong password,
     403 in demo mode) and, like it, serves the state and the writes without one."""
     from smartload.evcc.state import parse_state
+    from smartload.settings.sim import SimSettings
     from smartload.sim.server import SimServer
-    from smartload.sim.settings import SimSettings
 
     async with SimServer(SimSettings(speed=1, **sim), run_clock=False) as server, \
             EvccClient(server.url, timeout_s=5, password="a-wrong-one") as evcc:

@@ -11,8 +11,8 @@ from smartload.recording.recorder import Recorder, line_for
 from smartload.recording.replay import open_recording, replay_with_settings
 from smartload.service import run_service
 from smartload.settings import Settings
+from smartload.settings.sim import SimSettings
 from smartload.sim.server import SimServer
-from smartload.sim.settings import SimSettings
 from tests.sim.helpers import local
 
 T = datetime(2026, 3, 2, 17, 0, 5, tzinfo=UTC)

@@ -11,9 +11,9 @@ from loguru import logger
 from pydantic import SecretStr
 
 from smartload.__main__ import main
-from smartload.config_types import StrictModel, secret_path
 from smartload.logsetup import LogConfig, redact
 from smartload.settings import Settings
+from smartload.settings.types import StrictModel, secret_path
 
 ROOT = Path(__file__).resolve().parents[1]
 

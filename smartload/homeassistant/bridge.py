@@ -14,10 +14,10 @@ from loguru import logger
 from reactivex.abc import DisposableBase
 from reactivex.disposable import CompositeDisposable
 
-from smartload.adapter_settings import MqttBridgeSettings
 from smartload.homeassistant.commands import CommandError, apply_command
 from smartload.homeassistant.discovery import Topics, discovery_messages
 from smartload.homeassistant.payloads import plan_payload, site_payload, vehicle_payloads
+from smartload.settings.mqtt import MqttBridgeSettings
 from smartload.sinks.base import guarded
 from smartload.system import System
 

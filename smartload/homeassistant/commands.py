@@ -81,7 +81,7 @@ def apply_command(system: System, vehicle: str, command: str, payload: str, boos
             reading = controls.set_soc(vehicle, _number(payload, "soc_pct"))
             return f"{vehicle}: SoC {reading.soc_pct:.0f} % entered"
         if command == "target_soc":
-            # Controls.add_request checks the bounds (config_types.REQUEST_*), as for the web API.
+            # Controls.add_request checks the bounds (settings/types.py: REQUEST_*), as for the web API.
             return _new_request(system, vehicle, _number(payload, "target_soc_pct"), None)
         if command == "departure":
             return _new_request(system, vehicle, None, payload)

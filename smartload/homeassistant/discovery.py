@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from smartload.adapter_settings import MqttBridgeSettings
 from smartload.settings import Settings
+from smartload.settings.mqtt import MqttBridgeSettings
 
 COMMANDS = ("boost", "refresh", "cancel", "soc", "target_soc", "departure")
 DEPARTURE_OPTIONS = tuple(f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 30))

@@ -7,8 +7,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from smartload.adapter_settings import NotifySettings, NtfySettings, TelegramSettings, WebhookSettings
 from smartload.notify.rules import Message
+from smartload.settings.notify import NotifySettings, NtfySettings, TelegramSettings, WebhookSettings
 
 
 class Channel(Protocol):

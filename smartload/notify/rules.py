@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from smartload.adapter_settings import NotifySettings
 from smartload.planner import Plan
+from smartload.settings.notify import NotifySettings
 from smartload.sinks.sequencer import Handoff
 
 HOUR = timedelta(hours=1)

@@ -1,8 +1,9 @@
 """The embedded evcc simulator: a site model and an HTTP server speaking evcc's API.
 
 Public API: SimSettings, load_scenario, Scenario, Site, SimServer, run_sim (and
-smartload.sim.cli for the command line). Exports resolve lazily: smartload.settings
-imports smartload.sim.settings, which must not pull in numpy and uvicorn with it.
+smartload.sim.cli for the command line). Exports resolve lazily, so that
+importing smartload.sim does not pull in numpy and uvicorn with it. SimSettings lives with
+the other settings in smartload.settings.sim.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
-    "SimSettings": "smartload.sim.settings",
+    "SimSettings": "smartload.settings.sim",
     "Scenario": "smartload.sim.scenario",
     "ScenarioError": "smartload.sim.scenario",
     "load_scenario": "smartload.sim.scenario",

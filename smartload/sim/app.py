@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from smartload.settings.sim import SimSettings
 from smartload.sim.auth import SimAuth
 from smartload.sim.days import rfc3339
 from smartload.sim.handlers import ROUTES, NotRouted
 from smartload.sim.layouts import Layout
-from smartload.sim.settings import SimSettings
 from smartload.sim.site import Site
 from smartload.sim.state_view import build_state, solar_forecast
 

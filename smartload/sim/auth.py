@@ -29,7 +29,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from smartload.sim.settings import SimSettings
+from smartload.settings.sim import SimSettings
 
 COOKIE = "auth"
 LIFETIME_S = 90 * 24 * 3600

@@ -10,9 +10,9 @@ from loguru import logger
 from pydantic import ValidationError
 
 from smartload.settings import Settings
+from smartload.settings.sim import SimSettings
 from smartload.sim.scenario import ScenarioError
 from smartload.sim.server import run_sim
-from smartload.sim.settings import SimSettings
 
 
 def add_sim_arguments(parser: argparse.ArgumentParser) -> None:

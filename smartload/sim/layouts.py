@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from smartload.settings.sim import version_tuple
 from smartload.sim.days import rfc3339
-from smartload.sim.settings import version_tuple
 
 ARRAY_FORECAST = (0, 314, 0)
 BATTERY_OBJECT = (0, 301, 0)

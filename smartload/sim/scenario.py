@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from smartload.config_types import check_timezone
+from smartload.settings.types import check_timezone
 from smartload.sim.site_specs import (
     BatterySpec,
     ControlSpec,

@@ -20,10 +20,10 @@ from types import TracebackType
 import uvicorn
 from loguru import logger
 
+from smartload.settings.sim import SimSettings
 from smartload.sim.app import Sleep, create_app
 from smartload.sim.layouts import Layout
 from smartload.sim.scenario import Scenario, load_scenario
-from smartload.sim.settings import SimSettings
 from smartload.sim.site import Site
 from smartload.sim.summary import summary
 

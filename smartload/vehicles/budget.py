@@ -4,7 +4,7 @@ The refresh stream keeps its own budget per vehicle; this one sits inside each c
 provider so that a car is never asked (or woken) more often than its maker tolerates,
 whoever calls `fetch`. It is pure: no I/O, and time comes from the injected clock.
 
-smartload.settings imports the provider settings models, so nothing here may import it.
+Its settings model, BudgetSettings, lives in smartload.settings.providers.
 """
 
 from __future__ import annotations
@@ -14,20 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Literal
 
-from pydantic import Field
-
-from smartload.config_types import Duration, StrictModel
+from smartload.settings.providers import BudgetSettings
 from smartload.vehicles.base import ProviderError
 
-__all__ = ["BudgetSettings", "CallBudget", "Duration", "StrictModel", "next_local_midnight", "utc_now"]
-
-class BudgetSettings(StrictModel):
-    """How often one provider may call its cloud for one car."""
-
-    daily_limit: int = Field(ge=0)
-    min_interval: Duration
-    backoff_initial: Duration = timedelta(minutes=1)
-    backoff_max: Duration = timedelta(hours=6)
+__all__ = ["CallBudget", "next_local_midnight", "utc_now"]
 
 
 RefusalReason = Literal["daily_limit", "min_interval", "backoff"]

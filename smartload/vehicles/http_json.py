@@ -10,32 +10,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
 from reactivex import Observable
 
 from smartload.domain import SocReading
+from smartload.settings.providers import EMBEDDED, HttpJsonSettings, normalise_path
 from smartload.vehicles.base import ProviderError, ProviderUnsupported, from_coroutine
-from smartload.vehicles.budget import BudgetSettings, CallBudget, Duration, StrictModel, utc_now
+from smartload.vehicles.budget import CallBudget, utc_now
 from smartload.vehicles.secrets import Scrubber, reveal
 
 if TYPE_CHECKING:
     import httpx
 
-EMBEDDED = "embedded:"
-_INDEX = re.compile(r"\[(\d+)\]")
-_PATH = re.compile(r"^[^.\s]+(\.[^.\s]+)*$")
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 # evcc's convention for custom vehicles: a non-2xx reply whose body is one of these words.
 _EVCC_ERRORS = {"ErrAsleep": "the car is asleep", "ErrMustRetry": "retry later", "ErrNotAvailable": "not available"}
-
-
-def _normalise_path(path: str) -> str:
-    return _INDEX.sub(r".\1", path.strip()).strip(".")
 
 
 def extract(data: Any, path: str) -> Any:
@@ -43,7 +36,7 @@ def extract(data: Any, path: str) -> Any:
 
     Raises KeyError naming the first step that is missing."""
     value = data
-    for step in _normalise_path(path).split("."):
+    for step in normalise_path(path).split("."):
         if isinstance(value, Mapping) and step in value:
             value = value[step]
         elif isinstance(value, Sequence) and not isinstance(value, str) and step.lstrip("-").isdigit():
@@ -84,63 +77,6 @@ def parse_soc(value: Any) -> float:
     if not 0.0 <= soc <= 100.0:
         raise ValueError(f"not a percentage: {soc}")
     return soc
-
-
-def _check_path(path: str) -> str:
-    normalised = _normalise_path(path)
-    if not _PATH.match(normalised):
-        raise ValueError(f"not a dotted path such as 'state' or 'data.0.soc': {path!r}")
-    return path
-
-
-class HttpJsonSettings(StrictModel):
-    type: Literal["http_json"]
-    # http(s)://... or embedded:/cloud/<car>/soc (the embedded simulator's fake cloud).
-    url: str
-    method: Literal["GET", "POST"] = "GET"
-    # Header values may be secrets, e.g. Authorization: "Bearer <token>".
-    headers: dict[str, SecretStr] = Field(default_factory=dict)
-    body: dict[str, Any] | None = None
-    username: str | None = None
-    password: SecretStr | None = None
-    soc_path: str = "soc"
-    # Tried in order; the first one present wins (e.g. Home Assistant's last_reported,
-    # then last_updated). Empty: the HTTP Date header, else the age is unknown.
-    time_path: list[str] = Field(default_factory=list)
-    source: str = "http_json"
-    request_timeout: Duration = timedelta(seconds=10)
-    verify_tls: bool = True
-    budget: BudgetSettings = BudgetSettings(daily_limit=96, min_interval=timedelta(minutes=5))
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if re.match(r"^https?://[^\s/]+", value) or re.match(rf"^{EMBEDDED}/\S+$", value):
-            return value
-        raise ValueError("must be an http(s):// URL or embedded:/path (the embedded simulator)")
-
-    @field_validator("time_path", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("soc_path")
-    @classmethod
-    def _soc_path(cls, value: str) -> str:
-        return _check_path(value)
-
-    @field_validator("time_path")
-    @classmethod
-    def _time_paths(cls, value: list[str]) -> list[str]:
-        return [_check_path(p) for p in value]
-
-    @model_validator(mode="after")
-    def _auth_pair(self) -> HttpJsonSettings:
-        if (self.username is None) != (self.password is None):
-            raise ValueError("basic auth needs both username and password")
-        if self.body is not None and self.method != "POST":
-            raise ValueError("a body needs method POST")
-        return self
 
 
 def resolve_url(url: str, embedded_base_url: str | None) -> str:

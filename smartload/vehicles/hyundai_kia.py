@@ -14,16 +14,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, Literal
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
-from pydantic import Field, SecretStr, field_validator
 from reactivex import Observable
 
 from smartload.domain import SocReading
+from smartload.settings.providers import HyundaiKiaSettings
 from smartload.vehicles.base import ProviderError, ProviderUnsupported, from_coroutine
-from smartload.vehicles.budget import BudgetSettings, CallBudget, Duration, StrictModel, utc_now
+from smartload.vehicles.budget import CallBudget, utc_now
 from smartload.vehicles.secrets import Scrubber, reveal
 
 if TYPE_CHECKING:
@@ -33,51 +33,6 @@ _BRANDS = {"kia": 1, "hyundai": 2}
 _REGION_EUROPE = 1
 # KiaUvoApiEU instance attributes holding its servers (overridable for a replay server).
 API_URL_ATTRIBUTES = ("BASE_URL", "USER_API_URL", "SPA_API_URL", "SPA_API_URL_V2", "LOGIN_FORM_HOST", "CCI_API_URL")
-
-
-class ForcedRefreshSettings(StrictModel):
-    enabled: bool = True
-    # Wake the car only when the cloud's reading is older than this.
-    stale_after: Duration = timedelta(hours=4)
-    # No wake-ups between these local times (kia_uvo's defaults); equal times: none.
-    quiet_start: time = time(22, 0)
-    quiet_end: time = time(6, 0)
-    budget: BudgetSettings = BudgetSettings(
-        daily_limit=3, min_interval=timedelta(hours=1), backoff_initial=timedelta(minutes=30),
-        backoff_max=timedelta(hours=12),
-    )
-
-    @field_validator("quiet_start", "quiet_end", mode="before")
-    @classmethod
-    def _yaml_clock_time(cls, value: Any) -> Any:
-        # YAML 1.1 reads an unquoted 22:00 as the base-60 integer 1320.
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-            return time(value // 60, value % 60)
-        return value
-
-    def quiet(self, local: time) -> bool:
-        start, end = self.quiet_start, self.quiet_end
-        if start == end:
-            return False
-        return start <= local < end if start < end else local >= start or local < end
-
-
-class HyundaiKiaSettings(StrictModel):
-    type: Literal["kia", "hyundai"]
-    username: str = Field(min_length=1)
-    password: SecretStr
-    pin: SecretStr | None = None
-    region: Literal["europe"] = "europe"
-    # None: the account's only car. Required when the account holds several.
-    vin: str | None = None
-    language: str = "en"
-    request_timeout: Duration = timedelta(seconds=30)
-    # 40 cached reads of ~4 HTTP calls each plus 3 forced ones stay below ~200 calls a day.
-    cached: BudgetSettings = BudgetSettings(
-        daily_limit=40, min_interval=timedelta(minutes=30), backoff_initial=timedelta(minutes=5),
-        backoff_max=timedelta(hours=12),
-    )
-    forced: ForcedRefreshSettings = ForcedRefreshSettings()
 
 
 @dataclass(frozen=True, slots=True)

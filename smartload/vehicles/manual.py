@@ -12,25 +12,20 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import reactivex as rx
 from reactivex import Observable
 
 from smartload.domain import SocReading
+from smartload.settings.providers import ManualSettings
 from smartload.vehicles.base import ProviderUnsupported
-from smartload.vehicles.budget import Duration, StrictModel, utc_now
+from smartload.vehicles.budget import utc_now
 
 FILE_NAME = "manual_soc.json"
 SOURCE = "manual"
 # A phone's clock may run a little ahead of ours.
 _FUTURE_SLACK = timedelta(minutes=5)
-
-
-class ManualSettings(StrictModel):
-    type: Literal["manual"]
-    # Older values are not offered (None: any age; the planner still sees the age).
-    max_age: Duration | None = None
 
 
 class ManualProvider:

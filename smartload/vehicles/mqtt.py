@@ -13,56 +13,18 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta, tzinfo
-from typing import Literal
+from datetime import datetime, tzinfo
 
 import reactivex as rx
 from loguru import logger
-from pydantic import Field, SecretStr, field_validator, model_validator
 from reactivex import Observable
 
 from smartload.domain import SocReading
+from smartload.settings.providers import MqttSettings
 from smartload.vehicles.base import ProviderUnsupported
-from smartload.vehicles.budget import Duration, StrictModel, utc_now
+from smartload.vehicles.budget import utc_now
 from smartload.vehicles.http_json import extract, parse_soc, parse_timestamp
 from smartload.vehicles.secrets import Scrubber, reveal
-
-
-class MqttSettings(StrictModel):
-    type: Literal["mqtt"]
-    host: str = "localhost"
-    port: int = Field(default=1883, ge=1, le=65535)
-    username: str | None = None
-    password: SecretStr | None = None
-    tls: bool = False
-    topic: str = Field(min_length=1)
-    # None: the payload is the number itself ("63.5"). Else a dotted path into JSON.
-    soc_path: str | None = None
-    # Paths to a timestamp in the JSON payload, first present wins (ISO 8601 or epoch).
-    time_path: list[str] = Field(default_factory=list)
-    source: str = "mqtt"
-    reconnect_initial: Duration = timedelta(seconds=2)
-    reconnect_max: Duration = timedelta(minutes=5)
-
-    @field_validator("topic")
-    @classmethod
-    def _single_topic(cls, value: str) -> str:
-        if "#" in value or "+" in value:
-            raise ValueError("must name one topic, without the wildcards + or #")
-        return value
-
-    @field_validator("time_path", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: object) -> object:
-        return [value] if isinstance(value, str) else value
-
-    @model_validator(mode="after")
-    def _paths(self) -> MqttSettings:
-        if self.time_path and self.soc_path is None:
-            raise ValueError("time_path needs a JSON payload: set soc_path too")
-        if self.password is not None and self.username is None:
-            raise ValueError("a password needs a username")
-        return self
 
 
 class MqttProvider:

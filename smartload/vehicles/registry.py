@@ -16,7 +16,17 @@ from datetime import datetime
 from loguru import logger
 
 from smartload.domain import SocReading
-from smartload.settings import EvccProviderSettings, FakeProviderSettings, ProviderSettings, Settings, SettingsError
+from smartload.settings import Settings, SettingsError
+from smartload.settings.providers import (
+    EMBEDDED,
+    EvccProviderSettings,
+    FakeProviderSettings,
+    HttpJsonSettings,
+    HyundaiKiaSettings,
+    MqttSettings,
+    ProviderSettings,
+    RenaultSettings,
+)
 from smartload.vehicles import http_json, hyundai_kia, manual, mqtt, renault
 from smartload.vehicles.base import VehicleProvider
 from smartload.vehicles.budget import utc_now
@@ -50,7 +60,7 @@ class Resolved:
 
 
 def _effective(vehicle: str, spec: ProviderSettings, simulator: bool) -> tuple[ProviderSettings, str | None]:
-    if isinstance(spec, http_json.HttpJsonSettings) and spec.url.startswith(http_json.EMBEDDED) and not simulator:
+    if isinstance(spec, HttpJsonSettings) and spec.url.startswith(EMBEDDED) and not simulator:
         return EvccProviderSettings(), (
             f"vehicles.{vehicle}.provider.url: {spec.url!r} exists only in the embedded simulator and evcc.url "
             f"is not 'embedded': {vehicle} takes evcc's SoC instead (provider type evcc)")
@@ -66,13 +76,13 @@ def _build(vehicle: str, spec: ProviderSettings, settings: Settings, evcc: EvccP
         return FakeProvider(
             default=FakeAnswer(spec.soc_pct, age=spec.staleness), latency=spec.latency, fail_every=spec.fail_every
         )
-    if isinstance(spec, renault.RenaultSettings):
+    if isinstance(spec, RenaultSettings):
         return renault.build(vehicle, spec, tz=tz, clock=clock)
-    if isinstance(spec, hyundai_kia.HyundaiKiaSettings):
+    if isinstance(spec, HyundaiKiaSettings):
         return hyundai_kia.build(vehicle, spec, tz=tz, clock=clock)
-    if isinstance(spec, http_json.HttpJsonSettings):
+    if isinstance(spec, HttpJsonSettings):
         return http_json.build(vehicle, spec, tz=tz, clock=clock, embedded_base_url=embedded_base_url)
-    if isinstance(spec, mqtt.MqttSettings):
+    if isinstance(spec, MqttSettings):
         return mqtt.build(vehicle, spec, tz=tz, clock=clock)
     return manual.build(vehicle, spec, data_dir=settings.data_dir, clock=clock)
 

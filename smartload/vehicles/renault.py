@@ -10,18 +10,17 @@ error nothing is asked for at least `quota_cooldown` (15 min, as Home Assistant 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, Literal
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
-from pydantic import Field, SecretStr, field_validator
 from reactivex import Observable
 
 from smartload.domain import SocReading
+from smartload.settings.providers import RenaultSettings
 from smartload.vehicles.base import ProviderError, ProviderUnsupported, from_coroutine
-from smartload.vehicles.budget import BudgetSettings, CallBudget, Duration, StrictModel, utc_now
+from smartload.vehicles.budget import CallBudget, utc_now
 from smartload.vehicles.http_json import parse_timestamp
 from smartload.vehicles.secrets import Scrubber, reveal
 
@@ -32,38 +31,6 @@ if TYPE_CHECKING:
     from renault_api.renault_vehicle import RenaultVehicle
 
 SOURCE = "renault"
-
-
-class RenaultSettings(StrictModel):
-    type: Literal["renault"]
-    username: str = Field(min_length=1)
-    password: SecretStr
-    # None: the account's only car. Required when the account holds several.
-    vin: str | None = None
-    # None: the person's MYRENAULT account.
-    account_id: str | None = None
-    locale: str = "fr_FR"
-    request_timeout: Duration = timedelta(seconds=30)
-    quota_cooldown: Duration = timedelta(minutes=15)
-    # Home Assistant budgets 60 calls an hour per account over 7 endpoints; one
-    # battery-status call every 5 minutes at most, 96 a day, stays far below.
-    budget: BudgetSettings = BudgetSettings(
-        daily_limit=96, min_interval=timedelta(minutes=5), backoff_initial=timedelta(minutes=2)
-    )
-
-    @field_validator("locale")
-    @classmethod
-    def _locale(cls, value: str) -> str:
-        if not re.match(r"^[a-z]{2}_[A-Z]{2}$", value):
-            raise ValueError("must look like fr_FR or de_DE")
-        return value
-
-    @field_validator("quota_cooldown")
-    @classmethod
-    def _cooldown(cls, value: timedelta) -> timedelta:
-        if value < timedelta(minutes=15):
-            raise ValueError("must be at least 15m (Renault's quota needs that long to recover)")
-        return value
 
 
 class _AuthFailed(Exception):

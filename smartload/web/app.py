@@ -14,7 +14,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from smartload.adapter_settings import WebSettings
+from smartload.settings.web import WebSettings
 from smartload.system import System
 from smartload.web.api import Api
 from smartload.web.auth import bearer_ok

@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from smartload.adapter_settings import WebSettings
+from smartload.settings.web import WebSettings
 
 TOKEN_FILE = "web_token"
 

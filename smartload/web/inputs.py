@@ -2,7 +2,7 @@
 
 A body is read only up to MAX_BODY_BYTES (413 beyond, told by Content-Length or counted
 while it streams in) and nested at most MAX_DEPTH deep, so no input can exhaust memory or
-the parser's recursion; the values' bounds are the shared ones of config_types.REQUEST_*.
+the parser's recursion; the values' bounds are the shared ones of settings/types.py (REQUEST_*).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 
-from smartload.config_types import (
+from smartload.jsonscan import nesting
+from smartload.settings.types import (
     REQUEST_MAX_ENERGY_KWH,
     REQUEST_MAX_PRIORITY,
     REQUEST_MAX_TARGET_SOC_PCT,
     REQUEST_MIN_TARGET_SOC_PCT,
 )
-from smartload.jsonscan import nesting
 
 M = TypeVar("M", bound=BaseModel)
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -135,7 +135,7 @@ async def parse_body(request: Request, model: type[M]) -> M:
 def parse_departure(text: str, now: datetime, tz: tzinfo) -> datetime:
     """An RFC 3339 time (no offset: site time), or HH:MM meaning the next such time of day
     at the site; timezone-aware and in the future. How far ahead it may lie is
-    Controls.add_request's check (config_types.REQUEST_MAX_AHEAD): the time is returned in
+    Controls.add_request's check (REQUEST_MAX_AHEAD): the time is returned in
     the offset it was given, since one far off may not convert to UTC (OverflowError)."""
     text = text.strip()
     clock = _CLOCK.match(text)

@@ -23,7 +23,7 @@ from smartload.whatif.strategies import NAMES
 
 
 def _duration(text: str) -> timedelta:
-    from smartload.config_types import parse_duration
+    from smartload.settings.types import parse_duration
 
     value = parse_duration(text)
     if not isinstance(value, timedelta) or value <= timedelta(0):

@@ -14,8 +14,8 @@ from datetime import datetime
 from smartload.domain import ConnectionEdge, RefreshOutcome
 from smartload.service import run_service
 from smartload.settings import Settings
+from smartload.settings.sim import SimSettings
 from smartload.sim.server import SimServer
-from smartload.sim.settings import SimSettings
 from smartload.store.house import HouseProfileStore
 from smartload.streams.polling import Outage
 from smartload.system import System

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from smartload.adapter_settings import NotifySettings
 from smartload.notify.rules import Alerts, Message
+from smartload.settings.notify import NotifySettings
 from smartload.sinks.sequencer import Handoff
 from tests.web.builders import BERLIN, NOW, plan
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from smartload.settings.sim import SimSettings
 from smartload.sim.heatpump import HeatPump
 from smartload.sim.scenario import HeatPumpSpec
 from smartload.sim.server import SimServer
-from smartload.sim.settings import SimSettings
 from smartload.sim.site import Site
 from smartload.sim.state_view import build_state
 

@@ -17,8 +17,8 @@ import jsonschema
 import pytest
 import yaml
 
+from smartload.settings.sim import SimSettings
 from smartload.sim.server import SimServer
-from smartload.sim.settings import SimSettings
 
 from .helpers import local
 

@@ -10,10 +10,10 @@ import math
 import httpx
 import pytest
 
+from smartload.settings.sim import SimSettings
 from smartload.sim.cli import add_sim_arguments, sim_main, sim_settings_from
 from smartload.sim.days import rfc3339
 from smartload.sim.server import SimServer
-from smartload.sim.settings import SimSettings
 
 from .helpers import local
 

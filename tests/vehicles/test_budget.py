@@ -10,14 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field, ValidationError
 
+from smartload.settings.providers import (
+    BudgetSettings,
+    HttpJsonSettings,
+    HyundaiKiaSettings,
+    ManualSettings,
+    MqttSettings,
+    RenaultSettings,
+)
 from smartload.vehicles.base import ProviderError
-from smartload.vehicles.budget import BudgetSettings, CallBudget, next_local_midnight
-from smartload.vehicles.http_json import HttpJsonSettings
+from smartload.vehicles.budget import CallBudget, next_local_midnight
 from smartload.vehicles.http_json import build as build_http_json
-from smartload.vehicles.hyundai_kia import HyundaiKiaSettings
-from smartload.vehicles.manual import ManualSettings
-from smartload.vehicles.mqtt import MqttSettings
-from smartload.vehicles.renault import RenaultSettings
 from smartload.vehicles.renault import build as build_renault
 from tests.vehicles.conftest import FakeClock
 from tests.vehicles.fakecloud import FakeCloud, Hit, Reply

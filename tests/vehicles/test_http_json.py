@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from smartload.settings.providers import HttpJsonSettings
 from smartload.vehicles.base import ProviderError, ProviderUnsupported
-from smartload.vehicles.http_json import HttpJsonSettings, build, extract, parse_timestamp
+from smartload.vehicles.http_json import build, extract, parse_timestamp
 from tests.vehicles.fakecloud import FakeCloud, Reply
 
 BERLIN = ZoneInfo("Europe/Berlin")

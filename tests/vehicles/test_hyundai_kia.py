@@ -14,8 +14,9 @@ import yaml
 from loguru import logger
 from pydantic import TypeAdapter, ValidationError
 
+from smartload.settings.providers import HyundaiKiaSettings
 from smartload.vehicles.base import ProviderError
-from smartload.vehicles.hyundai_kia import HyundaiKiaProvider, HyundaiKiaSettings, build
+from smartload.vehicles.hyundai_kia import HyundaiKiaProvider, build
 from tests.vehicles.fakecloud import FakeCloud, Hit, Reply, fixture_json, json_reply
 
 connect = pytest.importorskip(

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter
 
+from smartload.settings.providers import ManualSettings
 from smartload.vehicles.base import ProviderUnsupported
-from smartload.vehicles.manual import ManualSettings, build
+from smartload.vehicles.manual import build
 
 SETTINGS = ManualSettings(type="manual")
 

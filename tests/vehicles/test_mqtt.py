@@ -16,8 +16,9 @@ import pytest
 from loguru import logger
 from pydantic import TypeAdapter, ValidationError
 
+from smartload.settings.providers import MqttSettings
 from smartload.vehicles.base import ProviderUnsupported
-from smartload.vehicles.mqtt import MqttProvider, MqttSettings, build
+from smartload.vehicles.mqtt import MqttProvider, build
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TOPIC = "home/cars/zoe/soc"

@@ -12,8 +12,9 @@ import pytest
 from loguru import logger
 from pydantic import TypeAdapter, ValidationError
 
+from smartload.settings.providers import RenaultSettings
 from smartload.vehicles.base import ProviderError, ProviderUnsupported
-from smartload.vehicles.renault import RenaultProvider, RenaultSettings, build
+from smartload.vehicles.renault import RenaultProvider, build
 from tests.vehicles.fakecloud import FakeCloud, Hit, Reply, fixture_json, json_reply
 
 BERLIN = ZoneInfo("Europe/Berlin")

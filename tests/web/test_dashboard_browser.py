@@ -17,8 +17,8 @@ import pytest
 from smartload.plugins import Plugins, open_plugins
 from smartload.service import run_service
 from smartload.settings import Settings
+from smartload.settings.sim import SimSettings
 from smartload.sim.server import SimServer
-from smartload.sim.settings import SimSettings
 from smartload.system import System
 from tests.sim.helpers import local
 from tests.waiting import until

@@ -14,12 +14,13 @@ import httpx
 from loguru import logger
 from prometheus_client.parser import text_string_to_metric_families
 
-from smartload.adapter_settings import WebSettings
 from smartload.domain import RefreshOutcome, SocReading
 from smartload.narrate import outage_event, refresh_event, write_event
+from smartload.settings.providers import BudgetSettings
+from smartload.settings.web import WebSettings
 from smartload.sinks.actuator import Write
 from smartload.streams.polling import Outage
-from smartload.vehicles.budget import BudgetSettings, CallBudget
+from smartload.vehicles.budget import CallBudget
 from smartload.web import start_web
 from smartload.web.auth import TOKEN_FILE, load_token
 from tests.web.builders import BERLIN, NOW, make_parts, plan, settings, site_state, zoe_reading

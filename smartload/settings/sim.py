@@ -1,7 +1,8 @@
-"""Settings of the embedded evcc simulator.
+"""Settings of the embedded evcc simulator, and version_tuple, which reads the evcc
+versions its `layout` names.
 
-Only pydantic here: smartload.settings imports this module, so it must not import the
-simulator itself (that would be an import cycle).
+Nothing of the simulator itself here: importing the settings must not pull in numpy and
+uvicorn (smartload/sim imports this module, not the reverse).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
+
+from smartload.settings.types import StrictModel
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 # The oldest layout the simulator can imitate: `grid{}` replaced `gridPower` in 0.133.0.
@@ -26,10 +29,8 @@ def version_tuple(version: str) -> tuple[int, int, int]:
     return major, minor, patch
 
 
-class SimSettings(BaseModel):
+class SimSettings(StrictModel):
     """How the simulator runs. Every duration it applies is simulated time."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     # Simulated seconds per wall-clock second (60: one simulated minute per second).
     speed: float = Field(default=60.0, gt=0)

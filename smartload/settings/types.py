@@ -1,9 +1,10 @@
-"""Building blocks of every settings model: strict models and human-friendly durations.
+"""Building blocks of every settings model: strict models, human-friendly durations, times
+of day, URLs, time zones.
 
-Only pydantic and the standard library: settings.py and the provider modules (whose
-settings models settings.py imports) both build on this. The bounds of a charge request
-live here too, so settings, the API, MQTT and the sequencer share one set, and the test of
-which settings values are secret, so no error message shows one.
+Only pydantic and the standard library: every settings module builds on this. The bounds
+of a charge request live here too, so settings, the API, MQTT and the sequencer share one
+set, and the test of which names and settings values are secret, so no error message and
+no log line shows one.
 """
 
 from __future__ import annotations
@@ -33,6 +34,44 @@ def parse_duration(value: Any) -> Any:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
+
+def positive_duration(value: timedelta) -> timedelta:
+    """A field validator body: the duration must be longer than zero."""
+    if value <= timedelta(0):
+        raise ValueError("must be a positive duration")
+    return value
+
+
+# A time of day "HH:MM" (24 h). Settings and scenarios want two digits for the hour; the
+# API and MQTT take "7:30" too.
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_clock(text: str, *, short_hour: bool = False) -> tuple[int, int]:
+    """(hour, minute) of a time of day "HH:MM" ("H:MM" too with short_hour), else ValueError."""
+    match = _CLOCK.match(text)
+    if match is None or (len(match[1]) == 1 and not short_hour):
+        raise ValueError(f"not a time of day HH:MM: {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def is_clock(text: str, *, short_hour: bool = False) -> bool:
+    """Whether the text is a time of day "HH:MM" ("H:MM" too with short_hour)."""
+    try:
+        parse_clock(text, short_hour=short_hour)
+    except ValueError:
+        return False
+    return True
+
+
+_HTTP_URL = re.compile(r"^https?://[^\s/]+")
+
+
+def is_http_url(value: str) -> bool:
+    """Whether the text starts like an http(s):// URL with a host."""
+    return _HTTP_URL.match(value) is not None
+
+
 # What a charge request may ask for, whoever makes it (API, MQTT, settings defaults). The
 # planner cuts the time up to a departure into quarter-hours: one years ahead made it fail
 # (OverflowError) on every plan, so a departure must lie within the price horizon's reach.
@@ -58,9 +97,15 @@ def check_timezone(value: str) -> str:
     return value
 
 
-# A key path with one of these in a part holds a secret, or may (a typo of "password").
-_SECRET_PART = re.compile(r"(?i)pass|token|secret|key|auth|cookie|credential|header|^pin$")
+# A name with one of these in it holds a secret, or may (a typo of "password"): a key path
+# of the settings, a log record's extra field.
+_SECRET_NAME = re.compile(r"(?i)pass|token|secret|key|auth|cookie|credential|header|^pin$")
 _UNKNOWN = object()
+
+
+def secret_name(name: str) -> bool:
+    """Whether a value by this name may be a secret (password, token, api_key, ...)."""
+    return _SECRET_NAME.search(name) is not None
 
 
 def _members(annotation: Any) -> tuple[Any, ...]:
@@ -95,7 +140,7 @@ def _step(annotation: Any, part: str | int) -> Any:
 def secret_path(model: type[BaseModel], loc: tuple[str | int, ...]) -> bool:
     """Whether the value at this key path may be a secret: a SecretStr, a name such as
     password or token anywhere in the path, or a path the models do not know (a typo)."""
-    if any(_SECRET_PART.search(str(part)) for part in loc):
+    if any(secret_name(str(part)) for part in loc):
         return True
     annotation: Any = model
     for part in loc:

@@ -1,0 +1,43 @@
+"""Settings of the planner: default targets and departures, solver limits, penalties, the
+house load and how far drivers' departures are trusted."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field, field_validator
+
+from smartload.settings.types import REQUEST_MAX_TARGET_SOC_PCT, REQUEST_MIN_TARGET_SOC_PCT, Duration, StrictModel
+from smartload.settings.vehicles import Weekday, check_departures
+
+
+class PlanningSettings(StrictModel):
+    default_target_soc_pct: float = Field(default=80.0, ge=REQUEST_MIN_TARGET_SOC_PCT, le=REQUEST_MAX_TARGET_SOC_PCT)
+    departures: dict[Weekday, str | None] = Field(default_factory=lambda: {
+        "mon": "07:00", "tue": "07:00", "wed": "07:00", "thu": "07:00", "fri": "07:00",
+        "sat": "10:00", "sun": "10:00",
+    })
+    time_limit: Duration = timedelta(seconds=2)
+    mip_gap: float = Field(default=0.005, ge=0, lt=1)
+    shortfall_penalty_eur_per_kwh: float = Field(default=10.0, gt=0)
+    swap_penalty_eur: float = Field(default=0.10, ge=0)
+    # Hysteresis: what turning a plugged car on or off against the action in force must save.
+    switch_penalty_eur: float = Field(default=0.05, ge=0)
+    grid_import_limit_w: float | None = Field(default=None, gt=0)
+    house_load_w: float = Field(default=500.0, ge=0)
+    # How fast the house-load profile learns: each minute of readings moves its
+    # quarter-hour's mean by this share of the difference (0.01: about a week of memory).
+    house_load_learning_per_min: float = Field(default=0.01, gt=0, le=1)
+    # Drivers who give a departure often leave earlier: plans for their requests end this
+    # quantile of how early the last drivers left (after 10 such departures), at most
+    # early_departure_max before the departure given. 0 or a zero max: trust the drivers.
+    early_departure_quantile: float = Field(default=0.8, ge=0, le=1)
+    early_departure_max: Duration = timedelta(hours=2)
+    # Planned with when a car's SoC is unknown: low, so the car gets enough rather than too little.
+    unknown_soc_pct: float = Field(default=20.0, ge=0, le=100)
+    handoff_min_dwell: Duration = timedelta(minutes=30)
+
+    @field_validator("departures")
+    @classmethod
+    def _departures(cls, value: dict[str, str | None]) -> dict[str, str | None]:
+        return check_departures(value)
