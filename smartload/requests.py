@@ -7,14 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from smartload.settings import WEEKDAYS
 from smartload.settings.types import (
     REQUEST_MAX_AHEAD,
     REQUEST_MAX_ENERGY_KWH,
     REQUEST_MAX_PRIORITY,
     REQUEST_MAX_TARGET_SOC_PCT,
     REQUEST_MIN_TARGET_SOC_PCT,
+    parse_clock,
 )
+from smartload.settings.vehicles import WEEKDAYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,7 @@ def next_departure(now: datetime, schedule: dict[str, str | None], tz: tzinfo) -
         clock = schedule.get(WEEKDAYS[day.weekday()])
         if clock is None:
             continue
-        hh, mm = (int(part) for part in clock.split(":"))
+        hh, mm = parse_clock(clock)
         candidate = datetime(day.year, day.month, day.day, hh, mm, tzinfo=tz)
         if candidate > local:
             return candidate.astimezone(UTC)

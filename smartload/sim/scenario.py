@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from smartload.settings.types import check_timezone
+from smartload.settings.types import StrictModel, check_timezone, is_clock
+from smartload.settings.vehicles import WEEKDAYS, Weekday
 from smartload.sim.site_specs import (
     BatterySpec,
     ControlSpec,
@@ -25,7 +26,6 @@ from smartload.sim.site_specs import (
     LoadpointSpec,
     Mode,
     PvSpec,
-    StrictModel,
     TariffSpec,
 )
 
@@ -35,9 +35,6 @@ __all__ = ["WEEKDAYS", "BatterySpec", "CloudSpec", "ControlSpec", "HeatPumpSpec"
 
 SHIPPED = ("household", "two_wallboxes", "business", "real_site")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class ScenarioError(Exception):
@@ -81,7 +78,7 @@ class TripSpec(_Strict):
     @field_validator("depart", "back")
     @classmethod
     def _clock(cls, value: str) -> str:
-        if not _CLOCK.match(value):
+        if not is_clock(value):
             raise ValueError(f"must be a clock time HH:MM (got {value!r})")
         return value
 

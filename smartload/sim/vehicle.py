@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from smartload.settings.types import parse_clock
 from smartload.sim.cloud import CarCloud
 from smartload.sim.scenario import WEEKDAYS, TripSpec, VehicleSpec
 
@@ -31,8 +32,7 @@ class TripEvent(StrEnum):
 
 
 def _clock(text: str) -> time:
-    hour, minute = text.split(":")
-    return time(int(hour), int(minute))
+    return time(*parse_clock(text))
 
 
 class SimVehicle:

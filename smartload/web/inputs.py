@@ -8,7 +8,6 @@ the parser's recursion; the values' bounds are the shared ones of settings/types
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
@@ -21,10 +20,11 @@ from smartload.settings.types import (
     REQUEST_MAX_PRIORITY,
     REQUEST_MAX_TARGET_SOC_PCT,
     REQUEST_MIN_TARGET_SOC_PCT,
+    is_clock,
+    parse_clock,
 )
 
 M = TypeVar("M", bound=BaseModel)
-_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 MAX_BODY_BYTES = 64 * 1024
 MAX_DEPTH = 8  # every body is one flat object; a little room for what a client may nest
 _LONGEST_INT = 64  # digits; longer integers become infinite floats that every bound rejects
@@ -138,10 +138,10 @@ def parse_departure(text: str, now: datetime, tz: tzinfo) -> datetime:
     Controls.add_request's check (REQUEST_MAX_AHEAD): the time is returned in
     the offset it was given, since one far off may not convert to UTC (OverflowError)."""
     text = text.strip()
-    clock = _CLOCK.match(text)
-    if clock:
+    if is_clock(text, short_hour=True):
+        hour, minute = parse_clock(text, short_hour=True)
         local = now.astimezone(tz)
-        at = local.replace(hour=int(clock[1]), minute=int(clock[2]), second=0, microsecond=0)
+        at = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
         if at <= local:
             at = (at.replace(tzinfo=None) + timedelta(days=1)).replace(tzinfo=tz)
         return at.astimezone(UTC)

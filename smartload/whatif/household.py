@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from smartload.settings.types import parse_clock
 from smartload.sim.scenario import WEEKDAYS, Scenario, VehicleSpec
 from smartload.sim.vehicle import Presence, SimVehicle, TripEvent
 from smartload.whatif.evcc_port import utc
@@ -26,7 +27,7 @@ def announced_departures(spec: VehicleSpec) -> dict[str, str | None]:
     """Weekday -> "HH:MM": the earliest trip of that day, minus its jitter."""
     schedule: dict[str, str | None] = dict.fromkeys(WEEKDAYS)
     for trip in spec.trips:
-        hour, minute = (int(p) for p in trip.depart.split(":"))
+        hour, minute = parse_clock(trip.depart)
         total = max(0, hour * 60 + minute - round(trip.jitter_min))
         clock = f"{total // 60:02d}:{total % 60:02d}"
         for day in trip.days:
