@@ -14,8 +14,13 @@ from typing import Any, TextIO
 
 from loguru import logger
 
+from smartload.settings.types import secret_name
+
 # Values following these words are masked wherever they appear in a message or extra field;
 # after a mere space, not an aside in brackets ("evcc.password (HTTP 401)" names a setting).
+# Whole words only: in running text the wider secret_name test ("key", "auth", "pass")
+# would mask ordinary words and what follows them. An extra field named by secret_name
+# is masked whole.
 _SECRET = re.compile(
     r"(?i)\b(password|passwd|token|authorization|api[_-]?key|secret|cookie|bearer)(\"?\s*[:=]\s*\"?|\s+(?![(\[]))"
     r"([^\s\"',;}]+)"
@@ -23,7 +28,6 @@ _SECRET = re.compile(
 _URL_PASSWORD = re.compile(r"(://[^/@\s:]+:)[^/@\s]+@")  # http://user:password@host
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
-_SECRET_KEYS = re.compile(r"(?i)password|token|authorization|api[_-]?key|secret|cookie")
 
 
 def redact(text: str) -> str:
@@ -36,7 +40,7 @@ def _redact_record(record: Any) -> None:
     record["message"] = redact(record["message"])
     extra = record["extra"]
     for key, value in list(extra.items()):
-        if _SECRET_KEYS.search(key):
+        if secret_name(key):
             extra[key] = "***"
         elif isinstance(value, str):
             extra[key] = redact(value)

@@ -4,6 +4,7 @@ redacts tracebacks as it redacts messages."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,13 @@ def test_redaction_masks_values_not_the_asides_that_name_a_setting():
         "login with password ***, then http://me:***@evcc.local")
     assert redact("evcc refused the login with evcc.password (HTTP 401: wrong password?)") == (
         "evcc refused the login with evcc.password (HTTP 401: wrong password?)")
+
+
+def test_a_log_record_masks_every_extra_field_a_settings_error_would_hide(capsys):
+    """One list of secret names (settings/types.py) for settings errors and log fields."""
+    LogConfig().apply(level="INFO", json_lines=True)
+    logger.bind(pin="1234", bot_token="t0ps3cret", vehicle="zoe").info("hello")
+    extra = json.loads(capsys.readouterr().out.splitlines()[-1])["record"]["extra"]
+    assert extra == {"pin": "***", "bot_token": "***", "vehicle": "zoe"}
+    assert secret_path(Settings, ("vehicles", "zoe", "provider", "kia", "pin"))
+    assert secret_path(Settings, ("notify", "telegram", "bot_token"))
