@@ -121,7 +121,6 @@ class HyundaiKiaSettings(StrictModel):
     username: str = Field(min_length=1)
     password: SecretStr
     pin: SecretStr | None = None
-    region: Literal["europe"] = "europe"
     # None: the account's only car. Required when the account holds several.
     vin: str | None = None
     language: str = "en"
