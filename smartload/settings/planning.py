@@ -10,13 +10,15 @@ from pydantic import Field, field_validator
 from smartload.settings.types import REQUEST_MAX_TARGET_SOC_PCT, REQUEST_MIN_TARGET_SOC_PCT, Duration, StrictModel
 from smartload.settings.vehicles import Weekday, check_departures
 
+_DEFAULT_DEPARTURES: dict[Weekday, str | None] = {
+    "mon": "07:00", "tue": "07:00", "wed": "07:00", "thu": "07:00", "fri": "07:00",
+    "sat": "10:00", "sun": "10:00",
+}
+
 
 class PlanningSettings(StrictModel):
     default_target_soc_pct: float = Field(default=80.0, ge=REQUEST_MIN_TARGET_SOC_PCT, le=REQUEST_MAX_TARGET_SOC_PCT)
-    departures: dict[Weekday, str | None] = Field(default_factory=lambda: {
-        "mon": "07:00", "tue": "07:00", "wed": "07:00", "thu": "07:00", "fri": "07:00",
-        "sat": "10:00", "sun": "10:00",
-    })
+    departures: dict[Weekday, str | None] = Field(default_factory=lambda: _DEFAULT_DEPARTURES.copy())
     time_limit: Duration = timedelta(seconds=2)
     mip_gap: float = Field(default=0.005, ge=0, lt=1)
     shortfall_penalty_eur_per_kwh: float = Field(default=10.0, gt=0)
