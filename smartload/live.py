@@ -117,7 +117,7 @@ class Controls:
             raise KeyError(f"vehicle: unknown vehicle {vehicle[:64]!r}")
 
     def add_request(self, request: ChargeRequest) -> ChargeRequest:
-        """Store a request within config_types.REQUEST_* bounds (see check_request)."""
+        """Store a request within settings.types.REQUEST_* bounds (see check_request)."""
         self._vehicle(request.vehicle)
         check_request(request, self.now)
         request = replace(request, departure=request.departure.astimezone(UTC))
