@@ -1,112 +1,182 @@
 """Connection edges: a vehicle going from not-connected to connected at a loadpoint.
 
-The state stream is split into one presence observation per known vehicle and poll,
-grouped by vehicle, and a seeded scan compares each observation with the previous one
-(not start_with + pairwise: inside group_by that drops the group's first item).
+The stream is the one the design card draws: each poll mapped on its own, grouped by
+vehicle, a pair per poll, a filter for False→True.
 
-Guest and identification: while evcc is still identifying the car
-(`vehicleDetectionActive`) or calls it a guest (`vehicleName` ""), the loadpoint is
-connected but no vehicle is; no edge is emitted, so no cloud is asked for a car we cannot
-name. When identification ends with a name, that poll emits the edge (its plugged_at is
-the first poll that showed the loadpoint connected). A guest that stays a guest never
-produces an edge.
+    states ─distinct_until_changed(edges_read)─► ─map_indexed(numbered)─► (poll, first?)
+      ─expand(presences)─► one Presence per vehicle and poll ─group_by(vehicle)─►
+      per vehicle: ─scan(follow, Track())─► ─filter(plugs_in)─► ─map(edge)─► ConnectionEdge
 
-Swaps: at a shared wallbox one car can be unplugged and the next plugged in between two
-polls, so no poll shows the loadpoint empty. A vehicle name giving way to another (or to
-a new identification) starts a new session there: the next car's plugged_at is that
-poll, not the first car's. The same car plugged in again between two polls shows as its
-session's energy falling, and is a plug-in too.
+A Presence is one poll alone: the loadpoint evcc shows the car identified at (connected,
+identification over) and the poll's loadpoints, which the session rule
+(domain.new_session) compares with the last poll's: connected, vehicle name,
+identification, session energy. Every vehicle in `known`, in evcc's vehicles map or
+identified at a loadpoint gets one in every poll that lists it. What spans polls lives in
+each vehicle's scan accumulator: since when each connected loadpoint's session runs (for
+plugged_at), and where the car was at its last poll.
+
+A seeded scan rather than start_with + pairwise: inside group_by, start_with drops the
+group's first item (reference/python-stack.md §1.6), which is a car's start-up or first
+plug-in; and a pair alone cannot tell since when a loadpoint has been connected.
+
+Only polls that differ in what the edges read (EDGES_READ of each loadpoint, and which
+vehicles evcc lists) travel on: polls come every 10 s, a car is plugged in a few times a
+day, and every poll that does travel costs one scan step per vehicle. A poll equal to the
+last in all of that would change no place and start no session.
+
+Cases (each has a test in tests/test_streams_edges.py):
+
+- Plug-in ("plugged"): a poll shows the car at a connected loadpoint after its last poll
+  showed it at none. The edge is that poll; plugged_at is when the loadpoint's session began.
+- Start-up ("startup"): the first poll after subscribing shows the car plugged in already.
+  A car first listed in a later poll, already plugged in, is "plugged".
+- Move ("moved"): the car is at another loadpoint than at its last poll, and no poll in
+  between showed it away.
+- Identification: while evcc is still identifying the car (`vehicleDetectionActive`) or
+  calls it a guest (`vehicleName` ""), the loadpoint is connected but no vehicle is; no
+  edge is emitted, so no cloud is asked for a car we cannot name. When identification
+  ends with a name, that poll emits the edge, and its plugged_at is the first poll that
+  showed the loadpoint connected. A guest that stays a guest never produces an edge.
+- Swaps: at a shared wallbox one car can be unplugged and the next plugged in between two
+  polls, so no poll shows the loadpoint empty. A vehicle name giving way to another (or
+  to a new identification) starts a new session there: the next car's plugged_at is that
+  poll, not the first car's. The same car plugged in again between two polls shows as its
+  session's energy falling, and is "plugged" too.
+
+Each vehicle keeps its own view of the loadpoints, built from the polls that list it. A
+car that is neither in `known` nor in evcc's vehicles map is listed only by the polls that
+show it at a loadpoint, so its plugged_at can count only from those.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Mapping
 from datetime import datetime
+from operator import attrgetter
+from types import MappingProxyType
+from typing import NamedTuple
 
-import reactivex as rx
 from reactivex import Observable
 from reactivex import operators as ops
 from reactivex.observable import GroupedObservable
 
-from smartload.domain import ConnectionEdge, LoadpointState, SiteState, new_session
+from smartload.domain import ConnectionEdge, EdgeReason, LoadpointState, SiteState, new_session
 from smartload.streams.sync import expand
 
+# The loadpoint fields the edges read: new_session's inputs and identified_vehicle's
+# (tests/test_streams_edges.py checks that no other field changes either).
+EDGES_READ = ("id", "connected", "vehicle_name", "vehicle_detection_active", "heating",
+              "integrated_device", "session_energy_wh")
+_read = attrgetter(*EDGES_READ)
 
-@dataclass(frozen=True, slots=True)
-class Presence:
-    """Where one vehicle was in one poll: at a loadpoint (since plugged_at) or away."""
+
+def edges_read(state: SiteState) -> Hashable:
+    """What of one poll the edges depend on, its time aside."""
+    return tuple(map(_read, state.loadpoints)), tuple(state.vehicles)
+
+
+# NamedTuples rather than frozen dataclasses: one of each is built per vehicle and poll.
+class Presence(NamedTuple):
+    """One vehicle in one poll: the connected loadpoint evcc shows it identified at (None:
+    at none), and the poll's loadpoints for the session rule."""
 
     vehicle: str
     at: datetime
     loadpoint_id: int | None
-    plugged_at: datetime | None
+    loadpoints: tuple[LoadpointState, ...]
     first_poll: bool = False
 
 
-def _presence_mapper(
-    names: Mapping[str, str], known: Iterable[str]
-) -> Callable[[SiteState], list[Presence]]:
-    """Build the per-poll mapper; it remembers when each loadpoint became connected."""
-    connected_since: dict[int, datetime] = {}
-    # Per connected loadpoint as the last poll showed it, to tell a new session.
-    sessions: dict[int, LoadpointState] = {}
-    last_place: dict[str, tuple[int | None, datetime | None]] = {}
-    known_ids = tuple(known)
-    polls_seen = [0]
-
-    def observe(state: SiteState) -> list[Presence]:
-        first_poll = polls_seen[0] == 0
-        polls_seen[0] += 1
-        where: dict[str, tuple[int, datetime]] = {}
-        for lp in state.loadpoints:
-            if not lp.connected:
-                connected_since.pop(lp.id, None)
-                sessions.pop(lp.id, None)
-                continue
-            if new_session(sessions.get(lp.id), lp):
-                # A swap between two polls: the next car's plug-in is now, not the last car's.
-                connected_since[lp.id] = state.at
-            sessions[lp.id] = lp
-            since = connected_since.setdefault(lp.id, state.at)
-            name = lp.identified_vehicle
-            if name is not None:
-                where[names.get(name, name)] = (lp.id, since)
-        vehicles = dict.fromkeys(known_ids)
-        vehicles.update(dict.fromkeys(names.get(v, v) for v in state.vehicles))
-        vehicles.update(dict.fromkeys(where))
-        # Only changes of place travel on: a car moves a few times a day, polls come every 10 s.
-        changed = []
-        for vehicle in vehicles:
-            lp_id, since = where.get(vehicle, (None, None))
-            if last_place.get(vehicle, (-1, None)) == (lp_id, since):
-                continue
-            last_place[vehicle] = (lp_id, since)
-            changed.append(Presence(vehicle, state.at, lp_id, since, first_poll))
-        return changed
-
-    return observe
+def presences(
+    poll: tuple[SiteState, bool], names: Mapping[str, str], known: Iterable[str]
+) -> list[Presence]:
+    """One poll, on its own, as one Presence per vehicle it lists: the known ids, evcc's
+    vehicles map and every car identified at a connected loadpoint (names maps evcc's
+    names to smartload's ids)."""
+    state, first_poll = poll
+    where: dict[str, int] = {}
+    for lp in state.loadpoints:
+        name = lp.identified_vehicle if lp.connected else None
+        if name is not None:
+            where[names.get(name, name)] = lp.id
+    vehicles = dict.fromkeys(known)
+    vehicles.update(dict.fromkeys(names.get(v, v) for v in state.vehicles))
+    vehicles.update(dict.fromkeys(where))
+    return [Presence(v, state.at, where.get(v), state.loadpoints, first_poll) for v in vehicles]
 
 
-def _edge(previous: Presence | None, current: Presence) -> ConnectionEdge | None:
-    if current.loadpoint_id is None or current.plugged_at is None:
-        return None
-    if previous is None and current.first_poll:
-        return ConnectionEdge(current.vehicle, current.loadpoint_id, current.at, current.plugged_at, "startup")
-    if previous is None or previous.loadpoint_id is None:
-        return ConnectionEdge(current.vehicle, current.loadpoint_id, current.at, current.plugged_at, "plugged")
-    if previous.loadpoint_id != current.loadpoint_id:
-        return ConnectionEdge(current.vehicle, current.loadpoint_id, current.at, current.plugged_at, "moved")
-    # Same loadpoint, another session: plugged in again between two polls.
-    return ConnectionEdge(current.vehicle, current.loadpoint_id, current.at, current.plugged_at, "plugged")
+class Session(NamedTuple):
+    """A connected loadpoint as a vehicle's last poll showed it, and since when its session runs."""
+
+    shown: LoadpointState
+    since: datetime
 
 
-def _per_vehicle(group: GroupedObservable[str, Presence]) -> Observable[ConnectionEdge]:
-    seed: tuple[Presence | None, ConnectionEdge | None] = (None, None)
+class Place(NamedTuple):
+    """A car at a loadpoint, in the session that began at plugged_at."""
+
+    loadpoint_id: int
+    plugged_at: datetime
+
+
+class Track(NamedTuple):
+    """One vehicle's scan accumulator: the sessions of the connected loadpoints, and the
+    car's place at its last poll (before) and at this one (now), the pair pairwise would
+    give. The seed is the vehicle before its first poll: no sessions, at no loadpoint."""
+
+    sessions: Mapping[int, Session] = MappingProxyType({})
+    before: Place | None = None
+    now: Place | None = None
+    poll: Presence | None = None
+
+
+def follow(track: Track, presence: Presence) -> Track:
+    at, sessions = presence.at, dict(track.sessions)
+    for lp in presence.loadpoints:
+        if not lp.connected:
+            sessions.pop(lp.id, None)
+            continue
+        last = sessions.get(lp.id)
+        # Connected since this poll, or a swap between two polls: the next car's plug-in
+        # is now, not the last car's.
+        since = at if last is None or new_session(last.shown, lp) else last.since
+        sessions[lp.id] = Session(lp, since)
+    lp_id = presence.loadpoint_id
+    session = sessions.get(lp_id) if lp_id is not None else None
+    now = Place(lp_id, session.since) if lp_id is not None and session is not None else None
+    return Track(sessions, track.now, now, presence)
+
+
+def plugs_in(track: Track) -> bool:
+    """False→True: the car is at a loadpoint, and was not there, or not in this session,
+    at its last poll."""
+    return track.now is not None and track.now != track.before
+
+
+def edge(track: Track) -> ConnectionEdge:
+    now, before, poll = track.now, track.before, track.poll
+    assert now is not None and poll is not None, "plugs_in lets only a placed poll through"
+    reason: EdgeReason
+    if poll.first_poll:
+        reason = "startup"
+    elif before is not None and before.loadpoint_id != now.loadpoint_id:
+        reason = "moved"
+    else:
+        # From no loadpoint, or at the same loadpoint in another session (plugged in again
+        # between two polls).
+        reason = "plugged"
+    return ConnectionEdge(poll.vehicle, now.loadpoint_id, poll.at, now.plugged_at, reason)
+
+
+def vehicle_of(presence: Presence) -> str:
+    return presence.vehicle
+
+
+def per_vehicle(group: GroupedObservable[str, Presence]) -> Observable[ConnectionEdge]:
     return group.pipe(
-        ops.scan(lambda acc, cur: (cur, _edge(acc[0], cur)), seed),
-        ops.map(lambda acc: acc[1]),
-        ops.filter(lambda edge: edge is not None),
+        ops.scan(follow, Track()),
+        ops.filter(plugs_in),
+        ops.map(edge),
     )
 
 
@@ -115,19 +185,25 @@ def connection_edges(
     names: Mapping[str, str] | None = None,
     known: Iterable[str] = (),
 ) -> Observable[ConnectionEdge]:
-    """Edges per vehicle: plugged (False→True), startup (first sight already plugged in),
+    """Edges per vehicle: plugged (False→True), startup (first poll, already plugged in),
     moved (from one loadpoint to another without a poll in between showing it away).
 
     names maps evcc vehicle names to smartload ids; known lists ids to track even when
-    evcc's vehicles map does not mention them.
+    evcc's vehicles map does not mention them. Every subscription starts from a clean
+    memory: the scans and the poll count are its own.
     """
+    evcc_names, known_ids = dict(names or {}), tuple(known)
 
-    def build(_: object) -> Observable[ConnectionEdge]:
-        observe = _presence_mapper(names or {}, known)  # fresh memory per subscription
-        return states.pipe(
-            expand(observe),
-            ops.group_by(lambda p: p.vehicle),
-            ops.flat_map(_per_vehicle),
-        )
+    def numbered(state: SiteState, index: int) -> tuple[SiteState, bool]:
+        return state, index == 0
 
-    return rx.defer(build)
+    def listed(poll: tuple[SiteState, bool]) -> list[Presence]:
+        return presences(poll, evcc_names, known_ids)
+
+    return states.pipe(
+        ops.distinct_until_changed(edges_read),
+        ops.map_indexed(numbered),
+        expand(listed),
+        ops.group_by(vehicle_of),
+        ops.flat_map(per_vehicle),
+    )
