@@ -107,3 +107,16 @@ def test_the_same_car_plugged_in_again_between_two_polls_is_a_plug_in():
     edges = run([state(0, charged), state(10, charged), state(20, replace(charged, session_energy_wh=0.0))])
     assert [(e.at, e.plugged_at, e.reason) for e in edges] == [(at(0), at(0), "startup"),
                                                                (at(20), at(20), "plugged")]
+
+
+def test_the_same_edges_observable_subscribed_twice_starts_from_a_clean_memory_each_time():
+    states = [state(0, lp(1, "a", True)), state(10, lp(1)), state(20, lp(1, "a", True))]
+    edges = connection_edges(timeline([(s.at, s) for s in states]))
+    runs = []
+    for _ in range(2):
+        scheduler = HistoricalScheduler(initial_clock=T0)
+        out: list[ConnectionEdge] = []
+        edges.subscribe(out.append, scheduler=scheduler)
+        scheduler.start()
+        runs.append([(e.at, e.reason) for e in out])
+    assert runs[0] == runs[1] == [(at(0), "startup"), (at(20), "plugged")]

@@ -56,6 +56,7 @@ from operator import attrgetter
 from types import MappingProxyType
 from typing import NamedTuple
 
+import reactivex as rx
 from reactivex import Observable
 from reactivex import operators as ops
 from reactivex.observable import GroupedObservable
@@ -200,10 +201,15 @@ def connection_edges(
     def listed(poll: tuple[SiteState, bool]) -> list[Presence]:
         return presences(poll, evcc_names, known_ids)
 
-    return states.pipe(
-        ops.distinct_until_changed(edges_read),
-        ops.map_indexed(numbered),
-        expand(listed),
-        ops.group_by(vehicle_of),
-        ops.flat_map(per_vehicle),
-    )
+    def build(_: object) -> Observable[ConnectionEdge]:
+        return states.pipe(
+            ops.distinct_until_changed(edges_read),
+            ops.map_indexed(numbered),
+            expand(listed),
+            ops.group_by(vehicle_of),
+            ops.flat_map(per_vehicle),
+        )
+
+    # A pipe per subscription: map_indexed counts with one iterator per pipe, shared by
+    # every subscription to it (reactivex 6.1), so a second one would see no first poll.
+    return rx.defer(build)
