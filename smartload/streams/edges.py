@@ -3,9 +3,9 @@
 The stream is the one the design card draws: each poll mapped on its own, grouped by
 vehicle, a pair per poll, a filter for False→True.
 
-    states ─distinct_until_changed(edges_read)─► ─map_indexed(numbered)─► (poll, first?)
+    defer(states ─distinct_until_changed(edges_read)─► ─map_indexed(numbered)─► (poll, first?)
       ─expand(presences)─► one Presence per vehicle and poll ─group_by(vehicle)─►
-      per vehicle: ─scan(follow, Track())─► ─filter(plugs_in)─► ─map(edge)─► ConnectionEdge
+      per vehicle: ─scan(follow, Track())─► ─filter(plugs_in)─► ─map(edge)─►) ConnectionEdge
 
 A Presence is one poll alone: the loadpoint evcc shows the car identified at (connected,
 identification over) and the poll's loadpoints, which the session rule
@@ -29,9 +29,11 @@ Cases (each has a test in tests/test_streams_edges.py):
 - Plug-in ("plugged"): a poll shows the car at a connected loadpoint after its last poll
   showed it at none. The edge is that poll; plugged_at is when the loadpoint's session began.
 - Start-up ("startup"): the first poll after subscribing shows the car plugged in already.
-  A car first listed in a later poll, already plugged in, is "plugged".
+  A car first listed in a later poll, already plugged in, is "plugged"; so is a car evcc
+  was still identifying at the first poll, once named (plugged_at: the first poll).
 - Move ("moved"): the car is at another loadpoint than at its last poll, and no poll in
-  between showed it away.
+  between showed it away; plugged_at is when the session at the new loadpoint began. A
+  poll showing it at none in between makes the next loadpoint a plug-in.
 - Identification: while evcc is still identifying the car (`vehicleDetectionActive`) or
   calls it a guest (`vehicleName` ""), the loadpoint is connected but no vehicle is; no
   edge is emitted, so no cloud is asked for a car we cannot name. When identification
@@ -40,8 +42,8 @@ Cases (each has a test in tests/test_streams_edges.py):
 - Swaps: at a shared wallbox one car can be unplugged and the next plugged in between two
   polls, so no poll shows the loadpoint empty. A vehicle name giving way to another (or
   to a new identification) starts a new session there: the next car's plugged_at is that
-  poll, not the first car's. The same car plugged in again between two polls shows as its
-  session's energy falling, and is "plugged" too.
+  poll, not the first car's (the car swapped out gets no edge). The same car plugged in
+  again between two polls shows as its session's energy falling, and is "plugged" too.
 
 Each vehicle keeps its own view of the loadpoints, built from the polls that list it. A
 car that is neither in `known` nor in evcc's vehicles map is listed only by the polls that
