@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import ssl
+from datetime import timedelta
 from typing import Any
 
 import aiomqtt
@@ -14,6 +15,7 @@ from loguru import logger
 from reactivex.abc import DisposableBase
 from reactivex.disposable import CompositeDisposable
 
+from smartload.backoff import backoff_delay
 from smartload.homeassistant.commands import CommandError, apply_command
 from smartload.homeassistant.discovery import Topics, discovery_messages
 from smartload.homeassistant.payloads import plan_payload, site_payload, vehicle_payloads
@@ -66,12 +68,12 @@ class MqttBridge:
 
     async def run(self) -> None:
         """Connect, serve, and reconnect after a lost connection, until cancelled."""
-        delay = FIRST_RETRY_S
+        delay, retries = FIRST_RETRY_S, 1
         while True:
             try:
                 async with self._client_for() as client:
                     self._client = client
-                    delay = FIRST_RETRY_S
+                    delay, retries = FIRST_RETRY_S, 1
                     await self._serve(client)
             except aiomqtt.MqttError as exc:
                 log.warning("MQTT broker {}:{}: {}; retrying in {:.0f} s", self._settings.host, self._settings.port,
@@ -80,7 +82,9 @@ class MqttBridge:
                 self._client = None
                 self.connected.clear()
             await asyncio.sleep(delay)
-            delay = min(delay * 2, self._settings.reconnect_max.total_seconds())
+            retries += 1
+            delay = backoff_delay(timedelta(seconds=FIRST_RETRY_S), self._settings.reconnect_max,
+                                  retries).total_seconds()
 
     async def _serve(self, client: aiomqtt.Client) -> None:
         await client.publish(self.topics.status, "online", qos=1, retain=True)

@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from loguru import logger
 from reactivex.subject import Subject
 
+from smartload.backoff import backoff_delay
 from smartload.domain import LoadpointState, SiteState, new_session
 from smartload.settings import ControlSettings
 from smartload.sinks.desired import Intent
@@ -272,7 +273,7 @@ class Actuator:
                 self._book.written(write.key, value)
             return
         memory.failures += 1
-        wait = min(timedelta(seconds=10) * 2 ** (memory.failures - 1), self.control.write_backoff_max)
+        wait = backoff_delay(timedelta(seconds=10), self.control.write_backoff_max, memory.failures)
         memory.retry_at = at + wait
         logger.warning("evcc write {} {} failed ({}); retrying in {:.0f} s", write.method, write.path, error,
                        wait.total_seconds())

@@ -16,6 +16,7 @@ from reactivex import operators as ops
 from reactivex.abc import SchedulerBase
 from reactivex.scheduler import TimeoutScheduler
 
+from smartload.backoff import backoff_delay
 from smartload.domain import Poll, PollError, RawPoll, SiteState
 
 
@@ -35,7 +36,7 @@ class _Backoff:
         # Only transport failures back off; a body that fails to parse is evcc answering.
         if poll.error is not None and poll.error.kind != "parse":
             self._failures += 1
-            wait = min(self._period * (2 ** (self._failures - 1)), self._maximum)
+            wait = backoff_delay(self._period, self._maximum, self._failures)
             # Half a period of slack so a tick landing exactly on the deadline still polls.
             self._next_at = poll.at + wait - self._period / 2
         else:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
+from smartload.backoff import backoff_delay
+
 Refusal = Literal["backoff", "budget_exhausted", "budget_reserved"]
 
 
@@ -71,7 +73,7 @@ class RefreshGate:
     def failed(self, now: datetime, retry_after_s: float | None) -> None:
         """Back off exponentially, and at least as long as the cloud asked (Retry-After)."""
         self._failures += 1
-        wait = min(self._policy.backoff_initial * 2 ** (self._failures - 1), self._policy.backoff_max)
+        wait = backoff_delay(self._policy.backoff_initial, self._policy.backoff_max, self._failures)
         if retry_after_s is not None:
             wait = max(wait, timedelta(seconds=retry_after_s))
         self.blocked_until = now + wait

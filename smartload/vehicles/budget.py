@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Literal
 
+from smartload.backoff import backoff_delay
 from smartload.settings.providers import BudgetSettings
 from smartload.vehicles.base import ProviderError
 
@@ -113,8 +114,9 @@ class CallBudget:
         at least as long as the cloud asked. Returns the wait in seconds."""
         now = self._clock()
         self._failures += 1
-        step = self.settings.backoff_initial * 2 ** min(self._failures - 1, 30)
-        wait = min(step, self.settings.backoff_max)
+        # Never more than 2 ** 30 times backoff_initial, as before backoff_delay (the cap kept
+        # timedelta from overflowing); it binds only where backoff_max is beyond that.
+        wait = backoff_delay(self.settings.backoff_initial, self.settings.backoff_max, min(self._failures, 31))
         if retry_after_s is not None:
             wait = max(wait, timedelta(seconds=retry_after_s))
         self._block(now + wait)

@@ -19,6 +19,7 @@ import reactivex as rx
 from loguru import logger
 from reactivex import Observable
 
+from smartload.backoff import backoff_delay
 from smartload.domain import SocReading
 from smartload.settings.providers import MqttSettings
 from smartload.vehicles.base import ProviderUnsupported
@@ -86,7 +87,8 @@ class MqttProvider:
         import aiomqtt
 
         spec = self._spec
-        wait = spec.reconnect_initial
+        # The first retry waits reconnect_initial, each further one by backoff_delay.
+        wait, retries = spec.reconnect_initial, 1
         while True:
             try:
                 async with aiomqtt.Client(
@@ -97,7 +99,7 @@ class MqttProvider:
                     tls_params=aiomqtt.TLSParameters() if spec.tls else None,
                 ) as client:
                     await client.subscribe(spec.topic, qos=1)
-                    self.subscribed, wait = True, spec.reconnect_initial
+                    self.subscribed, wait, retries = True, spec.reconnect_initial, 1
                     logger.debug("{}: subscribed to {}", self.vehicle, spec.topic)
                     self._notify()
                     async for message in client.messages:
@@ -113,7 +115,8 @@ class MqttProvider:
                 )
                 self._notify()
                 await asyncio.sleep(wait.total_seconds())
-                wait = min(wait * 2, spec.reconnect_max)
+                retries += 1
+                wait = backoff_delay(spec.reconnect_initial, spec.reconnect_max, retries)
 
     def receive(self, payload: bytes, *, retained: bool) -> None:
         """Take one message; a bad payload is logged and the previous value kept."""
