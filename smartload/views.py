@@ -3,7 +3,7 @@ settings and who set them, health and events. The web API, SSE and MQTT all send
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from smartload.domain import SiteState, SocReading, plugged_vehicles
@@ -13,12 +13,9 @@ from smartload.requests import ChargeRequest
 from smartload.sinks.actuator import observed_value
 from smartload.sinks.sequencer import Handoff
 from smartload.system import System
+from smartload.timefmt import iso
 
 _LOADPOINT_SETTINGS = ("mode", "maxcurrent", "limitsoc", "vehicle")
-
-
-def iso(at: datetime | None) -> str | None:
-    return None if at is None else at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _r(value: float | None, digits: int = 1) -> float | None:

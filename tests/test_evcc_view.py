@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from smartload.evcc.state import StateParser
-from smartload.evcc.view import inspect_file, normalised_view, rfc3339
+from smartload.evcc.view import inspect_file, normalised_view
 from tests.fixtures_evcc import AT, STATE_0207, WS_FORECAST_GRID, WS_WELCOME, body
 
 
@@ -68,12 +67,6 @@ def test_guest_of_the_welcome_frame_and_json_ready() -> None:
         "Pool Pumpe", "integrated", None, False, None)
     assert view["battery"]["capacity_kwh"] == 8.82
     assert json.loads(json.dumps(view)) == view
-
-
-def test_rfc3339_is_utc_with_z() -> None:
-    assert rfc3339(datetime.fromisoformat("2025-09-08T12:00:00+02:00")) == "2025-09-08T10:00:00Z"
-    assert rfc3339(datetime(2025, 9, 8, 10, 0, 0, 250000, tzinfo=UTC)) == "2025-09-08T10:00:00.250000Z"
-    assert rfc3339(None) is None
 
 
 def test_inspect_file_stamps_the_file_time(tmp_path: Path) -> None:

@@ -15,22 +15,15 @@ from typing import Any
 
 from smartload.domain import BatteryState, LoadpointState, PollError, Rate, SiteState, VehicleInfo
 from smartload.evcc.state import StateParser
-
-
-def rfc3339(at: datetime | None) -> str | None:
-    """RFC3339 in UTC with a Z, whole seconds unless the time has a fraction."""
-    if at is None:
-        return None
-    text = at.astimezone(UTC).replace(tzinfo=None).isoformat()
-    return text + "Z"
+from smartload.timefmt import iso
 
 
 def _horizon(rates: Sequence[Rate], unit: str) -> dict[str, Any]:
     values = [rate.value for rate in rates]
     return {
         "slots": len(rates),
-        "first_start": rfc3339(rates[0].start) if rates else None,
-        "last_end": rfc3339(max(rate.end for rate in rates)) if rates else None,
+        "first_start": iso(rates[0].start) if rates else None,
+        "last_end": iso(max(rate.end for rate in rates)) if rates else None,
         "min": min(values) if values else None,
         "max": max(values) if values else None,
         "unit": unit,
@@ -87,7 +80,7 @@ def _loadpoint(lp: LoadpointState) -> dict[str, Any]:
 def _vehicle(vehicle: VehicleInfo) -> dict[str, Any]:
     plan = None
     if vehicle.plan_soc_pct is not None or vehicle.plan_time is not None:
-        plan = {"soc_pct": vehicle.plan_soc_pct, "time": rfc3339(vehicle.plan_time)}
+        plan = {"soc_pct": vehicle.plan_soc_pct, "time": iso(vehicle.plan_time)}
     return {
         "title": vehicle.title,
         "capacity_kwh": vehicle.capacity_kwh,
@@ -103,7 +96,7 @@ def normalised_view(state: SiteState) -> dict[str, Any]:
     price_unit = f"{state.currency or 'currency'}/kWh"
     forecast = state.forecast
     return {
-        "at": rfc3339(state.at),
+        "at": iso(state.at),
         "evcc_version": state.version,
         "currency": state.currency,
         "site": {

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from smartload.planner import Plan
 from smartload.system import System
-from smartload.views import handoff_view, health_view, iso, vehicle_views
+from smartload.timefmt import iso, parse_iso
+from smartload.views import handoff_view, health_view, vehicle_views
 
 
 def site_payload(system: System) -> dict[str, Any]:
@@ -35,7 +35,7 @@ def vehicle_payloads(system: System) -> dict[str, dict[str, Any]]:
     out = {}
     for view in vehicle_views(system):
         soc, request, plan = view["soc"], view["request"], view["plan"]
-        departure = datetime.fromisoformat(request["departure"].replace("Z", "+00:00")) if request else None
+        departure = parse_iso(request["departure"]) if request else None
         out[view["id"]] = {
             "soc_pct": soc["soc_pct"] if soc else None, "soc_source": soc["source"] if soc else None,
             "soc_measured_at": soc["measured_at"] if soc else None,

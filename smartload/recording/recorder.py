@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from smartload.domain import RawPoll
-from smartload.recording.records import iso
+from smartload.timefmt import iso
 
 FORMAT = "smartload-recording"
 VERSION = 1

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from smartload.domain import ConnectionEdge, RefreshOutcome, Snapshot, SocReading, Tariffs
 from smartload.sinks.actuator import NotApplied, Override
-
-
-def iso(at: datetime | None) -> str | None:
-    if at is None:
-        return None
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+from smartload.timefmt import iso
 
 
 def override_record(override: Override) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from smartload.sim.battery import MODES as BATTERY_MODES
@@ -21,6 +20,7 @@ from smartload.sim.days import rfc3339
 from smartload.sim.loadpoint import SimLoadpoint
 from smartload.sim.site import Site
 from smartload.sim.vehicle import SimVehicle
+from smartload.timefmt import parse_iso
 
 Handler = Callable[[Site, "re.Match[str]"], Any]
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")
@@ -158,7 +158,7 @@ def site_smart_cost(site: Site, m: re.Match[str]) -> Any:
 def vehicle_plan_soc(site: Site, m: re.Match[str]) -> Any:
     vehicle = _vehicle(site, m)
     try:
-        when = datetime.fromisoformat(m["time"].replace("Z", "+00:00"))
+        when = parse_iso(m["time"])
     except ValueError:
         raise ValueError(f'parsing time "{m["time"]}" as RFC3339: cannot parse') from None
     if when.tzinfo is None:

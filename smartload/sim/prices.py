@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from smartload.sim.days import SLOT_S, day_for, day_of, slot_clock, slot_start
 from smartload.sim.scenario import TariffSpec
+from smartload.timefmt import parse_iso
 
 # The next day's prices appear at 13:00 local time (EPEX day-ahead results ~12:45 CET).
 PUBLISH_HOUR = 13
@@ -32,7 +33,7 @@ def _read_rows(text: str) -> Iterable[tuple[datetime, float]]:
         raise ValueError("price CSV needs the header timestamp_utc,price_eur_per_mwh")
     for row in reader:
         if row:
-            yield datetime.fromisoformat(row[0].replace("Z", "+00:00")), float(row[1])
+            yield parse_iso(row[0]), float(row[1])
 
 
 class DayAheadPrices:

@@ -10,7 +10,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from reactivex import Observable
 
 from smartload.domain import SocReading
 from smartload.settings.providers import ManualSettings
+from smartload.timefmt import iso_utc, parse_iso
 from smartload.vehicles.base import ProviderUnsupported
 from smartload.vehicles.budget import utc_now
 
@@ -55,8 +56,8 @@ class ManualProvider:
         entries = self._load()
         entries[vehicle] = {
             "soc_pct": float(soc_pct),
-            "at": at.astimezone(UTC).isoformat(),
-            "set_at": now.astimezone(UTC).isoformat(),
+            "at": iso_utc(at),
+            "set_at": iso_utc(now),
         }
         self._save(entries)
         return self._reading(vehicle, entries[vehicle], now)
@@ -82,7 +83,7 @@ class ManualProvider:
 
     @staticmethod
     def _reading(vehicle: str, entry: dict[str, Any], now: datetime) -> SocReading:
-        measured = datetime.fromisoformat(entry["at"])
+        measured = parse_iso(entry["at"])
         return SocReading(vehicle, float(entry["soc_pct"]), SOURCE, measured, now)
 
     def _load(self) -> dict[str, dict[str, Any]]:

@@ -14,12 +14,12 @@ from smartload.requests import ChargeRequest
 from smartload.store.energy import __doc__ as ENERGY_METHOD
 from smartload.store.history import Figures
 from smartload.system import System
+from smartload.timefmt import iso
 from smartload.views import (
     control_view,
     dashboard_view,
     event_view,
     health_view,
-    iso,
     plan_view,
     request_view,
     site_view,

@@ -23,6 +23,7 @@ from smartload.settings.types import (
     is_clock,
     parse_clock,
 )
+from smartload.timefmt import parse_iso
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY_BYTES = 64 * 1024
@@ -148,7 +149,7 @@ def parse_departure(text: str, now: datetime, tz: tzinfo) -> datetime:
     try:
         if len(text) > _LONGEST_TIME:
             raise ValueError(text)
-        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        at = parse_iso(text)
     except ValueError as exc:
         raise ApiError(422, "departure", "must be an RFC 3339 time or HH:MM") from exc
     if at.tzinfo is None:

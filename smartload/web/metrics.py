@@ -16,6 +16,7 @@ from prometheus_client.registry import Collector
 
 from smartload.events import Event
 from smartload.system import System
+from smartload.timefmt import parse_iso
 
 _CALLED = ("ok", "failed", "unsupported")  # refresh outcomes that spent a call of the budget
 
@@ -41,7 +42,7 @@ class Tally:
         elif event.kind == "outage" and "down_s" not in data:
             self.errors["outage"] = self.errors.get("outage", 0) + 1
         if event.vehicle is not None and data.get("status") in _CALLED and "requested_at" in data:
-            day = datetime.fromisoformat(str(data["requested_at"])).astimezone(self._tz).date()
+            day = parse_iso(str(data["requested_at"])).astimezone(self._tz).date()
             seen_day, count = self._refreshes.get(event.vehicle, (day, 0))
             self._refreshes[event.vehicle] = (day, count + 1 if seen_day == day else 1)
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from smartload.planner import Plan, PlannerInput
 from smartload.sinks.evcc_keys import WRITE_KINDS
+from smartload.timefmt import iso
 from smartload.whatif.evcc_port import utc
 from smartload.whatif.metrics import MISS_TOLERANCE_KWH, REACHED_MARGIN_PCT, Stay, requested_ac_kwh
 
@@ -67,7 +68,7 @@ class StayResult:
 
 
 def _iso(t: float) -> str:
-    return utc(t).isoformat().replace("+00:00", "Z")
+    return iso(utc(t))
 
 
 def from_stay(stay: Stay) -> StayResult:

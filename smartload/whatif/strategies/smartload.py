@@ -38,6 +38,7 @@ from smartload.sinks.sequencer import Handoff
 from smartload.sinks.solver import InlineSolver
 from smartload.store.requests import RequestStore
 from smartload.streams.polling import parsed, poll_source
+from smartload.timefmt import parse_iso
 from smartload.vehicles.base import ProviderError, VehicleProvider
 from smartload.vehicles.evcc import EvccProvider
 from smartload.vehicles.registry import EvccSocBook
@@ -67,7 +68,7 @@ class SiteCloud:
                 if answer.status != 200:
                     raise ProviderError(f"{self.name}: HTTP {answer.status} {answer.body.get('error')}",
                                         retry_after_s=answer.retry_after_s)
-                measured = datetime.fromisoformat(str(answer.body["measured_at"]).replace("Z", "+00:00"))
+                measured = parse_iso(str(answer.body["measured_at"]))
                 return SocReading(vehicle, float(answer.body["soc"]), self.name, measured,  # type: ignore[arg-type]
                                   scheduler.now)
 
