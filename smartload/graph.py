@@ -82,7 +82,7 @@ def build_graph(
     `refresh_requests` are refreshes a person asked for (a lane of their own, sharing the
     daily budget with plug-ins: streams/refresh.py); `manual_socs` are SoC values a person
     entered."""
-    names = {settings.evcc_name(v): v for v in settings.vehicles}
+    names = settings.vehicles_by_evcc_name()
     states = site_states(polls).pipe(ops.share())
     edges = connection_edges(states, names, settings.vehicles).pipe(ops.share())
     from_evcc = evcc_socs(states, names).pipe(ops.share())

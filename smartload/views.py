@@ -57,7 +57,7 @@ def request_view(request: ChargeRequest | None) -> dict[str, Any] | None:
 
 def vehicle_views(system: System) -> list[dict[str, Any]]:
     settings, live, planning, now = system.settings, system.live, system.planning, system.now
-    names = {settings.evcc_name(v): v for v in settings.vehicles}
+    names = settings.vehicles_by_evcc_name()
     plugged = plugged_vehicles(live.state, names)
     boosts = planning.sequencer.boosts(now)
     requests = planning.sequencer.requests(now)
@@ -106,7 +106,7 @@ def handoff_view(system: System) -> dict[str, Any] | None:
     """The newest handoff still open: its car is not yet at its wallbox and the current
     plan still charges it there (a later plan may have dropped or replaced it)."""
     settings, state, plan = system.settings, system.live.state, system.live.plan
-    plugged = plugged_vehicles(state, {settings.evcc_name(v): v for v in settings.vehicles})
+    plugged = plugged_vehicles(state, settings.vehicles_by_evcc_name())
     newest: dict[int, Handoff] = {}
     for handoff in system.planning.handoffs:
         newest[handoff.wallbox_id] = handoff

@@ -127,7 +127,7 @@ class PlanningSink:
 
     def __post_init__(self) -> None:
         self._planner_settings = planner_settings(self.settings)
-        self._names = {self.settings.evcc_name(v): v for v in self.settings.vehicles}
+        self._names = self.settings.vehicles_by_evcc_name()
         self._stale_after = self.settings.evcc.poll_interval * STALE_AFTER_POLLS
 
     def replan(self, at: datetime, reason: str) -> None:

@@ -67,7 +67,7 @@ class Sequencer:
         self._settings = settings
         self._store = store
         self._house = house
-        self._names = {settings.evcc_name(v): v for v in settings.vehicles}
+        self._names = settings.vehicles_by_evcc_name()
         self._plugged: dict[str, int] = {}
         self._plugged_since: dict[str, datetime] = {}
         self._swapped_out: dict[int, str] = {}  # wallbox -> car a handoff asked to unplug
