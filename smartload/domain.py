@@ -123,6 +123,17 @@ class LoadpointState:
             return None
         return self.vehicle_name
 
+    @property
+    def phases(self) -> int:
+        """The phases a car charges on here: evcc's active phases while the loadpoint
+        charges, the configured ones otherwise (each standing in for the other when evcc
+        shows no 1, 2 or 3: configured 0 is automatic switching), else 3."""
+        preferred = (self.phases_active, self.phases_configured)
+        for phases in preferred if self.charging else preferred[::-1]:
+            if phases in (1, 2, 3):
+                return phases
+        return 3
+
 
 def new_session(before: LoadpointState | None, after: LoadpointState) -> bool:
     """Did a connected loadpoint get a new charging session between two polls? At a

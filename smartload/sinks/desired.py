@@ -29,18 +29,11 @@ class Intent:
     vehicle: str | None = None
 
 
-def _phases(lp: LoadpointState) -> int:
-    for phases in (lp.phases_active, lp.phases_configured):
-        if phases in (1, 2, 3):
-            return phases  # type: ignore[return-value]
-    return 3
-
-
 def _current_for(power_w: float, lp: LoadpointState, high_a: float) -> int:
     # Bounded by the wallbox's own maximum, not evcc's maxCurrent: that may be a partial
     # current smartload wrote itself, and must not cap the next, higher one.
     low = lp.min_current_a or 6.0
-    return int(min(high_a, max(low, math.ceil(power_w / (_phases(lp) * VOLTAGE_V) - 1e-9))))
+    return int(min(high_a, max(low, math.ceil(power_w / (lp.phases * VOLTAGE_V) - 1e-9))))
 
 
 def loadpoint_intents(

@@ -191,10 +191,9 @@ class Sequencer:
         for lp in state.loadpoints:
             if lp.disabled or lp.is_device:  # a heat pump is no wallbox: its draw is house load
                 continue
-            phases = lp.phases_configured if lp.phases_configured in (1, 2, 3) else (lp.phases_active or 3)
             highest = max_current_a.get(lp.id) or lp.max_current_a or 16.0
             boxes.append(WallboxInput(
-                id=lp.id, phases=phases if phases in (1, 2, 3) else 3, max_current_a=highest,
+                id=lp.id, phases=lp.phases, max_current_a=highest,
                 # evcc may show a maximum below the 6 A default minimum (its minCurrent dropped
                 # as impossible): the wallbox then charges at its maximum or not at all.
                 min_current_a=min(lp.min_current_a or 6.0, highest),
