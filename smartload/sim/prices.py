@@ -62,9 +62,6 @@ class DayAheadPrices:
     def from_csv(cls, path: Path, tz: ZoneInfo) -> DayAheadPrices:
         return cls(_read_rows(path.read_text(encoding="utf-8")), tz)
 
-    def covers(self, d: date) -> bool:
-        return d in self._by_day
-
     def source_date(self, d: date, fallback: DayAheadPrices | None = None) -> tuple[DayAheadPrices, date]:
         """The table and covered date whose prices stand in for the simulated date d."""
         if d in self._by_day:
@@ -89,9 +86,6 @@ class DayAheadPrices:
             return quarters[hour_start]
         # A DST day misses or repeats an hour; the nearest one stands in.
         return quarters[min(quarters, key=lambda q: abs(q - quarter))]
-
-    def hour_price(self, d: date, hour: int) -> float:
-        return self.quarter_price(d, hour * 4)
 
 
 class GridTariff:
