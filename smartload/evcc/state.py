@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -119,10 +119,11 @@ class StateParser:
             return at, error
         if known is not None and not known.holds_at(at):
             return self._line_fast(body, pruned=pruned, cut=False)
-        return at, self._site(record["state"], at, body, starts, known) or self._line_slow(body)[1]
+        state = cast("r.RawState | r.RawStateLean", record["state"])  # not None: _line_header made that an error
+        return at, self._site(state, at, body, starts, known) or self._line_slow(body)[1]
 
     def _site(
-        self, state: dict[str, Any], at: datetime, body: bytes, starts: list[int], known: Converted | None
+        self, state: Mapping[str, Any], at: datetime, body: bytes, starts: list[int], known: Converted | None
     ) -> SiteState | None:
         """A SiteState from a validated body, or None to leave it to the tolerant path."""
         site = r.unwrap(state)
@@ -198,7 +199,7 @@ class StateParser:
         self._loadpoints = fresh
         return tuple([state for _, state, _ in fresh.values()])
 
-    def _build(self, site: dict[str, Any], at: datetime, forecast: Converted) -> SiteState:
+    def _build(self, site: Mapping[str, Any], at: datetime, forecast: Converted) -> SiteState:
         problems: list[ValueProblem] = []
         grid = site.get("grid")
         grid_power = bounded(grid.get("power"), POWER_W, "grid", "power", problems) if grid else None
