@@ -32,7 +32,7 @@ class Intent:
 def _phases(lp: LoadpointState) -> int:
     for phases in (lp.phases_active, lp.phases_configured):
         if phases in (1, 2, 3):
-            return phases  # type: ignore[return-value]
+            return phases
     return 3
 
 
