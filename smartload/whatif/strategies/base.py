@@ -10,6 +10,7 @@ from pathlib import Path
 from smartload.settings import Settings
 from smartload.sim.scenario import Scenario
 from smartload.sim.site import Site
+from smartload.sinks.evcc_keys import WriteKind
 from smartload.whatif.evcc_port import EvccPort
 from smartload.whatif.metrics import SiteMeter, StayBook
 from smartload.whatif.sessions import Session, SessionPlan, arrival_soc_pct
@@ -55,7 +56,7 @@ class Outcome:
     extra: dict[str, object] = field(default_factory=dict)
     # Each evcc write smartload made, with its kind (change, keepalive, restore); empty
     # for strategies whose writes are all changes (the port counts those).
-    writes: list[tuple[datetime, str]] = field(default_factory=list)
+    writes: list[tuple[datetime, WriteKind]] = field(default_factory=list)
     # Manual changes the actuator detected, and writes evcc did not apply (JSON records).
     overrides: list[dict[str, object]] = field(default_factory=list)
     not_applied: list[dict[str, object]] = field(default_factory=list)

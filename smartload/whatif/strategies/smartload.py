@@ -88,7 +88,7 @@ def _poll(port: EvccPort, scheduler: HistoricalScheduler) -> Observable[RawPoll]
         observer.on_completed()
         return Disposable()
 
-    return rx.create(subscribe)  # type: ignore[arg-type]
+    return rx.create(subscribe)
 
 
 class HandoffFollower:
