@@ -242,13 +242,13 @@ def _timely_plans(vehicles: Mapping[str, VehicleInfo], at: datetime,
     """The vehicles, each plan time far from the poll dropped (it depends on the poll's
     time, so it is checked here, after the memo)."""
     low, high = window(at)
-    late = [v for v in vehicles.values() if v.plan_time is not None and not low <= v.plan_time <= high]
+    late = [(v, v.plan_time) for v in vehicles.values() if v.plan_time is not None and not low <= v.plan_time <= high]
     if not late:
         return vehicles
-    for v in late:
+    for v, plan_time in late:
         where = key_path(key_path("vehicles", v.name), "plan")
-        problems.append(ValueProblem(f"{where}.time", shown(v.plan_time.isoformat())))  # type: ignore[union-attr]
-    changed = {v.name: replace(v, plan_time=None) for v in late}
+        problems.append(ValueProblem(f"{where}.time", shown(plan_time.isoformat())))
+    changed = {v.name: replace(v, plan_time=None) for v, _ in late}
     return MappingProxyType({name: changed.get(name, v) for name, v in vehicles.items()})
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from smartload.settings import Settings
-from smartload.sim.scenario import Scenario
+from smartload.sim.scenario import Scenario, Weekday
 from smartload.sim.site import Site
 from smartload.sinks.evcc_keys import WriteKind
 from smartload.whatif.evcc_port import EvccPort
@@ -31,7 +31,7 @@ class RunInputs:
     step_s: float
     settings: Settings
     targets: dict[str, float]
-    announced: dict[str, dict[str, str | None]]
+    announced: dict[str, dict[Weekday, str | None]]
     sessions: SessionPlan | None = None
     optimal_time_limit_s: float = 600.0
     planner_mode: str = "milp"

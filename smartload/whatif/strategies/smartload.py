@@ -68,7 +68,7 @@ class SiteCloud:
                     raise ProviderError(f"{self.name}: HTTP {answer.status} {answer.body.get('error')}",
                                         retry_after_s=answer.retry_after_s)
                 measured = datetime.fromisoformat(str(answer.body["measured_at"]).replace("Z", "+00:00"))
-                return SocReading(vehicle, float(answer.body["soc"]), self.name, measured,  # type: ignore[arg-type]
+                return SocReading(vehicle, float(answer.body["soc"]), self.name, measured,
                                   scheduler.now)
 
             return rx.timer(answer.delay_s).pipe(ops.map(respond))
