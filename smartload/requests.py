@@ -67,10 +67,8 @@ def check_request(request: ChargeRequest, now: datetime) -> None:
         raise ValueError(problem)
 
 
-def next_departure(now: datetime, schedule: Mapping[Weekday, str | None] | Mapping[str, str | None],
-                   tz: tzinfo) -> datetime | None:
-    """The first scheduled departure after now, looking one week ahead, in UTC. The schedule
-    maps a weekday ("mon") to "HH:MM"; settings type its keys as Weekday, the what-if as str."""
+def next_departure(now: datetime, schedule: Mapping[Weekday, str | None], tz: tzinfo) -> datetime | None:
+    """The first scheduled departure after now, looking one week ahead, in UTC."""
     local = now.astimezone(tz)
     for offset in range(8):
         day = local.date() + timedelta(days=offset)
