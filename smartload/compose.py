@@ -53,7 +53,7 @@ def answered(error: str | None) -> Observable[str | None]:
         observer.on_completed()
         return Disposable()
 
-    return rx.create(subscribe)  # type: ignore[arg-type]
+    return rx.create(subscribe)
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,10 @@ def _sent(planning: PlanningSink, write: WritePort, scheduler: SchedulerBase) ->
     evcc answered). Hot and shared: the actuator hears every outcome exactly once."""
 
     def send(w: Write) -> Observable[WriteOutcome]:
-        return write(w).pipe(ops.map(lambda error: WriteOutcome(w, scheduler.now, True, error)))
+        def outcome(error: str | None) -> WriteOutcome:
+            return WriteOutcome(w, scheduler.now, True, error)
+
+        return write(w).pipe(ops.map(outcome))
 
     return planning.actuator.outbox.pipe(ops.flat_map(send), ops.share())
 
@@ -134,6 +137,7 @@ def compose(settings: Settings, ports: Ports) -> System:
         settings=settings, scheduler=scheduler, graph=graph, planning=planning, bus=bus, live=live,
         controls=controls, plans=planning.planned, handoffs=planning.handed_off,
         requests_ended=planning.request_ends, notices=notices,
+        # reactivex's filter keeps its input type: an isinstance filter cannot narrow a Notice.
         overrides=notices.pipe(ops.filter(lambda n: isinstance(n, Override))),  # type: ignore[arg-type]
         writes=merged(sent, actuator.observed), providers=providers, history=ports.history,
         subscription=subscription,

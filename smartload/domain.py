@@ -13,7 +13,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Literal
 
-_EMPTY: Mapping[str, object] = MappingProxyType({})
+_EMPTY: Mapping[str, VehicleInfo] = MappingProxyType({})  # SiteState.vehicles when evcc lists none
 
 
 class ChargeMode(StrEnum):
@@ -202,7 +202,7 @@ class SiteState:
     tariff_feedin: float | None = None
     forecast: Tariffs = field(default_factory=Tariffs)
     loadpoints: tuple[LoadpointState, ...] = ()
-    vehicles: Mapping[str, VehicleInfo] = field(default_factory=lambda: _EMPTY)  # type: ignore[arg-type]
+    vehicles: Mapping[str, VehicleInfo] = field(default_factory=lambda: _EMPTY)
     # Impossible values the parser dropped (evcc/validate.py): site, battery, loadpoints,
     # vehicles, forecast.
     problems: tuple[ValueProblem, ...] = ()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from reactivex import Observable
 from reactivex import operators as ops
@@ -68,6 +69,40 @@ def _unplugged(states: Observable[SiteState], names: Mapping[str, str], settings
     return [unplugged_refreshes(states, names, asked, every)]
 
 
+# The graph's mappers and predicates, typed (reactivex cannot infer a lambda's input).
+
+def _has_forecast(state: SiteState) -> bool:
+    return not state.forecast.is_empty()
+
+
+def _forecast(state: SiteState) -> Tariffs:
+    return state.forecast
+
+
+def _same_tariffs(a: Tariffs, b: Tariffs) -> bool:
+    return a is b or a == b
+
+
+def _error_or_none(poll: Poll) -> PollError | None:
+    return poll if isinstance(poll, PollError) else None
+
+
+def _plug_in(edge: ConnectionEdge) -> Trigger:
+    return (edge.at, f"{edge.reason} {edge.vehicle} at loadpoint {edge.loadpoint_id}")
+
+
+def _has_grid_prices(state: SiteState) -> bool:
+    return bool(state.forecast.grid)
+
+
+def _last_grid_end(state: SiteState) -> datetime:
+    return state.forecast.grid[-1].end
+
+
+def _new_prices(state: SiteState) -> Trigger:
+    return (state.at, "new prices")
+
+
 def build_graph(
     polls: Observable[Poll],
     settings: Settings,
@@ -101,26 +136,26 @@ def build_graph(
     # The parser hands out the same Tariffs object while evcc's forecast is unchanged, so
     # the identity check spares comparing hundreds of rates on every poll.
     priced = states.pipe(
-        ops.filter(lambda s: not s.forecast.is_empty()),
-        ops.distinct_until_changed(lambda s: s.forecast, comparer=lambda a, b: a is b or a == b),
+        ops.filter(_has_forecast),
+        ops.distinct_until_changed(_forecast, comparer=_same_tariffs),
         ops.share(),
     )
-    tariffs = priced.pipe(ops.map(lambda s: s.forecast))
-    last_error = polls.pipe(
-        ops.map(lambda p: p if isinstance(p, PollError) else None),
+    tariffs = priced.pipe(ops.map(_forecast))
+    last_error: Observable[PollError | None] = polls.pipe(
+        ops.map(_error_or_none),
         ops.distinct_until_changed(),
     )
     ticks = aligned_ticks(settings.tick.period)
     if until is not None:
         ticks = ticks.pipe(ops.take_until(until))
-    plug_ins = edges.pipe(ops.map(lambda e: (e.at, f"{e.reason} {e.vehicle} at loadpoint {e.loadpoint_id}")))
+    plug_ins = edges.pipe(ops.map(_plug_in))
     # New prices means a longer horizon (the next day's auction), not the slot that just
     # dropped off the front of the forecast.
     new_prices = priced.pipe(
-        ops.filter(lambda s: bool(s.forecast.grid)),
-        ops.distinct_until_changed(lambda s: s.forecast.grid[-1].end),
+        ops.filter(_has_grid_prices),
+        ops.distinct_until_changed(_last_grid_end),
         ops.skip(1),
-        ops.map(lambda s: (s.at, "new prices")),
+        ops.map(_new_prices),
     )
     on_events = merged(plug_ins, new_prices, *(
         [events] if events is not None else []

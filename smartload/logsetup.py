@@ -10,6 +10,7 @@ import contextlib
 import logging
 import re
 import sys
+from types import FrameType
 from typing import Any, TextIO
 
 from loguru import logger
@@ -71,9 +72,10 @@ class _InterceptHandler(logging.Handler):
             level: str | int = logger.level(record.levelname).name
         except ValueError:
             level = record.levelno
-        frame, depth = logging.currentframe(), 2
+        frame: FrameType | None = logging.currentframe()
+        depth = 2
         while frame and frame.f_code.co_filename == logging.__file__:
-            frame, depth = frame.f_back, depth + 1  # type: ignore[assignment]
+            frame, depth = frame.f_back, depth + 1
         logger.opt(depth=depth, exception=record.exc_info).log(level, record.getMessage())
 
 

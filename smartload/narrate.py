@@ -3,7 +3,7 @@ a sentence and published on the event bus (dashboard, store, MQTT, notifications
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from loguru import logger
 from reactivex import operators as ops
@@ -78,11 +78,11 @@ def ended_event(ended: RequestEnded) -> Event:
                  {"reason": ended.reason})
 
 
-def write_event(write: Write, at: object, error: str | None) -> Event:
+def write_event(write: Write, at: datetime, error: str | None) -> Event:
     if error is None:
-        return Event(at, "write", f"evcc write {write.method} {write.path} ({write.reason})",  # type: ignore[arg-type]
+        return Event(at, "write", f"evcc write {write.method} {write.path} ({write.reason})",
                      data={"method": write.method, "path": write.path})
-    return Event(at, "error", f"evcc write {write.method} {write.path} failed: {error}",  # type: ignore[arg-type]
+    return Event(at, "error", f"evcc write {write.method} {write.path} failed: {error}",
                  data={"method": write.method, "path": write.path})
 
 
@@ -143,9 +143,13 @@ def narrate(system: System, url: str) -> DisposableBase:
 def narrate_graph(graph: Graph, bus: EventBus, url: str, scheduler: SchedulerBase) -> DisposableBase:
     """Tell what the graph sees: plug-ins, refreshes, outages, evcc's parse errors and
     impossible values."""
-    parse_errors = graph.errors.pipe(
-        ops.filter(lambda e: e.kind == "parse"), ops.distinct_until_changed(lambda e: e.message)
-    )
+    def is_parse(error: PollError) -> bool:
+        return error.kind == "parse"
+
+    def message(error: PollError) -> str:
+        return error.message
+
+    parse_errors = graph.errors.pipe(ops.filter(is_parse), ops.distinct_until_changed(message))
     return CompositeDisposable(
         graph.edges.subscribe(lambda e: tell(bus, edge_event(e)), scheduler=scheduler),
         graph.refreshes.subscribe(lambda o: tell(bus, refresh_event(o)), scheduler=scheduler),

@@ -4,6 +4,7 @@ store/requests.py; settled against the car's SoC by the sequencer (sinks/sequenc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -15,7 +16,7 @@ from smartload.settings.types import (
     REQUEST_MIN_TARGET_SOC_PCT,
     parse_clock,
 )
-from smartload.settings.vehicles import WEEKDAYS
+from smartload.settings.vehicles import WEEKDAYS, Weekday
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ def check_request(request: ChargeRequest, now: datetime) -> None:
         raise ValueError(problem)
 
 
-def next_departure(now: datetime, schedule: dict[str, str | None], tz: tzinfo) -> datetime | None:
+def next_departure(now: datetime, schedule: Mapping[Weekday, str | None], tz: tzinfo) -> datetime | None:
     """The first scheduled departure after now, looking one week ahead, in UTC."""
     local = now.astimezone(tz)
     for offset in range(8):

@@ -10,7 +10,7 @@ from smartload.domain import SiteState, SocReading, plugged_vehicles
 from smartload.events import Event
 from smartload.planner import Plan
 from smartload.requests import ChargeRequest
-from smartload.sinks.actuator import observed_value
+from smartload.sinks.evcc_keys import observed_value
 from smartload.sinks.sequencer import Handoff
 from smartload.system import System
 from smartload.timefmt import iso

@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 
 from smartload.domain import Rate, ValueProblem
 from smartload.evcc import raw as r
+from smartload.evcc.ranges import Bounds, shown
 from smartload.evcc.repair import json_kind, loads
-from smartload.evcc.validate import Bounds, shown
 
 _ONE_HOUR = timedelta(hours=1)
 _START = attrgetter("start")
@@ -120,6 +120,7 @@ def solar_from_raw(raw: Any, checks: Checks | None = None, dropped: Dropped | No
         return ()
     where = f"{checks.where}.timeseries" if checks is not None else ""
     points: dict[datetime, tuple[float, int, str | int, Any]] = {}  # value, and where it came from
+    keys: tuple[str | int, str | int]
     for index, entry in enumerate(series):
         if isinstance(entry, dict):
             ts, value, keys = entry.get("ts"), entry.get("val"), ("ts", "val")

@@ -114,9 +114,10 @@ class Converted(NamedTuple):
 
 
 def _common(*parts: Converted) -> tuple[datetime, datetime] | None:
-    if any(part.polls is None for part in parts):
+    spans = [part.polls for part in parts if part.polls is not None]
+    if len(spans) < len(parts):
         return None
-    return max(part.polls[0] for part in parts), min(part.polls[1] for part in parts)  # type: ignore[index]
+    return max(low for low, _ in spans), min(high for _, high in spans)
 
 
 _NOTHING = Converted(None, NO_FORECAST, _NO_PROBLEMS, ALL_POLLS)

@@ -20,6 +20,7 @@ here:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from smartload.domain import BatteryState, ChargeMode, LoadpointState, ValueProblem, VehicleInfo
@@ -87,7 +88,7 @@ def loadpoint(index: int, lp: dict[str, Any], problems: list[ValueProblem]) -> L
     )
 
 
-def battery(site: dict[str, Any], problems: list[ValueProblem]) -> BatteryState | None:
+def battery(site: Mapping[str, Any], problems: list[ValueProblem]) -> BatteryState | None:
     """The home battery in any layout: flat keys before 0.301 (with a `battery` list of
     devices), one `battery` object since. Values out of range are dropped before several
     batteries are summed, and a dropped object value falls back to the flat key."""

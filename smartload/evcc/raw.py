@@ -212,13 +212,13 @@ def utc_time(value: Any, *, cached: bool = True) -> datetime | None:
     return None
 
 
-def unwrap(state: dict[str, Any]) -> dict[str, Any]:
+def unwrap(state: Mapping[str, Any]) -> Mapping[str, Any]:
     """The body inside the `{"result": ...}` wrapper evcc used before 0.207."""
     inner = state.get("result")
     return inner if "loadpoints" not in state and isinstance(inner, dict) else state
 
 
-def usable(site: dict[str, Any]) -> bool:
+def usable(site: Mapping[str, Any]) -> bool:
     """A state has loadpoints or at least one site key; anything else is not a state."""
     return isinstance(site.get("loadpoints"), list) or not SITE_KEYS.isdisjoint(site)
 

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -119,10 +119,11 @@ class StateParser:
             return at, error
         if known is not None and not known.holds_at(at):
             return self._line_fast(body, pruned=pruned, cut=False)
-        return at, self._site(record["state"], at, body, starts, known) or self._line_slow(body)[1]
+        state = cast("r.RawState | r.RawStateLean", record["state"])  # not None: _line_header made that an error
+        return at, self._site(state, at, body, starts, known) or self._line_slow(body)[1]
 
     def _site(
-        self, state: dict[str, Any], at: datetime, body: bytes, starts: list[int], known: Converted | None
+        self, state: Mapping[str, Any], at: datetime, body: bytes, starts: list[int], known: Converted | None
     ) -> SiteState | None:
         """A SiteState from a validated body, or None to leave it to the tolerant path."""
         site = r.unwrap(state)
@@ -198,7 +199,7 @@ class StateParser:
         self._loadpoints = fresh
         return tuple([state for _, state, _ in fresh.values()])
 
-    def _build(self, site: dict[str, Any], at: datetime, forecast: Converted) -> SiteState:
+    def _build(self, site: Mapping[str, Any], at: datetime, forecast: Converted) -> SiteState:
         problems: list[ValueProblem] = []
         grid = site.get("grid")
         grid_power = bounded(grid.get("power"), POWER_W, "grid", "power", problems) if grid else None
@@ -241,13 +242,13 @@ def _timely_plans(vehicles: Mapping[str, VehicleInfo], at: datetime,
     """The vehicles, each plan time far from the poll dropped (it depends on the poll's
     time, so it is checked here, after the memo)."""
     low, high = window(at)
-    late = [v for v in vehicles.values() if v.plan_time is not None and not low <= v.plan_time <= high]
+    late = [(v, v.plan_time) for v in vehicles.values() if v.plan_time is not None and not low <= v.plan_time <= high]
     if not late:
         return vehicles
-    for v in late:
+    for v, plan_time in late:
         where = key_path(key_path("vehicles", v.name), "plan")
-        problems.append(ValueProblem(f"{where}.time", shown(v.plan_time.isoformat())))  # type: ignore[union-attr]
-    changed = {v.name: replace(v, plan_time=None) for v in late}
+        problems.append(ValueProblem(f"{where}.time", shown(plan_time.isoformat())))
+    changed = {v.name: replace(v, plan_time=None) for v, _ in late}
     return MappingProxyType({name: changed.get(name, v) for name, v in vehicles.items()})
 
 

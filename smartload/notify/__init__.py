@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from datetime import datetime
 
 import httpx
 from loguru import logger
@@ -11,9 +12,12 @@ from reactivex import operators as ops
 from reactivex.abc import DisposableBase
 from reactivex.disposable import CompositeDisposable
 
+from smartload.domain import PollError, SiteState
 from smartload.notify.channels import Channel, channels, deliver
 from smartload.notify.rules import Alerts, Message
 from smartload.sinks.base import guarded
+from smartload.sinks.planning import PlanMade
+from smartload.sinks.sequencer import Handoff
 from smartload.system import System
 
 __all__ = ["Alerts", "Message", "Notifier", "start_notify"]
@@ -50,12 +54,31 @@ class Notifier:
 
     def attach(self) -> DisposableBase:
         system, alerts = self._system, self.alerts
-        on_handoff = guarded("notify", lambda h: self.send(alerts.handoff(h)))
-        on_plan = guarded("notify", lambda made: self.send(alerts.plan(made.plan, made.snapshot.at)))
+
+        def handoff(h: Handoff) -> None:
+            self.send(alerts.handoff(h))
+
+        def plan(made: PlanMade) -> None:
+            self.send(alerts.plan(made.plan, made.snapshot.at))
+
+        def unreachable(e: PollError) -> bool:
+            return e.kind != "parse"
+
+        def down_at(e: PollError) -> tuple[datetime, bool]:
+            return (e.at, False)
+
+        def up_at(s: SiteState) -> tuple[datetime, bool]:
+            return (s.at, True)
+
+        def reach(pair: tuple[datetime, bool]) -> None:
+            self.send(alerts.evcc(*pair))
+
+        on_handoff = guarded("notify", handoff)
+        on_plan = guarded("notify", plan)
         graph, scheduler = system.graph, system.scheduler
-        down = graph.errors.pipe(ops.filter(lambda e: e.kind != "parse"), ops.map(lambda e: (e.at, False)))
-        up = graph.states.pipe(ops.map(lambda s: (s.at, True)))
-        on_reach = guarded("notify", lambda pair: self.send(alerts.evcc(*pair)))
+        down = graph.errors.pipe(ops.filter(unreachable), ops.map(down_at))
+        up = graph.states.pipe(ops.map(up_at))
+        on_reach = guarded("notify", reach)
         return CompositeDisposable(
             system.handoffs.subscribe(on_handoff),
             system.plans.subscribe(on_plan),

@@ -89,8 +89,7 @@ class Alerts:
     def plan(self, plan: Plan, at: datetime) -> list[Message]:
         out = []
         for vehicle, car in plan.cars.items():
-            risky = car.departure is not None and car.shortfall_kwh > self._settings.shortfall_kwh
-            if not risky:
+            if car.departure is None or not car.shortfall_kwh > self._settings.shortfall_kwh:  # not at risk
                 self._at_risk.pop(vehicle, None)
                 continue
             if vehicle in self._at_risk and self._at_risk[vehicle] == car.departure:
@@ -99,7 +98,7 @@ class Alerts:
             name = self._name(vehicle)
             target = f"{car.target_soc_pct:.0f} %" if car.target_soc_pct is not None else "its target"
             projected = f", about {car.final_soc_pct:.0f} % by then" if car.final_soc_pct is not None else ""
-            text = (f"{name} may miss {target} by {self._clock(car.departure)}{projected} "  # type: ignore[arg-type]
+            text = (f"{name} may miss {target} by {self._clock(car.departure)}{projected} "
                     f"({car.shortfall_kwh:.1f} kWh short). {car.reason}")
             out += self._pass(f"at-risk:{vehicle}", Message("at-risk", f"{name} may miss its target", text, at,
                                                             vehicle, 4))

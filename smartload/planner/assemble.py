@@ -74,8 +74,8 @@ def assemble(
                 battery_charge_w=float(_w(s.charge_kwh, dur)[t]),
                 battery_discharge_w=float(_w(s.discharge_kwh, dur)[t]),
                 battery_soc_pct=float(s.soc_kwh[t] / bat.capacity_kwh * 100.0) if bat else None,
-                cars=frozen_map(cars),  # type: ignore[arg-type]
-                reasons=frozen_map(reasons.slots[t]),  # type: ignore[arg-type]
+                cars=frozen_map(cars),
+                reasons=frozen_map(reasons.slots[t]),
             )
         )
     car_plans: dict[str, CarPlan] = {}
@@ -110,7 +110,7 @@ def assemble(
         objective_eur=objective_eur,
         cost_eur=energy_cost,
         slots=tuple(slots),
-        cars=frozen_map(car_plans),  # type: ignore[arg-type]
+        cars=frozen_map(car_plans),
         explanations=tuple(explanations),
     )
 

@@ -172,7 +172,7 @@ def add_occupancy_rows(lp: LinearProgram, pair_vars: list[PairVars], n: int) -> 
     contested = [p for p in pair_vars if p.occupancy is not None]
     if not contested:
         return
-    cols = np.concatenate([p.occupancy for p in contested])  # type: ignore[misc]
+    cols = np.concatenate([p.occupancy for p in contested])
     slots = np.concatenate([p.pair.slots for p in contested])
     for key in (np.concatenate([np.full(p.pair.slots.size, p.pair.wallbox) for p in contested]),
                 np.concatenate([np.full(p.pair.slots.size, p.pair.car) for p in contested])):

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, TypeVar
 
 # optimal: proven within mip_rel_gap of a lower bound; feasible: a MILP schedule not proven
 # that close (time limit, or the LP bound too weak to prove it; gap says how far from the
@@ -22,7 +22,10 @@ PlanStatus = Literal["optimal", "feasible", "fallback", "empty"]
 BATTERY = "battery"
 
 
-def frozen_map(mapping: Mapping[str, object] | None = None) -> Mapping[str, object]:
+_V = TypeVar("_V")
+
+
+def frozen_map(mapping: Mapping[str, _V] | None = None) -> Mapping[str, _V]:
     """A read-only copy, so a Plan can be shared between sinks without defensive copies."""
     return MappingProxyType(dict(mapping or {}))
 
@@ -54,8 +57,8 @@ class PlanSlot:
     battery_charge_w: float
     battery_discharge_w: float
     battery_soc_pct: float | None
-    cars: Mapping[str, CarSlot] = field(default_factory=frozen_map)  # type: ignore[arg-type]
-    reasons: Mapping[str, str] = field(default_factory=frozen_map)  # type: ignore[arg-type]
+    cars: Mapping[str, CarSlot] = field(default_factory=frozen_map)
+    reasons: Mapping[str, str] = field(default_factory=frozen_map)
 
     @property
     def duration_h(self) -> float:

@@ -18,6 +18,7 @@ VERSION = 1
 def open_text(path: Path, mode: str) -> IO[str]:
     """Open a recording, gzip-compressed when the name ends in .gz."""
     if path.suffix == ".gz":
+        # typeshed gives gzip.open a text stream only for a literal "rt"/"wt"/...; this mode is built.
         return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
     return path.open(mode, encoding="utf-8")
 

@@ -98,7 +98,7 @@ def recording_source(path: Path) -> Observable[Poll]:
         schedule_next()
         return Disposable(lambda: stopped.__setitem__(0, True))
 
-    return rx.create(subscribe)  # type: ignore[arg-type]
+    return rx.create(subscribe)
 
 
 @dataclass
@@ -204,10 +204,13 @@ def replay_with_settings(
     store = RequestStore(store_path or Path(":memory:"))
     collector = ReplayCollector()
     offline = _offline(effective)
+    # Typed as objects: the end is marked by a None, which is no Poll.
+    seen: Observable[object] = polls
+    ended: Observable[object] = seen.pipe(ops.ignore_elements(), ops.default_if_empty(None))
     system = compose(effective, Ports(
         scheduler=scheduler, polls=polls, write=_nothing_sent, requests=store,
         providers=lambda book: build_providers(offline, book),
-        until=polls.pipe(ops.ignore_elements(), ops.default_if_empty(None)),
+        until=ended,
         sinks=[collector, DecisionLogSink()]))
     watching = collector.attach(system)
     try:

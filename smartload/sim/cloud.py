@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from smartload.sim.days import day_of, rfc3339
@@ -20,7 +21,7 @@ from smartload.sim.scenario import CloudSpec
 @dataclass(frozen=True, slots=True)
 class CloudAnswer:
     status: int
-    body: dict[str, object]
+    body: dict[str, Any]  # the JSON body, as a client decodes it
     delay_s: float
     # Seconds of simulated time until requests are accepted again (429 only).
     retry_after_s: float | None = None

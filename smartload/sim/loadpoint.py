@@ -35,9 +35,9 @@ class SimLoadpoint:
         self.charger_phases = spec.phases
         self.phase_switching = spec.phase_switching
         # evcc settings
-        self.mode = spec.mode
+        self.mode: str = spec.mode
         self.default_mode = spec.default_mode
-        self.phases_configured = 0 if spec.phase_switching else spec.phases
+        self.phases_configured: int = 0 if spec.phase_switching else spec.phases
         self.min_current = spec.min_current_a
         self.max_current = spec.max_current_a
         self.limit_soc = 0
@@ -51,7 +51,7 @@ class SimLoadpoint:
         # charger state
         self.enabled = False
         self.offered_current = 0.0
-        self.phases_active = spec.phases
+        self.phases_active: int = spec.phases
         self.pv_timer: float | None = None
         self.pv_action = "inactive"
         self.pv_remaining_s = 0.0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,7 +20,7 @@ _ALBEDO = 0.2
 _BEAM_SHARE = 0.75
 
 
-def sun_position(epoch_s: NDArray[np.float64], latitude: float, longitude: float) -> tuple[
+def sun_position(epoch_s: NDArray[np.floating[Any]], latitude: float, longitude: float) -> tuple[
     NDArray[np.float64], NDArray[np.float64]
 ]:
     """Cosine of the zenith angle and azimuth (radians from south, west positive)."""
@@ -41,7 +42,7 @@ def sun_position(epoch_s: NDArray[np.float64], latitude: float, longitude: float
     return cos_zenith, azimuth
 
 
-def clear_sky_power_w(epoch_s: NDArray[np.float64], spec: PvSpec, latitude: float, longitude: float
+def clear_sky_power_w(epoch_s: NDArray[np.floating[Any]], spec: PvSpec, latitude: float, longitude: float
                       ) -> NDArray[np.float64]:
     """PV AC power under a clear sky for the plane the spec describes."""
     cos_z, azimuth = sun_position(epoch_s, latitude, longitude)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from loguru import logger
 
@@ -56,8 +56,8 @@ class Handoff:
     replaces: str | None
     at: datetime
 
-    def message(self, tz: object) -> str:
-        when = self.by.astimezone(tz).strftime("%H:%M")  # type: ignore[arg-type]
+    def message(self, tz: tzinfo) -> str:
+        when = self.by.astimezone(tz).strftime("%H:%M")
         swap = f" (unplug {self.replaces})" if self.replaces else ""
         return f"plug in {self.vehicle} at wallbox {self.wallbox_id} by {when}{swap}"
 
@@ -175,7 +175,9 @@ class Sequencer:
     def _battery(self, state: SiteState) -> BatteryInput | None:
         config, battery = self._settings.battery, state.battery
         # A battery evcc cannot control runs on its own: left out of the plan.
-        if not config.enabled or battery is None or not battery.capacity_kwh or not battery_controlled(state):
+        # battery_controlled requires a SoC as well; checked here too so that mypy narrows soc_pct.
+        if (not config.enabled or battery is None or not battery.capacity_kwh or battery.soc_pct is None
+                or not battery_controlled(state)):
             return None
         return BatteryInput(
             capacity_kwh=battery.capacity_kwh, soc_pct=battery.soc_pct,

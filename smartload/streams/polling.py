@@ -65,11 +65,15 @@ def poll_source(
 
 def parsed(raw_polls: Observable[RawPoll], parse: Callable[[bytes, datetime], Poll]) -> Observable[Poll]:
     """Raw bodies to states; a transport failure passes through as its PollError."""
-    return raw_polls.pipe(
-        ops.map(lambda raw: raw.error if raw.error is not None else parse(raw.body or b"", raw.at))
-    )
+
+    def to_poll(raw: RawPoll) -> Poll:
+        return raw.error if raw.error is not None else parse(raw.body or b"", raw.at)
+
+    return raw_polls.pipe(ops.map(to_poll))
 
 
+# site_states, poll_errors: reactivex's filter keeps its input type, so an isinstance filter
+# cannot narrow a Poll.
 def site_states(polls: Observable[Poll]) -> Observable[SiteState]:
     return polls.pipe(ops.filter(lambda p: isinstance(p, SiteState)))  # type: ignore[arg-type]
 
@@ -88,6 +92,10 @@ class Outage:
     failed_polls: int = 0
 
 
+def _event(acc: tuple[Outage | None, Outage | None]) -> Outage | None:
+    return acc[1]
+
+
 def outages(polls: Observable[Poll]) -> Observable[Outage]:
     """Collapse runs of failed polls into a start and an end event."""
 
@@ -104,8 +112,6 @@ def outages(polls: Observable[Poll]) -> Observable[Outage]:
         return current, None
 
     seed: tuple[Outage | None, Outage | None] = (None, None)
-    return polls.pipe(
-        ops.scan(step, seed),
-        ops.map(lambda acc: acc[1]),
-        ops.filter(lambda event: event is not None),
-    )
+    events: Observable[Outage | None] = polls.pipe(ops.scan(step, seed), ops.map(_event))
+    # reactivex's filter keeps its input type; it cannot narrow Outage | None to Outage.
+    return events.pipe(ops.filter(lambda event: event is not None))  # type: ignore[arg-type]

@@ -96,4 +96,4 @@ def refreshes(
         disposables.add(requests.subscribe(on_request, observer.on_error, on_completed, scheduler=scheduler))
         return disposables
 
-    return rx.create(subscribe)  # type: ignore[arg-type]
+    return rx.create(subscribe)

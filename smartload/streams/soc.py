@@ -47,10 +47,14 @@ def evcc_socs(states: Observable[SiteState], names: Mapping[str, str] | None = N
 
 
 def provider_socs(outcomes: Observable[RefreshOutcome]) -> Observable[SocReading]:
-    return outcomes.pipe(
-        ops.filter(lambda o: o.reading is not None),
-        ops.map(lambda o: o.reading),  # type: ignore[arg-type, return-value]
-    )
+    def has_reading(outcome: RefreshOutcome) -> bool:
+        return outcome.reading is not None
+
+    def reading(outcome: RefreshOutcome) -> SocReading:
+        # has_reading passed only outcomes with a reading; reactivex's filter cannot narrow.
+        return outcome.reading  # type: ignore[return-value]
+
+    return outcomes.pipe(ops.filter(has_reading), ops.map(reading))
 
 
 def supersedes(new: SocReading, current: SocReading | None) -> bool:

@@ -48,7 +48,7 @@ def expand(mapper: Callable[[A], Iterable[B]]) -> Callable[[Observable[A]], Obse
 
             return source.subscribe(on_next, observer.on_error, observer.on_completed, scheduler=scheduler)
 
-        return rx.create(subscribe)  # type: ignore[arg-type]
+        return rx.create(subscribe)
 
     return operator
 
@@ -68,7 +68,7 @@ def merged(*sources: Observable[Any]) -> Observable[Any]:
             [s.subscribe(observer.on_next, observer.on_error, completed, scheduler=scheduler) for s in sources]
         )
 
-    return rx.create(subscribe)  # type: ignore[arg-type]
+    return rx.create(subscribe)
 
 
 def seeded(source: Observable[T], seed: T) -> Observable[T]:
@@ -80,4 +80,4 @@ def seeded(source: Observable[T], seed: T) -> Observable[T]:
         observer.on_next(seed)
         return source.subscribe(observer, scheduler=scheduler)
 
-    return rx.create(subscribe)  # type: ignore[arg-type]
+    return rx.create(subscribe)

@@ -36,7 +36,11 @@ def aligned_ticks(period: timedelta) -> Observable[datetime]:
     def build(scheduler: SchedulerBase | None) -> Observable[datetime]:
         clock = scheduler or TimeoutScheduler.singleton()
         first = next_aligned(clock.now, period)
-        return rx.timer(first, period).pipe(ops.map(lambda n: first + n * period))
+
+        def at(n: int) -> datetime:
+            return first + n * period
+
+        return rx.timer(first, period).pipe(ops.map(at))
 
     return rx.defer(build)
 
@@ -53,6 +57,10 @@ def snapshots(
     Each input is seeded so a tick before the first successful poll still yields a
     snapshot (with state None) instead of being dropped by with_latest_from."""
     empty_socs: SocTable = {}
+
+    def snapshot(t: tuple[Trigger, SiteState | None, SocTable, Tariffs, PollError | None]) -> Snapshot:
+        return Snapshot(at=t[0][0], state=t[1], socs=t[2], tariffs=t[3], reason=t[0][1], last_error=t[4])
+
     return triggers.pipe(
         ops.with_latest_from(
             seeded(states, None),
@@ -60,11 +68,7 @@ def snapshots(
             seeded(tariffs, Tariffs()),
             seeded(errors, None),
         ),
-        ops.map(
-            lambda t: Snapshot(
-                at=t[0][0], state=t[1], socs=t[2], tariffs=t[3], reason=t[0][1], last_error=t[4]
-            )
-        ),
+        ops.map(snapshot),
     )
 
 
@@ -106,6 +110,6 @@ def at_most_every(window: timedelta) -> Callable[[Observable[Trigger]], Observab
 
             return source.subscribe(on_next, observer.on_error, observer.on_completed, scheduler=scheduler)
 
-        return rx.create(subscribe)  # type: ignore[arg-type]
+        return rx.create(subscribe)
 
     return operator

@@ -91,7 +91,7 @@ class HyundaiKiaProvider:
         unknown = set(api_urls or {}) - set(API_URL_ATTRIBUTES)
         if unknown:
             raise ValueError(f"unknown API URL attributes: {sorted(unknown)}")
-        self.name = spec.type
+        self.name: str = spec.type
         self.vehicle = vehicle
         self._spec = spec
         self._tz = tz
@@ -223,7 +223,8 @@ class HyundaiKiaProvider:
     def _snapshot(self, vm: VehicleManager) -> _Snapshot:
         car = vm.get_vehicle(self._vehicle_id)
         data = car.data if isinstance(car.data, dict) else {}
-        status = data.get("vehicleStatus") if isinstance(data.get("vehicleStatus"), dict) else {}
+        raw_status = data.get("vehicleStatus")
+        status = raw_status if isinstance(raw_status, dict) else {}
         # Without a time in the reply the library stamps "now": that is not a measurement time.
         stamped = bool(data.get("Date") or status.get("time"))
         measured = car.last_updated_at.astimezone(UTC) if stamped and car.last_updated_at else None

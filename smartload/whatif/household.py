@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from smartload.settings.types import parse_clock
-from smartload.sim.scenario import WEEKDAYS, Scenario, VehicleSpec
+from smartload.sim.scenario import WEEKDAYS, Scenario, VehicleSpec, Weekday
 from smartload.sim.vehicle import Presence, SimVehicle, TripEvent
 from smartload.whatif.evcc_port import utc
 
@@ -23,9 +23,9 @@ def target_soc_pct(spec: VehicleSpec, default_pct: float) -> float:
     return spec.limit_soc_pct if spec.limit_soc_pct > 0 else default_pct
 
 
-def announced_departures(spec: VehicleSpec) -> dict[str, str | None]:
+def announced_departures(spec: VehicleSpec) -> dict[Weekday, str | None]:
     """Weekday -> "HH:MM": the earliest trip of that day, minus its jitter."""
-    schedule: dict[str, str | None] = dict.fromkeys(WEEKDAYS)
+    schedule: dict[Weekday, str | None] = dict.fromkeys(WEEKDAYS)
     for trip in spec.trips:
         hour, minute = parse_clock(trip.depart)
         total = max(0, hour * 60 + minute - round(trip.jitter_min))

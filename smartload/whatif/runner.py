@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from loguru import logger
 
 from smartload.settings import EvccProviderSettings, Settings, VehicleSettings
-from smartload.sim.scenario import Scenario, TariffSpec, load_scenario
+from smartload.sim.scenario import Scenario, TariffSpec, Weekday, load_scenario
 from smartload.sim.site import Site
 from smartload.sim.vehicle import TAPER_FROM_SOC
 from smartload.whatif.evcc_port import EvccPort
@@ -72,11 +72,11 @@ class SimulationConfig:
 
 
 SWAP_GAP_S = 120.0
-NO_DEPARTURES: dict[str, str | None] = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+NO_DEPARTURES: dict[Weekday, str | None] = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
 
 
 def derive_settings(base: Settings, scenario: Scenario, targets: dict[str, float],
-                    announced: dict[str, dict[str, str | None]], config: SimulationConfig) -> Settings:
+                    announced: dict[str, dict[Weekday, str | None]], config: SimulationConfig) -> Settings:
     """smartload's settings for this site: its cars (capacity, power, target, departures
     as the drivers announce them, the simulator's taper), its battery as configured
     truthfully (its range the inverter's, as every strategy has it), the run's poll
@@ -84,7 +84,7 @@ def derive_settings(base: Settings, scenario: Scenario, targets: dict[str, float
     vehicles = {
         name: VehicleSettings(
             title=spec.title, capacity_kwh=spec.capacity_kwh, provider=EvccProviderSettings(),
-            target_soc_pct=targets[name], departures=announced.get(name, NO_DEPARTURES),  # type: ignore[arg-type]
+            target_soc_pct=targets[name], departures=announced.get(name, NO_DEPARTURES),
             max_charge_w=spec.max_charge_w, charge_efficiency=spec.charge_efficiency, wallboxes=list(spec.loadpoints),
             taper_from_soc_pct=TAPER_FROM_SOC,
         )
@@ -127,7 +127,7 @@ def prepare(config: SimulationConfig, base: Settings) -> RunInputs:
         sessions = plan_sessions(read_sessions(config.sessions_csv), source, config.start, config.days,
                                  config.chargers, ZoneInfo(tz_name))
         targets = dict.fromkeys(scenario.vehicles, SESSION_TARGET_PCT)
-        announced: dict[str, dict[str, str | None]] = {}
+        announced: dict[str, dict[Weekday, str | None]] = {}
         label = f"ACN Caltech sessions on {config.chargers} chargers"
     else:
         assert config.scenario is not None

@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from smartload.sim.scenario import (
@@ -41,7 +42,7 @@ CAR_CAPACITY_KWH = 80.0
 CAR_EFFICIENCY = 0.9
 # ACN's Level-2 stations: single phase, 32 A (7.4 kW at 230 V).
 STATION_MAX_A = 32.0
-STATION_PHASES = 1
+STATION_PHASES: Final = 1
 VOLTAGE_V = 230.0
 # The driver's announced departure is at least this far after arrival.
 MIN_ANNOUNCED_S = 15 * 60

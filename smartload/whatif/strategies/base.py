@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from smartload.settings import Settings
-from smartload.sim.scenario import Scenario
+from smartload.sim.scenario import Scenario, Weekday
 from smartload.sim.site import Site
+from smartload.sinks.evcc_keys import WriteKind
 from smartload.whatif.evcc_port import EvccPort
 from smartload.whatif.metrics import SiteMeter, StayBook
 from smartload.whatif.sessions import Session, SessionPlan, arrival_soc_pct
@@ -30,7 +31,7 @@ class RunInputs:
     step_s: float
     settings: Settings
     targets: dict[str, float]
-    announced: dict[str, dict[str, str | None]]
+    announced: dict[str, dict[Weekday, str | None]]
     sessions: SessionPlan | None = None
     optimal_time_limit_s: float = 600.0
     planner_mode: str = "milp"
@@ -55,7 +56,7 @@ class Outcome:
     extra: dict[str, object] = field(default_factory=dict)
     # Each evcc write smartload made, with its kind (change, keepalive, restore); empty
     # for strategies whose writes are all changes (the port counts those).
-    writes: list[tuple[datetime, str]] = field(default_factory=list)
+    writes: list[tuple[datetime, WriteKind]] = field(default_factory=list)
     # Manual changes the actuator detected, and writes evcc did not apply (JSON records).
     overrides: list[dict[str, object]] = field(default_factory=list)
     not_applied: list[dict[str, object]] = field(default_factory=list)

@@ -69,7 +69,7 @@ class SiteCloud:
                     raise ProviderError(f"{self.name}: HTTP {answer.status} {answer.body.get('error')}",
                                         retry_after_s=answer.retry_after_s)
                 measured = parse_iso(str(answer.body["measured_at"]))
-                return SocReading(vehicle, float(answer.body["soc"]), self.name, measured,  # type: ignore[arg-type]
+                return SocReading(vehicle, float(answer.body["soc"]), self.name, measured,
                                   scheduler.now)
 
             return rx.timer(answer.delay_s).pipe(ops.map(respond))
@@ -89,7 +89,7 @@ def _poll(port: EvccPort, scheduler: HistoricalScheduler) -> Observable[RawPoll]
         observer.on_completed()
         return Disposable()
 
-    return rx.create(subscribe)  # type: ignore[arg-type]
+    return rx.create(subscribe)
 
 
 class HandoffFollower:
