@@ -140,10 +140,6 @@ class RequestStore:
         with self._db:
             self._db.execute("INSERT OR REPLACE INTO boosts (vehicle, until) VALUES (?, ?)", (vehicle, _iso(until)))
 
-    def end_boost(self, vehicle: str) -> None:
-        with self._db:
-            self._db.execute("DELETE FROM boosts WHERE vehicle = ?", (vehicle,))
-
     def boosts(self, now: datetime) -> dict[str, datetime]:
         rows = self._db.execute("SELECT vehicle, until FROM boosts").fetchall()
         return {v: _time(u) for v, u in rows if _time(u) > now}
