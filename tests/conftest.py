@@ -7,10 +7,13 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 from loguru import logger
+
+from smartload.store.database import Database
 
 # Every property test runs derandomized unless told otherwise, so a failure in CI shows
 # again on the next run and on any machine: SMARTLOAD_HYPOTHESIS_PROFILE=long for a long,
@@ -33,3 +36,10 @@ def _restore_logging() -> Iterator[None]:
     logger.configure(patcher=lambda record: None)  # patcher=None would leave the CLI's redacting patcher
     logger.remove()
     logger.add(sys.stderr, level="DEBUG")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    """The data directory's database (tmp_path/smartload.db), fresh, closed after the test."""
+    with Database.open(tmp_path / "smartload.db") as opened:
+        yield opened

@@ -10,6 +10,7 @@ from smartload.domain import BatteryState, ChargeMode, LoadpointState, SiteState
 from smartload.settings import ControlSettings
 from smartload.sinks.actuator import Actuator, NotApplied, Notice, Override, SessionChange, Write, WriteOutcome
 from smartload.sinks.desired import Intent
+from smartload.store.database import Database
 from smartload.store.evcc_restore import EvccRestoreStore
 from tests.builders import at
 
@@ -174,20 +175,21 @@ def test_restore_skips_what_a_person_changed_and_keeps_nothing_of_smartloads_beh
 def test_what_to_restore_survives_a_crash_in_the_data_directory(tmp_path):
     path = tmp_path / "smartload.db"
     evcc = Evcc()
-    first = actuator(evcc, EvccRestoreStore(path))
-    first.set_desired({**ZOE, "lp1.maxcurrent": Intent("10", "6.9 kW", "zoe")})
-    first.poll(0)
-    first.set_desired({**ZOE, "lp1.maxcurrent": Intent("12", "8.3 kW", "zoe")})
-    first.poll(60)
-    # kill -9: nothing of `first` runs again. The next run starts from the file.
-    store = EvccRestoreStore(path)
-    second = actuator(evcc, store)
-    assert second.original("lp1.maxcurrent") == "16"
-    restores = [f"{w.method} {w.path}" for w in second.restore_writes(evcc.state(120))]
-    assert restores == ["POST /api/loadpoints/1/limitsoc/0", "POST /api/loadpoints/1/maxcurrent/16",
-                        "POST /api/loadpoints/1/mode/pv"]
-    second.restored(failed={"lp1.mode"})
-    assert store.load() == {"lp1.mode": ("pv", "now")}
+    with Database.open(path) as killed, Database.open(path) as next_run:
+        first = actuator(evcc, EvccRestoreStore(killed))
+        first.set_desired({**ZOE, "lp1.maxcurrent": Intent("10", "6.9 kW", "zoe")})
+        first.poll(0)
+        first.set_desired({**ZOE, "lp1.maxcurrent": Intent("12", "8.3 kW", "zoe")})
+        first.poll(60)
+        # kill -9: nothing of `first` runs again. The next run starts from the file.
+        store = EvccRestoreStore(next_run)
+        second = actuator(evcc, store)
+        assert second.original("lp1.maxcurrent") == "16"
+        restores = [f"{w.method} {w.path}" for w in second.restore_writes(evcc.state(120))]
+        assert restores == ["POST /api/loadpoints/1/limitsoc/0", "POST /api/loadpoints/1/maxcurrent/16",
+                            "POST /api/loadpoints/1/mode/pv"]
+        second.restored(failed={"lp1.mode"})
+        assert store.load() == {"lp1.mode": ("pv", "now")}
 
 
 def test_a_value_evcc_did_not_apply_is_tried_again_after_six_hours_once():

@@ -12,6 +12,7 @@ from smartload.domain import SiteState
 from smartload.settings import Settings
 from smartload.sinks.house_profile import HouseProfile
 from smartload.sinks.planning import make_planning
+from smartload.store.database import Database
 from smartload.store.house import HouseProfileStore
 from smartload.store.requests import RequestStore
 
@@ -73,27 +74,25 @@ def test_a_reading_after_an_outage_counts_as_five_minutes_not_as_the_whole_gap()
 
 
 def test_the_profile_survives_a_restart_in_the_data_directory(tmp_path):
-    db = tmp_path / "smartload.db"
+    path = tmp_path / "smartload.db"
     settings = Settings.model_validate({"data_dir": str(tmp_path), "site": {"timezone": "Europe/Berlin"}})
 
-    def start():
-        store, house_store = RequestStore(db), HouseProfileStore(db)
-        return make_planning(settings, store, house_store=house_store), store, house_store
+    def start(db: Database):
+        return make_planning(settings, RequestStore(db), house_store=HouseProfileStore(db))
 
-    planning, store, house_store = start()
     first = MONDAY.astimezone(UTC) + timedelta(hours=18)
-    for minute in range(30):
-        planning.on_state(SiteState(at=first + timedelta(minutes=minute), home_power_w=700 if minute == 0 else 800))
-    learned = planning.sequencer.house.learned()
-    # 18:00 starts at 700 W, then 14 minutes at 800 W close 1 - 0.99^14 of the gap; 18:15 saw only 800 W.
-    assert learned == {(False, 72): pytest.approx(800 - 100 * 0.99 ** 14), (False, 73): 800}
-    assert round(learned[(False, 72)], 2) == 713.13
-    planning.close()
-    store.close()
-    house_store.close()
+    with Database.open(path) as db:
+        planning = start(db)
+        for minute in range(30):
+            planning.on_state(SiteState(at=first + timedelta(minutes=minute),
+                                        home_power_w=700 if minute == 0 else 800))
+        learned = planning.sequencer.house.learned()
+        # 18:00 starts at 700 W, then 14 minutes at 800 W close 1 - 0.99^14 of the gap; 18:15 saw only 800 W.
+        assert learned == {(False, 72): pytest.approx(800 - 100 * 0.99 ** 14), (False, 73): 800}
+        assert round(learned[(False, 72)], 2) == 713.13
+        planning.close()
 
-    planning, store, house_store = start()
-    assert planning.sequencer.house.learned() == learned
-    assert planning.sequencer.house.at(first + timedelta(days=1)) == learned[(False, 72)]
-    store.close()
-    house_store.close()
+    with Database.open(path) as db:
+        planning = start(db)
+        assert planning.sequencer.house.learned() == learned
+        assert planning.sequencer.house.at(first + timedelta(days=1)) == learned[(False, 72)]

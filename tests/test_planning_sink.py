@@ -47,10 +47,10 @@ def site(seconds: float) -> SiteState:
 PRICES = Tariffs(grid=tuple(Rate(at(900 * i), at(900 * (i + 1)), 0.10 if i < 4 else 0.40) for i in range(96)))
 
 
-def test_no_plan_and_no_write_from_a_state_older_than_two_poll_intervals(tmp_path):
+def test_no_plan_and_no_write_from_a_state_older_than_two_poll_intervals(db):
     sent: list[Write] = []
     replans: list[str] = []
-    store = RequestStore(tmp_path / "smartload.db")
+    store = RequestStore(db)
     planning = make_planning(SETTINGS, store)
     planning.actuator.outbox.subscribe(sent.append)
     planning.replans.subscribe(lambda trigger: replans.append(trigger[1]))
@@ -74,13 +74,12 @@ def test_no_plan_and_no_write_from_a_state_older_than_two_poll_intervals(tmp_pat
     planning.on_state(site(120))
     assert planning.stale is None and replans[-1] == "evcc answers again"
     assert sent == []
-    store.close()
 
 
-def test_the_planner_leaves_out_a_request_it_cannot_take_and_plans_the_others(tmp_path):
+def test_the_planner_leaves_out_a_request_it_cannot_take_and_plans_the_others(db):
     settings = Settings(vehicles={"zoe": {"capacity_kwh": 52}, "ioniq": {"capacity_kwh": 77}},
                         battery={"enabled": False})
-    store = RequestStore(tmp_path / "smartload.db")
+    store = RequestStore(db)
 
     def broken_for_ioniq(inputs, planner_settings):  # type: ignore[no-untyped-def]
         from smartload.planner import make_plan
@@ -96,18 +95,16 @@ def test_the_planner_leaves_out_a_request_it_cannot_take_and_plans_the_others(tm
     planning.on_snapshot(Snapshot(at(0), site(0), {"zoe": reading(40)}, PRICES))
     assert planning.plan is not None and sorted(planning.plan.cars) == ["zoe"]
     assert planning.left_out == {"ioniq": "OverflowError: date value out of range"}
-    store.close()
 
 
-def test_a_wallbox_whose_maximum_is_below_the_default_minimum_is_still_planned(tmp_path):
+def test_a_wallbox_whose_maximum_is_below_the_default_minimum_is_still_planned(db):
     # evcc showed minCurrent above maxCurrent; the parser dropped the minimum as impossible.
     from dataclasses import replace
 
-    store = RequestStore(tmp_path / "smartload.db")
+    store = RequestStore(db)
     planning = make_planning(SETTINGS, store)
     small = replace(site(0), loadpoints=(replace(site(0).loadpoints[0], max_current_a=4, min_current_a=None),))
     planning.on_state(small)
     planning.on_snapshot(Snapshot(at(0), small, {"zoe": reading(40)}, PRICES))
     assert planning.plan is not None
     assert planning.plan.slots[0].cars["zoe"].power_w == 3 * 4 * 230.0  # the cheap hour, at its 4 A
-    store.close()

@@ -14,6 +14,7 @@ from smartload.settings import Settings
 from smartload.sinks.house_profile import HouseProfile
 from smartload.sinks.requests import effective_requests
 from smartload.sinks.sequencer import Sequencer
+from smartload.store.database import Database
 from smartload.store.requests import RequestStore
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -36,8 +37,8 @@ def test_next_departure_follows_the_weekly_schedule_in_local_time():
     assert next_departure(NOW, {}, BERLIN) is None
 
 
-def test_default_requests_come_from_settings_and_explicit_ones_supersede(tmp_path):
-    store = RequestStore(tmp_path / "r.db")
+def test_default_requests_come_from_settings_and_explicit_ones_supersede(db):
+    store = RequestStore(db)
     config = settings()
     defaults = effective_requests(config, store, NOW)
     assert defaults["zoe"] == ChargeRequest("zoe", datetime(2026, 3, 3, 6, 0, tzinfo=UTC), 80.0)
@@ -51,15 +52,16 @@ def test_default_requests_come_from_settings_and_explicit_ones_supersede(tmp_pat
 
 def test_requests_survive_a_restart(tmp_path):
     path = tmp_path / "r.db"
-    store = RequestStore(path)
-    made = store.add(ChargeRequest("zoe", NOW + timedelta(hours=3), None, energy_kwh=12.5, priority=2,
-                                   source="api"), NOW)
-    store.boost("ioniq", NOW + timedelta(minutes=90))
-    store.close()
-    reopened = RequestStore(path)
-    assert reopened.open_requests() == {"zoe": made}
-    assert reopened.boosts(NOW) == {"ioniq": NOW + timedelta(minutes=90)}
-    assert reopened.boosts(NOW + timedelta(minutes=91)) == {}
+    with Database.open(path) as db:
+        store = RequestStore(db)
+        made = store.add(ChargeRequest("zoe", NOW + timedelta(hours=3), None, energy_kwh=12.5, priority=2,
+                                       source="api"), NOW)
+        store.boost("ioniq", NOW + timedelta(minutes=90))
+    with Database.open(path) as db:
+        reopened = RequestStore(db)
+        assert reopened.open_requests() == {"zoe": made}
+        assert reopened.boosts(NOW) == {"ioniq": NOW + timedelta(minutes=90)}
+        assert reopened.boosts(NOW + timedelta(minutes=91)) == {}
 
 
 def lp(lp_id: int, vehicle: str | None) -> LoadpointState:
@@ -75,8 +77,8 @@ def reading(vehicle: str, soc: float, at: datetime) -> SocReading:
     return SocReading(vehicle, soc, "fake", at, at)
 
 
-def test_target_reached_is_announced_once_per_crossing_and_the_car_left_ends_the_request(tmp_path):
-    store = RequestStore(tmp_path / "r.db")
+def test_target_reached_is_announced_once_per_crossing_and_the_car_left_ends_the_request(db):
+    store = RequestStore(db)
     seq = Sequencer(settings(), store, HouseProfile(BERLIN, 400))
     seq.observe_state(site(NOW, "zoe"))
     ended = seq.settle(NOW, {"zoe": reading("zoe", 79.6, NOW)})
@@ -104,11 +106,11 @@ def test_target_reached_is_announced_once_per_crossing_and_the_car_left_ends_the
     assert "ioniq" in seq.requests(early + timedelta(minutes=2))
 
 
-def test_a_car_leaving_after_its_scheduled_departure_keeps_the_next_days_request(tmp_path):
+def test_a_car_leaving_after_its_scheduled_departure_keeps_the_next_days_request(db):
     """Drivers announce the earliest they leave. Leaving 20 minutes after it, still plugged
     in, is that departure's trip: tomorrow's request stays, so the car is charged when it
     comes back (at a shared wallbox it is only plugged in when a handoff asks for it)."""
-    seq = Sequencer(settings(), RequestStore(tmp_path / "r.db"), HouseProfile(BERLIN, 0))
+    seq = Sequencer(settings(), RequestStore(db), HouseProfile(BERLIN, 0))
     monday = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)  # 06:00 CET; zoe's scheduled departure is 07:00
     seq.observe_state(site(monday, "zoe"))
     assert seq.requests(monday)["zoe"].departure == monday + timedelta(hours=1)
@@ -117,8 +119,8 @@ def test_a_car_leaving_after_its_scheduled_departure_keeps_the_next_days_request
     assert (request.departure, request.source) == (datetime(2026, 3, 3, 6, 0, tzinfo=UTC), "default")
 
 
-def test_python_api_validates_requests(tmp_path):
-    seq = Sequencer(settings(), RequestStore(tmp_path / "r.db"), HouseProfile(BERLIN, 400))
+def test_python_api_validates_requests(db):
+    seq = Sequencer(settings(), RequestStore(db), HouseProfile(BERLIN, 400))
     with pytest.raises(KeyError):
         seq.add_request(ChargeRequest("tesla", NOW + timedelta(hours=1), 80), NOW)
     with pytest.raises(ValueError, match="future"):
@@ -135,12 +137,12 @@ def flat_tariffs(start: datetime, hours: int, cheap_from: int) -> Tariffs:
     return Tariffs(grid=rates)
 
 
-def test_two_cars_one_wallbox_hand_off_once_the_plugged_car_is_done(tmp_path):
+def test_two_cars_one_wallbox_hand_off_once_the_plugged_car_is_done(db):
     config = settings(
         zoe={"capacity_kwh": 50, "departures": {"tue": "07:00"}},
         ioniq={"capacity_kwh": 50, "departures": {"tue": "07:00"}},
     )
-    seq = Sequencer(config, RequestStore(tmp_path / "r.db"), HouseProfile(BERLIN, 0))
+    seq = Sequencer(config, RequestStore(db), HouseProfile(BERLIN, 0))
     state = site(NOW, "zoe")
     seq.observe_state(state)
     tariffs = flat_tariffs(NOW, 12, cheap_from=2)
@@ -168,8 +170,8 @@ def test_two_cars_one_wallbox_hand_off_once_the_plugged_car_is_done(tmp_path):
     assert seq.handoffs(plan, later) == []  # announced once
 
 
-def test_a_driver_still_plugged_in_after_the_departure_given_gets_the_energy_now(tmp_path):
-    store = RequestStore(tmp_path / "r.db")
+def test_a_driver_still_plugged_in_after_the_departure_given_gets_the_energy_now(db):
+    store = RequestStore(db)
     seq = Sequencer(settings(), store, HouseProfile(BERLIN, 0))
     seq.add_request(ChargeRequest("zoe", NOW + timedelta(hours=1), 80, source="api"), NOW)
     seq.observe_state(site(NOW, "zoe"))
@@ -189,8 +191,8 @@ def test_a_driver_still_plugged_in_after_the_departure_given_gets_the_energy_now
     assert seq.requests(late + timedelta(minutes=20))["zoe"].source == "default"
 
 
-def test_without_the_car_a_passed_departure_ends_the_request(tmp_path):
-    store = RequestStore(tmp_path / "r.db")
+def test_without_the_car_a_passed_departure_ends_the_request(db):
+    store = RequestStore(db)
     seq = Sequencer(settings(), store, HouseProfile(BERLIN, 0))
     seq.add_request(ChargeRequest("zoe", NOW + timedelta(hours=1), 80, source="api"), NOW)
     seq.observe_state(site(NOW, None))
@@ -198,10 +200,10 @@ def test_without_the_car_a_passed_departure_ends_the_request(tmp_path):
     assert [(e.vehicle, e.reason) for e in ended] == [("zoe", "departed")]
 
 
-def test_a_car_that_slows_near_full_is_planned_to_finish_earlier(tmp_path):
+def test_a_car_that_slows_near_full_is_planned_to_finish_earlier(db):
     config = settings(zoe={"capacity_kwh": 52, "target_soc_pct": 90, "max_charge_w": 11_000,
                            "taper_from_soc_pct": 80})
-    seq = Sequencer(config, RequestStore(tmp_path / "r.db"), HouseProfile(BERLIN, 0))
+    seq = Sequencer(config, RequestStore(db), HouseProfile(BERLIN, 0))
     seq.observe_state(site(NOW, "zoe"))
     socs = {"zoe": reading("zoe", 50, NOW)}
     inputs = seq.planner_input(Snapshot(NOW, site(NOW, "zoe"), socs, flat_tariffs(NOW, 12, cheap_from=2)),
@@ -212,8 +214,8 @@ def test_a_car_that_slows_near_full_is_planned_to_finish_earlier(tmp_path):
     assert departure - inputs.cars[0].departure == timedelta(minutes=12, seconds=10, microseconds=447519)
 
 
-def test_plans_for_drivers_requests_end_as_early_as_drivers_have_been_leaving(tmp_path):
-    store = RequestStore(tmp_path / "r.db")
+def test_plans_for_drivers_requests_end_as_early_as_drivers_have_been_leaving(db):
+    store = RequestStore(db)
     seq = Sequencer(settings(), store, HouseProfile(BERLIN, 0))
     # Ten drivers left 0, 10, ..., 90 minutes before the departure they gave.
     for minutes in range(0, 100, 10):
@@ -232,8 +234,8 @@ def test_plans_for_drivers_requests_end_as_early_as_drivers_have_been_leaving(tm
     assert departures["ioniq"] == seq.requests(NOW)["ioniq"].departure
 
 
-def test_a_departure_in_a_few_minutes_is_kept_as_it_is(tmp_path):
-    seq = Sequencer(settings(), RequestStore(tmp_path / "r.db"), HouseProfile(BERLIN, 0))
+def test_a_departure_in_a_few_minutes_is_kept_as_it_is(db):
+    seq = Sequencer(settings(), RequestStore(db), HouseProfile(BERLIN, 0))
     seq.add_request(ChargeRequest("zoe", NOW + timedelta(minutes=5), 80, source="api"), NOW)
     seq.observe_state(site(NOW, "zoe"))
     socs = {"zoe": reading("zoe", 50, NOW)}

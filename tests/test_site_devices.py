@@ -35,19 +35,18 @@ def test_the_heat_pump_is_a_device_with_a_temperature_and_no_soc():
     assert pump.temperature_c == 48.1
 
 
-def test_its_draw_is_house_load_and_it_is_no_wallbox_in_the_plan(tmp_path):
+def test_its_draw_is_house_load_and_it_is_no_wallbox_in_the_plan(db):
     state = demo()
     assert house_load_w(state) == 500 + 3977.654
     settings = Settings(vehicles={"vehicle_1": {"capacity_kwh": 44}, "vehicle_2": {"capacity_kwh": 80}},
                         battery={"enabled": False})
-    store = RequestStore(tmp_path / "smartload.db")
+    store = RequestStore(db)
     sequencer = Sequencer(settings, store, HouseProfile(settings.site.tz, 500.0, 0.01))
     sequencer.observe_state(state)
     inputs = sequencer.planner_input(Snapshot(state.at, state, {}, state.forecast), sequencer.requests(state.at), {})
     assert inputs is not None
     assert [w.id for w in inputs.wallboxes] == [1, 2]
     assert sorted(c.wallbox_id for c in inputs.cars) == [1, 2]
-    store.close()
 
 
 def test_no_car_is_assigned_to_the_heat_pump_even_when_the_sequence_expects_one():

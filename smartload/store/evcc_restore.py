@@ -9,41 +9,28 @@ back only while evcc still shows it). Rows are written as they change, so after 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
-from smartload.store.database import open_database
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS evcc_restore (
-    key TEXT PRIMARY KEY,
-    original TEXT,
-    ours TEXT,
-    changed_at TEXT NOT NULL
-);
-"""
+from smartload.store.database import Database, to_text
 
 
 class EvccRestoreStore:
-    """The actuator's RestoreStore in the data directory's SQLite file (WAL)."""
+    """The actuator's RestoreStore: the evcc_restore table of the process's Database."""
 
-    def __init__(self, path: Path) -> None:
-        self._db = open_database(path, _SCHEMA, synchronous="FULL")
-
-    def close(self) -> None:
-        self._db.close()
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def load(self) -> dict[str, tuple[str | None, str | None]]:
-        rows = self._db.execute("SELECT key, original, ours FROM evcc_restore ORDER BY key").fetchall()
+        rows = self._db.query("SELECT key, original, ours FROM evcc_restore ORDER BY key")
         return {key: (original, ours) for key, original, ours in rows}
 
     def save(self, key: str, original: str | None, ours: str | None) -> None:
-        with self._db:
-            self._db.execute(
+        with self._db.transaction() as tx:
+            tx.execute(
                 "INSERT INTO evcc_restore (key, original, ours, changed_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT(key) DO UPDATE SET ours = excluded.ours, changed_at = excluded.changed_at",
-                (key, original, ours, datetime.now(UTC).isoformat()),
+                (key, original, ours, to_text(datetime.now(UTC))),
             )
 
     def delete(self, key: str) -> None:
-        with self._db:
-            self._db.execute("DELETE FROM evcc_restore WHERE key = ?", (key,))
+        with self._db.transaction() as tx:
+            tx.execute("DELETE FROM evcc_restore WHERE key = ?", (key,))

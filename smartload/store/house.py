@@ -4,34 +4,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
-from smartload.store.database import open_database
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS house_profile (
-    weekend INTEGER NOT NULL,
-    quarter INTEGER NOT NULL,
-    watts REAL NOT NULL,
-    PRIMARY KEY (weekend, quarter)
-);
-"""
+from smartload.store.database import Database
 
 
 class HouseProfileStore:
-    def __init__(self, path: Path) -> None:
-        self._db = open_database(path, _SCHEMA, synchronous="NORMAL")
+    """The house_profile table of the process's Database."""
 
-    def close(self) -> None:
-        self._db.close()
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def load(self) -> dict[tuple[bool, int], float]:
-        rows = self._db.execute("SELECT weekend, quarter, watts FROM house_profile").fetchall()
+        rows = self._db.query("SELECT weekend, quarter, watts FROM house_profile")
         return {(bool(weekend), int(quarter)): float(watts) for weekend, quarter, watts in rows}
 
     def save(self, learned: Mapping[tuple[bool, int], float]) -> None:
-        with self._db:
-            self._db.executemany(
+        with self._db.transaction() as tx:
+            tx.executemany(
                 "INSERT INTO house_profile (weekend, quarter, watts) VALUES (?, ?, ?)"
                 " ON CONFLICT (weekend, quarter) DO UPDATE SET watts = excluded.watts",
                 [(int(weekend), quarter, watts) for (weekend, quarter), watts in learned.items()],

@@ -16,6 +16,7 @@ from smartload.service import run_service
 from smartload.settings import Settings
 from smartload.settings.sim import SimSettings
 from smartload.sim.server import SimServer
+from smartload.store.database import Database
 from smartload.store.house import HouseProfileStore
 from smartload.streams.polling import Outage
 from smartload.system import System
@@ -86,9 +87,8 @@ async def test_plug_in_refreshes_through_the_car_cloud_and_the_pipeline_survives
             stop.set()
             assert await asyncio.wait_for(service, 20) == 0
     # The house load it learned that Monday morning was kept in the data directory on the way out.
-    store = HouseProfileStore(tmp_path / "smartload.db")
-    learned = store.load()
-    store.close()
+    with Database.open(tmp_path / "smartload.db") as db:
+        learned = HouseProfileStore(db).load()
     assert learned == runtimes[0].planning.sequencer.house.learned()
     assert learned and all(not weekend and 24 <= quarter < 32 for weekend, quarter in learned), learned
     assert all(50 < watts < 3000 for watts in learned.values()), learned

@@ -17,6 +17,7 @@ from pathlib import Path
 from smartload.domain import SocReading
 from smartload.events import Event
 from smartload.requests import ChargeRequest
+from smartload.store.database import Database
 from smartload.store.energy import Accrual
 from smartload.store.history import HistoryStore
 from smartload.store.requests import RequestStore
@@ -26,8 +27,9 @@ NOW = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
 
 
 def stream(path: Path) -> None:
-    requests = RequestStore(path)
-    history = HistoryStore(path, retention_days=90)
+    db = Database.open(path)
+    requests = RequestStore(db)
+    history = HistoryStore(db, retention_days=90)
     i = 0
     while True:
         i += 1
@@ -44,7 +46,8 @@ def stream(path: Path) -> None:
 
 
 def supersede(path: Path) -> None:
-    requests = RequestStore(path)
+    db = Database.open(path)
+    requests = RequestStore(db)
     first = requests.add(ChargeRequest("zoe", NOW + timedelta(hours=8), 80.0, source="api"), NOW)
     print(first.id, flush=True)
 
@@ -52,7 +55,7 @@ def supersede(path: Path) -> None:
         if statement.startswith("INSERT INTO requests"):
             os.kill(os.getpid(), signal.SIGKILL)
 
-    requests._db.set_trace_callback(die_before_insert)
+    db._connection.set_trace_callback(die_before_insert)
     requests.add(ChargeRequest("zoe", NOW + timedelta(hours=9), 90.0, source="api"), NOW + timedelta(minutes=1))
 
 

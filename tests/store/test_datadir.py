@@ -21,6 +21,7 @@ import pytest
 
 from smartload.domain import SocReading
 from smartload.requests import ChargeRequest
+from smartload.store.database import Database
 from smartload.store.datadir import LOCK_FILE, DataDirLocked, InstanceLock
 from smartload.store.history import HistoryStore
 from smartload.store.house import HouseProfileStore
@@ -43,21 +44,14 @@ def open_umask():
 
 
 def test_the_database_and_its_wal_and_shm_files_are_created_0600(tmp_path, open_umask):
-    db = tmp_path / "data" / "smartload.db"
-    requests = RequestStore(db)
-    history = HistoryStore(db, 90)
-    house = HouseProfileStore(db)
-    try:
-        requests.add(ChargeRequest("zoe", NOW + timedelta(hours=5), 80.0), NOW)
-        history.add_readings([SocReading("zoe", 50.0, "manual", NOW, NOW)])
-        house.save({(False, 3): 400.0})
-        files = {p.name: mode(p) for p in db.parent.iterdir()}
-    finally:
-        house.close()
-        history.close()
-        requests.close()
+    path = tmp_path / "data" / "smartload.db"
+    with Database.open(path) as db:
+        RequestStore(db).add(ChargeRequest("zoe", NOW + timedelta(hours=5), 80.0), NOW)
+        HistoryStore(db, 90).add_readings([SocReading("zoe", 50.0, "manual", NOW, NOW)])
+        HouseProfileStore(db).save({(False, 3): 400.0})
+        files = {p.name: mode(p) for p in path.parent.iterdir()}
     assert files == {"smartload.db": 0o600, "smartload.db-wal": 0o600, "smartload.db-shm": 0o600}
-    assert mode(db.parent) == 0o700  # made by us: private too
+    assert mode(path.parent) == 0o700  # made by us: private too
 
 
 def test_files_an_older_version_left_readable_are_made_private(tmp_path, open_umask):
@@ -65,13 +59,10 @@ def test_files_an_older_version_left_readable_are_made_private(tmp_path, open_um
     with contextlib.closing(sqlite3.connect(db)) as older:  # as versions before this one made it
         older.execute("CREATE TABLE t (x)")
     assert mode(db) == 0o644
-    store = RequestStore(db)
-    try:
-        store.add(ChargeRequest("zoe", NOW + timedelta(hours=5), 80.0), NOW)
+    with Database.open(db) as opened:
+        RequestStore(opened).add(ChargeRequest("zoe", NOW + timedelta(hours=5), 80.0), NOW)
         assert {p.name: mode(p) for p in tmp_path.iterdir()} == {
             "smartload.db": 0o600, "smartload.db-wal": 0o600, "smartload.db-shm": 0o600}
-    finally:
-        store.close()
 
 
 def test_the_lock_is_exclusive_and_freed_on_leaving(tmp_path):

@@ -3,6 +3,7 @@ site's time zone, what the recorder keeps, and the retention."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
@@ -71,8 +72,8 @@ def test_without_a_rate_evccs_current_tariff_prices_the_energy_and_guests_are_bo
                       ("21:00", "actual", "car:(guest)"): (0.036, 0.0144)}
 
 
-def test_days_follow_the_site_time_zone(tmp_path):
-    store = HistoryStore(tmp_path / "h.db", 90)
+def test_days_follow_the_site_time_zone(db):
+    store = HistoryStore(db, 90)
     late = datetime(2026, 3, 2, 22, 45, tzinfo=UTC)  # 23:45 in Berlin: still Monday
     after = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)  # 00:00 on Tuesday in Berlin
     store.add_energy([Accrual(late, "actual", "import", 2.0, 0.6), Accrual(late, "planned", "import", 1.5, 0.45),
@@ -85,7 +86,6 @@ def test_days_follow_the_site_time_zone(tmp_path):
     assert (tuesday.actual.cars, tuesday.planned.cars) == ({"zoe": {"kwh": 3.0, "eur": 0.75}},
                                                            {"zoe": {"kwh": 2.5, "eur": 0.5}})
     assert tuesday.actual.cost_eur == 0.0
-    store.close()
 
 
 async def test_the_recorder_keeps_readings_plans_events_writes_and_energy(tmp_path):
@@ -119,10 +119,10 @@ async def test_the_recorder_keeps_readings_plans_events_writes_and_energy(tmp_pa
     parts.close()
 
 
-def test_retention_deletes_old_history_and_old_ended_requests_only(tmp_path):
+def test_retention_deletes_old_history_and_old_ended_requests_only(tmp_path, db):
     path = tmp_path / "smartload.db"
-    requests = RequestStore(path)
-    store = HistoryStore(path, retention_days=30)
+    requests = RequestStore(db)
+    store = HistoryStore(db, retention_days=30)
     old = NOW - timedelta(days=40)
     requests.end(ChargeRequest("zoe", old + timedelta(hours=10), 80.0), old, "departed")
     kept = requests.add(ChargeRequest("ioniq", NOW + timedelta(hours=10), 70.0, source="api"), NOW)
@@ -133,11 +133,9 @@ def test_retention_deletes_old_history_and_old_ended_requests_only(tmp_path):
     assert store.purge(NOW) == 4  # one event, reading, energy row and ended request
     assert [e["at"] for e in store.events()] == ["2026-03-02T19:00:00Z"]
     assert requests.open_requests() == {"ioniq": kept}
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT COUNT(*) FROM requests").fetchone() == (1,)
-        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    store.close()
-    requests.close()
+    with contextlib.closing(sqlite3.connect(path)) as other:
+        assert other.execute("SELECT COUNT(*) FROM requests").fetchone() == (1,)
+        assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 @pytest.mark.parametrize("days", [1, 7])

@@ -25,6 +25,7 @@ from smartload.planner import CarPlan, CarSlot, Explanation, Plan, PlanSlot
 from smartload.settings import Settings
 from smartload.sinks.actuator import Override, Write
 from smartload.sinks.planning import PlanMade, make_planning
+from smartload.store.database import Database
 from smartload.store.history import HistoryStore
 from smartload.store.requests import RequestStore
 from smartload.system import System
@@ -55,13 +56,12 @@ class Parts:
     subjects: dict[str, Subject[Any]]
     writes: list[Write]
     wiring: CompositeDisposable
+    db: Database
     store: RequestStore
 
     def close(self) -> None:
         self.wiring.dispose()
-        self.store.close()
-        if self.system.history is not None:
-            self.system.history.close()
+        self.db.close()
 
     def advance(self, **delta: float) -> datetime:
         self.clock.advance_by(timedelta(**delta))
@@ -87,7 +87,8 @@ def make_parts(config: Settings, with_history: bool = True) -> Parts:
     clock = HistoricalScheduler(NOW)
     subjects: dict[str, Subject[Any]] = {name: Subject() for name in Graph.__dataclass_fields__}
     graph = Graph(**subjects)
-    store = RequestStore(config.data_dir / "smartload.db")
+    db = Database.open(config.data_dir / "smartload.db")
+    store = RequestStore(db)
     writes: list[Write] = []
     planning = make_planning(config, store)
     bus = EventBus()
@@ -95,7 +96,7 @@ def make_parts(config: Settings, with_history: bool = True) -> Parts:
     wiring = CompositeDisposable(planning.actuator.outbox.subscribe(writes.append),
                                  live.attach(graph, planning.planned, bus, clock))
     controls = Controls(config, planning, clock, bus)
-    history = HistoryStore(config.data_dir / "smartload.db", config.store.retention_days) if with_history else None
+    history = HistoryStore(db, config.store.retention_days) if with_history else None
     notices = planning.actuator.notices
     system = System(settings=config, scheduler=clock, graph=graph, planning=planning, bus=bus, live=live,
                     controls=controls, plans=planning.planned, handoffs=planning.handed_off,
@@ -103,7 +104,7 @@ def make_parts(config: Settings, with_history: bool = True) -> Parts:
                     overrides=notices.pipe(ops.filter(lambda n: isinstance(n, Override))),
                     writes=planning.actuator.observed, providers={}, history=history, subscription=wiring)
     wiring.add(attach_history(system))
-    return Parts(system, clock, graph, subjects, writes, wiring, store)
+    return Parts(system, clock, graph, subjects, writes, wiring, db, store)
 
 
 def site_state(at: datetime = NOW, zoe_power_w: float = 11000.0, grid_w: float = 10500.0) -> SiteState:
