@@ -13,6 +13,7 @@ from loguru import logger
 
 from smartload.logsetup import LogConfig
 from smartload.settings import Settings, SettingsError, load_settings
+from smartload.store.database import DatabaseTooNew
 from smartload.store.datadir import DataDirLocked
 
 DEFAULT_SETTINGS = Path("settings.yaml")
@@ -212,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 2
-    except DataDirLocked as exc:
+    except (DataDirLocked, DatabaseTooNew) as exc:
         print(exc, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
