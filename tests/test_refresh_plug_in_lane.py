@@ -5,7 +5,6 @@ HistoricalScheduler, one car "a" with a fake cloud answering after 20 s."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from reactivex import operators as ops
 from reactivex.scheduler import HistoricalScheduler
@@ -13,6 +12,7 @@ from reactivex.scheduler import HistoricalScheduler
 from smartload.compose import Ports, answered, compose
 from smartload.domain import NO_LOADPOINT, ConnectionEdge, LoadpointState, RefreshOutcome, SiteState
 from smartload.settings import Settings
+from smartload.store.database import Database
 from smartload.store.requests import RequestStore
 from smartload.vehicles.fake import FakeAnswer, FakeProvider
 from tests.builders import T0, at, lp, state
@@ -43,7 +43,8 @@ def run(states: list[SiteState], provider: FakeProvider,
         manual: list[ConnectionEdge] = ()) -> list[RefreshOutcome]:  # type: ignore[assignment]
     scheduler = HistoricalScheduler(initial_clock=T0)
     polls = timeline([(s.at, s) for s in states]).pipe(ops.share())
-    store = RequestStore(Path(":memory:"))
+    db = Database.open(":memory:")
+    store = RequestStore(db)
     system = compose(SETTINGS, Ports(
         scheduler=scheduler, polls=polls, write=lambda w: answered(None), requests=store,
         providers=lambda _: {"a": provider}, until=polls.pipe(ops.ignore_elements(), ops.default_if_empty(None))))
@@ -53,7 +54,7 @@ def run(states: list[SiteState], provider: FakeProvider,
     system.graph.refreshes.subscribe(out.append, scheduler=scheduler)
     scheduler.start()
     system.dispose()
-    store.close()
+    db.close()
     return out
 
 
