@@ -15,13 +15,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from smartload.store.datadir import private_database
 from smartload.store.schema import MIGRATIONS, Migration
+from smartload.timefmt import iso_utc, parse_iso
 
 BUSY_TIMEOUT_S = 10.0
 MEMORY = ":memory:"
@@ -32,16 +33,17 @@ class DatabaseTooNew(Exception):
 
 
 def to_text(at: datetime) -> str:
-    """A time as the stores keep it: ISO 8601 in UTC, "+00:00" (datetime.isoformat), so
-    text order is time order and SQL compares it as text."""
+    """A time as the stores keep it: timefmt.iso_utc, ISO 8601 in UTC with "+00:00", so
+    text order is time order and SQL compares it as text. A naive time is refused: it
+    would be taken for the machine's local time."""
     if at.tzinfo is None:
         raise ValueError(f"a stored time needs a time zone: {at!r}")
-    return at.astimezone(UTC).isoformat()
+    return iso_utc(at)
 
 
 def from_text(text: str) -> datetime:
-    """A stored time back (always aware: every stored time carries its offset)."""
-    at = datetime.fromisoformat(text)
+    """A stored time back, always aware (every stored time carries its offset)."""
+    at = parse_iso(text)
     if at.tzinfo is None:
         raise ValueError(f"a stored time without a time zone: {text!r}")
     return at
