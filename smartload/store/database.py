@@ -25,7 +25,6 @@ from smartload.store.schema import MIGRATIONS, Migration
 from smartload.timefmt import iso_utc, parse_iso
 
 BUSY_TIMEOUT_S = 10.0
-MEMORY = ":memory:"
 
 
 class DatabaseTooNew(Exception):
