@@ -30,6 +30,7 @@ from smartload.sinks.actuator import Write
 from smartload.sinks.base import SnapshotSink, guarded
 from smartload.sinks.planning import PlanningSink
 from smartload.sinks.solver import ThreadSolver
+from smartload.store.database import Database
 from smartload.store.evcc_restore import EvccRestoreStore
 from smartload.store.history import HistoryStore
 from smartload.store.house import HouseProfileStore
@@ -100,15 +101,10 @@ async def _start_pipeline(
     settings: Settings, raw: Observable[RawPoll], client: EvccClient, scheduler: AsyncIOScheduler,
     url: str, sim_url: str | None, stack: AsyncExitStack, extra_sinks: Sequence[SnapshotSink],
 ) -> System:
-    db_file = settings.data_dir / DB_FILE
-    requests = RequestStore(db_file)
-    stack.callback(requests.close)
-    house = HouseProfileStore(db_file)
-    stack.callback(house.close)
-    restore_store = EvccRestoreStore(db_file)
-    stack.callback(restore_store.close)
-    history = HistoryStore(db_file, settings.store.retention_days)
-    stack.callback(history.close)
+    # Closed last: the planning sink keeps the house profile when it closes.
+    db = stack.enter_context(Database.open(settings.data_dir / DB_FILE))
+    requests, house, restore_store = RequestStore(db), HouseProfileStore(db), EvccRestoreStore(db)
+    history = HistoryStore(db, settings.store.retention_days)
     started: list[VehicleProvider] = []
 
     def providers(book: EvccSocBook) -> dict[str, VehicleProvider]:

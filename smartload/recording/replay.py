@@ -31,6 +31,7 @@ from smartload.recording.records import (
 )
 from smartload.settings import FakeProviderSettings, Settings
 from smartload.sinks.actuator import Write, WriteOutcome
+from smartload.store.database import Database
 from smartload.store.requests import RequestStore
 from smartload.system import System
 from smartload.vehicles.registry import build_providers
@@ -201,7 +202,8 @@ def replay_with_settings(
     effective = effective.model_copy(update={"control": effective.control.model_copy(update={"mode": "observe"})})
     scheduler = HistoricalScheduler(initial_clock=recording.first_at)
     polls = recording_source(recording.path).pipe(ops.share())
-    store = RequestStore(store_path or Path(":memory:"))
+    db = Database.open(store_path or Path(":memory:"))
+    store = RequestStore(db)
     collector = ReplayCollector()
     offline = _offline(effective)
     # Typed as objects: the end is marked by a None, which is no Poll.
@@ -218,7 +220,7 @@ def replay_with_settings(
     finally:
         watching.dispose()
         system.dispose()
-        store.close()
+        db.close()
     planning = system.planning
     report = collector.report(recording)
     report["overrides"] = [override_record(o) for o in planning.actuator.overrides]

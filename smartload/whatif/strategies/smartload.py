@@ -36,6 +36,7 @@ from smartload.sinks.evcc_keys import WriteKind
 from smartload.sinks.planning import PlanMade
 from smartload.sinks.sequencer import Handoff
 from smartload.sinks.solver import InlineSolver
+from smartload.store.database import Database
 from smartload.store.requests import RequestStore
 from smartload.streams.polling import parsed, poll_source
 from smartload.timefmt import parse_iso
@@ -123,7 +124,8 @@ def run(ctx: RunContext) -> Outcome:
     settings = inputs.settings
     port = ctx.port
     scheduler = HistoricalScheduler(initial_clock=inputs.start)
-    store = RequestStore(Path(":memory:"))
+    db = Database.open(Path(":memory:"))
+    store = RequestStore(db)
 
     def providers(book: EvccSocBook) -> dict[str, VehicleProvider]:
         if inputs.sessions is None:
@@ -174,7 +176,7 @@ def run(ctx: RunContext) -> Outcome:
     finally:
         watching.dispose()
         system.dispose()
-        store.close()
+        db.close()
     outcome.extra.update({
         "handoffs": len(planning.handoffs), "handoffs_followed": follower.followed,
         "handoffs_car_away": follower.impossible, "overrides": len(planning.actuator.overrides),
