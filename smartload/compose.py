@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import reactivex as rx
+from loguru import logger
 from reactivex import Observable
 from reactivex import operators as ops
 from reactivex.abc import DisposableBase, ObserverBase, SchedulerBase
@@ -74,6 +75,9 @@ class Ports:
     until: Observable[object] | None = None
     # Snapshot sinks beside the planner (the decision log, a replay's collector).
     sinks: Sequence[SnapshotSink] = ()
+    # What watches the system from its first poll, subscribed before the planner so a
+    # poll's own events come first (the live service's narration).
+    observers: Sequence[Callable[[System], DisposableBase]] = ()
 
 
 def connect_sinks(snapshots: Observable[Snapshot], sinks: Sequence[SnapshotSink],
@@ -106,14 +110,26 @@ def _sent(planning: PlanningSink, write: WritePort, scheduler: SchedulerBase) ->
         def outcome(error: str | None) -> WriteOutcome:
             return WriteOutcome(w, scheduler.now, True, error)
 
-        return write(w).pipe(ops.map(outcome))
+        def port(_: SchedulerBase | None) -> Observable[str | None]:
+            return write(w)
+
+        def failed(error: Exception, _: Observable[str | None]) -> Observable[str | None]:
+            # A port that raises fails this write, never the stream: the next write is sent.
+            return answered(f"{type(error).__name__}: {error}")
+
+        return rx.defer(port).pipe(ops.catch(failed), ops.map(outcome))
 
     return planning.actuator.outbox.pipe(ops.flat_map(send), ops.share())
 
 
+def _lost(error: Exception) -> None:
+    logger.opt(exception=error).error("evcc writes stopped: {}", error)
+
+
 def compose(settings: Settings, ports: Ports) -> System:
     """Assemble and start: every subscription is made here, in the order the service has
-    always used (the SoC book, the read model, the planner's inputs, then the sinks)."""
+    always used (write outcomes, the SoC book, the observers, the read model, the
+    planner's inputs, then the sinks)."""
     scheduler = ports.scheduler
     book, bus = EvccSocBook(), EventBus()
     providers = ports.providers(book)
@@ -125,15 +141,9 @@ def compose(settings: Settings, ports: Ports) -> System:
     actuator = planning.actuator
     sent = _sent(planning, ports.write, scheduler)
     live = LiveView(settings)
-    subscription = CompositeDisposable(
-        sent.subscribe(guarded("actuator", actuator.ack)),
-        graph.evcc_socs.subscribe(book.record, scheduler=scheduler),
-        live.attach(graph, planning.planned, bus, scheduler),
-        connect_planning(graph, planning, scheduler),
-        connect_sinks(graph.snapshots, [*ports.sinks, planning], scheduler),
-    )
+    subscription = CompositeDisposable()
     notices = actuator.notices
-    return System(
+    system = System(
         settings=settings, scheduler=scheduler, graph=graph, planning=planning, bus=bus, live=live,
         controls=controls, plans=planning.planned, handoffs=planning.handed_off,
         requests_ended=planning.request_ends, notices=notices,
@@ -142,3 +152,15 @@ def compose(settings: Settings, ports: Ports) -> System:
         writes=merged(sent, actuator.observed), providers=providers, history=ports.history,
         subscription=subscription,
     )
+    try:
+        subscription.add(sent.subscribe(guarded("actuator", actuator.ack), _lost))
+        subscription.add(graph.evcc_socs.subscribe(book.record, scheduler=scheduler))
+        for observe in ports.observers:
+            subscription.add(observe(system))
+        subscription.add(live.attach(graph, planning.planned, bus, scheduler))
+        subscription.add(connect_planning(graph, planning, scheduler))
+        subscription.add(connect_sinks(graph.snapshots, [*ports.sinks, planning], scheduler))
+    except BaseException:
+        subscription.dispose()  # half a system must not keep polling
+        raise
+    return system

@@ -14,6 +14,7 @@ from smartload.domain import ConnectionEdge, PollError, RefreshOutcome
 from smartload.events import Event, EventBus
 from smartload.graph import Graph
 from smartload.sinks.actuator import NotApplied, Notice, Override, Write, WriteOutcome
+from smartload.sinks.base import guarded
 from smartload.sinks.sequencer import Handoff, RequestEnded
 from smartload.streams.polling import Outage
 from smartload.streams.problems import ProblemSeen, new_problems
@@ -135,7 +136,7 @@ def narrate(system: System, url: str) -> DisposableBase:
         system.handoffs.subscribe(lambda h: tell(bus, handoff_event(h, tz))),
         system.requests_ended.subscribe(lambda e: tell(bus, ended_event(e))),
         system.notices.subscribe(lambda n: tell(bus, notice_event(n)), scheduler=system.scheduler),
-        system.writes.subscribe(lambda w: _write_told(bus, w)),
+        system.writes.subscribe(guarded("narrate", lambda w: _write_told(bus, w))),
         narrate_graph(system.graph, bus, url, system.scheduler),
     )
 

@@ -11,13 +11,15 @@ from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import reactivex as rx
 from loguru import logger
 from reactivex import Observable
+from reactivex.abc import SchedulerBase
 from reactivex.disposable import CompositeDisposable
 from reactivex.scheduler.eventloop import AsyncIOScheduler
 
 from smartload.clock import ScaledAsyncIOScheduler
-from smartload.compose import Ports, WritePort, compose
+from smartload.compose import Ports, compose
 from smartload.domain import PollError, RawPoll, SiteState
 from smartload.evcc.client import EvccClient, EvccError, EvccUnavailable
 from smartload.evcc.state import StateParser, parse_state
@@ -60,20 +62,38 @@ def fetch_raw(client: EvccClient, scheduler: AsyncIOScheduler) -> Observable[Raw
     return from_coroutine(get)
 
 
-def evcc_writes(client: EvccClient) -> WritePort:
-    """Each write as one request to evcc, on the loop; emits None or evcc's error."""
+class EvccWrites:
+    """The live write port: each write one request to evcc, as a task on the loop; emits
+    None or what went wrong. Keeps its tasks, so a clean stop can let the writes on their
+    way finish (and be acknowledged) before it puts evcc's settings back."""
 
-    def write(w: Write) -> Observable[str | None]:
-        async def send() -> str | None:
-            try:
-                await (client.post(w.path) if w.method == "POST" else client.delete(w.path))
-            except EvccError as exc:
-                return str(exc)
-            return None
+    def __init__(self, client: EvccClient) -> None:
+        self._client = client
+        self._tasks: set[asyncio.Task[str | None]] = set()
 
-        return from_coroutine(send)
+    async def _send(self, w: Write) -> str | None:
+        try:
+            await (self._client.post(w.path) if w.method == "POST" else self._client.delete(w.path))
+        except EvccError as exc:
+            return str(exc)
+        except Exception as exc:  # a write that fails oddly fails alone; the next is sent
+            return f"{type(exc).__name__}: {exc}"
+        return None
 
-    return write
+    def __call__(self, w: Write) -> Observable[str | None]:
+        def start(_: SchedulerBase | None) -> Observable[str | None]:
+            task = asyncio.ensure_future(self._send(w))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return rx.from_future(task)
+
+        return rx.defer(start)
+
+    async def drain(self, timeout_s: float) -> None:
+        """Wait (at most timeout_s) for the writes on their way."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout_s)
+            await asyncio.sleep(0)  # the outcomes reach the actuator in the tasks' callbacks
 
 
 async def _evcc(
@@ -100,7 +120,7 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 async def _start_pipeline(
     settings: Settings, raw: Observable[RawPoll], client: EvccClient, scheduler: AsyncIOScheduler,
     url: str, sim_url: str | None, stack: AsyncExitStack, extra_sinks: Sequence[SnapshotSink],
-) -> System:
+) -> tuple[System, EvccWrites]:
     # Closed last: the planning sink keeps the house profile when it closes.
     db = stack.enter_context(Database.open(settings.data_dir / DB_FILE))
     requests, house, restore_store = RequestStore(db), HouseProfileStore(db), EvccRestoreStore(db)
@@ -109,23 +129,26 @@ async def _start_pipeline(
 
     def providers(book: EvccSocBook) -> dict[str, VehicleProvider]:
         built = build_providers(settings, book, sim_url, lambda: scheduler.now)
-        started.extend(built.values())
+        for provider in dict.fromkeys(built.values()):
+            started.append(provider)
+            if hasattr(provider, "aclose"):  # closed even if the rest fails to start
+                stack.push_async_callback(provider.aclose)
         return built
 
+    solver = ThreadSolver(asyncio.get_running_loop())
+    stack.callback(solver.close)
+    writes = EvccWrites(client)
     system = compose(settings, Ports(
-        scheduler=scheduler, polls=parsed(raw, parse_state), write=evcc_writes(client), requests=requests,
-        providers=providers, house=house, restore=restore_store, history=history,
-        solver=ThreadSolver(asyncio.get_running_loop()), sinks=[DecisionLogSink(), *extra_sinks]))
-    for provider in dict.fromkeys(started):
-        if hasattr(provider, "start"):
-            provider.start()  # MQTT subscribes in the background
-        if hasattr(provider, "aclose"):
-            stack.push_async_callback(provider.aclose)
-    # Disposed before the stores close; planning.close keeps the house profile.
+        scheduler=scheduler, polls=parsed(raw, parse_state), write=writes, requests=requests,
+        providers=providers, house=house, restore=restore_store, history=history, solver=solver,
+        sinks=[DecisionLogSink(), *extra_sinks], observers=[lambda s: narrate(s, url)]))
+    # Disposed before the database closes; planning.close keeps the house profile.
     stack.callback(system.planning.close)
     stack.callback(system.dispose)
-    stack.callback(narrate(system, url).dispose)
-    return system
+    for provider in started:
+        if hasattr(provider, "start"):
+            provider.start()  # MQTT subscribes in the background
+    return system, writes
 
 
 async def restore(planning: PlanningSink, client: EvccClient, now: datetime) -> None:
@@ -188,7 +211,8 @@ async def run_service(
             logger.info("recording polls of {} to {}", url, record_to)
         system: System | None = None
         if pipeline:
-            system = await _start_pipeline(settings, raw, client, scheduler, url, sim_url, stack, extra_sinks)
+            system, writes = await _start_pipeline(settings, raw, client, scheduler, url, sim_url, stack,
+                                                   extra_sinks)
             if on_runtime is not None:
                 await on_runtime(system, stack)
         logger.info("polling {} every {:g} s", url, evcc.poll_interval.total_seconds())
@@ -197,7 +221,9 @@ async def run_service(
         logger.info("stopping")
         subscriptions.dispose()
         if system is not None:
+            system.planning.stop()  # no plan and no poll writes from now on
+            # What is on its way is acknowledged first: restore must know what evcc took.
+            await writes.drain(evcc.request_timeout.total_seconds())
             system.dispose()
-            system.planning.stop()  # a solve still running must not write after the restore
             await restore(system.planning, client, system.scheduler.now)
     return 0

@@ -31,5 +31,6 @@ def iso_utc(at: datetime) -> str:
 
 
 def parse_iso(text: str) -> datetime:
-    """An ISO 8601 time with Z, an offset, or none (naive); ValueError if it is none."""
+    """An ISO 8601 time with Z, an offset, or none (naive); ValueError if the text is no
+    ISO time."""
     return datetime.fromisoformat(text.replace("Z", "+00:00"))

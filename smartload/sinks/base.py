@@ -14,8 +14,9 @@ T = TypeVar("T")
 
 @runtime_checkable
 class SnapshotSink(Protocol):
-    """Receives one Snapshot per decision trigger. Must not block the event loop for long;
-    slow work (HTTP writes) is scheduled by the sink itself."""
+    """Receives one Snapshot per decision trigger. Must not block the event loop for long:
+    solving runs on the solver (sinks/solver.py), and writes to evcc leave on the
+    actuator's outbox for the composition root to send (compose.py)."""
 
     name: str
 

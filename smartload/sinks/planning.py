@@ -174,7 +174,8 @@ class PlanningSink:
             self.stale = None
             self.replan(state.at, "evcc answers again")
             return  # the plan from before the silence is not acted on: the next one is
-        self.actuator.on_state(state)
+        if not self._stopped:  # shutting down: what smartload changed is being put back
+            self.actuator.on_state(state)
 
     def on_socs(self, at: datetime, socs: Mapping[str, SocReading]) -> None:
         """A car reaching its target makes the next car due at once, not at the next tick;
@@ -274,7 +275,8 @@ class PlanningSink:
                     len(plan.slots), plan.cost_eur, cars or "no car requests")
 
     def stop(self) -> None:
-        """No plan acts from now on (before a clean stop restores evcc's settings)."""
+        """No plan acts and no poll writes from now on (before a clean stop restores
+        evcc's settings)."""
         self._stopped = True
         self.solver.close()
 
