@@ -2,7 +2,8 @@
 
     python benchmarks/footprint.py [--minutes 120] [--speed 60] [--skip-size] [--skip-rss] [--fresh]
 
-1. Install size (target <= 150 MB): a fresh venv (without pip) in a temporary folder,
+1. Install size (target <= 150 MB): a fresh venv (without pip: pip and setuptools are no
+   part of the runtime) in a temporary folder,
    `pip install <repository>` into it (the runtime dependencies only, no extra), then the
    size of its site-packages and of each distribution in it (the files of its RECORD,
    .libs included), the largest first. The result is cached in the system's temp folder
@@ -93,8 +94,10 @@ def measure_install() -> dict[str, object]:
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
         python = venv / "bin" / "python"
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
-                        "--disable-pip-version-check", str(ROOT)], check=True)
+        done = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
+                               "--disable-pip-version-check", str(ROOT)], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"pip install {ROOT} failed:\n{done.stderr[-3000:]}")
         seconds = time.perf_counter() - t0
         site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                    check=True, capture_output=True, text=True).stdout.strip())

@@ -17,7 +17,8 @@ Per case, both back ends solve:
 Printed per car count: p50/p95 of each time, the ratio highspy/scipy, and the largest
 objective difference (EUR) between the two back ends (for the single MILP only where both
 proved their optimum within the gap; "lim" counts the cases where either hit the time
-limit, whose incumbents differ), and "worse": plans whose objective is higher with highspy. --sizes also installs each
+limit, whose incumbents differ), "worse"/"better": plans whose objective is higher/lower
+with highspy, and the plans' statuses per back end (--verbose: every case). --sizes also installs each
 solver stack into a fresh temporary venv and prints site-packages' size (highspy + numpy
 against scipy + numpy).
 """
@@ -148,6 +149,7 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=20)
     parser.add_argument("--cars", default="1,3,10")
     parser.add_argument("--data", type=data_dir, default=DATA, metavar="DIR")
+    parser.add_argument("--verbose", action="store_true", help="print each case's plans")
     parser.add_argument("--sizes", action="store_true", help="also measure the installed size of each stack")
     args = parser.parse_args()
     if highspy is None:
@@ -165,11 +167,13 @@ def main() -> int:
     original = (planner_lp.FrozenProgram.solve, planner_lp.FrozenProgram.relax)
     print(f"{'cars':>4} | {'milp scipy p50/p95':>18} {'highspy p50/p95':>16} {'ratio p95':>9} {'max dEUR':>9} "
           f"{'lim':>3} | "
-          f"{'plan scipy p50/p95':>18} {'highspy p50/p95':>16} {'ratio p95':>9} {'max dEUR':>9} {'worse':>5}")
+          f"{'plan scipy p50/p95':>18} {'highspy p50/p95':>16} {'ratio p95':>9} {'max dEUR':>9} {'worse':>5} "
+          f"{'better':>6}  plan statuses")
     for n_cars in [int(c) for c in args.cars.split(",")]:
         settings = replace(base, grid_import_limit_w=limit_w(n_cars))
         times: dict[str, list[float]] = {"ms": [], "mh": [], "ps": [], "ph": []}
-        milp_diff, plan_diff, worse, limited = 0.0, 0.0, 0, 0
+        milp_diff, plan_diff, worse, better, limited = 0.0, 0.0, 0, 0, 0
+        statuses: dict[str, dict[str, int]] = {"scipy": {}, "highspy": {}}
         for k, day in enumerate(days):
             inputs = scenario(data, day, n_cars, seed=1000 * n_cars + k)
             program = build_model(inputs, settings).program
@@ -195,12 +199,20 @@ def main() -> int:
             times["ph"].append(plan_b.total_time_s)
             plan_diff = max(plan_diff, abs(plan_a.objective_eur - plan_b.objective_eur))
             worse += plan_b.objective_eur > plan_a.objective_eur + 1e-6
+            better += plan_b.objective_eur < plan_a.objective_eur - 1e-6
+            for key, plan in (("scipy", plan_a), ("highspy", plan_b)):
+                statuses[key][plan.status] = statuses[key].get(plan.status, 0) + 1
+            if args.verbose:
+                print(f"     {day} scipy {plan_a.status} {plan_a.objective_eur:.4f} EUR {plan_a.total_time_s:.3f}s, "
+                      f"highspy {plan_b.status} {plan_b.objective_eur:.4f} EUR {plan_b.total_time_s:.3f}s")
         print(f"{n_cars:>4} | {pct(times['ms'], 50):8.3f}/{pct(times['ms'], 95):.3f}s "
               f"{pct(times['mh'], 50):7.3f}/{pct(times['mh'], 95):.3f}s "
               f"{pct(times['mh'], 95) / pct(times['ms'], 95):9.2f} {milp_diff:9.4f} {limited:>3} | "
               f"{pct(times['ps'], 50):8.3f}/{pct(times['ps'], 95):.3f}s "
               f"{pct(times['ph'], 50):7.3f}/{pct(times['ph'], 95):.3f}s "
-              f"{pct(times['ph'], 95) / pct(times['ps'], 95):9.2f} {plan_diff:9.4f} {worse:>5}")
+              f"{pct(times['ph'], 95) / pct(times['ps'], 95):9.2f} {plan_diff:9.4f} {worse:>5} {better:>6}  "
+              + "; ".join(f"{key}: " + " ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+                          for key, counts in statuses.items()))
     if args.sizes:
         for label, packages in (("highspy + numpy", ["highspy"]), ("scipy + numpy", ["scipy"])):
             total, sizes = site_packages_mb(packages)
