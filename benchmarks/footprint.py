@@ -14,7 +14,7 @@
    embedded simulator at --speed (simulated seconds per wall-clock second). VmRSS is
    read from /proc every second; after --minutes simulated minutes the service is stopped
    (SIGTERM) and its last RSS (the steady value), its peak (VmHWM) and the RSS after the
-   first simulated quarter-hour are printed.
+   first simulated quarter-hour are printed, and the RSS by mapping (smaps at the end).
 3. What dominates: a child process reads its own VmRSS, imports the service's libraries
    one after the other and prints what each adds (in that order: what a library shares
    with one before it, e.g. numpy, counts for the earlier one); then, each in a fresh
@@ -142,6 +142,33 @@ def status_mb(pid: int, key: str) -> float | None:
     return None
 
 
+def smaps_rss(pid: int) -> dict[str, float]:
+    """The process's RSS in MB by what is mapped: a library's package in site-packages
+    (its code and its .libs), another file, or anonymous memory (the Python heap, arrays)."""
+    groups: dict[str, float] = {}
+    name = "?"
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                fields = line.split()
+                if not fields:
+                    continue
+                if "-" in fields[0] and len(fields) >= 5 and not fields[0].endswith(":"):
+                    path = fields[5] if len(fields) >= 6 else ""
+                    if "site-packages/" in path:
+                        name = path.split("site-packages/")[1].split("/")[0].removesuffix(".libs")
+                        name = name.split(".cpython")[0].split("-")[0]
+                    elif path.startswith("/"):
+                        name = "python" if "python" in Path(path).name or "/lib/python" in path else Path(path).name
+                    else:
+                        name = path or "[anonymous]"
+                elif fields[0] == "Rss:":
+                    groups[name] = groups.get(name, 0.0) + int(fields[1]) / 1024
+    except OSError:
+        return {}
+    return groups
+
+
 def service_rss(minutes: float, speed: float) -> None:
     with tempfile.TemporaryDirectory(prefix="smartload-rss-") as tmp:
         settings = Path(tmp) / "settings.yaml"
@@ -162,6 +189,7 @@ def service_rss(minutes: float, speed: float) -> None:
                     samples.append((elapsed * speed / 60, rss))
                 time.sleep(1.0)
             peak = status_mb(child.pid, "VmHWM")
+            mapped = smaps_rss(child.pid)
         finally:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -180,6 +208,9 @@ def service_rss(minutes: float, speed: float) -> None:
               f"{plans} log lines with 'plan '): {steady:.1f} MB "
               f"(target <= {RSS_TARGET_MB:.0f} MB: {verdict(steady, RSS_TARGET_MB)}); "
               f"peak {peak or float('nan'):.1f} MB, {quarter:.1f} MB after 15 simulated minutes")
+        print("  its RSS by mapping (/proc/PID/smaps at the end; a package's code and .libs together):")
+        for name, mb in sorted(mapped.items(), key=lambda kv: -kv[1])[:12]:
+            print(f"  {name:<28} {mb:7.1f} MB")
 
 
 def _imports(modules: list[str]) -> list[tuple[str, float]]:
