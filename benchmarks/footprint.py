@@ -3,10 +3,10 @@
     python benchmarks/footprint.py [--minutes 120] [--speed 60] [--skip-size] [--skip-rss] [--fresh]
 
 1. Install size (target <= 150 MB): a fresh venv (without pip: pip and setuptools are no
-   part of the runtime) in a temporary folder,
-   `pip install <repository>` into it (the runtime dependencies only, no extra), then the
-   size of its site-packages and of each distribution in it (the files of its RECORD,
-   .libs included), the largest first. The result is cached in the system's temp folder
+   part of the runtime) in a temporary folder, `pip install` of a copy of the repository
+   into it (the runtime dependencies only, no extra), then the size of its site-packages
+   and of each distribution in it (the files of its RECORD, .libs included), the largest
+   first. The result is cached in the system's temp folder
    under a key of pyproject's [project] dependencies and the Python version, so a rerun
    with the same dependencies skips the install; --fresh measures again.
 2. Steady RSS (target <= 100 MB): `python -m smartload --settings S run` with the shipped
@@ -27,6 +27,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -93,9 +94,17 @@ def measure_install() -> dict[str, object]:
         venv = Path(tmp) / "venv"
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
         python = venv / "bin" / "python"
+        # A copy of the project: setuptools builds in the source tree (build/, *.egg-info),
+        # which would litter the repository and could ship stale files on the next run.
+        source = Path(tmp) / "src"
+        source.mkdir()
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy2(ROOT / name, source / name)
+        shutil.copytree(ROOT / "smartload", source / "smartload",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         t0 = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
-                               "--disable-pip-version-check", str(ROOT)], capture_output=True, text=True)
+                               "--disable-pip-version-check", str(source)], capture_output=True, text=True)
         if done.returncode != 0:
             raise SystemExit(f"pip install {ROOT} failed:\n{done.stderr[-3000:]}")
         seconds = time.perf_counter() - t0
