@@ -19,7 +19,7 @@ objective difference (EUR) between the two back ends (for the single MILP only w
 proved their optimum within the gap; "lim" counts the cases where either hit the time
 limit, whose incumbents differ), "worse"/"better": plans whose objective is higher/lower
 with highspy, and the plans' statuses per back end (--verbose: every case). --sizes also installs each
-solver stack into a fresh temporary venv and prints site-packages' size (highspy + numpy
+solver stack with pip into a fresh temporary folder (--target) and prints its size (highspy + numpy
 against scipy + numpy).
 """
 
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -130,17 +129,18 @@ def highs_relax(self: Any, time_limit_s: float, cost: np.ndarray | None = None) 
 
 def site_packages_mb(packages: list[str]) -> tuple[float, dict[str, float]]:
     with tempfile.TemporaryDirectory() as tmp:
-        venv = Path(tmp) / "venv"
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
         target = Path(tmp) / "site"
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        "--target", str(target), *packages], check=True)
+        done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                               "--target", str(target), *packages], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"pip install {packages} failed:\n{done.stderr[-3000:]}")
         sizes: dict[str, float] = {}
         for entry in target.iterdir():
             paths = [entry] if entry.is_file() else [p for p in entry.rglob("*") if p.is_file()]
+            if entry.name == "bin":  # the packages' console scripts
+                continue
             name = entry.name.split("-")[0].removesuffix(".libs")
             sizes[name] = sizes.get(name, 0.0) + sum(p.stat().st_size for p in paths) / 1e6
-        shutil.rmtree(venv)
     return sum(sizes.values()), sizes
 
 
