@@ -4,8 +4,8 @@
 
 The problems are benchmarks/planner_solve_time.py's (real days of 2024, 96 slots, cars at
 their own or shared wallboxes: 1 car at 1 wallbox, 3 at 2, 10 at 5). highspy is imported
-if it is installed (it is not a dependency: e.g. `pip install --target /tmp/hs highspy
---no-deps` and PYTHONPATH=/tmp/hs); without it the script says so and stops.
+if it is installed (it is not a dependency: e.g. `pip install --target ./hs highspy
+--no-deps` and PYTHONPATH=./hs); without it the script says so and stops.
 
 Per case, both back ends solve:
   milp   - the planner's whole model (build_model's FrozenProgram: cost, bounds,
