@@ -2,6 +2,7 @@
 
     python benchmarks/planner_solve_time.py [--days 20] [--cars 1,3,10,30] [--data DIR]
         [--time-limit S] [--gap G] [--full-milp] [--ref-time-limit S] [--switch-penalty EUR]
+        [--shared N ...]
 
 Each case is a real day of 2024 (20 days, every 17th from 3 January): DE day-ahead prices
 (hourly, linearly interpolated to 15 min; import = 0.19 EUR/kWh fees + 1.19 x spot), a
@@ -20,7 +21,12 @@ counts; and the gap of the plan's objective to the proven optimum, each case re-
 as the full MILP with mip_rel_gap=0 (limited to --ref-time-limit; where HiGHS cannot
 prove it, its best bound gives an upper bound on the gap, printed with "<="), p50 and
 max in % of the objective, and the max in EUR. Timings depend on the machine's load,
-printed on the first line. The data is read from --data (default ../shared/data beside
+printed on the first line. --shared N (issue 19): N cars on the table's wallboxes (3 cars: 2, one shared; 10: 5, each
+shared; --one-box: all at one wallbox), printing p50/p95 of the
+planner, of a plain reference MILP (the same model with plug swaps free, HiGHS alone at
+the planner's gap) and of the LP relaxation, the planner's cost above the proven optimum,
+and met/MISSED per target (3 cars: p95 <= 60 ms; 10 cars: p95 <= the reference's p95;
+both: cost within 0.5 %). The data is read from --data (default ../shared/data beside
 the repository; a relative path is taken from the repository root, not the working directory).
 """
 
@@ -112,7 +118,7 @@ def quarter_rates(start: datetime, hours: int, hourly: dict[datetime, float], sc
                  offset + scale * v) for i, v in enumerate(quarter)]
 
 
-def scenario(data: Data, day: date, n_cars: int, seed: int) -> PlannerInput:
+def scenario(data: Data, day: date, n_cars: int, seed: int, n_boxes: int | None = None) -> PlannerInput:
     rng = random.Random(seed)
     start = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
     now = start + timedelta(minutes=7)
@@ -127,7 +133,7 @@ def scenario(data: Data, day: date, n_cars: int, seed: int) -> PlannerInput:
         return month_profile[(a.hour * 60 + a.minute) // 15]
 
     slots = make_slots(now, grid, feedin, solar, house, horizon_end=start + timedelta(hours=24))
-    n_boxes = WALLBOXES[n_cars]
+    n_boxes = n_boxes or WALLBOXES[n_cars]
     boxes = tuple(WallboxInput(id=i + 1) for i in range(n_boxes))
     cars: list[CarInput] = []
     for i in range(n_cars):
@@ -152,8 +158,60 @@ def scenario(data: Data, day: date, n_cars: int, seed: int) -> PlannerInput:
     return PlannerInput(now, slots, battery, boxes, tuple(cars))
 
 
-def limit_w(n_cars: int) -> float | None:
-    return None if n_cars == 1 else max(17_000.0, 7_000.0 * WALLBOXES[n_cars])
+def limit_w(n_cars: int, n_boxes: int | None = None) -> float | None:
+    return None if n_cars == 1 else max(17_000.0, 7_000.0 * (n_boxes or WALLBOXES[n_cars]))
+
+
+# --shared N targets (issue 19): p95 in seconds, or None: at most the reference MILP's p95.
+SHARED_P95_S: dict[int, float | None] = {3: 0.060, 10: None}
+SHARED_COST_PCT = 0.5
+
+
+def shared(data: Data, days: list[date], n_cars: int, base: PlannerSettings, ref_time_limit: float,
+           one_box: bool) -> None:
+    """N cars sharing wallboxes (the table's layout, or all at one wallbox with one_box):
+    the planner against a plain reference MILP (the same model with plug swaps free, solved
+    whole by HiGHS at the planner's gap) and the LP relaxation, and the planner's cost
+    against the proven optimum (mip_rel_gap=0)."""
+    n_boxes = 1 if one_box else WALLBOXES[n_cars]
+    settings = replace(base, grid_import_limit_w=limit_w(n_cars, n_boxes))
+    plain = replace(settings, swap_penalty_eur=0.0)
+    total, ref_times, lp_times, diffs = [], [], [], []
+    statuses: dict[str, int] = {}
+    unproven = 0
+    for k, day in enumerate(days):
+        inputs = scenario(data, day, n_cars, seed=1000 * n_cars + k, n_boxes=n_boxes)
+        plan = make_plan(inputs, settings)
+        total.append(plan.total_time_s)
+        statuses[plan.status] = statuses.get(plan.status, 0) + 1
+        t0 = perf_counter()
+        build_model(inputs, plain).program.solve(settings.time_limit_s, settings.mip_rel_gap)
+        ref_times.append(perf_counter() - t0)
+        program = build_model(inputs, settings).program
+        t0 = perf_counter()
+        program.solve(settings.time_limit_s, 0.0, relax=True)
+        lp_times.append(perf_counter() - t0)
+        proof = program.solve(ref_time_limit, 0.0)
+        if proof.status == 0:
+            bound = float(proof.fun)
+        else:
+            unproven += 1
+            bound = float(proof.mip_dual_bound)
+        diffs.append(100 * max(0.0, plan.objective_eur - bound) / max(abs(plan.objective_eur), 1e-9))
+    p95, ref95 = pct(total, 95), pct(ref_times, 95)
+    target = SHARED_P95_S.get(n_cars)
+    limit = ref95 if target is None else target
+    mark = "<=" if unproven else ""
+    print(f"shared {n_cars:>2} cars, {n_boxes:>2} wallboxes | "
+          f"smartload p50/p95 {1000 * pct(total, 50):6.0f}/{1000 * p95:6.0f} ms"
+          f" | reference {1000 * pct(ref_times, 50):6.0f}/{1000 * ref95:6.0f} ms"
+          f" | LP {1000 * pct(lp_times, 50):5.0f}/{1000 * pct(lp_times, 95):5.0f} ms"
+          f" | cost vs optimum p50 {mark}{statistics.median(diffs):.3f}% max {mark}{max(diffs):.3f}%"
+          f" | {' '.join(f'{k}={v}' for k, v in sorted(statuses.items()))}"
+          + (f" ({unproven} not proven in {ref_time_limit:.0f} s)" if unproven else ""))
+    print(f"  target p95 <= {1000 * limit:.0f} ms ({'reference' if target is None else 'fixed'}): "
+          f"{'met' if p95 <= limit else 'MISSED'}; cost within {SHARED_COST_PCT}%: "
+          f"{'met' if max(diffs) <= SHARED_COST_PCT else 'MISSED'}")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -174,6 +232,10 @@ def main() -> None:
     parser.add_argument("--data", type=data_dir, default=DATA, metavar="DIR",
                         help="the shared data folder; a relative path is taken from the repository "
                              "root, not the working directory (default: %(default)s)")
+    parser.add_argument("--shared", type=int, action="append", metavar="N",
+                        help="N cars at one shared wallbox against a reference MILP and the LP "
+                             "relaxation (repeatable; replaces the --cars table)")
+    parser.add_argument("--one-box", action="store_true", help="--shared: every car at one wallbox")
     args = parser.parse_args()
     data = Data(load_prices(args.data), load_pv(args.data), load_house(args.data))
     days = [date(2024, 1, 3) + timedelta(days=17 * i) for i in range(args.days)]
@@ -191,6 +253,10 @@ def main() -> None:
     header = (f"{'cars':>4} {'vars':>6} {'bin':>5} {'rows':>6} | {'p50 s':>6} {'p95 s':>6} {'max s':>6} "
               f"{'solver p95':>10} | {'LP p50':>6} {'LP p95':>6} {'ratio p95':>9} | status | "
               f"{'gap p50':>8} {'gap max':>8} {'max EUR':>8}")
+    if args.shared:
+        for n_cars in args.shared:
+            shared(data, days, n_cars, base, args.ref_time_limit, args.one_box)
+        return
     print(header)
     for n_cars in [int(c) for c in args.cars.split(",")]:
         settings = replace(base, grid_import_limit_w=limit_w(n_cars))
