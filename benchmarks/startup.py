@@ -13,8 +13,10 @@ The settings file, written to a temporary directory, points at the stand-in, wit
 on evcc's SoC, a fresh data directory and the dashboard on a free port. Each command is
 timed as a whole process (spawn to exit), so the interpreter's own start is in every figure;
 the baseline shows how much. Printed: median and p95 per command, the median's ratio to the
-baseline, and whether each target (median <= 0.3 s for help and check-config, <= 0.5 s to
-the first poll) is met or MISSED. Nothing is cached: every figure is measured in this run.
+baseline, the median CPU time (user + system) of the short commands, the load average (a
+busy machine slows every figure), and whether each target (median <= 0.3 s for help and
+check-config, <= 0.5 s to the first poll) is met or MISSED. Nothing is cached: every figure
+is measured in this run.
 """
 
 from __future__ import annotations
@@ -114,13 +116,19 @@ def environment() -> dict[str, str]:
     return env
 
 
-def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
-    """Seconds from spawn to exit; the command must succeed."""
-    start = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr.decode(errors='replace')}")
+def timed(argv: list[str], cwd: Path, env: dict[str, str], cpu: list[float]) -> float:
+    """Seconds from spawn to exit (the CPU seconds it used, user + system, go to `cpu`);
+    the command must succeed."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            err.seek(0)
+            raise SystemExit(f"{' '.join(argv)} exited {process.returncode}:\n{err.read().decode(errors='replace')}")
+    cpu.append(usage.ru_utime + usage.ru_stime)
     return elapsed
 
 
@@ -162,27 +170,35 @@ def main() -> int:
         settings = work / "settings.yaml"
         settings.write_text(SETTINGS.format(url=stand_in.url, data_dir=work / "data"), encoding="utf-8")
         log = work / "service.log"
+        cpu: dict[str, list[float]] = {"baseline (python -c pass)": [], "--help": [], "check-config": []}
         cases: dict[str, Callable[[], float]] = {
-            "baseline (python -c pass)": lambda: timed([python, "-c", "pass"], work, env),
-            "--help": lambda: timed([python, "-m", "smartload", "--help"], work, env),
+            "baseline (python -c pass)": lambda: timed([python, "-c", "pass"], work, env,
+                                                       cpu["baseline (python -c pass)"]),
+            "--help": lambda: timed([python, "-m", "smartload", "--help"], work, env, cpu["--help"]),
             "check-config": lambda: timed([python, "-m", "smartload", "--settings", str(settings), "check-config"],
-                                          work, env),
+                                          work, env, cpu["check-config"]),
             "run: spawn to first poll": lambda: first_poll(
                 [python, "-m", "smartload", "--settings", str(settings), "run"], work, env, stand_in, log),
         }
         for case in cases.values():  # warm-up, untimed: .pyc files, the page cache, the database's creation
             case()
+        for figures in cpu.values():
+            figures.clear()
+        load_before = os.getloadavg()[0]
         times: dict[str, list[float]] = {name: [] for name in cases}
         names = list(cases)
         for run in range(args.runs):
             for name in names[run % len(names):] + names[:run % len(names)]:  # interleaved, the order rotating
                 times[name].append(cases[name]())
     stand_in.close()
+    load_after = os.getloadavg()[0]
 
     baseline = statistics.median(times[names[0]])
     targets = {"--help": CLI_TARGET_S, "check-config": CLI_TARGET_S, "run: spawn to first poll": FIRST_POLL_TARGET_S}
     print(f"python {sys.version.split()[0]}, {args.runs} runs each, interleaved, after one warm-up; {ROOT}")
-    print(f"{'command':<28}{'median':>9}{'p95':>9}{'x baseline':>12}  target (median)")
+    print(f"{os.cpu_count()} CPUs, load average {load_before:.2f} before the timed runs, {load_after:.2f} after "
+          "(other work on the machine slows every figure, the baseline's too)")
+    print(f"{'command':<28}{'median':>9}{'p95':>9}{'x baseline':>12}{'CPU s':>8}  target (median)")
     missed = 0
     for name in names:
         median = statistics.median(times[name])
@@ -192,7 +208,8 @@ def main() -> int:
             met = median <= target
             missed += not met
             verdict = f"<= {target:g} s: {'met' if met else 'MISSED'}"
-        print(f"{name:<28}{median:>8.3f}s{p95(times[name]):>8.3f}s{median / baseline:>11.1f}x  {verdict}")
+        used = f"{statistics.median(cpu[name]):.3f}" if name in cpu else "-"
+        print(f"{name:<28}{median:>8.3f}s{p95(times[name]):>8.3f}s{median / baseline:>11.1f}x{used:>8}  {verdict}")
     return 1 if missed else 0
 
 
