@@ -26,7 +26,6 @@ from smartload.evcc.client import EvccClient, EvccError, EvccUnavailable
 from smartload.evcc.state import StateParser, parse_state
 from smartload.narrate import narrate
 from smartload.recording.decision_log import DecisionLogSink
-from smartload.recording.recorder import Recorder
 from smartload.settings import Settings
 from smartload.sinks.actuator import Write
 from smartload.sinks.base import SnapshotSink, guarded
@@ -210,6 +209,8 @@ async def run_service(
         subscriptions = CompositeDisposable()
         stack.callback(subscriptions.dispose)
         if record_to is not None:
+            from smartload.recording.recorder import Recorder  # with gzip: only when recording
+
             recorder = Recorder(record_to, evcc.poll_interval.total_seconds(), scheduler.now, evcc_url=url)
             stack.callback(recorder.close)
             subscriptions.add(raw.subscribe(guarded("recorder", recorder.on_poll), scheduler=scheduler))
