@@ -59,3 +59,16 @@ def test_check_config_imports_neither_planner_nor_simulator_server():
     assert output == "settings.yaml: OK (evcc embedded, 2 vehicle(s))\n"
     assert "smartload.settings" in modules
     assert among(modules, NEVER_FOR_CHECK) == []
+
+
+def test_the_service_reaches_its_first_poll_without_the_planner():
+    """What `run` imports before its first poll: the planner (scipy) loads at the first
+    plan, the simulator's server (numpy) only for an embedded evcc, MQTT only when on."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTLOAD_")} | {"PYTHONPATH": str(ROOT)}
+    probe = ("import json, sys; import smartload.__main__, smartload.plugins, smartload.service; "
+             "print(json.dumps(sorted(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env=env, check=True)
+    modules = set(json.loads(done.stdout))
+    assert "smartload.service" in modules
+    assert among(modules, ("scipy", "numpy", "smartload.planner", "smartload.sim.server", "aiomqtt")) == []
