@@ -1,20 +1,20 @@
 """Command line: python -m smartload [run|sim|record|replay|inspect|check-config] ..."""
 
+# Each subcommand imports what it needs when it runs, never at the top: building the parser
+# (and so --help) imports argparse alone, check-config the settings without the planner or
+# the simulator's server (tests/test_startup_imports.py; benchmarks/startup.py times it).
+
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from loguru import logger
-
-from smartload.logsetup import LogConfig
-from smartload.settings import Settings, SettingsError, load_settings
-from smartload.store.database import DatabaseTooNew
-from smartload.store.datadir import DataDirLocked
+if TYPE_CHECKING:
+    from smartload.settings import Settings
 
 DEFAULT_SETTINGS = Path("settings.yaml")
 
@@ -26,6 +26,9 @@ def _settings_path(args: argparse.Namespace) -> Path | None:
 
 
 def _load(args: argparse.Namespace) -> Settings:
+    from smartload.logsetup import LogConfig
+    from smartload.settings.load import load_settings
+
     settings = load_settings(_settings_path(args))
     level = args.log_level or settings.logging.level
     LogConfig().apply(level=level, json_lines=args.log_json or settings.logging.json_lines)
@@ -69,6 +72,8 @@ def preflight(settings: Settings) -> tuple[list[str], list[str]]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from smartload.plugins import start_plugins
     from smartload.service import run_service
     from smartload.store.datadir import InstanceLock
@@ -77,12 +82,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     label = _settings_path(args) or "environment"
     problems, _ = preflight(settings)  # the warnings are logged where the providers are built
     if problems:
+        from smartload.settings.load import SettingsError
+
         raise SettingsError([f"{label}: {problem}" for problem in problems])
     with InstanceLock(settings.data_dir):
         return asyncio.run(run_service(settings, duration=args.duration, on_runtime=start_plugins))
 
 
 def cmd_record(args: argparse.Namespace) -> int:
+    import asyncio
+
     from smartload.service import run_service
 
     settings = _load(args)
@@ -90,6 +99,8 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from loguru import logger
+
     from smartload.recording.replay import RecordingError, open_recording, replay_with_settings
 
     settings = _load(args)
@@ -125,6 +136,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from smartload.settings.load import SettingsError, load_settings
+
     path = _settings_path(args)
     settings = load_settings(path)
     label = path or "environment"
@@ -138,6 +151,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
+    import asyncio
+
     from smartload.sim.cli import sim_main
 
     settings = _load(args)
@@ -209,15 +224,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.duration = None
     try:
         return func(args)
-    except SettingsError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 2
-    except (DataDirLocked, DatabaseTooNew) as exc:
-        print(exc, file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        lines = _refusal(exc)
+        if lines is None:
+            raise
+        for line in lines:
+            print(line, file=sys.stderr)
+        return 2
+
+
+def _refusal(exc: Exception) -> list[str] | None:
+    """The lines a command refused with (exit 2): settings problems, a data directory
+    locked or too new; None for any other exception. Imported here, not at the top, so
+    that the commands which never meet them do not import the settings and the store."""
+    from smartload.settings.load import SettingsError
+    from smartload.store.database import DatabaseTooNew
+    from smartload.store.datadir import DataDirLocked
+
+    if isinstance(exc, SettingsError):
+        return list(exc.problems)
+    if isinstance(exc, (DataDirLocked, DatabaseTooNew)):
+        return [str(exc)]
+    return None
 
 
 if __name__ == "__main__":

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from reactivex.abc import DisposableBase
 from reactivex.disposable import CompositeDisposable, Disposable
 
 from smartload.domain import SiteState, Snapshot, SocReading, Tariffs
-from smartload.planner import Plan
 from smartload.sinks.base import guarded
 from smartload.store.energy import EnergyMeter
 from smartload.store.history import HistoryStore
 from smartload.streams.soc import SocTable
 from smartload.system import System
+
+if TYPE_CHECKING:
+    from smartload.planner import Plan
 
 PURGE_EVERY = timedelta(hours=1)
 

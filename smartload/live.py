@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from reactivex import Observable
 from reactivex.abc import DisposableBase, SchedulerBase
@@ -21,11 +21,13 @@ from reactivex.subject import Subject
 from smartload.domain import NO_LOADPOINT, ConnectionEdge, PollError, SiteState, Snapshot, SocReading, Tariffs
 from smartload.events import Event, EventBus
 from smartload.graph import Graph
-from smartload.planner import Plan
 from smartload.requests import ChargeRequest, check_request
 from smartload.settings import Settings
 from smartload.sinks.planning import PlanMade, PlanningSink
 from smartload.streams.soc import SocTable
+
+if TYPE_CHECKING:
+    from smartload.planner import Plan
 
 RECENT_EVENTS = 200
 

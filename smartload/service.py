@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import reactivex as rx
 from loguru import logger
@@ -25,9 +26,7 @@ from smartload.evcc.client import EvccClient, EvccError, EvccUnavailable
 from smartload.evcc.state import StateParser, parse_state
 from smartload.narrate import narrate
 from smartload.recording.decision_log import DecisionLogSink
-from smartload.recording.recorder import Recorder
 from smartload.settings import Settings
-from smartload.sim.server import SimServer
 from smartload.sinks.actuator import Write
 from smartload.sinks.base import SnapshotSink, guarded
 from smartload.sinks.planning import PlanningSink
@@ -41,6 +40,9 @@ from smartload.streams.polling import parsed, poll_source
 from smartload.system import System
 from smartload.vehicles.base import VehicleProvider, from_coroutine
 from smartload.vehicles.registry import EvccSocBook, build_providers
+
+if TYPE_CHECKING:
+    from smartload.sim.server import SimServer
 
 # One SQLite file in the data directory holds requests, the house profile, what to
 # restore in evcc, and the history.
@@ -105,6 +107,8 @@ async def _evcc(
     if settings.evcc.url != "embedded":
         return settings.evcc.url, AsyncIOScheduler(loop), None
     if sim is None:
+        from smartload.sim.server import SimServer  # with numpy: only when evcc is the embedded simulator
+
         sim = await stack.enter_async_context(SimServer(settings.sim))
     logger.info("smartload runs on the simulator's clock, {:g}x faster than real time", sim.settings.speed)
     return sim.url, ScaledAsyncIOScheduler(loop, sim.now, sim.settings.speed), sim.url
@@ -205,6 +209,8 @@ async def run_service(
         subscriptions = CompositeDisposable()
         stack.callback(subscriptions.dispose)
         if record_to is not None:
+            from smartload.recording.recorder import Recorder  # with gzip: only when recording
+
             recorder = Recorder(record_to, evcc.poll_interval.total_seconds(), scheduler.now, evcc_url=url)
             stack.callback(recorder.close)
             subscriptions.add(raw.subscribe(guarded("recorder", recorder.on_poll), scheduler=scheduler))

@@ -4,16 +4,18 @@ settings and who set them, health and events. The web API, SSE and MQTT all send
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smartload.domain import SiteState, SocReading, plugged_vehicles
 from smartload.events import Event
-from smartload.planner import Plan
 from smartload.requests import ChargeRequest
 from smartload.sinks.evcc_keys import observed_value
 from smartload.sinks.sequencer import Handoff
 from smartload.system import System
 from smartload.timefmt import iso
+
+if TYPE_CHECKING:
+    from smartload.planner import Plan
 
 _LOADPOINT_SETTINGS = ("mode", "maxcurrent", "limitsoc", "vehicle")
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
 from loguru import logger
@@ -68,8 +69,12 @@ class EvccClient:
         headers = {"Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
+        # An http:// evcc (the usual one, on the LAN) never speaks TLS: every request goes to
+        # base_url and redirects are not followed. Only an https:// one loads the CA bundle
+        # for verifying (tens of ms at start, before the first poll).
         self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout_s), headers=headers, transport=transport
+            base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout_s), headers=headers, transport=transport,
+            verify=urlsplit(base_url).scheme.lower() != "http",
         )
         self._timeout_s = timeout_s
         self._password = password or None

@@ -28,8 +28,10 @@ from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 from smartload.domain import PollError, PollErrorKind
 
 # A number too large for a float becomes inf when read from JSON but an error when read
-# from Python; refusing inf makes both a wrong-typed field (None).
-_CONFIG = ConfigDict(allow_inf_nan=False)
+# from Python; refusing inf makes both a wrong-typed field (None). The adapters below build
+# their validators at their first use (defer_build), that is when the first poll's answer
+# arrives, not at import: the service sends its first poll sooner.
+_CONFIG = ConfigDict(allow_inf_nan=False, defer_build=True)
 
 # Strict: an int is a number (as 1.0), a bool or a numeric string is not.
 Num = Annotated[float, Strict()]

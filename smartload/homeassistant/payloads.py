@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from smartload.planner import Plan
 from smartload.system import System
 from smartload.timefmt import iso, parse_iso
 from smartload.views import handoff_view, health_view, vehicle_views
+
+if TYPE_CHECKING:
+    from smartload.planner import Plan
 
 
 def site_payload(system: System) -> dict[str, Any]:

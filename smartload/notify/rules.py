@@ -13,10 +13,13 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
-from smartload.planner import Plan
 from smartload.settings.notify import NotifySettings
 from smartload.sinks.sequencer import Handoff
+
+if TYPE_CHECKING:
+    from smartload.planner import Plan
 
 HOUR = timedelta(hours=1)
 

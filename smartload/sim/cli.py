@@ -1,18 +1,17 @@
-"""`python -m smartload sim`: the simulator alone, for pointing any evcc client at it."""
+"""`python -m smartload sim`: the simulator alone, for pointing any evcc client at it.
+
+Imports argparse alone at the top: `python -m smartload --help` builds this parser too,
+and the settings, the scenario and the server come only with the command that runs."""
 
 from __future__ import annotations
 
 import argparse
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from loguru import logger
-from pydantic import ValidationError
-
-from smartload.settings import Settings
-from smartload.settings.sim import SimSettings
-from smartload.sim.scenario import ScenarioError
-from smartload.sim.server import run_sim
+if TYPE_CHECKING:
+    from smartload.settings import Settings
+    from smartload.settings.sim import SimSettings
 
 
 def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +26,9 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
 
 def sim_settings_from(args: argparse.Namespace, settings: SimSettings | Settings) -> SimSettings:
     """The settings' sim section with the command-line options laid over it."""
+    from smartload.settings import Settings
+    from smartload.settings.sim import SimSettings
+
     base = settings.sim if isinstance(settings, Settings) else settings
     values: dict[str, Any] = base.model_dump()
     for key in ("port", "speed", "scenario", "seed", "layout", "prices_csv"):
@@ -40,6 +42,12 @@ def sim_settings_from(args: argparse.Namespace, settings: SimSettings | Settings
 
 async def sim_main(args: argparse.Namespace, settings: SimSettings | Settings) -> int:
     """Run until interrupted; 2 when the settings or the scenario are invalid."""
+    from loguru import logger
+    from pydantic import ValidationError
+
+    from smartload.sim.scenario import ScenarioError
+    from smartload.sim.server import run_sim
+
     try:
         sim = sim_settings_from(args, settings)
         await run_sim(sim)

@@ -9,10 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from smartload.domain import LoadpointState, SiteState
-from smartload.planner import CarSlot, PlanSlot
 from smartload.requests import ChargeRequest
+
+if TYPE_CHECKING:
+    from smartload.planner import CarSlot, PlanSlot
 
 VOLTAGE_V = 230.0
 BATTERY_MARGIN_W = 50.0

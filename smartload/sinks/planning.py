@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from loguru import logger
 from reactivex.subject import Subject
 
 from smartload.domain import SiteState, Snapshot, SocReading, plugged_vehicles
-from smartload.planner import Plan, PlannerSettings
 from smartload.requests import ChargeRequest
 from smartload.settings import Settings
 from smartload.sinks.actuator import Actuator
@@ -38,6 +38,9 @@ from smartload.store.house import HouseProfileStore
 from smartload.store.requests import RequestStore
 from smartload.streams.ticks import Trigger
 
+if TYPE_CHECKING:
+    from smartload.planner import Plan, PlannerSettings
+
 # The profile moves slowly; losing at most this much of it to a crash costs nothing.
 HOUSE_SAVE_EVERY = timedelta(hours=1)
 # A state older than this many poll intervals is not acted on.
@@ -47,6 +50,8 @@ REPLAN_SOC_PCT = 2.0
 
 
 def planner_settings(settings: Settings) -> PlannerSettings:
+    from smartload.planner import PlannerSettings  # with scipy: at the first plan, after the first poll
+
     planning = settings.planning
     return PlannerSettings(
         time_limit_s=planning.time_limit.total_seconds(), mip_rel_gap=planning.mip_gap,
@@ -126,7 +131,7 @@ class PlanningSink:
     _stopped: bool = False
 
     def __post_init__(self) -> None:
-        self._planner_settings = planner_settings(self.settings)
+        self._planner_settings: PlannerSettings | None = None  # made at the first plan
         self._names = self.settings.vehicles_by_evcc_name()
         self._stale_after = self.settings.evcc.poll_interval * STALE_AFTER_POLLS
 
@@ -212,6 +217,8 @@ class PlanningSink:
             return
         self._planned_socs = {v: snapshot.socs.get(v) for v in self.requests}
         left_out = dict(self.sequencer.left_out)
+        if self._planner_settings is None:
+            self._planner_settings = planner_settings(self.settings)
         self.solver.submit(inputs, self._planner_settings, lambda outcome: self._planned(outcome, snapshot, left_out))
 
     def _in_force(self) -> dict[int, bool]:

@@ -12,12 +12,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from loguru import logger
 
 from smartload.domain import SiteState, Snapshot, SocReading, plugged_vehicles
-from smartload.planner import BatteryInput, CarInput, Plan, PlannerInput, WallboxInput, make_slots
-from smartload.planner.slots import quarter_hour_floor
 from smartload.requests import ChargeRequest, check_request
 from smartload.settings import Settings, VehicleSettings
 from smartload.sinks.desired import battery_controlled
@@ -25,6 +24,9 @@ from smartload.sinks.house_profile import HouseProfile, house_load_w
 from smartload.sinks.requests import effective_requests
 from smartload.sinks.taper import taper_delay
 from smartload.store.requests import RequestStore
+
+if TYPE_CHECKING:
+    from smartload.planner import BatteryInput, CarInput, Plan, PlannerInput, WallboxInput
 
 DONE_MARGIN_PCT = 0.5
 # A car that reached its target and is then driven must fall this far below the target
@@ -173,6 +175,8 @@ class Sequencer:
     # -- planner input ----------------------------------------------------------------
 
     def _battery(self, state: SiteState) -> BatteryInput | None:
+        from smartload.planner import BatteryInput
+
         config, battery = self._settings.battery, state.battery
         # A battery evcc cannot control runs on its own: left out of the plan.
         # battery_controlled requires a SoC as well; checked here too so that mypy narrows soc_pct.
@@ -189,6 +193,8 @@ class Sequencer:
 
     @staticmethod
     def _wallboxes(state: SiteState, max_current_a: Mapping[int, float]) -> tuple[WallboxInput, ...]:
+        from smartload.planner import WallboxInput
+
         boxes = []
         for lp in state.loadpoints:
             if lp.disabled or lp.is_device:  # a heat pump is no wallbox: its draw is house load
@@ -231,6 +237,9 @@ class Sequencer:
     ) -> PlannerInput | None:
         """charging_at: per loadpoint, whether the action in force charges the car there
         (the planner's hysteresis keeps it unless a change saves enough)."""
+        # The planner (and scipy with it) loads at the first plan, not before the first poll.
+        from smartload.planner import PlannerInput, make_slots
+
         state = snapshot.state
         if state is None:
             return None
@@ -269,6 +278,8 @@ class Sequencer:
     def _car_input(self, vehicle: str, config: VehicleSettings, request: ChargeRequest, soc: float | None,
                    target: float, early: timedelta, now: datetime, all_ids: tuple[int, ...],
                    needs: Mapping[str, bool]) -> CarInput:
+        from smartload.planner import CarInput
+
         # The plan's departure: earlier by how early drivers leave (for a departure a
         # driver gave) and by the time the taper adds; never before the next quarter-hour.
         ahead = early if request.id is not None else timedelta(0)  # stored: explicit, not the schedule's
@@ -295,6 +306,8 @@ class Sequencer:
         """Announce "plug in X by T" for a wallbox once it is X's turn: X is planned there
         from T on, and the car plugged in there now (if any) has nothing planned there
         before T, because it is done or the plan pauses it. Each handoff is said once."""
+        from smartload.planner.slots import quarter_hour_floor
+
         new = []
         occupant = {lp_id: v for v, lp_id in self._plugged.items()}
         wallboxes = sorted({cs.wallbox_id for s in plan.slots for cs in s.cars.values() if cs.wallbox_id is not None})

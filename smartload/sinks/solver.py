@@ -19,13 +19,14 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from time import perf_counter
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from loguru import logger
 
-from smartload.planner import Plan, PlannerInput, PlannerSettings, make_plan
+if TYPE_CHECKING:
+    from smartload.planner import Plan, PlannerInput, PlannerSettings
 
-SolveFn = Callable[[PlannerInput, PlannerSettings], Plan]
+SolveFn = Callable[["PlannerInput", "PlannerSettings"], "Plan"]
 # Time each car gets alone while the culprit of a failed plan is sought.
 _PROBE_TIME_S = 0.2
 
@@ -62,6 +63,14 @@ def contained(solve: SolveFn, inputs: PlannerInput, settings: PlannerSettings) -
                        tuple(dropped))
     except Exception as exc:
         return Outcome(None, tuple(dropped), f"{first}; without the cars that fail alone: {_why(exc)}")
+
+
+def make_plan(inputs: PlannerInput, settings: PlannerSettings) -> Plan:
+    """The planner's make_plan, imported (and scipy with it) at the first plan: the
+    service polls evcc before it has loaded the planner."""
+    from smartload.planner import make_plan as solve
+
+    return solve(inputs, settings)
 
 
 Done = Callable[[Outcome], None]

@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from smartload.domain import Rate, SiteState, Tariffs
-from smartload.planner import Plan
-from smartload.planner.slots import quarter_hour_floor
+
+if TYPE_CHECKING:
+    from smartload.planner import Plan
 
 QUARTER = timedelta(minutes=15)
 IMPORT, EXPORT = "import", "export"
@@ -49,6 +51,9 @@ def _rate_at(rates: tuple[Rate, ...], at: datetime) -> float | None:
 
 def _pieces(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     """[start, end) cut at every quarter-hour."""
+    # Here, not at the top: the planner (and scipy with it) loads after the first poll.
+    from smartload.planner.slots import quarter_hour_floor
+
     out = []
     while start < end:
         boundary = min(end, quarter_hour_floor(start) + QUARTER)
@@ -67,6 +72,8 @@ class EnergyMeter:
         self._previous: tuple[SiteState, Plan | None, Tariffs] | None = None
 
     def observe(self, state: SiteState, plan: Plan | None, tariffs: Tariffs) -> list[Accrual]:
+        from smartload.planner.slots import quarter_hour_floor
+
         previous, self._previous = self._previous, (state, plan, tariffs)
         if previous is None:
             return []

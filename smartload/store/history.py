@@ -10,13 +10,15 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smartload.domain import SocReading
 from smartload.events import Event
-from smartload.planner import Plan
 from smartload.store.database import Database, from_text, to_text
 from smartload.store.energy import EXPORT, IMPORT, Accrual
+
+if TYPE_CHECKING:
+    from smartload.planner import Plan
 
 _PURGED = {"soc_readings": "received_at", "plans": "at", "writes": "at", "events": "at", "energy": "slot_start"}
 

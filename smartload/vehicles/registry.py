@@ -4,7 +4,8 @@ resolve_providers is the one judge of the provider settings: `run` builds with i
 `check-config` asks it, so the two cannot disagree. A provider that exists only in the
 embedded simulator (an "embedded:" URL) falls back to evcc's SoC when evcc is a real one,
 with a warning; a provider that cannot run here (Kia/Hyundai without its library) is a
-problem, reported as a settings problem rather than a traceback.
+problem, reported as a settings problem rather than a traceback. Each provider's module is
+imported when a car uses it, so check-config loads only the providers it checks.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from loguru import logger
 
 from smartload.domain import SocReading
 from smartload.settings import Settings, SettingsError
@@ -27,7 +26,6 @@ from smartload.settings.providers import (
     ProviderSettings,
     RenaultSettings,
 )
-from smartload.vehicles import http_json, hyundai_kia, manual, mqtt, renault
 from smartload.vehicles.base import VehicleProvider
 from smartload.vehicles.budget import utc_now
 from smartload.vehicles.evcc import EvccProvider
@@ -77,13 +75,23 @@ def _build(vehicle: str, spec: ProviderSettings, settings: Settings, evcc: EvccP
             default=FakeAnswer(spec.soc_pct, age=spec.staleness), latency=spec.latency, fail_every=spec.fail_every
         )
     if isinstance(spec, RenaultSettings):
+        from smartload.vehicles import renault
+
         return renault.build(vehicle, spec, tz=tz, clock=clock)
     if isinstance(spec, HyundaiKiaSettings):
+        from smartload.vehicles import hyundai_kia
+
         return hyundai_kia.build(vehicle, spec, tz=tz, clock=clock)
     if isinstance(spec, HttpJsonSettings):
+        from smartload.vehicles import http_json
+
         return http_json.build(vehicle, spec, tz=tz, clock=clock, embedded_base_url=embedded_base_url)
     if isinstance(spec, MqttSettings):
+        from smartload.vehicles import mqtt
+
         return mqtt.build(vehicle, spec, tz=tz, clock=clock)
+    from smartload.vehicles import manual
+
     return manual.build(vehicle, spec, data_dir=settings.data_dir, clock=clock)
 
 
@@ -124,6 +132,8 @@ def build_providers(
     of the form "embedded:/cloud/zoe/soc" against the embedded simulator (without one they
     fall back to evcc's SoC, each with a warning); `clock` is the time the budgets count in
     (the simulator's, when it runs sped up). Raises SettingsError for what cannot run."""
+    from loguru import logger
+
     resolved = resolve_providers(settings, book, embedded_base_url, clock)
     if resolved.problems:
         raise SettingsError(resolved.problems)

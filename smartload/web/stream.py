@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reactivex.abc import DisposableBase
 from reactivex.disposable import CompositeDisposable, Disposable
@@ -15,10 +15,12 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from smartload.events import Event
-from smartload.planner import Plan
 from smartload.sinks.base import guarded
 from smartload.system import System
 from smartload.views import dashboard_view, event_view, live_view, plan_view
+
+if TYPE_CHECKING:
+    from smartload.planner import Plan
 
 Message = tuple[str, str]
 

@@ -6,6 +6,9 @@
         --start 2024-01-01 --days 28 --strategy greedy --report r.json
 """
 
+# Imports argparse alone at the top (and the strategies' names): `python -m smartload --help`
+# builds this parser too; the runner, and with it the planner and scipy, come with the run.
+
 from __future__ import annotations
 
 import argparse
@@ -13,13 +16,13 @@ import json
 import sys
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
+from smartload.whatif.names import NAMES
 
-from smartload.settings import Settings
-from smartload.sim.scenario import ScenarioError
-from smartload.whatif.runner import SimulationConfig, simulate
-from smartload.whatif.strategies import NAMES
+if TYPE_CHECKING:
+    from smartload.settings import Settings
+    from smartload.whatif.runner import SimulationConfig
 
 
 def _duration(text: str) -> timedelta:
@@ -69,6 +72,8 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from(args: argparse.Namespace) -> SimulationConfig:
+    from smartload.whatif.runner import SimulationConfig
+
     return SimulationConfig(
         strategy=args.strategy, start=args.start, days=args.days, prices_csv=Path(args.prices),
         scenario=args.scenario, sessions_csv=Path(args.sessions) if args.sessions else None,
@@ -88,6 +93,11 @@ def summary_line(report: dict[str, object]) -> str:
 
 def simulate_main(args: argparse.Namespace, settings: Settings) -> int:
     """Run, write the report, print one line. 2 for bad input (files, values)."""
+    from pydantic import ValidationError
+
+    from smartload.sim.scenario import ScenarioError
+    from smartload.whatif.runner import simulate
+
     for name in ("prices", "sessions"):
         path = getattr(args, name, None)
         if path is not None and not Path(path).exists():

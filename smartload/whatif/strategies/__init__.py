@@ -1,5 +1,6 @@
 """The strategies a what-if run compares. Each evcc-driven one is `run(ctx) -> Outcome`;
-`optimal` is a whole-period plan (optimal.solve), not a controller."""
+`optimal` is a whole-period plan (optimal.solve), not a controller.
+Their names, for the command line, are in smartload.whatif.names."""
 
 from __future__ import annotations
 
@@ -13,4 +14,3 @@ STRATEGIES: dict[str, Callable[[RunContext], Outcome]] = {
     "greedy": greedy.run,
     "smartload": smartload.run,
 }
-NAMES = ("uncontrolled", "greedy", "smartload", "optimal")
