@@ -56,6 +56,7 @@ from smartload.planner.devices import (
     add_occupancy_rows,
     add_pair,
     later_minimum,
+    pair_contested,
 )
 from smartload.planner.inputs import PlannerInput, PlannerSettings
 from smartload.planner.lp import FloatArray, FrozenProgram, IntArray, LinearProgram
@@ -229,9 +230,9 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
             s_slots, s_export, s_full = add_surplus_charges_first(lp, exp, battery_vars, pv - house)
 
     pair_vars = [
-        add_pair(lp, pair, settings, pairs, min(needs[pair.car].cap_kwh / inputs.cars[pair.car].charge_efficiency,
-                                             float(pair.e_max_kwh.sum())), _on_before(inputs, pair))
-        for pair in pairs
+        add_pair(lp, pair, settings, contested, min(needs[pair.car].cap_kwh / inputs.cars[pair.car].charge_efficiency,
+                                                 float(pair.e_max_kwh.sum())), _on_before(inputs, pair))
+        for pair, contested in zip(pairs, pair_contested(pairs), strict=True)
     ]
     for pv_ in pair_vars:
         bal_cols.append(pv_.energy)
