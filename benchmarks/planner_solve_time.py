@@ -152,6 +152,40 @@ def scenario(data: Data, day: date, n_cars: int, seed: int) -> PlannerInput:
     return PlannerInput(now, slots, battery, boxes, tuple(cars))
 
 
+FLEET_BOXES = 54
+FLEET_CARS = 100
+FLEET_LIMIT_W = 250_000.0
+
+
+def fleet_scenario(data: Data, day: date, seed: int) -> PlannerInput:
+    """A depot: FLEET_CARS cars, FLEET_BOXES 11 kW wallboxes, any car at any free wallbox.
+    The first 30 cars are plugged in at wallboxes 1-30 (every other one charging), the
+    others arrive between now and 10 h later; each leaves 4-14 h after it arrives (some
+    after the horizon). Same prices, PV, house and battery as scenario()."""
+    rng = random.Random(seed)
+    base = scenario(data, day, 1, seed)
+    start = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    ids = tuple(range(1, FLEET_BOXES + 1))
+    cars: list[CarInput] = []
+    for i in range(FLEET_CARS):
+        plugged = i < 30
+        arrives = start + timedelta(minutes=7) if plugged else start + timedelta(minutes=15 * rng.randint(1, 40))
+        cars.append(CarInput(
+            name=f"car{i + 1}",
+            capacity_kwh=rng.choice([40.0, 58.0, 77.0]),
+            soc_pct=float(rng.randint(15, 60)),
+            target_soc_pct=float(rng.choice([70, 80, 90])),
+            departure=arrives + timedelta(minutes=15 * rng.randint(16, 56)),
+            priority=rng.choice([0, 0, 1]),
+            max_charge_w=rng.choice([11_040.0, 11_040.0, 7_360.0]),
+            wallbox_id=i + 1 if plugged else None,
+            charging_now=(i % 2 == 0) if plugged else None,
+            allowed_wallboxes=ids,
+            available_from=None if plugged else arrives,
+        ))
+    return PlannerInput(base.now, base.slots, base.battery, tuple(WallboxInput(id=w) for w in ids), tuple(cars))
+
+
 def limit_w(n_cars: int) -> float | None:
     return None if n_cars == 1 else max(17_000.0, 7_000.0 * WALLBOXES[n_cars])
 

@@ -97,6 +97,12 @@ class PlanModel:
                 cost[pv.arrival] = 0.0
         return cost
 
+    def room_kwh(self) -> FloatArray:
+        """Per slot: what the grid limit leaves for the cars with the battery idle (inf: no limit)."""
+        if self.limit_kwh is None:
+            return np.full(self.duration_h.size, np.inf)
+        return np.maximum(0.0, self.limit_kwh - (self.house_kwh - self.pv_kwh))
+
     def car_grid(self) -> CarGrid:
         """Per (car, wallbox, slot): variable indices (-1: none) and energy bounds."""
         shape = (len(self.inputs.cars), len(self.inputs.wallboxes), self.duration_h.size)
@@ -166,7 +172,8 @@ def _on_before(inputs: PlannerInput, pair: Pair) -> float:
     return 1.0 if pair.plugged_now and inputs.cars[pair.car].charging_now else 0.0
 
 
-def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
+def build_model(inputs: PlannerInput, settings: PlannerSettings, pairs: list[Pair] | None = None) -> PlanModel:
+    """pairs: the (car, wallbox) pairs to plan (default: car_pairs, every one the inputs allow)."""
     lp = LinearProgram()
     slots = inputs.slots
     n = len(slots)
@@ -182,7 +189,8 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
         q_price = price_quantile(p_imp, settings.terminal_price_quantile)
 
     needs = car_needs(inputs, settings)
-    pairs = car_pairs(inputs, settings, needs)
+    if pairs is None:
+        pairs = car_pairs(inputs, settings, needs)
     car_max = np.zeros(n)
     for pair in pairs:
         np.add.at(car_max, pair.slots, pair.e_max_kwh)
