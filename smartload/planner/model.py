@@ -172,8 +172,11 @@ def _on_before(inputs: PlannerInput, pair: Pair) -> float:
     return 1.0 if pair.plugged_now and inputs.cars[pair.car].charging_now else 0.0
 
 
-def build_model(inputs: PlannerInput, settings: PlannerSettings, pairs: list[Pair] | None = None) -> PlanModel:
-    """pairs: the (car, wallbox) pairs to plan (default: car_pairs, every one the inputs allow)."""
+def build_model(inputs: PlannerInput, settings: PlannerSettings, pairs: list[Pair] | None = None,
+                contested: list[bool] | None = None) -> PlanModel:
+    """pairs: the (car, wallbox) pairs to plan (default: car_pairs, every one the inputs
+    allow); contested: per pair, whether it needs occupancy and swap rows (default:
+    pair_contested; fleet stays, one per car and disjoint per wallbox, need none)."""
     lp = LinearProgram()
     slots = inputs.slots
     n = len(slots)
@@ -238,9 +241,9 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings, pairs: list[Pai
             s_slots, s_export, s_full = add_surplus_charges_first(lp, exp, battery_vars, pv - house)
 
     pair_vars = [
-        add_pair(lp, pair, settings, contested, min(needs[pair.car].cap_kwh / inputs.cars[pair.car].charge_efficiency,
-                                                 float(pair.e_max_kwh.sum())), _on_before(inputs, pair))
-        for pair, contested in zip(pairs, pair_contested(pairs), strict=True)
+        add_pair(lp, pair, settings, shared, min(needs[pair.car].cap_kwh / inputs.cars[pair.car].charge_efficiency,
+                                              float(pair.e_max_kwh.sum())), _on_before(inputs, pair))
+        for pair, shared in zip(pairs, pair_contested(pairs) if contested is None else contested, strict=True)
     ]
     for pv_ in pair_vars:
         bal_cols.append(pv_.energy)
