@@ -73,7 +73,7 @@ WIDEN_GAP = 0.02
 GAP_FLOOR_EUR = 0.1
 # Kept from the time limit for the plan's assembly (reasons per car and slot), measured
 # on 2 loaded cores: 30 cars over 96 slots 0.02-0.06 s, 100 cars 0.18-0.27 s.
-ASSEMBLY_RESERVE_S = 0.05
+ASSEMBLY_RESERVE_S = 0.02
 ASSEMBLY_RESERVE_PER_CAR_SLOT_S = 2.5e-5
 # Above this many occupancy variables the relaxation with swap costs takes several times
 # longer (30 cars on 10 wallboxes, 2,400 of them: 0.8 s against 0.1 s).
