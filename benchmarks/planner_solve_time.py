@@ -3,6 +3,14 @@
     python benchmarks/planner_solve_time.py [--days 20] [--cars 1,3,10,30] [--data DIR]
         [--time-limit S] [--gap G] [--full-milp] [--ref-time-limit S] [--switch-penalty EUR]
         [--shared N ...]
+    python benchmarks/planner_solve_time.py --fleet [--days 20] [--data DIR] [--time-limit S]
+
+--fleet: the depot case instead (fleet_scenario: 100 cars, 54 wallboxes, any car at any
+free wallbox, arrivals over 10 h, a 250 kW grid limit), printing make_plan's wall time
+p50/p95/max and its CPU time (time.process_time) p95, the status counts, the peak RSS
+(resource.getrusage ru_maxrss, the whole process), the energy left short, and whether
+each target is met or MISSED: wall time <= 2 s, RSS <= 300 MB, every status optimal or
+feasible (no fallback), no plan that charges nothing while cars need energy.
 
 Each case is a real day of 2024 (20 days, every 17th from 3 January): DE day-ahead prices
 (hourly, linearly interpolated to 15 min; import = 0.19 EUR/kWh fees + 1.19 x spot), a
@@ -36,11 +44,12 @@ import argparse
 import csv
 import os
 import random
+import resource
 import statistics
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, process_time
 
 import numpy as np
 
@@ -158,6 +167,40 @@ def scenario(data: Data, day: date, n_cars: int, seed: int, n_boxes: int | None 
     return PlannerInput(now, slots, battery, boxes, tuple(cars))
 
 
+FLEET_BOXES = 54
+FLEET_CARS = 100
+FLEET_LIMIT_W = 250_000.0
+
+
+def fleet_scenario(data: Data, day: date, seed: int) -> PlannerInput:
+    """A depot: FLEET_CARS cars, FLEET_BOXES 11 kW wallboxes, any car at any free wallbox.
+    The first 30 cars are plugged in at wallboxes 1-30 (every other one charging), the
+    others arrive between now and 10 h later; each leaves 4-14 h after it arrives (some
+    after the horizon). Same prices, PV, house and battery as scenario()."""
+    rng = random.Random(seed)
+    base = scenario(data, day, 1, seed)
+    start = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    ids = tuple(range(1, FLEET_BOXES + 1))
+    cars: list[CarInput] = []
+    for i in range(FLEET_CARS):
+        plugged = i < 30
+        arrives = start + timedelta(minutes=7) if plugged else start + timedelta(minutes=15 * rng.randint(1, 40))
+        cars.append(CarInput(
+            name=f"car{i + 1}",
+            capacity_kwh=rng.choice([40.0, 58.0, 77.0]),
+            soc_pct=float(rng.randint(15, 60)),
+            target_soc_pct=float(rng.choice([70, 80, 90])),
+            departure=arrives + timedelta(minutes=15 * rng.randint(16, 56)),
+            priority=rng.choice([0, 0, 1]),
+            max_charge_w=rng.choice([11_040.0, 11_040.0, 7_360.0]),
+            wallbox_id=i + 1 if plugged else None,
+            charging_now=(i % 2 == 0) if plugged else None,
+            allowed_wallboxes=ids,
+            available_from=None if plugged else arrives,
+        ))
+    return PlannerInput(base.now, base.slots, base.battery, tuple(WallboxInput(id=w) for w in ids), tuple(cars))
+
+
 def limit_w(n_cars: int, n_boxes: int | None = None) -> float | None:
     return None if n_cars == 1 else max(17_000.0, 7_000.0 * (n_boxes or WALLBOXES[n_cars]))
 
@@ -218,6 +261,44 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
+FLEET_TARGET_S = 2.0
+FLEET_TARGET_MB = 300.0
+
+
+def fleet_main(data: Data, days: list[date], base: PlannerSettings) -> None:
+    settings = replace(base, grid_import_limit_w=FLEET_LIMIT_W)
+    wall, cpu, short, charged = [], [], [], []
+    statuses: dict[str, int] = {}
+    empty = 0
+    for k, day in enumerate(days):
+        inputs = fleet_scenario(data, day, seed=7000 + k)
+        c0, t0 = process_time(), perf_counter()
+        plan = make_plan(inputs, settings)
+        wall.append(perf_counter() - t0)
+        cpu.append(process_time() - c0)
+        statuses[plan.status] = statuses.get(plan.status, 0) + 1
+        short.append(sum(c.shortfall_kwh for c in plan.cars.values()))
+        total = sum(c.energy_charged_kwh for c in plan.cars.values())
+        charged.append(total)
+        if total <= 0 and any(c.need_kwh > 0 for c in plan.cars.values()):
+            empty += 1
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    print(f"fleet: {FLEET_CARS} cars, {FLEET_BOXES} wallboxes, limit {FLEET_LIMIT_W / 1000:.0f} kW, "
+          f"{len(days)} days")
+    print(f"wall p50 {pct(wall, 50):.3f} s p95 {pct(wall, 95):.3f} s max {max(wall):.3f} s | "
+          f"CPU p95 {pct(cpu, 95):.3f} s | status {' '.join(f'{k}={v}' for k, v in sorted(statuses.items()))} | "
+          f"RSS {rss_mb:.0f} MB | charged p50 {statistics.median(charged):.0f} kWh, "
+          f"short p50 {statistics.median(short):.1f} kWh max {max(short):.1f} kWh")
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
+    print(f"target wall <= {FLEET_TARGET_S:.0f} s (max): {verdict(max(wall) <= FLEET_TARGET_S)}; "
+          f"RSS <= {FLEET_TARGET_MB:.0f} MB: {verdict(rss_mb <= FLEET_TARGET_MB)}; "
+          f"optimal or feasible: {verdict(set(statuses) <= {'optimal', 'feasible'})}; "
+          f"no plan charging nothing: {verdict(empty == 0)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=20)
@@ -229,6 +310,7 @@ def main() -> None:
     parser.add_argument("--full-milp", action="store_true", help="lp_guided=False: the full MILP only")
     parser.add_argument("--switch-penalty", type=float, default=PlanningSettings().switch_penalty_eur,
                         help="PlannerSettings.switch_penalty_eur (default: the service's, planning.switch_penalty_eur)")
+    parser.add_argument("--fleet", action="store_true", help="the depot case (fleet_scenario) instead")
     parser.add_argument("--data", type=data_dir, default=DATA, metavar="DIR",
                         help="the shared data folder; a relative path is taken from the repository "
                              "root, not the working directory (default: %(default)s)")
@@ -246,6 +328,11 @@ def main() -> None:
         base = replace(base, mip_rel_gap=args.gap)
     if args.full_milp:
         base = replace(base, lp_guided=False)
+    if args.fleet:
+        print(f"settings: time_limit_s={base.time_limit_s} mip_rel_gap={base.mip_rel_gap}; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        fleet_main(data, days, base)
+        return
     print(f"settings: time_limit_s={base.time_limit_s} mip_rel_gap={base.mip_rel_gap} lp_guided={base.lp_guided} "
           f"switch_penalty_eur={base.switch_penalty_eur}; "
           f"{len(days)} days of 2024 from {days[0]} every 17 days; "

@@ -57,13 +57,14 @@ def min_power_w(car: CarInput, box: WallboxInput) -> float:
 
 
 def _window(
-    car: CarInput, wallbox_id: int, inputs: PlannerInput
+    car: CarInput, wallbox_id: int, inputs: PlannerInput, bounds_h: tuple[FloatArray, FloatArray]
 ) -> tuple[IntArray, FloatArray]:
+    """bounds_h: each slot's start and end in hours from inputs.now (slot_bounds_h)."""
     begin = inputs.now
     if wallbox_id != car.wallbox_id and car.available_from is not None:
         begin = max(begin, car.available_from)
-    starts = np.array([(s.start - begin).total_seconds() for s in inputs.slots]) / 3600.0
-    ends = np.array([(s.end - begin).total_seconds() for s in inputs.slots]) / 3600.0
+    offset = (begin - inputs.now).total_seconds() / 3600.0
+    starts, ends = bounds_h[0] - offset, bounds_h[1] - offset
     lo = np.maximum(starts, 0.0)
     hi = ends
     if car.departure is not None:
@@ -74,19 +75,27 @@ def _window(
     return keep.astype(np.int64), hours[keep]
 
 
+def slot_bounds_h(inputs: PlannerInput) -> tuple[FloatArray, FloatArray]:
+    """Each slot's start and end in hours from inputs.now, computed once for all pairs."""
+    starts = np.array([(s.start - inputs.now).total_seconds() for s in inputs.slots]) / 3600.0
+    ends = np.array([(s.end - inputs.now).total_seconds() for s in inputs.slots]) / 3600.0
+    return starts, ends
+
+
 def car_pairs(inputs: PlannerInput, settings: PlannerSettings, needs: list[CarNeed]) -> list[Pair]:
     pairs: list[Pair] = []
     index = {w.id: i for i, w in enumerate(inputs.wallboxes)}
+    bounds_h = slot_bounds_h(inputs)
     for c, car in enumerate(inputs.cars):
         if needs[c].cap_kwh <= 0:
             continue
         for wallbox_id in car.wallbox_ids:
-            box = inputs.wallbox(wallbox_id)
+            box = inputs.wallboxes[index[wallbox_id]]
             p_max = min(car.max_charge_w, box.max_power_w)
             if p_max <= 0:
                 continue
             p_min = min_power_w(car, box) if settings.semi_continuous else 0.0
-            slots, hours = _window(car, wallbox_id, inputs)
+            slots, hours = _window(car, wallbox_id, inputs, bounds_h)
             if slots.size == 0:
                 continue
             pairs.append(
@@ -106,9 +115,10 @@ def car_needs(inputs: PlannerInput, settings: PlannerSettings) -> list[CarNeed]:
     horizon_end = inputs.slots[-1].end
     longest_h = max(s.duration_h for s in inputs.slots)
     needs: list[CarNeed] = []
+    by_id = {w.id: w for w in inputs.wallboxes}
     for c, car in enumerate(inputs.cars):
         need = car.need_kwh
-        boxes = [inputs.wallbox(w) for w in car.wallbox_ids]
+        boxes = [by_id[w] for w in car.wallbox_ids]
         p_max = max((min(car.max_charge_w, b.max_power_w) for b in boxes), default=0.0)
         p_min = max((min_power_w(car, b) for b in boxes), default=0.0)
         in_horizon = car.departure is not None and car.departure <= horizon_end

@@ -6,6 +6,7 @@ LinearProgram in vectorised blocks and returns the indices the rest of the plann
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,17 +118,16 @@ def add_battery(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettin
 HYSTERESIS_SLOTS = 16
 
 
-def add_pair(lp: LinearProgram, pair: Pair, settings: PlannerSettings, pairs: list[Pair],
+def add_pair(lp: LinearProgram, pair: Pair, settings: PlannerSettings, contested: bool,
              max_energy_kwh: float, on_before: float = 0.0) -> PairVars:
-    """on_before: 1 if the car charges at this wallbox when the plan starts (so going on
+    """contested: the pair's wallbox has other candidate cars, or its car other candidate
+    wallboxes (counted once for all pairs by the caller: pair_contested).
+    on_before: 1 if the car charges at this wallbox when the plan starts (so going on
     charging starts nothing), else 0."""
     k = pair.slots.size
     tb = settings.tie_break_eur_per_kwh
     # Earlier is better at equal price, so flat tariffs have one optimum, not a plateau.
     energy = lp.add_vars(k, 0.0, pair.e_max_kwh, tb * (pair.slots + 1))
-    shared_box = sum(1 for p in pairs if p.wallbox == pair.wallbox) > 1
-    roaming = sum(1 for p in pairs if p.car == pair.car) > 1
-    contested = shared_box or roaming
     needs_on = contested or bool(np.any(pair.e_min_kwh > 0))
     r = np.arange(k)
     on = occupancy = arrival = None
@@ -167,6 +167,14 @@ def add_pair(lp: LinearProgram, pair: Pair, settings: PlannerSettings, pairs: li
     return PairVars(pair, energy, on, occupancy, arrival, starts)
 
 
+def pair_contested(pairs: list[Pair]) -> list[bool]:
+    """Per pair: whether its wallbox has several candidate cars or its car several
+    candidate wallboxes. One count per wallbox and per car, so linear in the pairs."""
+    per_box = Counter(p.wallbox for p in pairs)
+    per_car = Counter(p.car for p in pairs)
+    return [per_box[p.wallbox] > 1 or per_car[p.car] > 1 for p in pairs]
+
+
 def add_occupancy_rows(lp: LinearProgram, pair_vars: list[PairVars], n: int) -> None:
     """At most one car per wallbox and one wallbox per car, in every slot."""
     contested = [p for p in pair_vars if p.occupancy is not None]
@@ -185,9 +193,12 @@ def add_occupancy_rows(lp: LinearProgram, pair_vars: list[PairVars], n: int) -> 
 def add_cars(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettings, needs: list[CarNeed],
              pair_vars: list[PairVars], q_price: float) -> list[CarVars]:
     result: list[CarVars] = []
+    by_car: list[list[PairVars]] = [[] for _ in inputs.cars]
+    for p in pair_vars:
+        by_car[p.pair.car].append(p)
     for c, car in enumerate(inputs.cars):
         need = needs[c]
-        mine = [p for p in pair_vars if p.pair.car == c]
+        mine = by_car[c]
         value = q_price / car.charge_efficiency
         if not mine:
             result.append(CarVars(need, None, None, None, value))

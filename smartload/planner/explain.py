@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from smartload.planner.devices import PairVars
 from smartload.planner.lp import FloatArray
 from smartload.planner.model import PlanModel
 from smartload.planner.plan import BATTERY
@@ -42,7 +43,9 @@ class _Clock:
         return local.strftime("%H:%M")
 
 
-def _car_reasons(model: PlanModel, s: Schedule, added: FloatArray, c: int, clock: _Clock) -> list[str]:
+def _car_reasons(model: PlanModel, s: Schedule, added: FloatArray, c: int, clock: _Clock,
+                 mine: list[PairVars], occupants: list[dict[str, int]]) -> list[str]:
+    """mine: the car's pairs; occupants: per slot, the wallbox of each charging car."""
     car = model.inputs.cars[c]
     need = model.cars[c].need
     slots = model.inputs.slots
@@ -51,10 +54,10 @@ def _car_reasons(model: PlanModel, s: Schedule, added: FloatArray, c: int, clock
     boxes = model.inputs.wallboxes
     window = np.zeros(n, dtype=bool)
     e_max = np.zeros(n)
-    for pv in model.pairs:
-        if pv.pair.car == c:
-            window[pv.pair.slots] = True
-            np.maximum.at(e_max, pv.pair.slots, pv.pair.e_max_kwh)
+    my_boxes = {pv.pair.wallbox for pv in mine}
+    for pv in mine:
+        window[pv.pair.slots] = True
+        np.maximum.at(e_max, pv.pair.slots, pv.pair.e_max_kwh)
     short = max(0.0, need.required_kwh - added[-1]) if n else 0.0
     leaves = clock(car.departure) if car.departure is not None and need.departs_in_horizon else None
     by = f" by {leaves}" if leaves else ""
@@ -95,12 +98,9 @@ def _car_reasons(model: PlanModel, s: Schedule, added: FloatArray, c: int, clock
             out.append(f"can charge from {clock(slots[t + later[0]].start)}" if later.size
                        else "no wallbox available before departure")
         else:
-            busy = [
-                name for name, w in _occupants(model, s, t).items() if name != car.name
-                and any(pv.pair.car == c and pv.pair.wallbox == w for pv in model.pairs)
-            ]
+            busy = [name for name, w in occupants[t].items() if name != car.name and w in my_boxes]
             if busy:
-                out.append(f"wallbox {boxes[_occupants(model, s, t)[busy[0]]].id} in use by {busy[0]}")
+                out.append(f"wallbox {boxes[occupants[t][busy[0]]].id} in use by {busy[0]}")
             elif energy[t:].sum() > 0:
                 out.append(f"waiting for cheaper slots{before}")
             else:
@@ -178,8 +178,12 @@ def explain(model: PlanModel, schedule: Schedule, added: FloatArray, charged: Fl
         for t, text in enumerate(_battery_reasons(model, schedule, clock)):
             slots[t][BATTERY] = text
     cars: dict[str, str] = {}
+    by_car: list[list[PairVars]] = [[] for _ in model.inputs.cars]
+    for pv in model.pairs:
+        by_car[pv.pair.car].append(pv)
+    occupants = [_occupants(model, schedule, t) for t in range(n)]
     for c, car in enumerate(model.inputs.cars):
-        for t, text in enumerate(_car_reasons(model, schedule, added[c], c, clock)):
+        for t, text in enumerate(_car_reasons(model, schedule, added[c], c, clock, by_car[c], occupants)):
             slots[t][car.name] = text
         total = float(added[c, -1]) if n else 0.0
         cars[car.name] = _car_summary(model, c, total, float(charged[c]), float(cost[c]), clock)

@@ -56,6 +56,7 @@ from smartload.planner.devices import (
     add_occupancy_rows,
     add_pair,
     later_minimum,
+    pair_contested,
 )
 from smartload.planner.inputs import PlannerInput, PlannerSettings
 from smartload.planner.lp import FloatArray, FrozenProgram, IntArray, LinearProgram
@@ -95,6 +96,12 @@ class PlanModel:
             if pv.arrival is not None:
                 cost[pv.arrival] = 0.0
         return cost
+
+    def room_kwh(self) -> FloatArray:
+        """Per slot: what the grid limit leaves for the cars with the battery idle (inf: no limit)."""
+        if self.limit_kwh is None:
+            return np.full(self.duration_h.size, np.inf)
+        return np.maximum(0.0, self.limit_kwh - (self.house_kwh - self.pv_kwh))
 
     def car_grid(self) -> CarGrid:
         """Per (car, wallbox, slot): variable indices (-1: none) and energy bounds."""
@@ -165,7 +172,11 @@ def _on_before(inputs: PlannerInput, pair: Pair) -> float:
     return 1.0 if pair.plugged_now and inputs.cars[pair.car].charging_now else 0.0
 
 
-def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
+def build_model(inputs: PlannerInput, settings: PlannerSettings, pairs: list[Pair] | None = None,
+                contested: list[bool] | None = None) -> PlanModel:
+    """pairs: the (car, wallbox) pairs to plan (default: car_pairs, every one the inputs
+    allow); contested: per pair, whether it needs occupancy and swap rows (default:
+    pair_contested; fleet stays, one per car and disjoint per wallbox, need none)."""
     lp = LinearProgram()
     slots = inputs.slots
     n = len(slots)
@@ -181,7 +192,8 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
         q_price = price_quantile(p_imp, settings.terminal_price_quantile)
 
     needs = car_needs(inputs, settings)
-    pairs = car_pairs(inputs, settings, needs)
+    if pairs is None:
+        pairs = car_pairs(inputs, settings, needs)
     car_max = np.zeros(n)
     for pair in pairs:
         np.add.at(car_max, pair.slots, pair.e_max_kwh)
@@ -229,9 +241,9 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings) -> PlanModel:
             s_slots, s_export, s_full = add_surplus_charges_first(lp, exp, battery_vars, pv - house)
 
     pair_vars = [
-        add_pair(lp, pair, settings, pairs, min(needs[pair.car].cap_kwh / inputs.cars[pair.car].charge_efficiency,
-                                             float(pair.e_max_kwh.sum())), _on_before(inputs, pair))
-        for pair in pairs
+        add_pair(lp, pair, settings, shared, min(needs[pair.car].cap_kwh / inputs.cars[pair.car].charge_efficiency,
+                                              float(pair.e_max_kwh.sum())), _on_before(inputs, pair))
+        for pair, shared in zip(pairs, pair_contested(pairs) if contested is None else contested, strict=True)
     ]
     for pv_ in pair_vars:
         bal_cols.append(pv_.energy)

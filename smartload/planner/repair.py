@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from smartload.planner.fleet import arrival_order
 from smartload.planner.lp import FloatArray
 from smartload.planner.model import PlanModel
 from smartload.planner.schedule import EPS_KWH, Schedule, from_vector, net_battery, net_flows
@@ -67,16 +68,25 @@ def _respect_limit(model: PlanModel, cars: FloatArray, e_min: FloatArray, net: F
     return cars
 
 
-def repair(model: PlanModel, relaxed: FloatArray | None) -> Schedule:
-    """A feasible schedule close to the relaxed solution (None: nothing charges)."""
+def in_arrival_order(model: PlanModel) -> Schedule:
+    """The cars charged in arrival order (fleet.arrival_order), the battery idle: what
+    the planner falls back on when it has no relaxation to repair."""
     n = model.duration_h.size
-    shape = (len(model.inputs.cars), len(model.inputs.wallboxes), n)
+    grid = model.car_grid()
+    cars, _ = arrival_order(model.inputs, [cv.need for cv in model.cars], grid.e_min_kwh, grid.e_max_kwh,
+                            model.room_kwh())
+    zeros = np.zeros(n)
+    soc0 = model.battery.soc0_kwh if model.battery else 0.0
+    return net_flows(model, Schedule(zeros, zeros, zeros, zeros, np.full(n, soc0), cars, zeros))
+
+
+def repair(model: PlanModel, relaxed: FloatArray | None) -> Schedule:
+    """A feasible schedule close to the relaxed solution (None: the cars charged in
+    arrival order, in_arrival_order)."""
     if relaxed is None:
-        zeros = np.zeros(n)
-        soc0 = model.battery.soc0_kwh if model.battery else 0.0
-        base = Schedule(zeros, zeros, zeros, zeros, np.full(n, soc0), np.zeros(shape), zeros)
-    else:
-        base = from_vector(model, relaxed)
+        return in_arrival_order(model)
+    n = model.duration_h.size
+    base = from_vector(model, relaxed)
     grid = model.car_grid()
     e_min, e_max = grid.e_min_kwh, grid.e_max_kwh
     cars = _keep_largest(_keep_largest(base.car_kwh, axis=1), axis=0)

@@ -20,12 +20,29 @@
 The gap is always against a proven lower bound: the relaxation's, or the full MILP's dual
 bound when it ran. Status: "optimal" within mip_rel_gap, "feasible" a MILP schedule not
 proven within it (a time limit was hit or the neighbourhood was too narrow to prove
-more), "fallback" the repaired relaxation.
+more), "fallback" the repaired relaxation or the cars charged in arrival order
+(fleet.arrival_order), whichever costs less: a fallback never leaves waiting cars
+uncharged for want of a relaxation.
+
+The gap reported (Solution.gap, Plan.gap) is on energy cost: the objective's distance to
+the bound in EUR (objective and bound both carry the same penalties, shortfall, swaps,
+starts, so their difference is what any plan could still save, penalties included),
+divided by the plan's energy cost |import x price - export x price| (at least
+GAP_FLOOR_EUR), not by the objective, whose shortfall penalties (100 EUR/kWh and more)
+would make a car left short look like a tiny gap. The status still compares the
+objective's own relative gap with mip_rel_gap, which is what HiGHS proves.
+
+Deadline: settings.time_limit_s bounds the whole make_plan, build, solve and assembly;
+each HiGHS call gets what is left of it (less ASSEMBLY_RESERVE_S, kept for the plan's
+assembly). It is wall-clock time (perf_counter), not CPU time: the plan is waited for
+in real time (the service's cycle, a person at the API), and on a loaded machine a CPU
+budget would let the wall time grow without bound; HiGHS's own time_limit is wall-clock
+too. The benchmark (benchmarks/planner_solve_time.py) prints the CPU time beside it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from time import perf_counter
 from typing import NamedTuple
 
@@ -33,12 +50,14 @@ import numpy as np
 from scipy.optimize import OptimizeResult
 
 from smartload.planner.assemble import assemble, empty_plan
+from smartload.planner.cars import car_needs, car_pairs
+from smartload.planner.fleet import arrival_order, dense_bounds, is_fleet, stay_pairs
 from smartload.planner.inputs import PlannerInput, PlannerSettings
 from smartload.planner.lp import FloatArray, Relaxation
 from smartload.planner.model import PlanModel, build_model
 from smartload.planner.neighbourhood import neighbourhood
 from smartload.planner.plan import Plan, PlanStatus
-from smartload.planner.repair import repair
+from smartload.planner.repair import in_arrival_order, repair
 from smartload.planner.schedule import Schedule, from_vector, net_flows, to_vector
 
 # A relaxed solution this close to integral and feasible is a MILP solution (HiGHS: 1e-6).
@@ -49,6 +68,13 @@ _MIN_POLISH_S = 0.05
 # A MILP answer proven this close to its own optimum (EUR) has no slack worth an LP to remove.
 _POLISH_ABOVE_EUR = 1e-3
 WIDEN_GAP = 0.02
+# The least energy cost (EUR) the reported gap is divided by: a plan that costs next to
+# nothing (PV) would otherwise show any cent as a huge relative gap.
+GAP_FLOOR_EUR = 0.1
+# Kept from the time limit for the plan's assembly (reasons per car and slot), measured
+# on 2 loaded cores: 30 cars over 96 slots 0.02-0.06 s, 100 cars 0.18-0.27 s.
+ASSEMBLY_RESERVE_S = 0.02
+ASSEMBLY_RESERVE_PER_CAR_SLOT_S = 2.5e-5
 # Above this many occupancy variables the relaxation with swap costs takes several times
 # longer (30 cars on 10 wallboxes, 2,400 of them: 0.8 s against 0.1 s).
 LARGE_OCCUPANCY = 1500
@@ -79,6 +105,19 @@ class Solution:
 
 def relative_gap(objective: float, bound: float) -> float:
     return max(0.0, objective - bound) / max(abs(objective), 1e-9)
+
+
+def energy_cost_eur(model: PlanModel, x: FloatArray) -> float:
+    return float(x[model.grid_import] @ model.import_price - x[model.grid_export] @ model.export_price)
+
+
+def energy_gap(model: PlanModel, x: FloatArray, objective: float, bound: float) -> float:
+    """The objective's distance to the bound over the plan's energy cost (see the module)."""
+    return max(0.0, objective - bound) / max(abs(energy_cost_eur(model, x)), GAP_FLOOR_EUR)
+
+
+def assembly_reserve_s(inputs: PlannerInput) -> float:
+    return ASSEMBLY_RESERVE_S + ASSEMBLY_RESERVE_PER_CAR_SLOT_S * len(inputs.cars) * len(inputs.slots)
 
 
 def _shortfall_kwh(model: PlanModel, x: FloatArray) -> float:
@@ -179,18 +218,22 @@ def _guide_cost(model: PlanModel) -> FloatArray | None:
     return model.cost_without_swaps() if occupancy > LARGE_OCCUPANCY else None
 
 
-def solve_model(model: PlanModel) -> Solution:
+def solve_model(model: PlanModel, deadline: float | None = None) -> Solution:
+    """deadline: the perf_counter reading by which the solve must end (default: the time
+    limit from now)."""
     settings = model.settings
     program = model.program
     started = perf_counter()
-    deadline = started + settings.time_limit_s
+    if deadline is None:
+        deadline = started + settings.time_limit_s
 
-    def done(status: PlanStatus, x: FloatArray, objective: float, gap: float | None,
+    def done(status: PlanStatus, x: FloatArray, objective: float, bound: float | None,
              schedule: Schedule | None = None) -> Solution:
         schedule = schedule if schedule is not None else from_vector(model, x)
+        gap = None if bound is None else energy_gap(model, x, objective, bound)
         return Solution(status, schedule, x, objective, gap, perf_counter() - started)
 
-    relaxed = program.relax(settings.time_limit_s, cost=_guide_cost(model))
+    relaxed = program.relax(max(deadline - perf_counter(), _MIN_MILP_S), cost=_guide_cost(model))
     if relaxed.x is None:
         schedule = repair(model, None)
         x = to_vector(model, schedule)
@@ -200,7 +243,7 @@ def solve_model(model: PlanModel) -> Solution:
         # Integral already; with swaps left out of the guide, its swaps still cost.
         objective = program.objective(relaxed.x)
         gap = relative_gap(objective, bound)
-        return done("optimal" if gap <= settings.mip_rel_gap else "feasible", relaxed.x, objective, gap)
+        return done("optimal" if gap <= settings.mip_rel_gap else "feasible", relaxed.x, objective, bound)
     best: _Best | None = None
     if settings.mode == "milp" and settings.lp_guided:
         best = _guided(model, relaxed, bound, deadline)
@@ -217,21 +260,44 @@ def solve_model(model: PlanModel) -> Solution:
         objective = program.objective(x)
         gap = relative_gap(objective, bound)
         status: PlanStatus = "optimal" if gap <= settings.mip_rel_gap else "fallback" if best.repaired else "feasible"
-        return done(status, x, objective, gap, schedule)
+        return done(status, x, objective, bound, schedule)
     schedule = repair(model, relaxed.x)
     x = to_vector(model, schedule)
-    objective = program.objective(x)
-    return done("fallback", x, objective, relative_gap(objective, bound), schedule)
+    queued = in_arrival_order(model)
+    x_queued = to_vector(model, queued)
+    if program.objective(x_queued) < program.objective(x):
+        schedule, x = queued, x_queued
+    return done("fallback", x, program.objective(x), bound, schedule)
 
 
 def make_plan(inputs: PlannerInput, settings: PlannerSettings) -> Plan:
     """Plan every car and the home battery over inputs.slots. Never raises for hard cases:
-    targets are soft, and a solver failure leaves the repaired relaxation."""
+    targets are soft, and a solver failure leaves the repaired relaxation (or the cars
+    charged in arrival order). settings.time_limit_s covers the whole call.
+
+    A fleet (fleet.is_fleet) is planned with the arrival-order plug-ins kept (fleet.py):
+    at best "feasible", without a gap, as its bound is not the full model's."""
     started = perf_counter()
     if not inputs.slots:
         return empty_plan(inputs.now, started)
-    model = build_model(inputs, settings)
-    solution = solve_model(model)
+    deadline = started + settings.time_limit_s - assembly_reserve_s(inputs)
+    needs = car_needs(inputs, settings)
+    pairs = car_pairs(inputs, settings, needs)
+    fleet = is_fleet(pairs)
+    if fleet:
+        n = len(inputs.slots)
+        e_min, e_max = dense_bounds(pairs, len(inputs.cars), len(inputs.wallboxes), n)
+        limit = None if settings.grid_import_limit_w is None else settings.grid_import_limit_w * np.array(
+            [s.duration_h for s in inputs.slots]) / 1000.0
+        net = np.array([(s.house_w - s.pv_w) * s.duration_h for s in inputs.slots]) / 1000.0
+        room = np.full(n, np.inf) if limit is None else np.maximum(0.0, limit - net)
+        _, stays = arrival_order(inputs, needs, e_min, e_max, room)
+        pairs = stay_pairs(pairs, stays, n)
+    # A fleet's stays are one per car and disjoint at each wallbox: nothing to contest.
+    model = build_model(inputs, settings, pairs, [False] * len(pairs) if fleet else None)
+    solution = solve_model(model, deadline)
+    if fleet and solution.status != "fallback":
+        solution = replace(solution, status="feasible", gap=None)
     return assemble(
         model,
         solution.schedule,

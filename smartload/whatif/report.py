@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from smartload.planner import Plan, PlannerInput
+from smartload.planner.solve import GAP_FLOOR_EUR
 from smartload.sinks.evcc_keys import WRITE_KINDS
 from smartload.timefmt import iso
 from smartload.whatif.evcc_port import utc
@@ -221,7 +222,8 @@ def optimal_report(config: SimulationConfig, inputs: RunInputs, planner_input: P
         "optimal": {"method": "one plan over the whole period (pure planner, perfect foresight)",
                     "status": plan.status, "gap": plan.gap, "objective_eur": round(plan.objective_eur, 4),
                     # The proven bound: no schedule of this model costs less than the plan by more.
-                    "gap_eur": round((plan.gap or 0.0) * abs(plan.objective_eur), 4),
+                    # (plan.gap is on energy cost: planner/solve.py, energy_gap)
+                    "gap_eur": round((plan.gap or 0.0) * max(abs(plan.cost_eur), GAP_FLOOR_EUR), 4),
                     "slots": len(slots), "cars": len(planner_input.cars),
                     "time_limit_s": inputs.optimal_time_limit_s, "total_time_s": round(plan.total_time_s, 3)},
         "evcc_writes": 0,

@@ -61,15 +61,30 @@ def test_repair_of_the_relaxation_meets_every_row():
     assert model.program.objective(x) >= relaxed.objective - 1e-9
 
 
-def test_repair_without_any_relaxation_charges_nothing_and_meets_every_row():
+def test_repair_without_any_relaxation_charges_in_arrival_order_and_meets_every_row():
     model = build_model(INPUT, PlannerSettings())
     schedule = repair(model, None)
     x = to_vector(model, schedule)
     assert model.program.violation(x) <= 1e-6
-    assert schedule.car_kwh.sum() == 0.0
-    # The battery holds; the grid carries the house: 0, 0.3 and 3 kWh (PV covers hour 1).
-    assert schedule.import_kwh == pytest.approx([0.0, 0.3, 3.0])
-    assert schedule.export_kwh == pytest.approx([1.7, 0.0, 0.0])
+    # A, plugged in now, fills up first (8 kWh in hour 0, full power is 11 kW); then B,
+    # waiting for the same wallbox, takes it (6 kWh in hour 1). The battery holds.
+    assert schedule.car_kwh[0, 0] == pytest.approx([8.0, 0.0, 0.0])
+    assert schedule.car_kwh[1, 0] == pytest.approx([0.0, 6.0, 0.0])
+    assert schedule.import_kwh == pytest.approx([6.3, 6.3, 3.0])
+    assert schedule.export_kwh == pytest.approx([0.0, 0.0, 0.0])
+
+
+def test_arrival_order_respects_the_grid_limit_and_the_minimum():
+    settings = PlannerSettings(grid_import_limit_w=5000.0)
+    model = build_model(INPUT, settings)
+    schedule = repair(model, None)
+    assert model.program.violation(to_vector(model, schedule)) <= 1e-6
+    # Hour 0: 5 kW limit - 0.3 house + 2 PV leaves 6.7 kWh for A. A's rest (8 - 6.7 =
+    # 1.3 kWh) is under its 4.14 kWh minimum, which would overfill it: A is done and
+    # frees the wallbox; B, waiting, takes it in hour 1: 5 - 0.3 = 4.7 kWh.
+    assert schedule.car_kwh[0, 0] == pytest.approx([6.7, 0.0, 0.0])
+    assert schedule.car_kwh[1, 0] == pytest.approx([0.0, 4.7, 0.0])
+    assert (schedule.import_kwh <= 5.0 + 1e-9).all()
 
 
 def test_the_full_milp_and_the_guided_path_agree_on_a_small_case():
