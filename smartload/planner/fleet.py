@@ -27,11 +27,11 @@ import numpy.typing as npt
 from smartload.planner.cars import CarNeed, Pair
 from smartload.planner.inputs import PlannerInput
 from smartload.planner.lp import FloatArray
+from smartload.planner.schedule import EPS_KWH
 
 # Pairs x slots in their windows above which the full model is not built (the 30-car
 # benchmark has under 3,000; the 54-wallbox / 100-car fleet over 200,000).
 FLEET_PAIR_SLOTS = 20_000
-_EPS = 1e-6
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,8 @@ def arrival_order(inputs: PlannerInput, needs: list[CarNeed], e_min: FloatArray,
     n_cars, n_boxes, n = e_max.shape
     usable: npt.NDArray[np.bool_] = e_max > 0
     eta = np.array([car.charge_efficiency for car in inputs.cars])
-    left = np.array([min(nd.need_kwh, nd.cap_kwh) for nd in needs]).reshape(-1) / np.maximum(eta, _EPS)
-    cap_left = np.array([nd.cap_kwh for nd in needs]).reshape(-1) / np.maximum(eta, _EPS)
+    left = np.array([min(nd.need_kwh, nd.cap_kwh) for nd in needs]).reshape(-1) / np.maximum(eta, EPS_KWH)
+    cap_left = np.array([nd.cap_kwh for nd in needs]).reshape(-1) / np.maximum(eta, EPS_KWH)
     any_slot: npt.NDArray[np.bool_] = np.any(usable, axis=1)
     arrival = np.where(np.any(any_slot, axis=1), np.argmax(any_slot, axis=1), n)
     index = {box.id: w for w, box in enumerate(inputs.wallboxes)}
@@ -70,7 +70,7 @@ def arrival_order(inputs: PlannerInput, needs: list[CarNeed], e_min: FloatArray,
         w = index.get(car.wallbox_id, -1) if car.wallbox_id is not None else -1
         if w >= 0 and usable[c, w, 0] and occupant[w] < 0:
             occupant[w], location[c] = c, w
-    finished = left <= _EPS
+    finished = left <= EPS_KWH
     order = sorted(range(n_cars), key=lambda c: (int(arrival[c]), location[c] < 0, c))
     cars = np.zeros_like(e_max)
     stays: list[Stay] = []
@@ -105,14 +105,14 @@ def arrival_order(inputs: PlannerInput, needs: list[CarNeed], e_min: FloatArray,
             lo, hi = e_min[c, w, t], e_max[c, w, t]
             want = min(hi, left[c])
             if want < lo:
-                want = lo if lo <= cap_left[c] + _EPS else 0.0
+                want = lo if lo <= cap_left[c] + EPS_KWH else 0.0
             if want > room:
                 want = room if room >= lo else 0.0
             cars[c, w, t] = want
             left[c] -= want
             cap_left[c] -= want
             room -= want
-            if left[c] <= _EPS or (left[c] < lo and lo > cap_left[c] + _EPS):
+            if left[c] <= EPS_KWH or (left[c] < lo and lo > cap_left[c] + EPS_KWH):
                 finished[c] = True  # full, or the rest is below the minimum and over the cap
     for w_ in np.flatnonzero(occupant >= 0):
         stays.append(Stay(int(occupant[w_]), int(w_), int(since[int(occupant[w_])]), n))
