@@ -19,9 +19,10 @@ SKIPPED_DIRS = {"__pycache__", ".hypothesis", ".pytest_cache", ".ruff_cache"}
 GENERATED = (ROOT / "benchmarks" / "out",)  # the benchmarks' own reports, not part of the project
 THIS = Path(__file__).resolve()  # holds the patterns and their examples
 
-# A home, work or scratch folder of one machine: "/work/…", "/root/…", "/home/<user>/…", "/Users/…",
-# "/tmp/…", "/mnt/…". Not when the slash follows a word, a dot, a colon, a dash, a tilde or another
-# slash: URL paths (http://host/home/x, /api/state), $HOME/x and ~/x stay allowed.
+# A home, work or scratch folder of one machine: a folder named work, root, home, Users, tmp,
+# mnt, media or srv right under the filesystem root. Not when the slash follows a word, a dot,
+# a colon, a dash, a tilde or another slash: URL paths (a host's /api/state), $HOME/x and ~/x
+# stay allowed. The examples below are built with rooted(), so this file names no such path.
 MACHINE_PATH = re.compile(r"(?<![\w.:~/$-])/(?:work|root|home|Users|tmp|mnt|media|srv)/")
 # Reaching beside the repository: the relative "../shared", a path joined with "shared", or a
 # repository root's parent.
@@ -91,12 +92,17 @@ def test_no_test_skips_but_the_kia_provider_where_its_library_cannot_install():
     assert len(found) == 3  # the Kia tests without the library, two preflight tests with it
 
 
+def rooted(*parts: str) -> str:
+    """An absolute path from its parts, e.g. rooted("srv", "x") is the folder x in /srv."""
+    return "/" + "/".join(parts)
+
+
 @pytest.mark.parametrize("text", [
-    'FIXTURE = Path("/work/shared/fixtures/evcc/x.json")',
-    "for candidate in /root/.pyenv/versions/3.12*/bin/python3; do",
-    "data_dir: /home/me/smartload",
-    "see /Users/me/Downloads/state.json",
-    "'/tmp/smartload.db'",
+    f'FIXTURE = Path("{rooted("work", "shared", "fixtures", "evcc", "x.json")}")',
+    f"for candidate in {rooted('root', '.pyenv', 'versions', '3.12*', 'bin', 'python3')}; do",
+    f"data_dir: {rooted('home', 'me', 'smartload')}",
+    f"see {rooted('Users', 'me', 'Downloads', 'state.json')}",
+    f"'{rooted('tmp', 'smartload.db')}'",
 ])
 def test_a_machine_path_is_found(text):
     assert MACHINE_PATH.search(text)
@@ -105,9 +111,9 @@ def test_a_machine_path_is_found(text):
 @pytest.mark.parametrize("text", [
     'client.get("/api/state")',
     "url: http://homeassistant.local:8123/api/states/sensor.id3_battery_level",
-    "https://example.org/home/page",
+    "https://example.org" + rooted("home", "page"),
     '"${PYENV_ROOT:-$HOME/.pyenv}"/versions',
-    "~/work/notes",
+    "~" + rooted("work", "notes"),
     'tmp_path / "home" / "x"',
     "home/cars/zoe/soc",
 ])
