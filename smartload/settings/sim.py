@@ -43,6 +43,10 @@ class SimSettings(StrictModel):
     seed: int = 1
     # The evcc version whose /api/state layout (and `version` key) is served.
     layout: str = "0.315.0"
+    # How long evcc takes to answer a write it has applied (simulated seconds). A busy evcc
+    # on a small board takes seconds; a write still unanswered when smartload stops must be
+    # waited for, or the restore would not know it landed.
+    write_latency_s: float = Field(default=0.0, ge=0, le=600)
     # Physics step of the live clock in simulated seconds.
     step_s: float = Field(default=1.0, gt=0, le=60)
     # Hourly day-ahead prices (timestamp_utc,price_eur_per_mwh) for long runs; dates it

@@ -34,15 +34,20 @@ _CLOUD = re.compile(r"^/cloud/(?P<vehicle>[a-z0-9][a-z0-9_-]*)/soc$")
 
 
 class SimApp:
-    """Routes requests to the model. `cloud_sleep` waits a cloud's latency (simulated s)."""
+    """Routes requests to the model. `cloud_sleep` waits a cloud's latency, and evcc's
+    write latency (simulated s)."""
 
-    def __init__(self, site: Site, layout: Layout, cloud_sleep: Sleep, speed: float, auth: SimAuth) -> None:
+    def __init__(self, site: Site, layout: Layout, cloud_sleep: Sleep, speed: float, auth: SimAuth,
+                 write_latency_s: float = 0.0) -> None:
         self.site = site
         self.layout = layout
         self._cloud_sleep = cloud_sleep
         self._speed = speed
         self.auth = auth
+        self._write_latency_s = write_latency_s
         self.writes = 0
+        # Writes received (applied or refused), counted before evcc's late answer is sent.
+        self.writes_received = 0
 
     def _json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
         merged = {"X-Sim-Time": rfc3339(self.site.t), **(headers or {})}
@@ -67,7 +72,12 @@ class SimApp:
             match = pattern.match(path)
             if match is None or route_method != method:
                 continue
-            return self._write(method, path, handler, match)
+            self.writes_received += 1
+            answer = self._write(method, path, handler, match)
+            if self._write_latency_s > 0:
+                # evcc has applied it; its answer comes late (simulated seconds, like a cloud's).
+                await self._cloud_sleep(self._write_latency_s)
+            return answer
         return self._not_found()
 
     def _write(self, method: str, path: str, handler: Callable[[Site, re.Match[str]], Any],
@@ -135,7 +145,8 @@ class SimApp:
 
 def create_app(site: Site, layout: Layout, *, cloud_sleep: Sleep, speed: float,
                settings: SimSettings | None = None) -> Starlette:
-    sim = SimApp(site, layout, cloud_sleep, speed, SimAuth(settings or SimSettings()))
+    settings = settings or SimSettings()
+    sim = SimApp(site, layout, cloud_sleep, speed, SimAuth(settings), settings.write_latency_s)
     methods = ["GET", "POST", "DELETE", "PATCH"]
     app = Starlette(routes=[Route("/{path:path}", sim.handle, methods=methods)])
     app.state.sim = sim
