@@ -27,6 +27,11 @@ class ScaledAsyncIOScheduler(AsyncIOScheduler):
     def now(self) -> datetime:
         return self._clock()
 
+    @property
+    def speed(self) -> float:
+        """Simulated seconds per wall-clock second."""
+        return self._speed
+
     def schedule_relative(
         self, duetime: typing.RelativeTime, action: typing.ScheduledAction[Any], state: Any = None
     ) -> DisposableBase:

@@ -27,7 +27,7 @@ from smartload.sinks.planning import PlanMade, PlanningSink
 from smartload.streams.soc import SocTable
 
 if TYPE_CHECKING:
-    from smartload.planner import Plan
+    from smartload.planner import Plan, PlanStatus
 
 RECENT_EVENTS = 200
 
@@ -39,7 +39,7 @@ class Health:
     last_error: PollError | None = None
     last_tick_at: datetime | None = None
     last_plan_at: datetime | None = None
-    last_plan_status: str | None = None
+    last_plan_status: PlanStatus | None = None
     last_solve_s: float | None = None
 
 
@@ -50,6 +50,8 @@ class LiveView:
     socs: SocTable = field(default_factory=dict)
     tariffs: Tariffs = field(default_factory=Tariffs)
     plan: Plan | None = None
+    # The SoCs the current plan started from (a car missing here was planned from a guess).
+    plan_socs: SocTable = field(default_factory=dict)
     snapshot: Snapshot | None = None
     health: Health = field(default_factory=Health)
     events: deque[Event] = field(default_factory=lambda: deque(maxlen=RECENT_EVENTS))
@@ -72,6 +74,7 @@ class LiveView:
 
         def on_plan(made: PlanMade) -> None:
             plan = self.plan = made.plan
+            self.plan_socs = made.snapshot.socs
             self.health.last_plan_at = made.snapshot.at
             self.health.last_plan_status, self.health.last_solve_s = plan.status, plan.solve_time_s
 

@@ -16,6 +16,7 @@ from smartload.domain import SocReading
 from smartload.events import Event
 from smartload.store.database import Database, from_text, to_text
 from smartload.store.energy import EXPORT, IMPORT, Accrual
+from smartload.store.rows import EventRow, PlanRow, ReadingRow, WriteRow
 
 if TYPE_CHECKING:
     from smartload.planner import Plan
@@ -126,7 +127,7 @@ class HistoryStore:
 
     # -- reading ------------------------------------------------------------------------
 
-    def events(self, limit: int = 100, kind: str | None = None, before: datetime | None = None) -> list[dict[str, Any]]:
+    def events(self, limit: int = 100, kind: str | None = None, before: datetime | None = None) -> list[EventRow]:
         query, args = "SELECT at, kind, vehicle, text, data FROM events WHERE 1 = 1", list[Any]()
         if kind is not None:
             query, args = query + " AND kind = ?", [*args, kind]
@@ -135,21 +136,21 @@ class HistoryStore:
         rows = self._db.query(query + " ORDER BY at DESC, id DESC LIMIT ?", (*args, limit))
         return [{"at": _z(at), "kind": k, "vehicle": v, "text": t, "data": json.loads(d)} for at, k, v, t, d in rows]
 
-    def readings(self, vehicle: str, since: datetime) -> list[dict[str, Any]]:
+    def readings(self, vehicle: str, since: datetime) -> list[ReadingRow]:
         rows = self._db.query(
             "SELECT soc_pct, source, measured_at, measured_at_known, received_at FROM soc_readings"
             " WHERE vehicle = ? AND received_at >= ? ORDER BY id", (vehicle, to_text(since)))
         return [{"soc_pct": s, "source": src, "measured_at": _z(m), "measured_at_known": bool(k), "received_at": _z(r)}
                 for s, src, m, k, r in rows]
 
-    def plans(self, limit: int = 50) -> list[dict[str, Any]]:
+    def plans(self, limit: int = 50) -> list[PlanRow]:
         rows = self._db.query(
             "SELECT at, reason, status, solve_s, cost_eur, slots, horizon_end, cars FROM plans"
             " ORDER BY id DESC LIMIT ?", (limit,))
         return [{"at": _z(a), "reason": r, "status": st, "solve_s": s, "cost_eur": c, "slots": n, "horizon_end": _z(h),
                  "cars": json.loads(cars)} for a, r, st, s, c, n, h, cars in rows]
 
-    def writes(self, limit: int = 100) -> list[dict[str, Any]]:
+    def writes(self, limit: int = 100) -> list[WriteRow]:
         rows = self._db.query("SELECT at, method, path, ok, text FROM writes ORDER BY id DESC LIMIT ?", (limit,))
         return [{"at": _z(a), "method": m, "path": p, "ok": bool(ok), "text": t} for a, m, p, ok, t in rows]
 

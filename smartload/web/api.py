@@ -10,19 +10,31 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from smartload.domain import Rate
 from smartload.requests import ChargeRequest
 from smartload.store.energy import __doc__ as ENERGY_METHOD
 from smartload.store.history import Figures
 from smartload.system import System
 from smartload.timefmt import iso
+from smartload.view_types import (
+    BoostedView,
+    CancelledView,
+    EvccSettingsView,
+    FiguresView,
+    HistoryView,
+    RateView,
+    RefreshAskedView,
+    SocEnteredView,
+    TariffsView,
+)
 from smartload.views import (
     control_view,
     dashboard_view,
     event_view,
     health_view,
-    plan_view,
     request_view,
     site_view,
+    system_plan_view,
     vehicle_views,
 )
 from smartload.web.inputs import ApiError, BoostBody, EmptyBody, RequestBody, SocBody, parse_body, parse_departure
@@ -78,24 +90,26 @@ class Api:
         return JSONResponse(next(v for v in vehicle_views(self.system) if v["id"] == vehicle))
 
     async def plan(self, request: Request) -> JSONResponse:
-        return JSONResponse(plan_view(self.system.live.plan))
+        return JSONResponse(system_plan_view(self.system))
 
     async def tariffs(self, request: Request) -> JSONResponse:
         tariffs = self.system.live.tariffs
 
-        def rates(values: Any) -> list[dict[str, Any]]:
+        def rates(values: tuple[Rate, ...]) -> list[RateView]:
             return [{"start": iso(r.start), "end": iso(r.end), "value": r.value} for r in values]
 
-        return JSONResponse({"grid": rates(tariffs.grid), "feedin": rates(tariffs.feedin),
-                             "solar": rates(tariffs.solar)})
+        answer: TariffsView = {"grid": rates(tariffs.grid), "feedin": rates(tariffs.feedin),
+                               "solar": rates(tariffs.solar)}
+        return JSONResponse(answer)
 
     async def requests(self, request: Request) -> JSONResponse:
         current = self.system.planning.sequencer.requests(self.system.now)
         return JSONResponse({v: request_view(r) for v, r in current.items()})
 
     async def evcc_settings(self, request: Request) -> JSONResponse:
-        return JSONResponse({"settings": control_view(self.system),
-                             "paused_loadpoints": sorted(self.system.planning.actuator.paused)})
+        answer: EvccSettingsView = {"settings": control_view(self.system),
+                                    "paused_loadpoints": sorted(self.system.planning.actuator.paused)}
+        return JSONResponse(answer)
 
     async def health(self, request: Request) -> JSONResponse:
         return JSONResponse(health_view(self.system))
@@ -115,15 +129,16 @@ class Api:
         today = self.system.now.astimezone(tz).date()
         history = store.days(today - timedelta(days=days - 1), today, tz)
 
-        def figures(f: Figures) -> dict[str, Any]:
+        def figures(f: Figures) -> FiguresView:
             return {"cost_eur": round(f.cost_eur, 4), "import_kwh": round(f.import_kwh, 3),
                     "import_eur": round(f.import_eur, 4), "export_kwh": round(f.export_kwh, 3),
                     "export_eur": round(f.export_eur, 4),
                     "cars": {v: {"kwh": round(c["kwh"], 3), "eur": round(c["eur"], 4)} for v, c in f.cars.items()}}
 
-        return JSONResponse({"method": HISTORY_METHOD, "days": [
+        answer: HistoryView = {"method": HISTORY_METHOD, "days": [
             {"date": d.day.isoformat(), "actual": figures(d.actual), "planned": figures(d.planned)}
-            for d in reversed(history)]})
+            for d in reversed(history)]}
+        return JSONResponse(answer)
 
     async def soc_history(self, request: Request) -> JSONResponse:
         vehicle = self._vehicle(request)
@@ -156,7 +171,8 @@ class Api:
 
     async def cancel_request(self, request: Request) -> JSONResponse:
         vehicle = self._vehicle(request)
-        return JSONResponse({"vehicle": vehicle, "cancelled": self.system.controls.cancel_request(vehicle)})
+        answer: CancelledView = {"vehicle": vehicle, "cancelled": self.system.controls.cancel_request(vehicle)}
+        return JSONResponse(answer)
 
     async def boost(self, request: Request) -> JSONResponse:
         vehicle = self._vehicle(request)
@@ -165,7 +181,8 @@ class Api:
             until = self.system.controls.boost(vehicle, body.minutes)
         except (KeyError, ValueError) as exc:
             raise ApiError.from_control(exc) from exc
-        return JSONResponse({"vehicle": vehicle, "until": iso(until)})
+        answer: BoostedView = {"vehicle": vehicle, "until": iso(until)}
+        return JSONResponse(answer)
 
     async def set_soc(self, request: Request) -> JSONResponse:
         vehicle = self._vehicle(request)
@@ -177,11 +194,13 @@ class Api:
             reading = self.system.controls.set_soc(vehicle, body.soc_pct, measured_at)
         except (KeyError, ValueError) as exc:
             raise ApiError.from_control(exc) from exc
-        return JSONResponse({"vehicle": vehicle, "soc_pct": reading.soc_pct, "source": reading.source,
-                             "measured_at": iso(reading.measured_at)})
+        answer: SocEnteredView = {"vehicle": vehicle, "soc_pct": reading.soc_pct, "source": reading.source,
+                                  "measured_at": iso(reading.measured_at)}
+        return JSONResponse(answer)
 
     async def refresh(self, request: Request) -> JSONResponse:
         vehicle = self._vehicle(request)
         await parse_body(request, EmptyBody)
         self.system.controls.refresh(vehicle)
-        return JSONResponse({"vehicle": vehicle, "requested_at": iso(self.system.now)}, status_code=202)
+        answer: RefreshAskedView = {"vehicle": vehicle, "requested_at": iso(self.system.now)}
+        return JSONResponse(answer, status_code=202)

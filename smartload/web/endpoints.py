@@ -1,4 +1,8 @@
-"""The endpoint table: routes, the OpenAPI document and the endpoint list page come from it."""
+"""The endpoint table: routes, the OpenAPI document and the endpoint list page come from it.
+
+Each endpoint names the type its handler answers with (the TypedDicts of view_types.py
+and store/rows.py, which mypy checks the handlers against); the document's response
+schemas are generated from those types, as the request bodies' are from their models."""
 
 from __future__ import annotations
 
@@ -7,8 +11,25 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
 
+from smartload.store.rows import EventRow, PlanRow, ReadingRow, WriteRow
+from smartload.view_types import (
+    BoostedView,
+    CancelledView,
+    DashboardView,
+    EvccSettingsView,
+    HealthView,
+    HistoryView,
+    PlanView,
+    RefreshAskedView,
+    RequestView,
+    SiteView,
+    SocEnteredView,
+    TariffsView,
+    VehicleView,
+)
 from smartload.web.inputs import BoostBody, EmptyBody, RequestBody, SocBody
 
 
@@ -23,37 +44,49 @@ class Endpoint:
     query: tuple[tuple[str, str], ...] = ()
     status: int = 200
     media: str = "application/json"
+    # The type of the JSON answer (None: not JSON).
+    response: Any = None
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/dashboard", "dashboard", "Everything the dashboard shows: site, cars, plan, evcc "
-             "settings, next handoff, health, recent events", query=(("events", "how many events (0-200, 50)"),)),
-    Endpoint("GET", "/api/state", "state", "evcc's latest state as smartload read it"),
-    Endpoint("GET", "/api/vehicles", "vehicles", "Each car: SoC with source and age, request, projection"),
-    Endpoint("GET", "/api/vehicles/{vehicle}", "vehicle", "One car"),
+             "settings, next handoff, health, recent events", query=(("events", "how many events (0-200, 50)"),),
+             response=DashboardView),
+    Endpoint("GET", "/api/state", "state", "evcc's latest state as smartload read it", response=SiteView | None),
+    Endpoint("GET", "/api/vehicles", "vehicles", "Each car: SoC with source and age, request, projection",
+             response=list[VehicleView]),
+    Endpoint("GET", "/api/vehicles/{vehicle}", "vehicle", "One car", response=VehicleView),
     Endpoint("GET", "/api/vehicles/{vehicle}/socs", "soc_history", "The car's stored SoC readings",
-             query=(("hours", "how far back (24)"),)),
-    Endpoint("GET", "/api/plan", "plan", "The current plan: per slot prices, PV, battery and each car's power"),
-    Endpoint("GET", "/api/plans", "plans", "Stored plan summaries, newest first", query=(("limit", "(50)"),)),
-    Endpoint("GET", "/api/tariffs", "tariffs", "Grid, feed-in and solar forecast rates"),
-    Endpoint("GET", "/api/requests", "requests", "The charge request in force per car"),
+             query=(("hours", "how far back (24)"),), response=list[ReadingRow]),
+    Endpoint("GET", "/api/plan", "plan", "The current plan: per slot prices, PV, battery and each car's power; "
+             "its status explained", response=PlanView | None),
+    Endpoint("GET", "/api/plans", "plans", "Stored plan summaries, newest first", query=(("limit", "(50)"),),
+             response=list[PlanRow]),
+    Endpoint("GET", "/api/tariffs", "tariffs", "Grid, feed-in and solar forecast rates", response=TariffsView),
+    Endpoint("GET", "/api/requests", "requests", "The charge request in force per car",
+             response=dict[str, RequestView | None]),
     Endpoint("POST", "/api/requests", "add_request", "Add a charge request (replaces the car's open one)",
-             write=True, body=RequestBody, status=201),
-    Endpoint("DELETE", "/api/requests/{vehicle}", "cancel_request", "Cancel the car's request", write=True),
+             write=True, body=RequestBody, status=201, response=RequestView),
+    Endpoint("DELETE", "/api/requests/{vehicle}", "cancel_request", "Cancel the car's request", write=True,
+             response=CancelledView),
     Endpoint("POST", "/api/vehicles/{vehicle}/boost", "boost", "Full power now for a while", write=True,
-             body=BoostBody),
+             body=BoostBody, response=BoostedView),
     Endpoint("POST", "/api/vehicles/{vehicle}/soc", "set_soc", "Enter the car's SoC by hand", write=True,
-             body=SocBody),
+             body=SocBody, response=SocEnteredView),
     Endpoint("POST", "/api/vehicles/{vehicle}/refresh", "refresh", "Ask the car's cloud for its SoC now "
-             "(throttle and daily budget apply)", write=True, body=EmptyBody, status=202),
+             "(throttle and daily budget apply)", write=True, body=EmptyBody, status=202,
+             response=RefreshAskedView),
     Endpoint("GET", "/api/evcc-settings", "evcc_settings", "evcc's settings: observed, smartload's desired "
-             "value and reason, who set it; paused loadpoints"),
-    Endpoint("GET", "/api/health", "health", "evcc reachable, last poll, tick and plan, solve time"),
+             "value and reason, who set it; paused loadpoints", response=EvccSettingsView),
+    Endpoint("GET", "/api/health", "health", "evcc reachable, last poll, tick and plan, solve time; "
+             "the simulator's speed when evcc is the embedded simulator", response=HealthView),
     Endpoint("GET", "/api/events", "events", "The event log, newest first",
-             query=(("limit", "(100)"), ("kind", "plug-in, refresh, handoff, write, error, ..."))),
-    Endpoint("GET", "/api/writes", "writes", "Stored writes to evcc, newest first", query=(("limit", "(100)"),)),
+             query=(("limit", "(100)"), ("kind", "plug-in, refresh, handoff, write, error, ...")),
+             response=list[EventRow]),
+    Endpoint("GET", "/api/writes", "writes", "Stored writes to evcc, newest first", query=(("limit", "(100)"),),
+             response=list[WriteRow]),
     Endpoint("GET", "/api/history", "history", "Planned versus actual cost and energy per car, per day",
-             query=(("days", "(7)"),)),
+             query=(("days", "(7)"),), response=HistoryView),
     Endpoint("GET", "/api/stream", "stream", "Server-sent events: dashboard, live, plan, event",
              media="text/event-stream"),
     Endpoint("GET", "/metrics", "metrics", "Prometheus metrics", media="text/plain"),
@@ -63,25 +96,45 @@ _ERROR = {"type": "object", "required": ["error", "field"],
           "properties": {"error": {"type": "string"}, "field": {"type": "string"}}}
 
 
+_REF = "#/components/schemas/{model}"
+
+
+def _schemas() -> tuple[dict[tuple[str, JsonSchemaMode], Any], dict[str, Any]]:
+    """Each endpoint's answer schema (by handler) and each body's (by name), generated
+    in one pass so that every type they share is one entry of components/schemas."""
+    inputs: list[tuple[str, JsonSchemaMode, TypeAdapter[Any]]] = []
+    for e in ENDPOINTS:
+        if e.response is not None:
+            inputs.append((e.handler, "serialization", TypeAdapter(e.response)))
+        if e.body is not None:
+            inputs.append((e.body.__name__, "validation", TypeAdapter(e.body)))
+    by_key, definitions = TypeAdapter.json_schemas(inputs, ref_template=_REF)
+    defs: dict[str, Any] = definitions.get("$defs", {})
+    return by_key, defs
+
+
 def openapi(version: str = "0.1.0") -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
-    schemas: dict[str, Any] = {"Error": _ERROR}
+    by_key, defs = _schemas()
+    schemas: dict[str, Any] = {"Error": _ERROR, **defs}
     for e in ENDPOINTS:
         params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                   for p in re.findall(r"{(\w+)}", e.path)]
         params += [{"name": q, "in": "query", "required": False, "description": d, "schema": {"type": "string"}}
                    for q, d in e.query]
         error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        media = {"schema": by_key[e.handler, "serialization"]} if e.response is not None else {
+            "schema": {"type": "string"}}
         op: dict[str, Any] = {"summary": e.summary, "operationId": e.handler, "parameters": params,
-                              "responses": {str(e.status): {"description": "OK", "content": {e.media: {}}},
+                              "responses": {str(e.status): {"description": "OK", "content": {e.media: media}},
                                             "4XX": {"description": "bad input; `field` names it", **error}}}
         if e.write:
             op["security"] = [{"bearer": []}]
             op["responses"]["401"] = {"description": "no or wrong bearer token", **error}
         if e.body is not None:
-            schemas[e.body.__name__] = e.body.model_json_schema()
+            body = by_key[e.body.__name__, "validation"]
             op["requestBody"] = {"required": e.body is not EmptyBody, "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{e.body.__name__}"}}}}
+                "schema": body}}}
         paths.setdefault(e.path, {})[e.method.lower()] = op
     return {"openapi": "3.1.0", "info": {"title": "smartload", "version": version},
             "paths": paths, "components": {"schemas": schemas,

@@ -95,7 +95,7 @@ class Hub:
 
     def _on_plan(self, plan: Plan) -> None:
         if self._clients:
-            self.broadcast("plan", _json(plan_view(plan)))
+            self.broadcast("plan", _json(plan_view(plan, self._system.settings.planning.time_limit.total_seconds())))
         self._dirty()
 
     def _dirty(self) -> None:

@@ -31,18 +31,21 @@ async def test_reads_need_no_token_and_show_the_cars_the_plan_and_who_set_evcc(s
     client = served.client
     zoe, ioniq = (await client.get("/api/vehicles")).json()
     assert zoe == {
-        "id": "zoe", "title": "Renault Zoe", "capacity_kwh": 52.0,
+        "id": "zoe", "title": "Renault Zoe", "capacity_kwh": 52.0, "plugged_in": True,
         "soc": {"soc_pct": 45.0, "source": "zoe-cloud", "measured_at": "2026-03-02T18:50:00Z",
                 "measured_at_known": True, "age_s": 600},
-        "loadpoint": {"id": 1, "title": "Garage", "charging": True, "charge_power_w": 11000.0},
+        "loadpoint": {"id": 1, "title": "Garage", "name": "Garage", "charging": True, "charge_power_w": 11000.0},
         "request": {"id": None, "target_soc_pct": 80.0, "energy_kwh": None, "departure": "2026-03-03T06:00:00Z",
                     "priority": 0, "source": "default"},
-        "plan": {"target_soc_pct": 80.0, "projected_soc_pct": 55.0, "departure": "2026-03-03T06:00:00Z",
+        "plan": {"target_soc_pct": 80.0, "projected_soc_pct": 55.0, "assumed_soc_pct": None,
+                 "departure": "2026-03-03T06:00:00Z",
                  "shortfall_kwh": 13.0, "energy_kwh": 5.5, "cost_eur": 1.51,
                  "reason": "charges 5.5 kWh in the cheapest slots"},
         "boost_until": None,
     }
-    assert (ioniq["soc"], ioniq["loadpoint"], ioniq["plan"]["projected_soc_pct"]) == (None, None, 20.0)
+    # ioniq has no SoC: the plan started it at planning.unknown_soc_pct (20 %), and says so.
+    assert (ioniq["soc"], ioniq["loadpoint"], ioniq["plugged_in"]) == (None, None, False)
+    assert (ioniq["plan"]["projected_soc_pct"], ioniq["plan"]["assumed_soc_pct"]) == (20.0, 20.0)
     assert (await client.get("/api/vehicles/zoe")).json() == zoe
 
     plan = (await client.get("/api/plan")).json()
@@ -57,7 +60,7 @@ async def test_reads_need_no_token_and_show_the_cars_the_plan_and_who_set_evcc(s
     assert health == {"now": "2026-03-02T19:00:00Z", "evcc_reachable": True, "last_poll_at": "2026-03-02T19:00:00Z",
                       "last_tick_at": None, "last_plan_at": "2026-03-02T19:00:00Z", "last_plan_status": "optimal",
                       "last_solve_s": 0.042, "last_error": None, "plan_stale": None, "planner_busy_s": None,
-                      "left_out": {}, "mode": "act"}
+                      "left_out": {}, "mode": "act", "simulator": None}
 
     # The actuator wants mode now and 16 A for zoe; evcc shows both, and smartload wrote them.
     actuator = served.parts.system.planning.actuator
@@ -224,9 +227,29 @@ async def test_the_next_handoff_is_open_while_the_plan_still_charges_that_car_th
     cars = {**last.cars, "ioniq": CarSlot(1, 11000.0, 30.0, 2.75)}
     parts.push_plan(replace(with_ioniq, slots=(*with_ioniq.slots[:3], replace(last, cars=cars))))
     dashboard = (await served.client.get("/api/dashboard?events=0")).json()
-    assert dashboard["handoff"] == {"vehicle": "ioniq", "wallbox_id": 1, "by": "2026-03-02T19:30:00Z",
-                                    "replaces": "zoe", "message": "plug in ioniq at wallbox 1 by 20:30 (unplug zoe)"}
+    # The banner names both cars and the wallbox as the dashboard shows them everywhere.
+    assert dashboard["handoff"] == {
+        "vehicle": "ioniq", "vehicle_title": "Hyundai Ioniq 5", "wallbox_id": 1, "wallbox": "Garage",
+        "by": "2026-03-02T19:30:00Z", "replaces": "zoe", "replaces_title": "Renault Zoe",
+        "message": "unplug Renault Zoe, then plug in Hyundai Ioniq 5 at Garage by 20:30"}
     assert dashboard["events"] == []
+    # The car to unplug is the one evcc shows there now: a car smartload does not know by
+    # evcc's title, a guest car as such; none once the wallbox is free.
+    garage = parts.system.live.state.loadpoints[0]
+    for shown, replaces, first in (
+        (replace(garage, vehicle_name="golf", vehicle_title="VW Golf"), "golf", "unplug VW Golf, then "),
+        (replace(garage, vehicle_name=""), "zoe", "unplug Renault Zoe, then "),
+        (replace(garage, connected=False, charging=False, vehicle_name=None), None, ""),
+    ):
+        parts.push_state(replace(parts.system.live.state, loadpoints=(shown,)))
+        handoff = (await served.client.get("/api/dashboard")).json()["handoff"]
+        assert (handoff["replaces"], handoff["message"]) == (
+            replaces, f"{first}plug in Hyundai Ioniq 5 at Garage by 20:30")
+    parts.push_state(replace(parts.system.live.state, loadpoints=(replace(garage, vehicle_name=""),)))
+    parts.system.planning.handoffs.append(Handoff(1, "ioniq", NOW + timedelta(minutes=30), None, NOW))
+    assert (await served.client.get("/api/dashboard")).json()["handoff"]["message"] == (
+        "unplug the car plugged in there, then plug in Hyundai Ioniq 5 at Garage by 20:30")
+    parts.push_state(replace(parts.system.live.state, loadpoints=(garage,)))
     # A newer handoff at the same wallbox replaces it; zoe is there already, so none is open.
     planning.handoffs.append(Handoff(1, "zoe", NOW + timedelta(hours=1), None, NOW))
     assert (await served.client.get("/api/dashboard")).json()["handoff"] is None
