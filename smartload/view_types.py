@@ -111,6 +111,7 @@ class VehicleView(TypedDict):
     # True/False as evcc last said; None while evcc is unreachable (or not yet heard from).
     plugged_in: bool | None
     soc: SocView | None
+    # Where evcc last showed the car (kept, stale, while evcc is unreachable).
     loadpoint: CarLoadpointView | None
     request: RequestView | None
     plan: CarPlanView | None

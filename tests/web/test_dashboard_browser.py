@@ -80,6 +80,13 @@ async def test_the_dashboard_shows_the_plan_and_the_cars_and_takes_a_charge_requ
                 assert (await zoe.locator("[data-field=request]").inner_text()).endswith("(default)")
                 assert await page.locator("#events li").count() >= 1
                 assert await page.locator("#h-evcc").inner_text() == "evcc ok"
+                # The site is the embedded simulator, 60 times faster than real time, and the page says so.
+                assert await page.locator("#h-sim").inner_text() == "simulator · 60× speed"
+                async with httpx.AsyncClient(base_url=url) as client:
+                    health = (await client.get("/api/health")).json()
+                assert health["simulator"] == {"speed": 60.0}
+                assert re.fullmatch(r"optimal(, within \d+\.\d\d EUR of the best bound)?|(feasible|fallback): .+",
+                                    await page.locator("#plan-status").inner_text())
 
                 await zoe.locator("summary").click()
                 await zoe.locator("input[name=target]").fill("95")

@@ -88,6 +88,9 @@ function renderHealth(health) {
   state.now = health.now;
   text($("clock"), fmtTime(health.now, true));
   pill($("h-evcc"), health.evcc_reachable ? "evcc ok" : "evcc unreachable", health.evcc_reachable ? "ok" : "bad");
+  const sim = $("h-sim");
+  sim.hidden = !health.simulator;
+  if (health.simulator) pill(sim, `simulator · ${+health.simulator.speed.toFixed(1)}× speed`, "warn");
   pill($("h-tick"), `tick ${fmtTime(health.last_tick_at)}`, health.last_tick_at ? "" : "warn");
   const solve = health.last_solve_s == null ? "" : ` ${(health.last_solve_s * 1000).toFixed(0)} ms`;
   const status = health.last_plan_status || "none";
@@ -100,8 +103,8 @@ function renderHealth(health) {
 function renderHandoff(handoff) {
   const node = $("handoff");
   node.hidden = !handoff;
-  if (handoff) node.textContent = `Next: plug in ${handoff.vehicle} at wallbox ${handoff.wallbox_id} by ${fmtTime(handoff.by)}` +
-    (handoff.replaces ? ` (unplug ${handoff.replaces})` : "");
+  // The server words it in the site's time zone, with the names used everywhere else.
+  if (handoff) node.textContent = `Next: ${handoff.message}`;
 }
 
 function renderSettings(rows, site) {
@@ -112,7 +115,9 @@ function renderSettings(rows, site) {
     const owner = make("td", `owner-${row.owner.split(" ")[0]}`, row.owner === "person" ? "a person (paused until unplug)" : row.owner);
     const wants = make("td", null, row.desired == null ? "–" : row.desired);
     if (row.reason) wants.title = row.reason;
-    tr.append(make("td", null, row.key), make("td", null, row.observed == null ? "–" : row.observed), wants, owner);
+    const setting = make("td", null, row.wallbox ? `${row.wallbox} · ${row.setting}` : row.setting);
+    setting.title = row.key;
+    tr.append(setting, make("td", null, row.observed == null ? "–" : row.observed), wants, owner);
     body.appendChild(tr);
   }
   if (!rows.length) body.appendChild(make("tr")).appendChild(make("td", "muted", "no car plugged in"));
@@ -130,7 +135,12 @@ function renderPlan(plan) {
   const titles = Object.fromEntries(state.vehicles.map((v) => [v.id, v.title]));
   renderChart($("chart"), plan, ids, state.tz, state.now);
   renderLegend($("legend"), ids, titles);
-  text($("plan-summary"), plan ? `${plan.status} · ${plan.cost_eur.toFixed(2)} EUR · made ${fmtTime(plan.created_at)}` : "");
+  text($("plan-summary"), plan ? `${plan.cost_eur.toFixed(2)} EUR · made ${fmtTime(plan.created_at)}` : "");
+  const status = $("plan-status");
+  status.hidden = !plan;
+  status.textContent = plan ? plan.status_text : "";
+  status.className = `plan-status status-${plan ? plan.status : "none"}`;
+  $("h-plan").title = plan ? plan.status_text : "";
   const list = $("explanations");
   list.replaceChildren();
   for (const e of (plan && plan.explanations) || []) list.appendChild(make("li", null, `${e.device}: ${e.text}`));

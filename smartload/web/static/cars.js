@@ -119,13 +119,22 @@ function update(card, v, h) {
     ? `from ${soc.source} · ${soc.measured_at_known ? "" : "at least "}${fmtAge(soc.age_s)} old`
     : "SoC unknown";
   const lp = v.loadpoint;
-  card.where.textContent = lp ? `at ${lp.title || "wallbox " + lp.id}${lp.charging ? ` · charging ${(lp.charge_power_w / 1000).toFixed(1)} kW` : ""}` : "not plugged in";
+  // plugged_in is null while evcc does not answer: nobody knows, so the card says so.
+  if (v.plugged_in === null) {
+    card.where.textContent = `plugged in: unknown (evcc unreachable${lp ? `; last seen at ${lp.name}` : ""})`;
+  } else {
+    card.where.textContent = lp ? `at ${lp.name}${lp.charging ? ` · charging ${(lp.charge_power_w / 1000).toFixed(1)} kW` : ""}` : "not plugged in";
+  }
   const r = v.request;
   const goal = r ? (r.target_soc_pct != null ? `${r.target_soc_pct} %` : `${r.energy_kwh} kWh`) : null;
   card.fields.request.textContent = r ? `${goal} by ${fmtTime(r.departure, true)} (${r.source})` : "none";
   card.target.style.left = r && r.target_soc_pct != null ? `calc(${r.target_soc_pct}% - 1px)` : "-10px";
   const p = v.plan;
-  card.fields.projected.textContent = p && p.projected_soc_pct != null ? `${Math.round(p.projected_soc_pct)} %` : "–";
+  const assumed = p && p.assumed_soc_pct != null;
+  card.fields.projected.textContent = p && p.projected_soc_pct != null
+    ? `${assumed ? "~ " : ""}${Math.round(p.projected_soc_pct)} %${assumed ? ` (assumed: SoC unknown, planned from ${Math.round(p.assumed_soc_pct)} %)` : ""}`
+    : "–";
+  card.fields.projected.classList.toggle("assumed", assumed);
   card.fields.projected.classList.toggle("short", Boolean(p && p.shortfall_kwh > 0.05));
   if (p && p.shortfall_kwh > 0.05) card.fields.projected.textContent += ` (${p.shortfall_kwh.toFixed(1)} kWh short)`;
   card.fields.plan.textContent = p ? `${p.energy_kwh.toFixed(1)} kWh for ${p.cost_eur.toFixed(2)} EUR` : "–";

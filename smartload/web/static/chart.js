@@ -5,6 +5,7 @@
 const NS = "http://www.w3.org/2000/svg";
 export const CAR_COLORS = ["#2a9d8f", "#e76f51", "#8e44ad", "#3a86ff", "#d4a017", "#c2185b"];
 export const BATTERY_COLOR = "#6c757d";
+const DISCHARGE_OPACITY = 0.45;  // the discharge bars and their legend swatch
 
 function el(name, attrs, parent) {
   const node = document.createElementNS(NS, name);
@@ -104,7 +105,7 @@ export function renderChart(box, plan, cars, tz, nowIso) {
     }
     if (s.battery_discharge_w > 0) {
       const kw = s.battery_discharge_w / 1000;
-      const rect = el("rect", { class: "bar battery discharge", x: a, width, y: y(0), height: y(-kw) - y(0), fill: BATTERY_COLOR, "fill-opacity": 0.45 }, bars);
+      const rect = el("rect", { class: "bar battery discharge", x: a, width, y: y(0), height: y(-kw) - y(0), fill: BATTERY_COLOR, "fill-opacity": DISCHARGE_OPACITY }, bars);
       el("title", {}, rect).textContent = `${hour.format(new Date(Date.parse(s.start)))} battery −${kw.toFixed(1)} kW`;
     }
   }
@@ -121,11 +122,14 @@ export function renderChart(box, plan, cars, tz, nowIso) {
 export function renderLegend(list, cars, titles) {
   list.replaceChildren();
   const items = cars.map((id) => [carColor(cars, id), titles[id] || id]);
-  items.push([BATTERY_COLOR, "home battery"], ["#f4a261", "PV forecast"], ["#1d3557", "grid price (right axis)"]);
-  for (const [color, text] of items) {
+  items.push([BATTERY_COLOR, "home battery charging"], [BATTERY_COLOR, "home battery discharging (below 0)", DISCHARGE_OPACITY, "discharge"],
+    ["#f4a261", "PV forecast"], ["#1d3557", "grid price (right axis)"]);
+  for (const [color, text, opacity, key] of items) {
     const li = document.createElement("li");
     const swatch = document.createElement("i");
     swatch.style.background = color;
+    if (opacity != null) swatch.style.opacity = String(opacity);
+    if (key) li.dataset.key = key;
     li.append(swatch, text);
     list.appendChild(li);
   }
