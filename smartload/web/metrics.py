@@ -2,7 +2,9 @@
 
 Counters come from the event log: evcc writes by result, errors by where they arose and the
 SoC refreshes each car made today (against smartload's own daily refresh budget). Where a
-vehicle provider keeps a cloud call budget, what is left of it today is shown too.
+vehicle provider keeps a cloud call budget, what is left of it today is shown too. The
+site's gauges (each loadpoint's power, the battery, the current prices) are evcc's last
+poll as smartload read it; the process_* metrics are prometheus_client's process collector.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from smartload.domain import SiteState
 from smartload.events import Event
 from smartload.system import System
 from smartload.timefmt import parse_iso
@@ -51,6 +54,41 @@ class Tally:
         return count if day == now.astimezone(self._tz).date() else 0
 
 
+def site_metrics(state: SiteState | None) -> Iterator[Metric]:
+    """evcc's last poll: each loadpoint's charge power, the battery and the prices now.
+    A value evcc did not send is left out, not shown as 0."""
+    power = GaugeMetricFamily("smartload_loadpoint_power_watts", "Charge power at the loadpoint",
+                              labels=["loadpoint", "title"])
+    connected = GaugeMetricFamily("smartload_loadpoint_connected", "1 while a car is plugged in",
+                                  labels=["loadpoint", "title"])
+    site = {"grid": GaugeMetricFamily("smartload_grid_power_watts", "Grid power (import > 0)"),
+            "pv": GaugeMetricFamily("smartload_pv_power_watts", "PV power"),
+            "home": GaugeMetricFamily("smartload_home_power_watts", "House consumption")}
+    battery_soc = GaugeMetricFamily("smartload_battery_soc_percent", "Home battery SoC")
+    battery_power = GaugeMetricFamily("smartload_battery_power_watts",
+                                      "Home battery power (evcc's sign: discharging > 0, charging < 0)")
+    price = GaugeMetricFamily("smartload_price_eur_per_kwh", "Price now (grid: import, feedin: export)",
+                              labels=["tariff"])
+    if state is not None:
+        for lp in state.loadpoints:
+            labels = [str(lp.id), lp.title]
+            if lp.charge_power_w is not None:
+                power.add_metric(labels, lp.charge_power_w)
+            connected.add_metric(labels, int(lp.connected))
+        for name, value in (("grid", state.grid_power_w), ("pv", state.pv_power_w), ("home", state.home_power_w)):
+            if value is not None:
+                site[name].add_metric([], value)
+        battery = state.battery
+        if battery is not None and battery.soc_pct is not None:
+            battery_soc.add_metric([], battery.soc_pct)
+        if battery is not None and battery.power_w is not None:
+            battery_power.add_metric([], battery.power_w)
+        for tariff, value in (("grid", state.tariff_grid), ("feedin", state.tariff_feedin)):
+            if value is not None:
+                price.add_metric([tariff], value)
+    yield from (power, connected, *site.values(), battery_soc, battery_power, price)
+
+
 class SmartloadCollector(Collector):
     def __init__(self, system: System, tally: Tally) -> None:
         self._system = system
@@ -65,6 +103,7 @@ class SmartloadCollector(Collector):
             soc.add_metric([vehicle, reading.source], reading.soc_pct)
             age.add_metric([vehicle], reading.age_s(now))
         yield from (soc, age)
+        yield from site_metrics(live.state)
         projected = GaugeMetricFamily("smartload_vehicle_projected_soc_percent", "SoC the plan reaches by departure",
                                       labels=["vehicle"])
         short = GaugeMetricFamily("smartload_vehicle_shortfall_kwh", "Energy the plan misses by departure",
@@ -111,6 +150,7 @@ class SmartloadCollector(Collector):
 def make_registry(system: System, tally: Tally) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SmartloadCollector(system, tally))
+    ProcessCollector(registry=registry)  # process_* (CPU, memory, open files) from /proc on Linux
     return registry
 
 

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import io
+import os
+import resource
 import stat
 from contextlib import AsyncExitStack
 from dataclasses import replace
@@ -11,6 +13,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import httpx
+import pytest
 from loguru import logger
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -24,6 +27,16 @@ from smartload.vehicles.budget import CallBudget
 from smartload.web import start_web
 from smartload.web.auth import TOKEN_FILE, load_token
 from tests.web.builders import BERLIN, NOW, make_parts, plan, settings, site_state, zoe_reading
+
+
+def _started_at() -> float:
+    """This process's start (Unix time) as the kernel tells it: boot time plus the start
+    field of /proc/self/stat in clock ticks."""
+    with open("/proc/stat") as stat_file:
+        boot = next(float(line.split()[1]) for line in stat_file if line.startswith("btime "))
+    with open("/proc/self/stat") as stat_file:
+        fields = stat_file.read().rpartition(")")[2].split()
+    return boot + float(fields[19]) / os.sysconf("SC_CLK_TCK")
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -66,9 +79,28 @@ async def test_metrics_show_socs_plan_writes_errors_and_budgets(tmp_path):
     parts.close()
     assert answer.headers["content-type"].startswith("text/plain")
     got = samples(answer.text)
+    process = {key: value for key, value in got.items() if key[0].startswith("process_")}
+    assert {name for name, _ in process} >= {
+        "process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes",
+        "process_start_time_seconds", "process_open_fds", "process_max_fds"}
+    # The process collector reads /proc: the same figures the kernel gives for this process.
+    assert process["process_max_fds", ()] == resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    assert process["process_start_time_seconds", ()] == pytest.approx(_started_at(), abs=0.01)
+    assert process["process_resident_memory_bytes", ()] > 10_000_000  # a Python with numpy: well above 10 MB
+    got = {key: value for key, value in got.items() if key not in process}
     assert got == {
         ("smartload_vehicle_soc_percent", (("source", "zoe-cloud"), ("vehicle", "zoe"))): 45.0,
         ("smartload_vehicle_soc_age_seconds", (("vehicle", "zoe"),)): 630.0,
+        # evcc's last poll (builders.site_state): zoe charging 11 kW at Garage, the battery idle at 50 %.
+        ("smartload_loadpoint_power_watts", (("loadpoint", "1"), ("title", "Garage"))): 11000.0,
+        ("smartload_loadpoint_connected", (("loadpoint", "1"), ("title", "Garage"))): 1.0,
+        ("smartload_grid_power_watts", ()): 10500.0,
+        ("smartload_pv_power_watts", ()): 0.0,
+        ("smartload_home_power_watts", ()): 500.0,
+        ("smartload_battery_soc_percent", ()): 50.0,
+        ("smartload_battery_power_watts", ()): 0.0,
+        ("smartload_price_eur_per_kwh", (("tariff", "grid"),)): 0.30,
+        ("smartload_price_eur_per_kwh", (("tariff", "feedin"),)): 0.08,
         ("smartload_vehicle_projected_soc_percent", (("vehicle", "ioniq"),)): 20.0,
         ("smartload_vehicle_projected_soc_percent", (("vehicle", "zoe"),)): 55.0,
         ("smartload_vehicle_shortfall_kwh", (("vehicle", "ioniq"),)): 46.2,
