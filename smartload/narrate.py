@@ -3,7 +3,8 @@ a sentence and published on the event bus (dashboard, store, MQTT, notifications
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from collections.abc import Callable
+from datetime import datetime
 
 from loguru import logger
 from reactivex import operators as ops
@@ -19,16 +20,23 @@ from smartload.sinks.sequencer import Handoff, RequestEnded
 from smartload.streams.polling import Outage
 from smartload.streams.problems import ProblemSeen, new_problems
 from smartload.system import System
+from smartload.views import handoff_message, wallbox_name
 
 _WARNINGS = ("error", "outage", "override")
+# A loadpoint's name in an event: evcc's title where the state is at hand (views.wallbox_name).
+Names = Callable[[int], str]
 
 
-def edge_event(edge: ConnectionEdge) -> Event:
+def numbered(lp_id: int) -> str:
+    return f"wallbox {lp_id}"
+
+
+def edge_event(edge: ConnectionEdge, name: Names = numbered) -> Event:
     waited = (edge.at - edge.plugged_at).total_seconds()
     identified = f" (identified after {waited:.0f} s)" if waited > 0 else ""
     what = {"startup": "was already plugged in at", "moved": "moved to", "plugged": "plugged in at",
             "manual": "refresh asked for at"}
-    text = f"{edge.vehicle} {what.get(edge.reason, edge.reason)} loadpoint {edge.loadpoint_id}{identified}"
+    text = f"{edge.vehicle} {what.get(edge.reason, edge.reason)} {name(edge.loadpoint_id)}{identified}"
     return Event(edge.at, "plug-in", text, edge.vehicle, {"loadpoint": edge.loadpoint_id, "reason": edge.reason})
 
 
@@ -69,8 +77,8 @@ def problem_event(seen: ProblemSeen) -> Event:
                  data={"path": problem.path, "value": problem.value})
 
 
-def handoff_event(handoff: Handoff, tz: tzinfo) -> Event:
-    return Event(handoff.at, "handoff", f"handoff: {handoff.message(tz)}", handoff.vehicle,
+def handoff_event(handoff: Handoff, message: str) -> Event:
+    return Event(handoff.at, "handoff", f"handoff: {message}", handoff.vehicle,
                  {"wallbox": handoff.wallbox_id, "by": handoff.by.isoformat(), "replaces": handoff.replaces})
 
 
@@ -87,19 +95,19 @@ def write_event(write: Write, at: datetime, error: str | None) -> Event:
                  data={"method": write.method, "path": write.path})
 
 
-def override_event(override: Override) -> Event:
+def override_event(override: Override, name: Names = numbered) -> Event:
     setting = override.key.split(".", 1)[-1]
     return Event(override.at, "override",
-                 f"loadpoint {override.loadpoint_id}: {setting} changed in evcc to {override.observed} "
+                 f"{name(override.loadpoint_id)}: {setting} changed in evcc to {override.observed} "
                  f"(smartload wrote {override.written}); paused until the car unplugs",
                  data={"loadpoint": override.loadpoint_id, "setting": setting})
 
 
-def notice_event(notice: Notice) -> Event:
+def notice_event(notice: Notice, name: Names = numbered) -> Event:
     """What the actuator noticed about evcc: a person's change, a write evcc did not
     apply, or a new session at a loadpoint."""
     if isinstance(notice, Override):
-        return override_event(notice)
+        return override_event(notice, name)
     if isinstance(notice, NotApplied):
         return Event(notice.at, "error",
                      f"evcc did not apply {notice.key} = {notice.written} (it still shows {notice.observed}); "
@@ -107,7 +115,7 @@ def notice_event(notice: Notice) -> Event:
                      data={"setting": notice.key, "written": notice.written, "observed": notice.observed})
     before, after = notice.before or "a guest", notice.after or "a car being identified"
     return Event(notice.at, "plug-in",
-                 f"loadpoint {notice.loadpoint_id}: {before} replaced by {after} between two polls; "
+                 f"{name(notice.loadpoint_id)}: {before} replaced by {after} between two polls; "
                  "its settings are written again for the new session",
                  data={"loadpoint": notice.loadpoint_id, "before": notice.before, "after": notice.after})
 
@@ -131,17 +139,22 @@ def _write_told(bus: EventBus, outcome: WriteOutcome) -> None:
 
 def narrate(system: System, url: str) -> DisposableBase:
     """Tell what the system does and what it sees (narrate_graph)."""
-    bus, tz = system.bus, system.settings.site.tz
+    bus = system.bus
+
+    def name(lp_id: int) -> str:
+        return wallbox_name(system.live.state, lp_id)
+
     return CompositeDisposable(
-        system.handoffs.subscribe(lambda h: tell(bus, handoff_event(h, tz))),
+        system.handoffs.subscribe(lambda h: tell(bus, handoff_event(h, handoff_message(system, h)))),
         system.requests_ended.subscribe(lambda e: tell(bus, ended_event(e))),
-        system.notices.subscribe(lambda n: tell(bus, notice_event(n)), scheduler=system.scheduler),
+        system.notices.subscribe(lambda n: tell(bus, notice_event(n, name)), scheduler=system.scheduler),
         system.writes.subscribe(guarded("narrate", lambda w: _write_told(bus, w))),
-        narrate_graph(system.graph, bus, url, system.scheduler),
+        narrate_graph(system.graph, bus, url, system.scheduler, name),
     )
 
 
-def narrate_graph(graph: Graph, bus: EventBus, url: str, scheduler: SchedulerBase) -> DisposableBase:
+def narrate_graph(graph: Graph, bus: EventBus, url: str, scheduler: SchedulerBase,
+                  name: Names = numbered) -> DisposableBase:
     """Tell what the graph sees: plug-ins, refreshes, outages, evcc's parse errors and
     impossible values."""
     def is_parse(error: PollError) -> bool:
@@ -152,7 +165,7 @@ def narrate_graph(graph: Graph, bus: EventBus, url: str, scheduler: SchedulerBas
 
     parse_errors = graph.errors.pipe(ops.filter(is_parse), ops.distinct_until_changed(message))
     return CompositeDisposable(
-        graph.edges.subscribe(lambda e: tell(bus, edge_event(e)), scheduler=scheduler),
+        graph.edges.subscribe(lambda e: tell(bus, edge_event(e, name)), scheduler=scheduler),
         graph.refreshes.subscribe(lambda o: tell(bus, refresh_event(o)), scheduler=scheduler),
         graph.outages.subscribe(lambda o: tell(bus, outage_event(url, o)), scheduler=scheduler),
         parse_errors.subscribe(lambda e: tell(bus, parse_error_event(e)), scheduler=scheduler),

@@ -164,13 +164,20 @@ def handoff_view(system: System) -> HandoffView | None:
         return None
     handoff = min(open_, key=lambda h: h.by)
     replaces, replaces_title = _occupant(system, handoff)
-    title = _title(system, handoff.vehicle)
-    wallbox = wallbox_name(state, handoff.wallbox_id)
-    when = handoff.by.astimezone(settings.site.tz).strftime("%H:%M")
+    return {"vehicle": handoff.vehicle, "vehicle_title": _title(system, handoff.vehicle),
+            "wallbox_id": handoff.wallbox_id, "wallbox": wallbox_name(state, handoff.wallbox_id),
+            "by": iso(handoff.by), "replaces": replaces, "replaces_title": replaces_title,
+            "message": handoff_message(system, handoff)}
+
+
+def handoff_message(system: System, handoff: Handoff) -> str:
+    """"unplug Renault Zoe, then plug in Hyundai Ioniq 5 at Garage by 20:30": the cars by
+    their titles, the wallbox by its name, the time in the site's time zone."""
+    _, replaces_title = _occupant(system, handoff)
+    when = handoff.by.astimezone(system.settings.site.tz).strftime("%H:%M")
     first = f"unplug {replaces_title}, then " if replaces_title else ""
-    return {"vehicle": handoff.vehicle, "vehicle_title": title, "wallbox_id": handoff.wallbox_id,
-            "wallbox": wallbox, "by": iso(handoff.by), "replaces": replaces, "replaces_title": replaces_title,
-            "message": f"{first}plug in {title} at {wallbox} by {when}"}
+    return (f"{first}plug in {_title(system, handoff.vehicle)} at "
+            f"{wallbox_name(system.live.state, handoff.wallbox_id)} by {when}")
 
 
 def _title(system: System, vehicle: str) -> str:

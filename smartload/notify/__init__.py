@@ -19,6 +19,7 @@ from smartload.sinks.base import guarded
 from smartload.sinks.planning import PlanMade
 from smartload.sinks.sequencer import Handoff
 from smartload.system import System
+from smartload.views import wallbox_name
 
 __all__ = ["Alerts", "Message", "Notifier", "start_notify"]
 
@@ -56,7 +57,7 @@ class Notifier:
         system, alerts = self._system, self.alerts
 
         def handoff(h: Handoff) -> None:
-            self.send(alerts.handoff(h))
+            self.send(alerts.handoff(h, wallbox_name(system.live.state, h.wallbox_id)))
 
         def plan(made: PlanMade) -> None:
             self.send(alerts.plan(made.plan, made.snapshot.at))

@@ -82,10 +82,12 @@ class Alerts:
                               message.priority)
         return [message]
 
-    def handoff(self, handoff: Handoff) -> list[Message]:
+    def handoff(self, handoff: Handoff, wallbox: str | None = None) -> list[Message]:
+        """wallbox: its name as the dashboard shows it (evcc's title; views.wallbox_name)."""
         name = self._name(handoff.vehicle)
         swap = f", unplug {self._name(handoff.replaces)} first" if handoff.replaces else ""
-        text = f"Plug in {name} at wallbox {handoff.wallbox_id} by {self._clock(handoff.by)}{swap}."
+        where = wallbox or f"wallbox {handoff.wallbox_id}"
+        text = f"Plug in {name} at {where} by {self._clock(handoff.by)}{swap}."
         message = Message("handoff", f"Plug in {name}", text, handoff.at, handoff.vehicle, 4)
         return self._pass(f"handoff:{handoff.vehicle}:{handoff.wallbox_id}:{handoff.by.isoformat()}", message)
 

@@ -79,11 +79,12 @@ async def test_a_handoff_reaches_ntfy_the_webhook_and_telegram(tmp_path, receive
     async with AsyncExitStack() as stack:
         notifier = await start_notify(parts.system, stack)
         assert notifier.channel_names == ["ntfy", "webhook", "telegram"]
+        parts.push_state(site_state())  # loadpoint 1 is evcc's "Garage": the message names it so
         handoff = Handoff(1, "ioniq", NOW + timedelta(hours=1), "zoe", NOW)
         parts.system.planning.handed_off.on_next(handoff)
         await fake.wait_for(3)
         by_path = {path: (headers, body) for path, headers, body in fake.requests}
-        text = "Plug in Hyundai Ioniq 5 at wallbox 1 by 21:00, unplug Renault Zoe first."
+        text = "Plug in Hyundai Ioniq 5 at Garage by 21:00, unplug Renault Zoe first."
         headers, body = by_path["/"]
         assert headers["authorization"] == "Bearer tk_ntfy"
         assert body == {"topic": "smartload-home", "title": "Plug in Hyundai Ioniq 5", "message": text,
