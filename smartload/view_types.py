@@ -244,6 +244,14 @@ class DashboardView(LiveUpdate):
 
 
 @with_config(_CLOSED)
+class Error(TypedDict):
+    """Every 4xx: "<field>: <why>", and the field it names."""
+
+    error: str
+    field: str
+
+
+@with_config(_CLOSED)
 class RateView(TypedDict):
     start: str
     end: str

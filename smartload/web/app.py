@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from smartload.settings.web import WebSettings
 from smartload.system import System
+from smartload.view_types import Error
 from smartload.web.api import Api
 from smartload.web.auth import bearer_ok
 from smartload.web.endpoints import ENDPOINTS, endpoint_page, openapi
@@ -44,8 +45,8 @@ def _printable(text: str, limit: int) -> str:
 
 def error_response(error: ApiError) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Bearer realm="smartload"'} if error.status == 401 else None
-    return JSONResponse({"error": _printable(str(error), 300), "field": _printable(error.field, 64)},
-                        status_code=error.status, headers=headers)
+    answer: Error = {"error": _printable(str(error), 300), "field": _printable(error.field, 64)}
+    return JSONResponse(answer, status_code=error.status, headers=headers)
 
 
 def _authorized(handler: Handler, token: str) -> Handler:
@@ -65,8 +66,8 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     field = "method" if exc.status_code == 405 else "path"
-    return JSONResponse({"error": f"{field}: {exc.detail}", "field": field}, status_code=exc.status_code,
-                        headers=exc.headers)
+    answer: Error = {"error": f"{field}: {exc.detail}", "field": field}
+    return JSONResponse(answer, status_code=exc.status_code, headers=exc.headers)
 
 
 def create_app(system: System, token: str, web: WebSettings, hub: Hub, tally: Tally) -> Starlette:

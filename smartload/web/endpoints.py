@@ -19,6 +19,7 @@ from smartload.view_types import (
     BoostedView,
     CancelledView,
     DashboardView,
+    Error,
     EvccSettingsView,
     HealthView,
     HistoryView,
@@ -92,10 +93,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/metrics", "metrics", "Prometheus metrics", media="text/plain"),
 )
 
-_ERROR = {"type": "object", "required": ["error", "field"],
-          "properties": {"error": {"type": "string"}, "field": {"type": "string"}}}
-
-
 _REF = "#/components/schemas/{model}"
 
 
@@ -108,6 +105,7 @@ def _schemas() -> tuple[dict[tuple[str, JsonSchemaMode], Any], dict[str, Any]]:
             inputs.append((e.handler, "serialization", TypeAdapter(e.response)))
         if e.body is not None:
             inputs.append((e.body.__name__, "validation", TypeAdapter(e.body)))
+    inputs.append(("Error", "serialization", TypeAdapter(Error)))
     by_key, definitions = TypeAdapter.json_schemas(inputs, ref_template=_REF)
     defs: dict[str, Any] = definitions.get("$defs", {})
     return by_key, defs
@@ -116,7 +114,7 @@ def _schemas() -> tuple[dict[tuple[str, JsonSchemaMode], Any], dict[str, Any]]:
 def openapi(version: str = "0.1.0") -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     by_key, defs = _schemas()
-    schemas: dict[str, Any] = {"Error": _ERROR, **defs}
+    schemas: dict[str, Any] = defs
     for e in ENDPOINTS:
         params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                   for p in re.findall(r"{(\w+)}", e.path)]

@@ -16,6 +16,7 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from smartload.view_types import Error
 from smartload.web.inputs import MAX_BODY_BYTES
 
 LOOPBACK_NAMES = ("localhost",)
@@ -55,7 +56,8 @@ class HostPolicy:
 
 
 def _answer(status: int, field: str, message: str) -> tuple[Message, Message]:
-    body = json.dumps({"error": f"{field}: {message}", "field": field}, separators=(",", ":")).encode()
+    answer: Error = {"error": f"{field}: {message}", "field": field}
+    body = json.dumps(answer, separators=(",", ":")).encode()
     start = {"type": "http.response.start", "status": status,
              "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]}
     return start, {"type": "http.response.body", "body": body}

@@ -105,6 +105,10 @@ async def test_every_answer_of_a_busy_system_matches_the_openapi_document(tmp_pa
             doc.check(method, path, answer)
         statuses = await _check_every_get(client, doc)
         assert set(statuses.values()) == {200}
+        # Refusals before routing (a foreign Host: DNS rebinding) have the documented error shape too.
+        refused = await client.get("/api/health", headers={"Host": "evil.example"})
+        assert refused.status_code == 421
+        doc.check("GET", "/api/health", refused)
         dashboard = (await client.get("/api/dashboard")).json()
         assert dashboard["handoff"]["replaces"] == "zoe"
         assert dashboard["plan"]["status_text"] == "optimal, within 0.00 EUR of the best bound"
