@@ -80,8 +80,12 @@ def create_app(system: System, token: str, web: WebSettings, hub: Hub, tally: Ta
     async def docs(request: Request) -> Response:
         return HTMLResponse(endpoint_page(), headers=_PAGE_HEADERS)
 
+    document: list[bytes] = []  # built at the first request (~0.1 s of schema generation), then kept
+
     async def spec(request: Request) -> Response:
-        return JSONResponse(openapi())
+        if not document:
+            document.append(bytes(JSONResponse(openapi()).body))
+        return Response(document[0], media_type="application/json")
 
     routes: list[BaseRoute] = [
         Route("/", index), Route("/api", docs), Route("/api/openapi.json", spec),
