@@ -176,7 +176,10 @@ def _duration(text: str) -> object:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from smartload import __version__
+
     parser = argparse.ArgumentParser(prog="python -m smartload", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"smartload {__version__}")
     parser.add_argument("--settings", metavar="FILE", help="settings file (default: ./settings.yaml)")
     parser.add_argument("--log-json", action="store_true", help="log JSON lines to stdout")
     parser.add_argument("--log-level", choices=["TRACE", "DEBUG", "INFO", "WARNING", "ERROR"])

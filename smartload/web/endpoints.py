@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
+from smartload import __version__
 from smartload.store.rows import EventRow, PlanRow, ReadingRow, WriteRow
 from smartload.view_types import (
     BoostedView,
@@ -111,7 +112,7 @@ def _schemas() -> tuple[dict[tuple[str, JsonSchemaMode], Any], dict[str, Any]]:
     return by_key, defs
 
 
-def openapi(version: str = "0.1.0") -> dict[str, Any]:
+def openapi(version: str = __version__) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     by_key, defs = _schemas()
     schemas: dict[str, Any] = defs
