@@ -98,7 +98,7 @@ def measure_install() -> dict[str, object]:
         # which would litter the repository and could ship stale files on the next run.
         source = Path(tmp) / "src"
         source.mkdir()
-        for name in ("pyproject.toml", "README.md"):
+        for name in ("pyproject.toml", "README.md", "LICENSE"):
             shutil.copy2(ROOT / name, source / name)
         shutil.copytree(ROOT / "smartload", source / "smartload",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
