@@ -226,7 +226,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "duration"):
         args.duration = None
     try:
-        return func(args)
+        code = func(args)
+        sys.stdout.flush()  # a reader gone (`inspect ... | head`) shows here, not in the exit's flush
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
@@ -236,6 +240,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in lines:
             print(line, file=sys.stderr)
         return 2
+
+
+def _stdout_closed() -> int:
+    """stdout's reader has gone: what was left to print is dropped. stdout is pointed at
+    devnull, so the interpreter's last flush at exit cannot fail again (and print a
+    traceback), and the exit code is a shell's for a process ended by SIGPIPE."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + 13
 
 
 def _refusal(exc: Exception) -> list[str] | None:
