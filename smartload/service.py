@@ -42,6 +42,7 @@ from smartload.vehicles.base import VehicleProvider, from_coroutine
 from smartload.vehicles.registry import EvccSocBook, build_providers
 
 if TYPE_CHECKING:
+    from smartload.recording.recorder import Recorder
     from smartload.sim.server import SimServer
 
 # One SQLite file in the data directory holds requests, the house profile, what to
@@ -208,6 +209,7 @@ async def run_service(
         raw = poll_source(lambda: fetch_raw(client, scheduler), evcc.poll_interval, evcc.outage_backoff_max)
         subscriptions = CompositeDisposable()
         stack.callback(subscriptions.dispose)
+        recorder: Recorder | None = None
         if record_to is not None:
             from smartload.recording.recorder import Recorder  # with gzip: only when recording
 
@@ -232,4 +234,8 @@ async def run_service(
             await writes.drain(evcc.request_timeout.total_seconds())
             system.dispose()
             await restore(system.planning, client, system.scheduler.now)
+    if recorder is not None and recorder.states == 0:
+        logger.warning("recorded no evcc state from {} in {} poll(s){}: is evcc running there?", url, recorder.lines,
+                       f" (first failure: {recorder.first_error})" if recorder.first_error else "")
+        return 1
     return 0

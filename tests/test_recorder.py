@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from smartload.domain import PollError, RawPoll
 from smartload.recording.recorder import Recorder, line_for
@@ -46,8 +50,9 @@ async def test_record_against_the_simulator_then_replay_the_file(tmp_path):
     config = Settings.model_validate({"evcc": {"url": "embedded"}, "data_dir": str(tmp_path)})
     async with SimServer(SimSettings(speed=600, start=local("2024-07-15T06:00:00"))) as sim:
         started = sim.now()
-        await run_service(config, record_to=out, duration=timedelta(seconds=1.5), pipeline=False, sim=sim)
+        code = await run_service(config, record_to=out, duration=timedelta(seconds=1.5), pipeline=False, sim=sim)
         simulated = (sim.now() - started).total_seconds()
+    assert code == 0
     lines = out.read_text().splitlines()
     head = json.loads(lines[0])
     assert head["format"] == "smartload-recording" and head["evcc_url"].startswith("http://127.0.0.1:")
@@ -58,3 +63,29 @@ async def test_record_against_the_simulator_then_replay_the_file(tmp_path):
     assert times == sorted(times) and (times[-1] - times[0]).total_seconds() <= simulated
     report = replay_with_settings(open_recording(out), config, explicit_settings=True)
     assert report["polls"] == len(polls) and report["errors"] == []
+
+
+def closed_loopback_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound once, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_record_against_an_unreachable_evcc_warns_and_exits_non_zero(tmp_path):
+    port = closed_loopback_port()
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(f"evcc:\n  url: http://127.0.0.1:{port}\n  poll_interval: 1s\n  request_timeout: 1s\n"
+                        f"data_dir: {tmp_path / 'data'}\n", encoding="utf-8")
+    out = tmp_path / "r.jsonl"
+    done = subprocess.run([sys.executable, "-m", "smartload", "--settings", str(settings), "record", "--out", str(out),
+                           "--duration", "2s"], cwd=Path(__file__).resolve().parent.parent, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1
+    logged = done.stdout + done.stderr
+    assert "WARNING no evcc state recorded yet: GET /api/state:" in logged
+    assert f"WARNING recorded no evcc state from http://127.0.0.1:{port} in " in logged
+    assert "is evcc running there?" in logged
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert lines[0]["evcc_url"] == f"http://127.0.0.1:{port}"
+    assert len(lines) >= 2 and all(line["kind"] == "connect" and "state" not in line for line in lines[1:])

@@ -8,6 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from loguru import logger
+
 from smartload.domain import RawPoll
 from smartload.timefmt import iso
 
@@ -31,9 +33,14 @@ def header(poll_interval_s: float, started_at: datetime, **extra: Any) -> dict[s
 def line_for(poll: RawPoll) -> str:
     """One recording line. A body is embedded verbatim when it is one line of JSON; a body
     that is not JSON is kept as an error line so replay meets the same failure."""
+    return _line(poll)[0]
+
+
+def _line(poll: RawPoll) -> tuple[str, bool]:
+    """The line, and whether it holds a state (else a failed poll)."""
     t = json.dumps(iso(poll.at))
     if poll.error is not None:
-        return json.dumps({"t": iso(poll.at), "error": poll.error.message, "kind": poll.error.kind})
+        return json.dumps({"t": iso(poll.at), "error": poll.error.message, "kind": poll.error.kind}), False
     body = poll.body or b""
     try:
         text = body.decode("utf-8")
@@ -42,8 +49,8 @@ def line_for(poll: RawPoll) -> str:
         else:
             json.loads(text)
     except (UnicodeDecodeError, ValueError) as exc:
-        return json.dumps({"t": iso(poll.at), "error": f"not JSON: {exc}", "kind": "parse"})
-    return f'{{"t":{t},"state":{text}}}'
+        return json.dumps({"t": iso(poll.at), "error": f"not JSON: {exc}", "kind": "parse"}), False
+    return f'{{"t":{t},"state":{text}}}', True
 
 
 class Recorder:
@@ -56,11 +63,20 @@ class Recorder:
         self._file = open_text(path, "w")
         self._file.write(json.dumps(header(poll_interval_s, started_at, **extra)) + "\n")
         self.lines = 0
+        self.states = 0
+        # The first failed poll's reason while no state has come: what a user must fix.
+        self.first_error: str | None = None
 
     def on_poll(self, poll: RawPoll) -> None:
-        self._file.write(line_for(poll) + "\n")
+        line, is_state = _line(poll)
+        self._file.write(line + "\n")
         self._file.flush()
         self.lines += 1
+        if is_state:
+            self.states += 1
+        elif self.states == 0 and self.first_error is None:
+            self.first_error = poll.error.message if poll.error is not None else json.loads(line)["error"]
+            logger.warning("no evcc state recorded yet: {} (recording goes on)", self.first_error)
 
     def close(self) -> None:
         self._file.close()
