@@ -1,6 +1,6 @@
 """`python -m smartload simulate`: a what-if cost simulation of one strategy, as a JSON report.
 
-    python -m smartload simulate --prices prices.csv --scenario household \\
+    python -m smartload simulate --scenario household \\
         --start 2024-01-01 --days 28 --strategy smartload --report r.json
     python -m smartload simulate --prices prices.csv --sessions acn.csv.gz --chargers 4 \\
         --start 2024-01-01 --days 28 --strategy greedy --report r.json
@@ -42,8 +42,12 @@ def _date(text: str) -> date:
 
 
 def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--prices", required=True, metavar="CSV",
-                        help="day-ahead prices, timestamp_utc,price_eur_per_mwh (hourly or 15-minute)")
+    parser.add_argument("--prices", metavar="CSV",
+                        help="day-ahead prices, timestamp_utc,price_eur_per_mwh (hourly or 15-minute; .csv or "
+                             ".csv.gz; default: the shipped DE-LU prices, 2024-01-01 to 2024-12-19)")
+    parser.add_argument("--price-stand-ins", action="store_true",
+                        help="let the same weekday 52 weeks earlier stand in for days the prices lack an hour of "
+                             "(with a warning; without this, a missing hour is an error)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--scenario", metavar="YAML", help="household, two_wallboxes, business, or a scenario file")
     source.add_argument("--sessions", metavar="CSV", help="ACN sessions CSV (.csv or .csv.gz)")
@@ -75,7 +79,8 @@ def config_from(args: argparse.Namespace) -> SimulationConfig:
     from smartload.whatif.runner import SimulationConfig
 
     return SimulationConfig(
-        strategy=args.strategy, start=args.start, days=args.days, prices_csv=Path(args.prices),
+        strategy=args.strategy, start=args.start, days=args.days,
+        prices_csv=Path(args.prices) if args.prices else None, price_stand_ins=args.price_stand_ins,
         scenario=args.scenario, sessions_csv=Path(args.sessions) if args.sessions else None,
         chargers=args.chargers, sessions_from=args.sessions_from, grid_limit_kw=args.grid_limit_kw,
         poll=args.poll, step_s=args.step.total_seconds(), seed=args.seed,
@@ -95,7 +100,9 @@ def simulate_main(args: argparse.Namespace, settings: Settings) -> int:
     """Run, write the report, print one line. 2 for bad input (files, values)."""
     from pydantic import ValidationError
 
+    from smartload.progress import Progress
     from smartload.sim.scenario import ScenarioError
+    from smartload.whatif.coverage import MissingPrices
     from smartload.whatif.runner import simulate
 
     for name in ("prices", "sessions"):
@@ -103,11 +110,20 @@ def simulate_main(args: argparse.Namespace, settings: Settings) -> int:
         if path is not None and not Path(path).exists():
             print(f"--{name}: {path}: file not found", file=sys.stderr)
             return 2
+    progress = Progress("simulate")
     try:
-        report = simulate(config_from(args), settings)
+        try:
+            report = simulate(config_from(args), settings,
+                              progress=lambda done, at: progress.update(done, f"{at:%Y-%m-%d %H:%M}"))
+        finally:
+            progress.close()
     except ScenarioError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        return 2
+    except MissingPrices as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
         return 2
     except (ValueError, ValidationError) as exc:
         print(f"simulate: {str(exc).splitlines()[0]}", file=sys.stderr)

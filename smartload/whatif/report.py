@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from smartload.whatif.strategies.base import Outcome, RunContext, RunInputs
 
 
+SHIPPED_PRICES = "shipped: day-ahead DE-LU 2024, Bundesnetzagentur | SMARD.de, CC BY 4.0"
+
+
 @dataclass(frozen=True)
 class PeriodPrices:
     """Consumer prices in EUR/kWh: the period's mean and highest, and what a kWh left
@@ -87,7 +90,7 @@ def percentiles(values: list[float]) -> dict[str, Any]:
 
 
 def _header(config: SimulationConfig, inputs: RunInputs) -> dict[str, Any]:
-    data: dict[str, Any] = {"prices": str(config.prices_csv) if config.prices_csv else "shipped 2024 weeks"}
+    data: dict[str, Any] = {"prices": str(config.prices_csv) if config.prices_csv else SHIPPED_PRICES}
     if inputs.sessions is not None:
         plan = inputs.sessions
         data.update({

@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo
 from loguru import logger
 
 from smartload.settings import EvccProviderSettings, Settings, VehicleSettings
+from smartload.sim.prices import SHIPPED_YEAR, shipped_path
 from smartload.sim.scenario import Scenario, TariffSpec, Weekday, load_scenario
 from smartload.sim.site import Site
 from smartload.sim.vehicle import TAPER_FROM_SOC
+from smartload.whatif.coverage import check_prices
 from smartload.whatif.evcc_port import EvccPort
 from smartload.whatif.household import announced_departures, target_soc_pct
 from smartload.whatif.metrics import SiteMeter, StayBook
@@ -31,6 +33,7 @@ from smartload.whatif.sessions import (
     garage_scenario,
     plan_sessions,
     read_sessions,
+    sessions_site,
 )
 from smartload.whatif.strategies import STRATEGIES
 from smartload.whatif.strategies import optimal as optimal_strategy
@@ -59,6 +62,9 @@ class SimulationConfig:
     # smartload's planner: "milp" (as the service runs it) or "relaxation" (LP relaxation and
     # repair only: deterministic whatever the machine's speed, for tests).
     planner_mode: str = "milp"
+    # Hours the price table lacks are an error; True: the simulator's stand-in prices
+    # them (same weekday 52 weeks earlier), with a warning and a note in the report.
+    price_stand_ins: bool = False
 
     def __post_init__(self) -> None:
         if self.strategy not in (*STRATEGIES, "optimal"):
@@ -121,14 +127,16 @@ def prepare(config: SimulationConfig, base: Settings) -> RunInputs:
     if config.sessions_csv is not None:
         tz_name = base.site.timezone
         limit_w = config.grid_limit_kw * 1000.0 if config.grid_limit_kw is not None else None
-        scenario = garage_scenario(config.chargers, tz_name, TariffSpec(), limit_w)
+        every_session = read_sessions(config.sessions_csv)
+        site = sessions_site(every_session, config.sessions_csv)
+        scenario = garage_scenario(config.chargers, tz_name, TariffSpec(), limit_w, site)
         scenario = scenario.model_copy(update={"evcc_reads_soc_on_identify": config.evcc_reads_soc_on_identify})
         source = config.sessions_from or default_source_start(config.start)
-        sessions = plan_sessions(read_sessions(config.sessions_csv), source, config.start, config.days,
+        sessions = plan_sessions(every_session, source, config.start, config.days,
                                  config.chargers, ZoneInfo(tz_name))
         targets = dict.fromkeys(scenario.vehicles, SESSION_TARGET_PCT)
         announced: dict[str, dict[Weekday, str | None]] = {}
-        label = f"ACN Caltech sessions on {config.chargers} chargers"
+        label = f"ACN sessions at {site} on {config.chargers} chargers"
     else:
         assert config.scenario is not None
         scenario = load_scenario(config.scenario)
@@ -148,7 +156,7 @@ def prepare(config: SimulationConfig, base: Settings) -> RunInputs:
     end = start + timedelta(days=config.days)
     return RunInputs(
         scenario=scenario, scenario_label=label, start=start, end=end, seed=config.seed,
-        prices_csv=config.prices_csv, poll=config.poll, step_s=config.step_s,
+        prices_csv=config.prices_csv or shipped_path(SHIPPED_YEAR), poll=config.poll, step_s=config.step_s,
         settings=derive_settings(base, scenario, targets, announced, config), targets=targets,
         announced=announced, sessions=sessions, optimal_time_limit_s=config.optimal_time_limit_s,
         planner_mode=config.planner_mode,
@@ -186,17 +194,22 @@ CHATTY = ("smartload.sim", "smartload.sinks.planning", "smartload.sinks.sequence
           "smartload.recording.decision_log")
 
 
+Progress = Callable[[float, datetime], None]
+
+
 def simulate(config: SimulationConfig, base: Settings,
-             strategy: Callable[[RunContext], Outcome] | None = None, quiet: bool = True) -> dict[str, Any]:
+             strategy: Callable[[RunContext], Outcome] | None = None, quiet: bool = True,
+             progress: Progress | None = None) -> dict[str, Any]:
     """Run one strategy over the period; returns the report (see report.py). Errors logged
-    during the run (a failing sink, a parser bug) are counted in the report."""
+    during the run (a failing sink, a parser bug) are counted in the report. `progress`
+    hears the share of the period done (0..1) and the simulated time as the run goes."""
     errors: list[str] = []
     handler = logger.add(lambda message: errors.append(message.record["message"]), level="ERROR")
     if quiet:
         for name in CHATTY:
             logger.disable(name)
     try:
-        report = _simulate(config, base, strategy)
+        report = _simulate(config, base, strategy, progress or _no_progress)
     finally:
         logger.remove(handler)
         for name in CHATTY:
@@ -205,19 +218,56 @@ def simulate(config: SimulationConfig, base: Settings,
     return report
 
 
+def _no_progress(done: float, at: datetime) -> None:
+    pass
+
+
+def _progress_observer(progress: Progress, start: datetime, end: datetime) -> Callable[[Site, float], None]:
+    """Tells `progress` after every thousandth of the period: a month has ~260,000 physics steps."""
+    start_s, span_s = start.timestamp(), end.timestamp() - start.timestamp()
+    due = start_s
+
+    def observe(site: Site, _dt: float) -> None:
+        nonlocal due
+        if site.t >= due or site.t >= start_s + span_s:
+            progress((site.t - start_s) / span_s, site.now().astimezone(site.tz))
+            due = site.t + span_s / 1000
+    progress(0.0, start)
+    return observe
+
+
+def _prices_checked(config: SimulationConfig, inputs: RunInputs, site: Site) -> dict[str, Any] | None:
+    """MissingPrices for hours the table lacks; with stand-ins allowed, a warning and the
+    report's note of them."""
+    source = str(config.prices_csv) if config.prices_csv else "the shipped price table"
+    stand_ins = check_prices(site.tariff, inputs.start, inputs.end, source, config.price_stand_ins)
+    if stand_ins is not None:
+        logger.warning("price stand-ins: {}", stand_ins["warning"])
+    return stand_ins
+
+
 def _simulate(config: SimulationConfig, base: Settings,
-              strategy: Callable[[RunContext], Outcome] | None) -> dict[str, Any]:
+              strategy: Callable[[RunContext], Outcome] | None, progress: Progress) -> dict[str, Any]:
     inputs = prepare(config, base)
     if config.strategy == "optimal":
         site = make_site(inputs)
+        stand_ins = _prices_checked(config, inputs, site)
         prices = period_prices(site, inputs.start, inputs.end)
+        progress(0.0, inputs.start)  # one solve over the whole period: no share done until it ends
         planner_input, plan = optimal_strategy.solve(inputs, site, prices.stored)
-        return optimal_report(config, inputs, planner_input, plan, prices,
-                              optimal_strategy.stay_vehicles(inputs, planner_input.cars))
-    ctx = make_context(inputs)
-    prices = period_prices(ctx.site, inputs.start, inputs.end)
-    run = strategy or STRATEGIES[config.strategy]
-    outcome = run(ctx)
-    ctx.port.sync(inputs.end)
-    ctx.meter.finish()
-    return evcc_report(config, ctx, outcome, prices)
+        progress(1.0, inputs.end)
+        report = optimal_report(config, inputs, planner_input, plan, prices,
+                                optimal_strategy.stay_vehicles(inputs, planner_input.cars))
+    else:
+        ctx = make_context(inputs)
+        stand_ins = _prices_checked(config, inputs, ctx.site)
+        prices = period_prices(ctx.site, inputs.start, inputs.end)
+        ctx.port.observe(_progress_observer(progress, inputs.start, inputs.end))
+        run = strategy or STRATEGIES[config.strategy]
+        outcome = run(ctx)
+        ctx.port.sync(inputs.end)
+        ctx.meter.finish()
+        report = evcc_report(config, ctx, outcome, prices)
+    if stand_ins is not None:
+        report["data"]["price_stand_ins"] = {key: stand_ins[key] for key in ("missing_hours", "missing", "days")}
+    return report

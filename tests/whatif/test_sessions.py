@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from smartload.settings import Settings
+from smartload.whatif.runner import prepare
 from smartload.whatif.sessions import (
     arrival_soc_pct,
     default_source_start,
     plan_sessions,
     read_sessions,
 )
-from tests.whatif.conftest import BERLIN, acn_csv
+from tests.whatif.conftest import BERLIN, acn_csv, config
 
 ROWS = [
     # Monday 2019-09-02 (Pacific daylight time)
@@ -73,3 +75,13 @@ def test_a_file_without_acn_columns_is_refused(tmp_path: Path) -> None:
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(ValueError, match="not an ACN sessions CSV"):
         read_sessions(path)
+
+
+@pytest.mark.parametrize(("site", "name"), [("jpl", "jpl"), (None, "acn_office")])
+def test_the_report_names_the_site_of_the_sessions_file(tmp_path: Path, site: str | None, name: str) -> None:
+    path = acn_csv(tmp_path / "acn_office.csv.gz", ROWS, site=site)
+    assert {s.site for s in read_sessions(path)} == ({site} if site else {""})
+    inputs = prepare(config(sessions_csv=path, chargers=2, start=date(2024, 1, 15), days=1,
+                            sessions_from=date(2019, 9, 2)), Settings())
+    assert inputs.scenario_label == f"ACN sessions at {name} on 2 chargers"
+    assert inputs.scenario.title == f"Workplace garage, 2 chargers (sessions at {name})"
