@@ -71,7 +71,8 @@ def check_prices(tariff: GridTariff, start: datetime, end: datetime, source: str
     what = (f"{source} has no price for {len(found.missing)} hour(s) of {span} (the period and the day after: "
             f"smartload sees the next day's prices from 13:00, and the report values stored energy at them): "
             f"{found.describe()}")
-    covers = f"it covers {found.first:%Y-%m-%d %H:%M} to {found.last:%Y-%m-%d %H:%M} (local time)"
+    covers = (f"its first price is for {found.first:%Y-%m-%d %H:%M}, its last for {found.last:%Y-%m-%d %H:%M} "
+              "(local time)")
     if not allow_stand_ins:
         raise MissingPrices([
             f"simulate: {what}",

@@ -91,9 +91,9 @@ def test_a_period_the_prices_do_not_cover_is_an_error_naming_the_hours() -> None
         "simulate: the shipped price table has no price for 1 hour(s) of 2024-12-18 00:00 to 2024-12-20 00:00 (the "
         "period and the day after: smartload sees the next day's prices from 13:00, and the report values stored "
         "energy at them): 2024-12-19 23:00-24:00",
-        "simulate: it covers 2024-01-01 00:00 to 2024-12-19 22:00 (local time); choose a period inside it (and "
-        "end it a day before), give --prices with the missing hours, or --price-stand-ins to let the same weekday "
-        "52 weeks earlier stand in",
+        "simulate: its first price is for 2024-01-01 00:00, its last for 2024-12-19 22:00 (local time); choose a "
+        "period inside it (and end it a day before), give --prices with the missing hours, or --price-stand-ins to "
+        "let the same weekday 52 weeks earlier stand in",
     ]
 
 
