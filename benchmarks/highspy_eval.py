@@ -1,19 +1,19 @@
-"""highspy (HiGHS's own Python package) against scipy.optimize.milp on the planner's models.
+"""The planner's HiGHS (highspy, lp.py) against scipy.optimize.milp's bundled HiGHS on its models.
 
     python benchmarks/highspy_eval.py [--days 20] [--cars 1,3,10] [--data DIR] [--sizes]
 
-The problems are benchmarks/planner_solve_time.py's (real days of 2024, 96 slots, cars at
-their own or shared wallboxes: 1 car at 1 wallbox, 3 at 2, 10 at 5). highspy is imported
-if it is installed (it is not a dependency: e.g. `pip install --target ./hs highspy
---no-deps` and PYTHONPATH=./hs); without it the script says so and stops.
+The planner solves with highspy; scipy is no runtime dependency any more (the `bench`
+extra: pip install -e .[bench]); without it the script says so and stops. The problems are
+benchmarks/planner_solve_time.py's (real days of 2024, 96 slots, cars at their own or
+shared wallboxes: 1 car at 1 wallbox, 3 at 2, 10 at 5).
 
 Per case, both back ends solve:
   milp   - the planner's whole model (build_model's FrozenProgram: cost, bounds,
-           integrality, the CSR matrix, row bounds) as one MILP with the planner's
+           integrality, the CSC matrix, row bounds) as one MILP with the planner's
            time limit, gap and extra HiGHS options
   plan   - the whole make_plan (relaxation, guided neighbourhood MILPs, polish), once with
-           scipy and once with FrozenProgram.solve/relax replaced by highspy calls on the
-           same arrays (monkeypatched here; the planner is not changed)
+           FrozenProgram.solve/relax replaced by scipy.optimize.milp/linprog on the same
+           arrays (monkeypatched here; the planner is not changed) and once as shipped
 Printed per car count: p50/p95 of each time, the ratio highspy/scipy, and the largest
 objective difference (EUR) between the two back ends (for the single MILP only where both
 proved their optimum within the gap; "lim" counts the cases where either hit the time
@@ -30,6 +30,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import warnings
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -37,7 +38,6 @@ from time import perf_counter
 from typing import Any
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 
@@ -48,83 +48,49 @@ from smartload.planner import lp as planner_lp  # noqa: E402
 from smartload.planner.model import build_model  # noqa: E402
 
 try:
-    import highspy
-except ImportError:  # optional: not a dependency of smartload
-    highspy = None
+    import scipy
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+except ImportError:  # the bench extra
+    scipy = None
 
 
-def _highs(program: Any, time_limit_s: float, mip_rel_gap: float, *, relax: bool,
-           lb: np.ndarray | None = None, ub: np.ndarray | None = None, cost: np.ndarray | None = None) -> Any:
-    assert highspy is not None
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", max(time_limit_s, 1e-3))
-    h.setOptionValue("mip_rel_gap", mip_rel_gap)
-    if not relax:
-        for key, value in planner_lp._MILP_EXTRA_OPTIONS.items():
-            h.setOptionValue(key, value)
-    model = highspy.HighsLp()
-    n = program.cost.size
-    matrix = program.matrix
-    model.num_col_ = n
-    model.num_row_ = matrix.shape[0]
-    model.col_cost_ = program.cost if cost is None else cost
-    model.col_lower_ = program.lb if lb is None else lb
-    model.col_upper_ = program.ub if ub is None else ub
-    model.row_lower_ = program.row_lb
-    model.row_upper_ = program.row_ub
-    model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    model.a_matrix_.num_col_ = n
-    model.a_matrix_.num_row_ = matrix.shape[0]
-    model.a_matrix_.start_ = matrix.indptr
-    model.a_matrix_.index_ = matrix.indices
-    model.a_matrix_.value_ = matrix.data
-    if not relax and program.integrality.any():
-        kinds = [highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous
-                 for k in program.integrality]
-        model.integrality_ = kinds
-    h.passModel(model)
-    h.run()
-    return h
+def _csc(program: Any) -> Any:
+    m = program.matrix
+    return sparse.csc_array((m.value, m.index, m.start), shape=m.shape)
 
 
-def _scipy_status(h: Any) -> int:
-    """scipy.optimize.milp's status codes: 0 optimal, 1 limit, 2 infeasible, 3 unbounded, 4 other."""
-    s = highspy.HighsModelStatus
-    status = h.getModelStatus()
-    if status == s.kOptimal:
-        return 0
-    if status in (s.kTimeLimit, s.kIterationLimit, s.kSolutionLimit, s.kInterrupt):
-        return 1
-    if status == s.kInfeasible:
-        return 2
-    if status in (s.kUnbounded, s.kUnboundedOrInfeasible):
-        return 3
-    return 4
+def scipy_solve(self: Any, time_limit_s: float, mip_rel_gap: float, *, relax: bool = False,
+                lb: np.ndarray | None = None, ub: np.ndarray | None = None) -> planner_lp.SolveResult:
+    """FrozenProgram.solve by scipy.optimize.milp (what the planner used before highspy)."""
+    options: dict[str, float | bool] = {"time_limit": max(time_limit_s, 1e-3), "mip_rel_gap": mip_rel_gap,
+                                        "disp": False}
+    with warnings.catch_warnings():
+        if not relax:
+            warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
+            options.update(planner_lp._MILP_EXTRA_OPTIONS)
+        r = milp(self.cost, integrality=np.zeros_like(self.integrality) if relax else self.integrality,
+                 bounds=Bounds(self.lb if lb is None else lb, self.ub if ub is None else ub),
+                 constraints=LinearConstraint(_csc(self), self.row_lb, self.row_ub), options=options)
+    x = None if r.x is None else np.asarray(r.x)
+    bound = r.get("mip_dual_bound")
+    return planner_lp.SolveResult(x, np.nan if x is None else float(r.fun), int(r.status),
+                                  None if bound is None else float(bound))
 
 
-def highs_solve(self: Any, time_limit_s: float, mip_rel_gap: float, *, relax: bool = False,
-                lb: np.ndarray | None = None, ub: np.ndarray | None = None) -> OptimizeResult:
-    """FrozenProgram.solve's answer (an OptimizeResult's fields the planner reads) from highspy."""
-    h = _highs(self, time_limit_s, mip_rel_gap, relax=relax, lb=lb, ub=ub)
-    info = h.getInfo()
-    has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    x = np.asarray(h.getSolution().col_value, dtype=np.float64) if has_x else None
-    fun = float(self.cost @ x) if x is not None else np.nan
-    bound = float(info.mip_dual_bound) if not relax and self.integrality.any() else None
-    return OptimizeResult(x=x, fun=fun, status=_scipy_status(h), mip_dual_bound=bound, success=has_x)
-
-
-def highs_relax(self: Any, time_limit_s: float, cost: np.ndarray | None = None) -> planner_lp.Relaxation:
-    """FrozenProgram.relax from highspy: the reduced costs are HiGHS's column duals (linprog's
-    lower.marginals are the same numbers where a variable sits at its lower bound)."""
-    h = _highs(self, time_limit_s, 0.0, relax=True, cost=cost)
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return planner_lp.Relaxation(None, np.inf, None, 4)
-    solution = h.getSolution()
-    x = np.asarray(solution.col_value, dtype=np.float64)
-    duals = np.asarray(solution.col_dual, dtype=np.float64)
-    return planner_lp.Relaxation(x, float(h.getInfo().objective_function_value), np.maximum(duals, 0.0), 0)
+def scipy_relax(self: Any, time_limit_s: float, cost: np.ndarray | None = None) -> planner_lp.Relaxation:
+    """FrozenProgram.relax by scipy.optimize.linprog (lower.marginals: the reduced costs)."""
+    matrix = _csc(self).tocsr()
+    equal = self.row_lb == self.row_ub
+    upper = ~equal & np.isfinite(self.row_ub)
+    lower = ~equal & np.isfinite(self.row_lb)
+    r = linprog(self.cost if cost is None else cost,
+                A_ub=sparse.vstack([matrix[upper], -matrix[lower]]).tocsr(),
+                b_ub=np.r_[self.row_ub[upper], -self.row_lb[lower]], A_eq=matrix[equal], b_eq=self.row_lb[equal],
+                bounds=np.c_[self.lb, self.ub], method="highs", options={"time_limit": max(time_limit_s, 1e-3)})
+    if r.status != 0 or r.x is None:
+        return planner_lp.Relaxation(None, np.inf, None, int(r.status))
+    return planner_lp.Relaxation(r.x, float(r.fun), np.asarray(r.lower.marginals), 0)
 
 
 def site_packages_mb(packages: list[str]) -> tuple[float, dict[str, float]]:
@@ -152,19 +118,17 @@ def main() -> int:
     parser.add_argument("--verbose", action="store_true", help="print each case's plans")
     parser.add_argument("--sizes", action="store_true", help="also measure the installed size of each stack")
     args = parser.parse_args()
-    if highspy is None:
-        print("highspy is not installed: nothing to compare (pip install highspy, or --target DIR and "
-              "PYTHONPATH=DIR); skipped")
+    if scipy is None:
+        print("scipy is not installed: nothing to compare (pip install -e .[bench]); skipped")
         return 0
-    import scipy
+    import highspy
 
-    version = getattr(highspy.Highs(), "version", lambda: "?")()
-    print(f"highspy {version} against scipy {scipy.__version__} (its bundled HiGHS); "
+    print(f"highspy {highspy.Highs().version()} against scipy {scipy.__version__} (its bundled HiGHS); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     data = Data(load_prices(args.data), load_pv(args.data), load_house(args.data))
     days = [date(2024, 1, 3) + timedelta(days=17 * i) for i in range(args.days)]
     base = PlannerSettings()
-    original = (planner_lp.FrozenProgram.solve, planner_lp.FrozenProgram.relax)
+    shipped = (planner_lp.FrozenProgram.solve, planner_lp.FrozenProgram.relax)
     print(f"{'cars':>4} | {'milp scipy p50/p95':>18} {'highspy p50/p95':>16} {'ratio p95':>9} {'max dEUR':>9} "
           f"{'lim':>3} | "
           f"{'plan scipy p50/p95':>18} {'highspy p50/p95':>16} {'ratio p95':>9} {'max dEUR':>9} {'worse':>5} "
@@ -178,23 +142,22 @@ def main() -> int:
             inputs = scenario(data, day, n_cars, seed=1000 * n_cars + k)
             program = build_model(inputs, settings).program
             t0 = perf_counter()
-            a = original[0](program, settings.time_limit_s, settings.mip_rel_gap)
+            a = scipy_solve(program, settings.time_limit_s, settings.mip_rel_gap)
             t1 = perf_counter()
-            b = highs_solve(program, settings.time_limit_s, settings.mip_rel_gap)
+            b = program.solve(settings.time_limit_s, settings.mip_rel_gap)
             t2 = perf_counter()
             times["ms"].append(t1 - t0)
             times["mh"].append(t2 - t1)
             if a.status == 0 and b.status == 0:
-                milp_diff = max(milp_diff, abs(float(a.fun) - b.fun))
+                milp_diff = max(milp_diff, abs(a.fun - b.fun))
             else:
                 limited += 1
-            planner_lp.FrozenProgram.solve, planner_lp.FrozenProgram.relax = original
-            plan_a = make_plan(inputs, settings)
-            planner_lp.FrozenProgram.solve, planner_lp.FrozenProgram.relax = highs_solve, highs_relax
+            planner_lp.FrozenProgram.solve, planner_lp.FrozenProgram.relax = scipy_solve, scipy_relax
             try:
-                plan_b = make_plan(inputs, settings)
+                plan_a = make_plan(inputs, settings)
             finally:
-                planner_lp.FrozenProgram.solve, planner_lp.FrozenProgram.relax = original
+                planner_lp.FrozenProgram.solve, planner_lp.FrozenProgram.relax = shipped
+            plan_b = make_plan(inputs, settings)
             times["ps"].append(plan_a.total_time_s)
             times["ph"].append(plan_b.total_time_s)
             plan_diff = max(plan_diff, abs(plan_a.objective_eur - plan_b.objective_eur))

@@ -27,10 +27,10 @@ except SystemExit:
 print(MARK + json.dumps(sorted(sys.modules)))
 """.replace("MARK", repr("\nimported: "))
 
-NEVER_FOR_HELP = ("scipy", "numpy", "smartload.planner", "smartload.whatif.runner", "smartload.whatif.strategies",
+NEVER_FOR_HELP = ("scipy", "highspy", "numpy", "smartload.planner", "smartload.whatif.runner", "smartload.whatif.strategies",
                   "smartload.settings", "pydantic", "pydantic_settings", "reactivex", "httpx", "uvicorn",
                   "starlette", "asyncio", "loguru")
-NEVER_FOR_CHECK = ("scipy", "numpy", "smartload.planner", "smartload.whatif.runner", "smartload.whatif.strategies",
+NEVER_FOR_CHECK = ("scipy", "highspy", "numpy", "smartload.planner", "smartload.whatif.runner", "smartload.whatif.strategies",
                    "smartload.sim.server", "smartload.service", "uvicorn", "starlette")
 
 
@@ -62,7 +62,7 @@ def test_check_config_imports_neither_planner_nor_simulator_server():
 
 
 def test_the_service_reaches_its_first_poll_without_the_planner():
-    """What `run` imports before its first poll: the planner (scipy) loads at the first
+    """What `run` imports before its first poll: the planner (HiGHS) loads at the first
     plan, the simulator's server (numpy) only for an embedded evcc, MQTT only when on."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTLOAD_")} | {"PYTHONPATH": str(ROOT)}
     probe = ("import json, sys; import smartload.__main__, smartload.plugins, smartload.service; "
@@ -71,4 +71,23 @@ def test_the_service_reaches_its_first_poll_without_the_planner():
                           env=env, check=True)
     modules = set(json.loads(done.stdout))
     assert "smartload.service" in modules
-    assert among(modules, ("scipy", "numpy", "smartload.planner", "smartload.sim.server", "aiomqtt")) == []
+    assert among(modules, ("scipy", "highspy", "numpy", "smartload.planner", "smartload.sim.server", "aiomqtt")) == []
+
+
+def test_planning_needs_highspy_and_never_scipy():
+    """scipy is no runtime dependency (a benchmark's extra): a plan with a shared wallbox,
+    the battery and a grid limit (relaxation, MILPs, polish) loads HiGHS alone."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTLOAD_")} | {"PYTHONPATH": str(ROOT)}
+    probe = ("import json, sys\n"
+             "from tests.planner.builders import battery, car, hourly, problem\n"
+             "from smartload.planner import PlannerSettings, make_plan\n"
+             "cars = [car('A', 8.0, departure_h=6), car('B', 6.0, departure_h=6, wallbox=None)]\n"
+             "inputs = problem(hourly([0.3, 0.1, 0.2, 0.05, 0.4, 0.1]), cars, battery(soc_pct=50.0))\n"
+             "plan = make_plan(inputs, PlannerSettings(grid_import_limit_w=15_000.0))\n"
+             "print(json.dumps([plan.status, round(plan.objective_eur, 4), sorted(sys.modules)]))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env=env, check=True)
+    status, objective, modules = json.loads(done.stdout)
+    assert (status, objective) == ("feasible", 1.14)  # as with scipy's HiGHS: the same plan
+    assert "highspy" in modules
+    assert among(set(modules), ("scipy",)) == []

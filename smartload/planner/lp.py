@@ -1,32 +1,38 @@
-"""A small builder for sparse (mixed-integer) linear programs in scipy's milp form.
+"""A small builder for sparse mixed-integer linear programs, solved by HiGHS (highspy).
 
 Variables are added in vectorised blocks, rows as COO triplets: building a model of tens
 of thousands of non-zeros takes a few milliseconds instead of a Python loop per entry.
+The frozen program holds the matrix column-wise (CSC, duplicates summed), which is how
+HiGHS stores it, and hands it over as flat arrays (Highs.passModel): no scipy at run time.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, OptimizeResult, linprog, milp
+from highspy import _core as highs
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-# HiGHS options milp does not name, which it passes on verbatim (with a warning). Two of
-# HiGHS's root heuristics find nothing on the planner's neighbourhoods that its sub-MIP
-# does not find first: off, the narrow MILPs take about a third less time (3 cars) with
-# the same plans. Cuts that leave the pool sooner keep the root's cut loop short, where
-# HiGHS otherwise spends most of a hard neighbourhood's second (10 cars, grid limit).
+# HiGHS options for the MILPs (not the LPs). Two of HiGHS's root heuristics find nothing
+# on the planner's neighbourhoods that its sub-MIP does not find first: off, the narrow
+# MILPs take about a third less time (3 cars) with the same plans. Cuts that leave the
+# pool sooner keep the root's cut loop short, where HiGHS otherwise spends most of a hard
+# neighbourhood's second (10 cars, grid limit).
 _MILP_EXTRA_OPTIONS: dict[str, float | bool] = {
     "mip_heuristic_run_root_reduced_cost": False,
     "mip_heuristic_run_feasibility_jump": False,
     "mip_pool_age_limit": 5,
 }
+# Status codes of SolveResult (scipy.optimize.milp's, which the planner was written against).
+OPTIMAL, LIMIT, INFEASIBLE, UNBOUNDED, OTHER = 0, 1, 2, 3, 4
+_LIMITS = (highs.HighsModelStatus.kTimeLimit, highs.HighsModelStatus.kIterationLimit,
+           highs.HighsModelStatus.kSolutionLimit, highs.HighsModelStatus.kInterrupt)
+_COLWISE = 1
+_MINIMIZE = 1
 
 
 def _full(value: float | npt.ArrayLike, n: int) -> FloatArray:
@@ -92,10 +98,8 @@ class LinearProgram:
         def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
             return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
-        matrix = sparse.csr_array(
-            (cat(self._vals, np.float64), (cat(self._rows, np.int64), cat(self._cols, np.int64))),
-            shape=(self.n_rows, self.n_vars),
-        )
+        matrix = SparseMatrix.from_triplets(cat(self._rows, np.int64), cat(self._cols, np.int64),
+                                            cat(self._vals, np.float64), (self.n_rows, self.n_vars))
         return FrozenProgram(
             cost=cat(self._cost, np.float64),
             lb=cat(self._lb, np.float64),
@@ -105,6 +109,35 @@ class LinearProgram:
             row_lb=cat(self._row_lb, np.float64),
             row_ub=cat(self._row_ub, np.float64),
         )
+
+
+@dataclass(frozen=True)
+class SparseMatrix:
+    """A column-wise (CSC) matrix: column j's entries are index[start[j]:start[j + 1]]
+    (rows, ascending) and value[...]; row per entry, for products."""
+
+    shape: tuple[int, int]
+    start: npt.NDArray[np.int32]
+    index: npt.NDArray[np.int32]
+    value: FloatArray
+
+    @classmethod
+    def from_triplets(cls, rows: IntArray, cols: IntArray, vals: FloatArray, shape: tuple[int, int]) -> SparseMatrix:
+        """Entries at the same (row, col) are summed (HiGHS refuses duplicates)."""
+        key = cols * max(shape[0], 1) + rows
+        order = np.argsort(key, kind="stable")
+        key, vals = key[order], vals[order]
+        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, dtype=np.int64)
+        summed = np.add.reduceat(vals, first) if key.size else np.zeros(0)
+        key = key[first]
+        col = key // max(shape[0], 1)
+        start = np.searchsorted(col, np.arange(shape[1] + 1), side="left").astype(np.int32)
+        return cls(shape, start, (key - col * max(shape[0], 1)).astype(np.int32), summed.astype(np.float64))
+
+    def dot(self, x: FloatArray) -> FloatArray:
+        cols = np.repeat(np.arange(self.shape[1]), np.diff(self.start))
+        return np.asarray(np.bincount(self.index, weights=self.value * x[cols], minlength=self.shape[0]),
+                          dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -119,19 +152,47 @@ class Relaxation:
 
 
 @dataclass(frozen=True)
+class SolveResult:
+    """A MILP's (or LP's) answer: x None where HiGHS has no feasible point; fun its
+    objective (nan without x); status OPTIMAL, LIMIT (time limit, x may be an incumbent),
+    INFEASIBLE, UNBOUNDED or OTHER; mip_dual_bound the MILP's proven bound (None for an LP)."""
+
+    x: FloatArray | None
+    fun: float
+    status: int
+    mip_dual_bound: float | None
+
+    @property
+    def success(self) -> bool:
+        return self.status == OPTIMAL
+
+
+def _status(model_status: highs.HighsModelStatus) -> int:
+    if model_status == highs.HighsModelStatus.kOptimal:
+        return OPTIMAL
+    if model_status in _LIMITS:
+        return LIMIT
+    if model_status == highs.HighsModelStatus.kInfeasible:
+        return INFEASIBLE
+    if model_status in (highs.HighsModelStatus.kUnbounded, highs.HighsModelStatus.kUnboundedOrInfeasible):
+        return UNBOUNDED
+    return OTHER
+
+
+@dataclass(frozen=True)
 class FrozenProgram:
     cost: FloatArray
     lb: FloatArray
     ub: FloatArray
     integrality: npt.NDArray[np.int8]
-    matrix: sparse.csr_array
+    matrix: SparseMatrix
     row_lb: FloatArray
     row_ub: FloatArray
 
     def violation(self, x: FloatArray) -> float:
         """The largest violation of any bound, row or integrality by x (0 when feasible)."""
-        ax = self.matrix @ x
-        worst = [
+        ax = self.matrix.dot(x)
+        worst: list[float] = [
             np.max(self.lb - x, initial=0.0),
             np.max(x - self.ub, initial=0.0),
             np.max(self.row_lb - ax, initial=0.0),
@@ -145,27 +206,43 @@ class FrozenProgram:
     def objective(self, x: FloatArray) -> float:
         return float(self.cost @ x)
 
-    def relax(self, time_limit_s: float, cost: FloatArray | None = None) -> Relaxation:
-        """The LP relaxation by HiGHS through linprog, which (unlike milp) reports the
-        reduced costs that tell which variables an integer solution may want to move.
-        cost replaces the objective."""
-        equal = self.row_lb == self.row_ub
-        upper = ~equal & np.isfinite(self.row_ub)
-        lower = ~equal & np.isfinite(self.row_lb)
-        a_ub = sparse.vstack([self.matrix[upper], -self.matrix[lower]]).tocsr()
-        result = linprog(
-            self.cost if cost is None else cost,
-            A_ub=a_ub,
-            b_ub=np.r_[self.row_ub[upper], -self.row_lb[lower]],
-            A_eq=self.matrix[equal],
-            b_eq=self.row_lb[equal],
-            bounds=np.c_[self.lb, self.ub],
-            method="highs",
-            options={"time_limit": max(time_limit_s, 1e-3)},
+    def _highs(self, time_limit_s: float, mip_rel_gap: float, *, relax: bool, lb: FloatArray | None = None,
+               ub: FloatArray | None = None, cost: FloatArray | None = None) -> highs._Highs:
+        """A HiGHS instance with the program loaded and the options set, not yet run."""
+        h = highs._Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("time_limit", max(time_limit_s, 1e-3))
+        h.setOptionValue("mip_rel_gap", mip_rel_gap)
+        mip = not relax and bool(self.integrality.any())
+        if mip:
+            for key, value in _MILP_EXTRA_OPTIONS.items():
+                h.setOptionValue(key, value)
+        m = self.matrix
+        status = h.passModel(
+            m.shape[1], m.shape[0], int(m.value.size), _COLWISE, _MINIMIZE, 0.0,
+            self.cost if cost is None else cost, self.lb if lb is None else lb, self.ub if ub is None else ub,
+            self.row_lb, self.row_ub, m.start[:-1], m.index, m.value,
+            self.integrality.astype(np.int32) if mip else np.zeros(m.shape[1], dtype=np.int32),
         )
-        if result.status != 0 or result.x is None:
-            return Relaxation(None, np.inf, None, int(result.status))
-        return Relaxation(result.x, float(result.fun), np.asarray(result.lower.marginals), 0)
+        if status == highs.HighsStatus.kError:
+            raise ValueError("HiGHS refused the model (a NaN or an inconsistent bound)")
+        return h
+
+    def relax(self, time_limit_s: float, cost: FloatArray | None = None) -> Relaxation:
+        """The LP relaxation, with the reduced costs that tell which variables an integer
+        solution may want to move (a column's dual where it sits at its lower bound, else
+        0). cost replaces the objective."""
+        h = self._highs(time_limit_s, 0.0, relax=True, cost=cost)
+        h.run()
+        model_status = h.getModelStatus()
+        if model_status != highs.HighsModelStatus.kOptimal:
+            return Relaxation(None, np.inf, None, _status(model_status))
+        solution = h.getSolution()
+        lower = highs.HighsBasisStatus.kLower
+        at_lower = np.fromiter((s is lower for s in h.getBasis().col_status), dtype=bool, count=self.cost.size)
+        reduced = np.where(at_lower, np.asarray(solution.col_dual, dtype=np.float64), 0.0)
+        return Relaxation(np.asarray(solution.col_value, dtype=np.float64),
+                          float(h.getInfo().objective_function_value), reduced, OPTIMAL)
 
     def solve(
         self,
@@ -175,18 +252,18 @@ class FrozenProgram:
         relax: bool = False,
         lb: FloatArray | None = None,
         ub: FloatArray | None = None,
-    ) -> OptimizeResult:
-        """HiGHS through scipy.optimize.milp; relax drops integrality, lb/ub replace the bounds."""
-        options: dict[str, float | bool] = {"time_limit": max(time_limit_s, 1e-3), "mip_rel_gap": mip_rel_gap,
-                                            "disp": False}
-        with warnings.catch_warnings():
-            if not relax:
-                warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
-                options.update(_MILP_EXTRA_OPTIONS)
-            return milp(
-                self.cost,
-                integrality=np.zeros_like(self.integrality) if relax else self.integrality,
-                bounds=Bounds(self.lb if lb is None else lb, self.ub if ub is None else ub),
-                constraints=LinearConstraint(self.matrix, self.row_lb, self.row_ub),
-                options=options,
-            )
+    ) -> SolveResult:
+        """The MILP (relax: its LP relaxation); lb/ub replace the bounds."""
+        h = self._highs(time_limit_s, mip_rel_gap, relax=relax, lb=lb, ub=ub)
+        h.run()
+        model_status = h.getModelStatus()
+        info = h.getInfo()
+        mip = not relax and bool(self.integrality.any())
+        status = _status(model_status)
+        # An LP's answer counts only when optimal; a MILP stopped by a limit keeps its incumbent.
+        has_x = status == OPTIMAL or (mip and status == LIMIT and info.objective_function_value < highs.kHighsInf)
+        if not has_x:
+            return SolveResult(None, np.nan, status, None)
+        x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        return SolveResult(x, float(info.objective_function_value), status,
+                           float(info.mip_dual_bound) if mip else None)

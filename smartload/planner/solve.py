@@ -8,7 +8,7 @@
    Each neighbourhood is checked on its own relaxation first; where its turns leave a
    car short, that wallbox's trickles are judged by the whole wallbox's use, then, if a
    car is still short there, the wallbox is reopened.
-3. Otherwise, or if those found nothing: the full MILP (scipy.optimize.milp) with the
+3. Otherwise, or if those found nothing: the full MILP (HiGHS, lp.py) with the
    time left.
 4. If no MILP found a schedule in time: the relaxation repaired (repair.py), the narrow
    neighbourhood's if there was one, else the whole model's.
@@ -47,13 +47,12 @@ from time import perf_counter
 from typing import NamedTuple
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
 from smartload.planner.assemble import assemble, empty_plan
 from smartload.planner.cars import car_needs, car_pairs
 from smartload.planner.fleet import arrival_order, dense_bounds, is_fleet, stay_pairs
 from smartload.planner.inputs import PlannerInput, PlannerSettings
-from smartload.planner.lp import FloatArray, Relaxation
+from smartload.planner.lp import FloatArray, Relaxation, SolveResult
 from smartload.planner.model import PlanModel, build_model
 from smartload.planner.neighbourhood import neighbourhood
 from smartload.planner.plan import Plan, PlanStatus
@@ -87,10 +86,11 @@ class _Best(NamedTuple):
     slack_eur: float  # how far above its MILP's proven bound it may be (inf: unknown)
 
 
-def _milp_best(result: OptimizeResult) -> _Best:
-    dual = result.get("mip_dual_bound")
-    slack = float(result.fun) - float(dual) if dual is not None and np.isfinite(dual) else np.inf
-    return _Best(np.asarray(result.x), float(result.fun), False, slack)
+def _milp_best(result: SolveResult) -> _Best:
+    assert result.x is not None
+    dual = result.mip_dual_bound
+    slack = result.fun - dual if dual is not None and np.isfinite(dual) else np.inf
+    return _Best(result.x, result.fun, False, slack)
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ REPLAN_SOC_PCT = 2.0
 
 
 def planner_settings(settings: Settings) -> PlannerSettings:
-    from smartload.planner import PlannerSettings  # with scipy: at the first plan, after the first poll
+    from smartload.planner import PlannerSettings  # with HiGHS: at the first plan, after the first poll
 
     planning = settings.planning
     return PlannerSettings(

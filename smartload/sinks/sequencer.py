@@ -237,7 +237,7 @@ class Sequencer:
     ) -> PlannerInput | None:
         """charging_at: per loadpoint, whether the action in force charges the car there
         (the planner's hysteresis keeps it unless a change saves enough)."""
-        # The planner (and scipy with it) loads at the first plan, not before the first poll.
+        # The planner (and HiGHS with it) loads at the first plan, not before the first poll.
         from smartload.planner import PlannerInput, make_slots
 
         state = snapshot.state

@@ -66,7 +66,7 @@ def contained(solve: SolveFn, inputs: PlannerInput, settings: PlannerSettings) -
 
 
 def make_plan(inputs: PlannerInput, settings: PlannerSettings) -> Plan:
-    """The planner's make_plan, imported (and scipy with it) at the first plan: the
+    """The planner's make_plan, imported (and HiGHS with it) at the first plan: the
     service polls evcc before it has loaded the planner."""
     from smartload.planner import make_plan as solve
 

@@ -51,7 +51,7 @@ def _rate_at(rates: tuple[Rate, ...], at: datetime) -> float | None:
 
 def _pieces(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     """[start, end) cut at every quarter-hour."""
-    # Here, not at the top: the planner (and scipy with it) loads after the first poll.
+    # Here, not at the top: the planner (and HiGHS with it) loads after the first poll.
     from smartload.planner.slots import quarter_hour_floor
 
     out = []

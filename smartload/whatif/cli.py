@@ -7,7 +7,7 @@
 """
 
 # Imports argparse alone at the top (and the strategies' names): `python -m smartload --help`
-# builds this parser too; the runner, and with it the planner and scipy, come with the run.
+# builds this parser too; the runner, and with it the planner and HiGHS, come with the run.
 
 from __future__ import annotations
 
