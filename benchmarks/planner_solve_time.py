@@ -57,6 +57,7 @@ from smartload.domain import Rate
 from smartload.planner import (
     BatteryInput,
     CarInput,
+    Plan,
     PlannerInput,
     PlannerSettings,
     WallboxInput,
@@ -127,10 +128,12 @@ def quarter_rates(start: datetime, hours: int, hourly: dict[datetime, float], sc
                  offset + scale * v) for i, v in enumerate(quarter)]
 
 
-def scenario(data: Data, day: date, n_cars: int, seed: int, n_boxes: int | None = None) -> PlannerInput:
+def scenario(data: Data, day: date, n_cars: int, seed: int, n_boxes: int | None = None,
+             later_min: int = 0) -> PlannerInput:
+    """later_min: the same case planned that many minutes later (the SoCs as they were)."""
     rng = random.Random(seed)
     start = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-    now = start + timedelta(minutes=7)
+    now = start + timedelta(minutes=7 + later_min)
     grid = quarter_rates(start, 25, data.prices, 1.19 / 1000.0, 0.19)
     feedin = [Rate(r.start, r.end, 0.08) for r in grid]
     pv_day = {start + timedelta(hours=h): 8000.0 * data.pv.get(
@@ -257,6 +260,51 @@ def shared(data: Data, days: list[date], n_cars: int, base: PlannerSettings, ref
           f"{'met' if max(diffs) <= SHARED_COST_PCT else 'MISSED'}")
 
 
+def replanned(later: PlannerInput, plan: Plan) -> PlannerInput:
+    """`later` (the same case planned later) with the SoCs and the charging at the end of
+    the plan's first slot: what the re-plan 15 minutes on sees when all went to plan."""
+    first = plan.slots[0]
+    cars = []
+    for car in later.cars:
+        slot = first.cars.get(car.name)
+        soc = car.soc_pct if slot is None or slot.soc_pct is None else slot.soc_pct
+        cars.append(replace(car, soc_pct=soc, charging_now=None if car.wallbox_id is None else bool(
+            slot is not None and slot.charging)))
+    battery = later.battery
+    if battery is not None and first.battery_soc_pct is not None:
+        battery = replace(battery, soc_pct=first.battery_soc_pct)
+    return replace(later, battery=battery, cars=tuple(cars))
+
+
+REPLAN_MIN = 15
+
+
+def replan(data: Data, days: list[date], cars: list[int], base: PlannerSettings) -> None:
+    """Each case planned, then re-planned REPLAN_MIN minutes later with everything gone to
+    plan: cold (make_plan alone) against warm (the first plan as the start), same run."""
+    print(f"re-plan {REPLAN_MIN} min later, cold against warm (previous=the first plan)")
+    for n_cars in cars:
+        settings = replace(base, grid_import_limit_w=limit_w(n_cars))
+        cold, warm, diffs = [], [], []
+        statuses: dict[str, int] = {}
+        for k, day in enumerate(days):
+            seed = 1000 * n_cars + k
+            first = make_plan(scenario(data, day, n_cars, seed), settings)
+            inputs = replanned(scenario(data, day, n_cars, seed, later_min=REPLAN_MIN), first)
+            a = make_plan(inputs, settings)
+            b = make_plan(inputs, settings, previous=first)
+            cold.append(a.total_time_s)
+            warm.append(b.total_time_s)
+            diffs.append(b.objective_eur - a.objective_eur)
+            key = f"{a.status}->{b.status}"
+            statuses[key] = statuses.get(key, 0) + 1
+        print(f"{n_cars:>4} cars | cold p50/p95 {1000 * pct(cold, 50):6.0f}/{1000 * pct(cold, 95):6.0f} ms"
+              f" | warm {1000 * pct(warm, 50):6.0f}/{1000 * pct(warm, 95):6.0f} ms"
+              f" | ratio p95 {pct(warm, 95) / pct(cold, 95):5.2f}"
+              f" | warm - cold EUR p50 {statistics.median(diffs):+.4f} min {min(diffs):+.4f} max {max(diffs):+.4f}"
+              f" | {' '.join(f'{k}={v}' for k, v in sorted(statuses.items()))}")
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
@@ -318,6 +366,8 @@ def main() -> None:
                         help="N cars at one shared wallbox against a reference MILP and the LP "
                              "relaxation (repeatable; replaces the --cars table)")
     parser.add_argument("--one-box", action="store_true", help="--shared: every car at one wallbox")
+    parser.add_argument("--replan", action="store_true",
+                        help=f"each --cars case re-planned {REPLAN_MIN} min later, cold against warm")
     args = parser.parse_args()
     data = Data(load_prices(args.data), load_pv(args.data), load_house(args.data))
     days = [date(2024, 1, 3) + timedelta(days=17 * i) for i in range(args.days)]
@@ -340,6 +390,9 @@ def main() -> None:
     header = (f"{'cars':>4} {'vars':>6} {'bin':>5} {'rows':>6} | {'p50 s':>6} {'p95 s':>6} {'max s':>6} "
               f"{'solver p95':>10} | {'LP p50':>6} {'LP p95':>6} {'ratio p95':>9} | status | "
               f"{'gap p50':>8} {'gap max':>8} {'max EUR':>8}")
+    if args.replan:
+        replan(data, days, [int(c) for c in args.cars.split(",")], base)
+        return
     if args.shared:
         for n_cars in args.shared:
             shared(data, days, n_cars, base, args.ref_time_limit, args.one_box)

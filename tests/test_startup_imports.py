@@ -27,11 +27,11 @@ except SystemExit:
 print(MARK + json.dumps(sorted(sys.modules)))
 """.replace("MARK", repr("\nimported: "))
 
-NEVER_FOR_HELP = ("scipy", "highspy", "numpy", "smartload.planner", "smartload.whatif.runner", "smartload.whatif.strategies",
-                  "smartload.settings", "pydantic", "pydantic_settings", "reactivex", "httpx", "uvicorn",
-                  "starlette", "asyncio", "loguru")
-NEVER_FOR_CHECK = ("scipy", "highspy", "numpy", "smartload.planner", "smartload.whatif.runner", "smartload.whatif.strategies",
-                   "smartload.sim.server", "smartload.service", "uvicorn", "starlette")
+NEVER_FOR_HELP = ("scipy", "highspy", "numpy", "smartload.planner", "smartload.whatif.runner",
+                  "smartload.whatif.strategies", "smartload.settings", "pydantic", "pydantic_settings", "reactivex",
+                  "httpx", "uvicorn", "starlette", "asyncio", "loguru")
+NEVER_FOR_CHECK = ("scipy", "highspy", "numpy", "smartload.planner", "smartload.whatif.runner",
+                   "smartload.whatif.strategies", "smartload.sim.server", "smartload.service", "uvicorn", "starlette")
 
 
 def imported(*args: str) -> tuple[set[str], str]:

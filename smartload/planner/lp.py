@@ -31,6 +31,7 @@ _MILP_EXTRA_OPTIONS: dict[str, float | bool] = {
 OPTIMAL, LIMIT, INFEASIBLE, UNBOUNDED, OTHER = 0, 1, 2, 3, 4
 _LIMITS = (highs.HighsModelStatus.kTimeLimit, highs.HighsModelStatus.kIterationLimit,
            highs.HighsModelStatus.kSolutionLimit, highs.HighsModelStatus.kInterrupt)
+_BOUND_TOL = 1e-9
 _COLWISE = 1
 _MINIMIZE = 1
 
@@ -206,6 +207,12 @@ class FrozenProgram:
     def objective(self, x: FloatArray) -> float:
         return float(self.cost @ x)
 
+    def within(self, x: FloatArray, lb: FloatArray | None = None, ub: FloatArray | None = None) -> bool:
+        """Whether x keeps to the bounds (default: the program's)."""
+        lo = self.lb if lb is None else lb
+        hi = self.ub if ub is None else ub
+        return bool(np.all(x >= lo - _BOUND_TOL) and np.all(x <= hi + _BOUND_TOL))
+
     def _highs(self, time_limit_s: float, mip_rel_gap: float, *, relax: bool, lb: FloatArray | None = None,
                ub: FloatArray | None = None, cost: FloatArray | None = None) -> highs._Highs:
         """A HiGHS instance with the program loaded and the options set, not yet run."""
@@ -252,9 +259,16 @@ class FrozenProgram:
         relax: bool = False,
         lb: FloatArray | None = None,
         ub: FloatArray | None = None,
+        start: FloatArray | None = None,
     ) -> SolveResult:
-        """The MILP (relax: its LP relaxation); lb/ub replace the bounds."""
+        """The MILP (relax: its LP relaxation); lb/ub replace the bounds. start: a feasible
+        point HiGHS starts from (a MIP start: its first incumbent), used only where it
+        keeps to the bounds (HiGHS would drop it anyway)."""
         h = self._highs(time_limit_s, mip_rel_gap, relax=relax, lb=lb, ub=ub)
+        if start is not None and not relax and self.within(start, lb, ub):
+            solution = highs.HighsSolution()
+            solution.col_value = start
+            h.setSolution(solution)
         h.run()
         model_status = h.getModelStatus()
         info = h.getInfo()

@@ -58,6 +58,7 @@ from smartload.planner.neighbourhood import neighbourhood
 from smartload.planner.plan import Plan, PlanStatus
 from smartload.planner.repair import in_arrival_order, repair
 from smartload.planner.schedule import Schedule, from_vector, net_flows, to_vector
+from smartload.planner.warm import warm_start
 
 # A relaxed solution this close to integral and feasible is a MILP solution (HiGHS: 1e-6).
 _TOL = 1e-6
@@ -170,28 +171,40 @@ def _narrow_bounds(model: PlanModel, relaxed: Relaxation, deadline: float
         box_trickles |= short
 
 
-def _guided(model: PlanModel, relaxed: Relaxation, bound: float, deadline: float) -> _Best | None:
+def _start(model: PlanModel, lb: FloatArray, ub: FloatArray, *candidates: _Best | None) -> _Best | None:
+    """The cheapest candidate that keeps to the bounds: a MILP's start."""
+    fits = [c for c in candidates if c is not None and model.program.within(c.x, lb, ub)]
+    return min(fits, key=lambda c: c.objective, default=None)
+
+
+def _guided(model: PlanModel, relaxed: Relaxation, bound: float, deadline: float, warm: _Best | None) -> _Best | None:
     """The MILP in the relaxation's narrow neighbourhood; then, while the answer is worth
-    widening and time is left, in the wide one. The cheaper schedule wins."""
+    widening and time is left, in the wide one. The cheaper schedule wins. Each MILP
+    starts from the cheapest schedule known that it allows: the previous plan carried
+    over (warm), or the narrow neighbourhood's own relaxation repaired (its turns kept)."""
     assert relaxed.x is not None
     best: _Best | None = None
     for turns in (True, False):
         if best is not None and (not _worth_widening(model, relaxed.x, best, bound)
                                  or deadline - perf_counter() < _MIN_MILP_S):
             break
-        checked = None
+        sequenced: _Best | None = None
         if turns:
             lb, ub, narrowed, checked = _narrow_bounds(model, relaxed, deadline)
+            if checked is not None:
+                x = to_vector(model, repair(model, checked))
+                sequenced = _Best(x, model.program.objective(x), True, np.inf)
         else:
             lb, ub, narrowed = neighbourhood(model, relaxed, turns=False)
-        result = model.program.solve(deadline - perf_counter(), model.settings.mip_rel_gap, lb=lb, ub=ub)
+        start = _start(model, lb, ub, warm, sequenced, best)
+        result = model.program.solve(deadline - perf_counter(), model.settings.mip_rel_gap, lb=lb, ub=ub,
+                                     start=None if start is None else start.x)
         if result.x is not None and result.status in (0, 1) and (best is None or result.fun < best.objective):
             best = _milp_best(result)
-        if checked is not None and (best is None or result.status != 0):
+        if sequenced is not None and (best is None or result.status != 0) and (
+                best is None or sequenced.objective < best.objective):
             # Out of time: HiGHS's incumbent may be poor; the repaired turns may do better.
-            x = to_vector(model, repair(model, checked))
-            if best is None or model.program.objective(x) < best.objective:
-                best = _Best(x, model.program.objective(x), True, np.inf)
+            best = sequenced
         if turns and not narrowed:
             break  # nothing was narrowed: the wide neighbourhood is this one
     return best
@@ -218,9 +231,10 @@ def _guide_cost(model: PlanModel) -> FloatArray | None:
     return model.cost_without_swaps() if occupancy > LARGE_OCCUPANCY else None
 
 
-def solve_model(model: PlanModel, deadline: float | None = None) -> Solution:
+def solve_model(model: PlanModel, deadline: float | None = None, start: FloatArray | None = None) -> Solution:
     """deadline: the perf_counter reading by which the solve must end (default: the time
-    limit from now)."""
+    limit from now); start: a feasible vector to start from (warm.warm_start: the previous
+    plan carried over); within the gap of the relaxation's bound, it is the answer."""
     settings = model.settings
     program = model.program
     started = perf_counter()
@@ -244,15 +258,20 @@ def solve_model(model: PlanModel, deadline: float | None = None) -> Solution:
         objective = program.objective(relaxed.x)
         gap = relative_gap(objective, bound)
         return done("optimal" if gap <= settings.mip_rel_gap else "feasible", relaxed.x, objective, bound)
+    warm = None if start is None else _Best(start, program.objective(start), False, np.inf)
     best: _Best | None = None
-    if settings.mode == "milp" and settings.lp_guided:
-        best = _guided(model, relaxed, bound, deadline)
+    if warm is not None and relative_gap(warm.objective, bound) <= settings.mip_rel_gap:
+        best = warm  # the previous plan still holds: proven within the gap by the relaxation alone
+    elif settings.mode == "milp" and settings.lp_guided:
+        best = _guided(model, relaxed, bound, deadline, warm)
     if settings.mode == "milp" and best is None and deadline - perf_counter() >= _MIN_MILP_S:
-        result = program.solve(deadline - perf_counter(), settings.mip_rel_gap)
+        result = program.solve(deadline - perf_counter(), settings.mip_rel_gap, start=start)
         if result.x is not None and result.status in (0, 1):
             if result.mip_dual_bound is not None:
                 bound = max(bound, float(result.mip_dual_bound))
             best = _milp_best(result)
+    if warm is not None and (best is None or warm.objective < best.objective):
+        best = warm
     if best is not None:
         polished = _polish(model, best.x, deadline) if best.slack_eur > _POLISH_ABOVE_EUR else best.x
         schedule = net_flows(model, from_vector(model, polished))
@@ -270,10 +289,11 @@ def solve_model(model: PlanModel, deadline: float | None = None) -> Solution:
     return done("fallback", x, program.objective(x), bound, schedule)
 
 
-def make_plan(inputs: PlannerInput, settings: PlannerSettings) -> Plan:
+def make_plan(inputs: PlannerInput, settings: PlannerSettings, previous: Plan | None = None) -> Plan:
     """Plan every car and the home battery over inputs.slots. Never raises for hard cases:
     targets are soft, and a solver failure leaves the repaired relaxation (or the cars
-    charged in arrival order). settings.time_limit_s covers the whole call.
+    charged in arrival order). settings.time_limit_s covers the whole call. previous: the
+    plan in force, the solver's start (warm.py); the answer is never worse than it.
 
     A fleet (fleet.is_fleet) is planned with the arrival-order plug-ins kept (fleet.py):
     at best "feasible", without a gap, as its bound is not the full model's."""
@@ -295,7 +315,7 @@ def make_plan(inputs: PlannerInput, settings: PlannerSettings) -> Plan:
         pairs = stay_pairs(pairs, stays, n)
     # A fleet's stays are one per car and disjoint at each wallbox: nothing to contest.
     model = build_model(inputs, settings, pairs, [False] * len(pairs) if fleet else None)
-    solution = solve_model(model, deadline)
+    solution = solve_model(model, deadline, warm_start(model, previous))
     if fleet and solution.status != "fallback":
         solution = replace(solution, status="feasible", gap=None)
     return assemble(

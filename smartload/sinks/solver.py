@@ -73,6 +73,23 @@ def make_plan(inputs: PlannerInput, settings: PlannerSettings) -> Plan:
     return solve(inputs, settings)
 
 
+class WarmPlanner:
+    """make_plan with the last plan as the start of the next (planner/warm.py): a re-plan
+    is never worse than the plan in force carried over, which matters where a solve runs
+    out of time. The live service's; replays and what-ifs plan cold (InlineSolver), so the
+    same inputs always give the same plan there."""
+
+    def __init__(self) -> None:
+        self._last: Plan | None = None
+
+    def __call__(self, inputs: PlannerInput, settings: PlannerSettings) -> Plan:
+        from smartload.planner import make_plan as solve
+
+        plan = solve(inputs, settings, self._last)
+        self._last = plan
+        return plan
+
+
 Done = Callable[[Outcome], None]
 
 
@@ -105,9 +122,9 @@ class InlineSolver:
 class ThreadSolver:
     """Solves on one worker thread; `done` runs on the event loop that submitted."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, solve: SolveFn = make_plan) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, solve: SolveFn | None = None) -> None:
         self._loop = loop
-        self._solve = solve
+        self._solve = solve if solve is not None else WarmPlanner()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="planner")
         self._lock = threading.Lock()
         self._running: tuple[float, float] | None = None  # (started, deadline_s) of the solve in progress

@@ -1,0 +1,70 @@
+"""The previous plan as the next plan's start (warm.py): carried into the new slots, made
+feasible, and never worse than the re-plan's own answer."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from smartload.planner import PlannerSettings, make_plan
+from smartload.planner.model import build_model
+from smartload.planner.schedule import from_vector
+from smartload.planner.warm import warm_start
+from smartload.sinks.solver import WarmPlanner
+
+from .builders import hour, problem
+from .test_planner_fallback import CARS, INPUT, SLOTS, battery
+
+RELAXATION = PlannerSettings(mode="relaxation")  # no MILP: what a solve out of time has
+
+
+def test_the_plan_carried_onto_its_own_inputs_is_itself():
+    plan = make_plan(INPUT, PlannerSettings())
+    model = build_model(INPUT, PlannerSettings())
+    x = warm_start(model, plan)
+    assert x is not None
+    assert model.program.violation(x) <= 1e-6
+    assert model.program.objective(x) == pytest.approx(plan.objective_eur, abs=1e-6)
+
+
+def test_a_solve_without_milp_keeps_the_previous_plan_where_it_is_cheaper():
+    previous = make_plan(INPUT, PlannerSettings())
+    cold = make_plan(INPUT, RELAXATION)
+    warm = make_plan(INPUT, RELAXATION, previous)
+    assert cold.status == "fallback"
+    assert cold.objective_eur > previous.objective_eur + 0.1  # the repaired relaxation is worse here
+    assert warm.objective_eur == pytest.approx(previous.objective_eur, abs=1e-6)
+    assert warm.status in ("optimal", "feasible")
+    assert [s.cars["A"].power_w for s in warm.slots] == pytest.approx([s.cars["A"].power_w for s in previous.slots])
+
+
+def test_an_hour_later_the_rest_of_the_plan_is_the_start():
+    previous = make_plan(INPUT, PlannerSettings())
+    first = previous.slots[0]
+    cars = tuple(replace(c, soc_pct=first.cars[c.name].soc_pct) for c in CARS)
+    later = problem(SLOTS[1:], cars, battery(soc_pct=first.battery_soc_pct))
+    model = build_model(later, PlannerSettings())
+    x = warm_start(model, previous)
+    assert x is not None
+    assert model.program.violation(x) <= 1e-6
+    carried = from_vector(model, x).car_kwh  # one-hour slots: kWh = kW
+    for t, slot in enumerate(previous.slots[1:]):
+        for c, car in enumerate(cars):
+            assert carried[c, 0, t] == pytest.approx(slot.cars[car.name].power_w / 1000.0, abs=1e-6)
+
+
+def test_no_common_time_or_no_plan_gives_no_start():
+    previous = make_plan(INPUT, PlannerSettings())
+    model = build_model(INPUT, PlannerSettings())
+    assert warm_start(model, None) is None
+    moved = problem(tuple(replace(s, start=s.start + (hour(5) - hour(0)), end=s.end + (hour(5) - hour(0)))
+                          for s in SLOTS), CARS, battery(soc_pct=50.0))
+    assert warm_start(build_model(moved, PlannerSettings()), previous) is None
+
+
+def test_the_live_planner_starts_each_plan_from_the_last():
+    planner = WarmPlanner()
+    first = planner(INPUT, PlannerSettings())
+    second = planner(INPUT, RELAXATION)
+    assert second.objective_eur == pytest.approx(first.objective_eur, abs=1e-6)
