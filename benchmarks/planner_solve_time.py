@@ -46,12 +46,16 @@ import os
 import random
 import resource
 import statistics
+import sys
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from time import perf_counter, process_time
 
 import numpy as np
+
+# This checkout's smartload, not whichever one the virtualenv has installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from smartload.domain import Rate
 from smartload.planner import (

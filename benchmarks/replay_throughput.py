@@ -32,6 +32,9 @@ from pathlib import Path
 
 from loguru import logger
 
+# This checkout's smartload, not whichever one the virtualenv has installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from smartload.recording.recorder import header
 from smartload.recording.replay import open_recording, replay_with_settings
 from smartload.settings import Settings
