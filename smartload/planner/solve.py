@@ -8,6 +8,10 @@
    Each neighbourhood is checked on its own relaxation first; where its turns leave a
    car short, that wallbox's trickles are judged by the whole wallbox's use, then, if a
    car is still short there, the wallbox is reopened.
+   Each MILP starts (a MIP start) from the cheapest schedule known that its bounds
+   allow: the previous plan carried over (warm.py, when make_plan is given it), the
+   narrow neighbourhood's relaxation repaired, or the narrow MILP's answer for the wide.
+   A previous plan already within the gap of the relaxation's bound is kept as it is.
 3. Otherwise, or if those found nothing: the full MILP (HiGHS, lp.py) with the
    time left.
 4. If no MILP found a schedule in time: the relaxation repaired (repair.py), the narrow
