@@ -61,8 +61,10 @@ def _csc(program: Any) -> Any:
 
 
 def scipy_solve(self: Any, time_limit_s: float, mip_rel_gap: float, *, relax: bool = False,
-                lb: np.ndarray | None = None, ub: np.ndarray | None = None) -> planner_lp.SolveResult:
-    """FrozenProgram.solve by scipy.optimize.milp (what the planner used before highspy)."""
+                lb: np.ndarray | None = None, ub: np.ndarray | None = None,
+                start: np.ndarray | None = None) -> planner_lp.SolveResult:
+    """FrozenProgram.solve by scipy.optimize.milp (what the planner used before highspy),
+    which takes no MIP start: start is ignored."""
     options: dict[str, float | bool] = {"time_limit": max(time_limit_s, 1e-3), "mip_rel_gap": mip_rel_gap,
                                         "disp": False}
     with warnings.catch_warnings():
@@ -123,7 +125,8 @@ def main() -> int:
         return 0
     import highspy
 
-    print(f"highspy {highspy.Highs().version()} against scipy {scipy.__version__} (its bundled HiGHS); "
+    version = f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
+    print(f"highspy {version} against scipy {scipy.__version__} (its bundled HiGHS); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     data = Data(load_prices(args.data), load_pv(args.data), load_house(args.data))
     days = [date(2024, 1, 3) + timedelta(days=17 * i) for i in range(args.days)]
