@@ -24,6 +24,9 @@ class WebSettings(StrictModel):
     # Names besides localhost the server answers to (the Host header), e.g. smartload.local;
     # any other name is refused, so a DNS-rebinding page cannot read the API.
     allowed_hosts: list[str] = Field(default_factory=list)
+    # Addresses of a reverse proxy that checks its users itself and passes the browser's
+    # Host on (Home Assistant's ingress): their requests skip the Host check.
+    trusted_proxies: list[str] = Field(default_factory=list)
     sse_keepalive: Duration = timedelta(seconds=15)
 
     @field_validator("token")
@@ -31,6 +34,16 @@ class WebSettings(StrictModel):
     def _token(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        for address in value:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ValueError(f"{address!r} is not an IP address such as 172.30.32.2") from None
         return value
 
     @field_validator("allowed_hosts")

@@ -94,7 +94,8 @@ def create_app(system: System, token: str, web: WebSettings, hub: Hub, tally: Ta
     for e in ENDPOINTS:
         handler: Handler = stream if e.handler == "stream" else getattr(api, e.handler)
         routes.append(Route(e.path, _authorized(handler, token) if e.write else handler, methods=[e.method]))
-    middleware = [Middleware(Guard, hosts=HostPolicy(web.host, web.allowed_hosts))]
+    middleware = [Middleware(Guard, hosts=HostPolicy(web.host, web.allowed_hosts),
+                             trusted=tuple(web.trusted_proxies))]
     if web.cors_origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=web.cors_origins,
                                      allow_methods=["GET", "POST", "DELETE"],

@@ -5,7 +5,8 @@ The Host check stops DNS rebinding: a page from evil.example whose name is made 
 to 127.0.0.1 can reach the server, but its requests carry `Host: evil.example`. A name is
 served only if it is localhost or listed in web.allowed_hosts; an address only if it is a
 loopback one or the one the server is bound to (any address when bound to 0.0.0.0 or ::,
-since a browser that names an address directly is no rebinding).
+since a browser that names an address directly is no rebinding). A trusted proxy's requests
+(web.trusted_proxies: Home Assistant's ingress, which passes the browser's Host on) skip it.
 """
 
 from __future__ import annotations
@@ -66,9 +67,10 @@ def _answer(status: int, field: str, message: str) -> tuple[Message, Message]:
 class Guard:
     """Pure ASGI middleware (no buffering, so the event stream passes untouched)."""
 
-    def __init__(self, app: ASGIApp, hosts: HostPolicy) -> None:
+    def __init__(self, app: ASGIApp, hosts: HostPolicy, trusted: tuple[str, ...] = ()) -> None:
         self._app = app
         self._hosts = hosts
+        self._trusted = frozenset(trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,7 +81,7 @@ class Guard:
         refusal: tuple[int, str, str] | None = None
         if host is None:
             refusal = (400, "host", "missing: send the Host header")
-        elif not self._hosts.allows(host.decode("latin-1")):
+        elif not self._hosts.allows(host.decode("latin-1")) and (scope.get("client") or ("",))[0] not in self._trusted:
             refusal = (421, "host", "this server does not answer to that name; add it to web.allowed_hosts")
         else:
             length = headers.get(b"content-length", b"").strip()

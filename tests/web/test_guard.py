@@ -80,3 +80,24 @@ def test_allowed_hosts_must_be_bare_names_or_addresses(tmp_path):
         load_settings(path)
     assert error.value.problems == [f"{path}: web.allowed_hosts: 'http://nas.local' is not a host name such as "
                                     "smartload.local (no scheme, no port)"]
+
+
+async def test_a_trusted_proxy_passes_the_browsers_host_through(tmp_path):
+    # Home Assistant's ingress proxy forwards the browser's Host (homeassistant.local:8123):
+    # from its address that name is served, from any other address refused.
+    for trusted, status in ((["127.0.0.1"], 200), (["172.30.32.2"], 421)):
+        parts = make_parts(settings(tmp_path, web={"token": TOKEN, "port": 0, "trusted_proxies": trusted}))
+        stack, other = await serve(parts)
+        async with stack:
+            answer = await other.client.get("/api/health", headers={"Host": "homeassistant.local:8123"})
+            assert answer.status_code == status, trusted
+        parts.close()
+
+
+def test_trusted_proxies_must_be_addresses(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("web: {trusted_proxies: [172.30.32.2, supervisor]}\n")
+    with pytest.raises(SettingsError) as error:
+        load_settings(path)
+    assert error.value.problems == [f"{path}: web.trusted_proxies: 'supervisor' is not an IP address such as "
+                                    "172.30.32.2"]
