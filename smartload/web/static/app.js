@@ -164,7 +164,7 @@ function addEvent(event) {
 }
 
 async function loadHistory() {
-  const answer = await fetch("/api/history?days=7").then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  const answer = await fetch("api/history?days=7").then((r) => (r.ok ? r.json() : null)).catch(() => null);
   if (!answer) return;
   text($("history-method"), answer.method);
   const body = $("history").tBodies[0];
@@ -194,7 +194,7 @@ function renderLive(live) {
 // -- live stream --------------------------------------------------------------------
 
 function connect() {
-  const source = new EventSource("/api/stream");
+  const source = new EventSource("api/stream");
   source.addEventListener("open", () => pill($("h-live"), "live", "ok"));
   source.addEventListener("error", () => pill($("h-live"), "reconnecting", "warn"));
   source.addEventListener("dashboard", (e) => {

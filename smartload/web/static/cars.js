@@ -69,14 +69,14 @@ function build(v, h) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const body = { vehicle: v.id, target_soc_pct: Number(targetInput.value), departure: departureInput.value };
-    const stored = await call("POST", "/api/requests", body).catch(() => null);
+    const stored = await call("POST", "api/requests", body).catch(() => null);
     if (stored) {
       delete form.dataset.dirty;
       toast(`${v.title}: ${stored.target_soc_pct} % by ${fmtTime(stored.departure, true)}`);
     }
   });
   cancel.addEventListener("click", async () => {
-    const answer = await call("DELETE", `/api/requests/${encodeURIComponent(v.id)}`).catch(() => null);
+    const answer = await call("DELETE", `api/requests/${encodeURIComponent(v.id)}`).catch(() => null);
     if (answer) toast(answer.cancelled ? `${v.title}: request cancelled` : `${v.title}: no request of its own to cancel`);
   });
 
@@ -87,16 +87,16 @@ function build(v, h) {
   const setSoc = button("Set SoC", "set-soc");
   actions.append(boost, refresh, labelled("SoC by hand", socInput, make), setSoc);
   boost.addEventListener("click", async () => {
-    const answer = await call("POST", `/api/vehicles/${encodeURIComponent(v.id)}/boost`, { minutes: 60 }).catch(() => null);
+    const answer = await call("POST", `api/vehicles/${encodeURIComponent(v.id)}/boost`, { minutes: 60 }).catch(() => null);
     if (answer) toast(`${v.title}: full power until ${fmtTime(answer.until)}`);
   });
   refresh.addEventListener("click", async () => {
-    const answer = await call("POST", `/api/vehicles/${encodeURIComponent(v.id)}/refresh`).catch(() => null);
+    const answer = await call("POST", `api/vehicles/${encodeURIComponent(v.id)}/refresh`).catch(() => null);
     if (answer) toast(`${v.title}: asked the car for its SoC`);
   });
   setSoc.addEventListener("click", async () => {
     if (socInput.value === "") return toast("enter a SoC first", true);
-    const answer = await call("POST", `/api/vehicles/${encodeURIComponent(v.id)}/soc`, { soc_pct: Number(socInput.value) }).catch(() => null);
+    const answer = await call("POST", `api/vehicles/${encodeURIComponent(v.id)}/soc`, { soc_pct: Number(socInput.value) }).catch(() => null);
     if (answer) { socInput.value = ""; toast(`${v.title}: SoC ${answer.soc_pct} % entered`); }
   });
 
