@@ -1,0 +1,15 @@
+#!/usr/bin/with-contenv bashio
+# shellcheck shell=bash
+# Starts smartload with the add-on's options (/data/options.json, read through
+# smartload.addon.options), or with a full settings.yaml in the add-on's config folder.
+set -e
+
+export SMARTLOAD_ADDON_OPTIONS=/data/options.json
+if bashio::fs.file_exists /config/settings.yaml; then
+    bashio::log.info "Reading /config/settings.yaml instead of the add-on's options"
+    export SMARTLOAD_SETTINGS=/config/settings.yaml
+    export SMARTLOAD_DATA_DIR=/data
+fi
+
+# Home Assistant's MQTT broker is found through the Supervisor (SUPERVISOR_TOKEN).
+exec smartload run
