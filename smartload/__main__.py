@@ -15,24 +15,54 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from smartload.settings import Settings
+    from smartload.settings.discovery import SettingsSource
 
-DEFAULT_SETTINGS = Path("settings.yaml")
+
+def _read(args: argparse.Namespace, *, required: bool) -> tuple[SettingsSource | None, Settings]:
+    """The settings and where they were found (settings/discovery.py). `run` and
+    `check-config` need a file; the other commands take the defaults without one."""
+    import os
+
+    from smartload.settings.discovery import find_settings, nothing_found
+    from smartload.settings.load import SettingsError, load_settings
+
+    source = find_settings(args.settings)
+    if source is None and required:
+        raise SettingsError(nothing_found())
+    if source is not None and source.addon:
+        from smartload.addon.load import load_addon_settings
+
+        return source, load_addon_settings(source.path, os.environ.get("TZ"))
+    return source, load_settings(source.path if source else None)
 
 
-def _settings_path(args: argparse.Namespace) -> Path | None:
-    if args.settings is not None:
-        return Path(args.settings)
-    return DEFAULT_SETTINGS if DEFAULT_SETTINGS.exists() else None
+def _where(source: SettingsSource | None, settings: Settings) -> str:
+    """Which settings were read, how they were found, and where the data directory is."""
+    read = f"{source.path.absolute()} ({source.how})" if source else "none found (defaults and SMARTLOAD_* variables)"
+    return f"settings: {read}; data directory: {settings.data_dir.absolute()}"
+
+
+def _start_logging(args: argparse.Namespace, source: SettingsSource | None, settings: Settings) -> None:
+    from loguru import logger
+
+    from smartload.logsetup import LogConfig
+
+    level = args.log_level or settings.logging.level
+    LogConfig().apply(level=level, json_lines=args.log_json or settings.logging.json_lines)
+    logger.info(_where(source, settings))
 
 
 def _load(args: argparse.Namespace) -> Settings:
-    from smartload.logsetup import LogConfig
-    from smartload.settings.load import load_settings
-
-    settings = load_settings(_settings_path(args))
-    level = args.log_level or settings.logging.level
-    LogConfig().apply(level=level, json_lines=args.log_json or settings.logging.json_lines)
+    source, settings = _read(args, required=False)
+    _start_logging(args, source, settings)
     return settings
+
+
+def _refuse(source: SettingsSource | None, problems: list[str]) -> None:
+    from smartload.settings.load import SettingsError, label_problem
+
+    if problems:
+        raise SettingsError([label_problem(source.label if source else "environment", p) for p in problems])
 
 
 def _prices_problems(path: Path, settings: Settings) -> list[str]:
@@ -46,6 +76,11 @@ def _prices_problems(path: Path, settings: Settings) -> list[str]:
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return [f"sim.prices_csv: {path}: not a price table ({why})"]
     return []
+
+
+NO_VEHICLES = ("vehicles: none configured, so there is no car to plan; add each car under vehicles: in the "
+               "settings (its capacity_kwh, and evcc_name if evcc calls it differently; README \"Vehicle SoC "
+               "providers\"), or under Cars in the Home Assistant add-on's configuration")
 
 
 def preflight(settings: Settings) -> tuple[list[str], list[str]]:
@@ -68,7 +103,12 @@ def preflight(settings: Settings) -> tuple[list[str], list[str]]:
     data_dir = data_dir_problem(settings.data_dir)
     if data_dir is not None:
         problems.append(f"data_dir: {data_dir}")
-    return problems, providers.warnings
+    warnings = list(providers.warnings)
+    if not settings.vehicles:
+        # With no car of its own smartload plans none, yet would still steer the wallboxes
+        # of the cars evcc shows; against the simulator that is a harmless demo.
+        (problems if settings.evcc.url != "embedded" else warnings).append(NO_VEHICLES)
+    return problems, warnings
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -78,13 +118,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from smartload.service import run_service
     from smartload.store.datadir import InstanceLock
 
-    settings = _load(args)
-    label = _settings_path(args) or "environment"
-    problems, _ = preflight(settings)  # the warnings are logged where the providers are built
-    if problems:
-        from smartload.settings.load import SettingsError
+    source, settings = _read(args, required=True)
+    problems, warnings = preflight(settings)  # the providers' warnings are logged where they are built
+    _refuse(source, problems)
+    _start_logging(args, source, settings)
+    if NO_VEHICLES in warnings:
+        from loguru import logger
 
-        raise SettingsError([f"{label}: {problem}" for problem in problems])
+        logger.warning(NO_VEHICLES)
+    settings = _with_supervisor_mqtt(settings)
     with InstanceLock(settings.data_dir):
         return asyncio.run(run_service(settings, duration=args.duration, on_runtime=start_plugins))
 
@@ -135,18 +177,28 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_check_config(args: argparse.Namespace) -> int:
-    from smartload.settings.load import SettingsError, load_settings
+def _with_supervisor_mqtt(settings: Settings) -> Settings:
+    """Inside the Home Assistant add-on, its MQTT broker when no other is configured."""
+    import os
 
-    path = _settings_path(args)
-    settings = load_settings(path)
-    label = path or "environment"
+    if settings.mqtt.enabled or not os.environ.get("SUPERVISOR_TOKEN"):
+        return settings
+    from smartload.addon.supervisor import with_supervisor_mqtt
+
+    return with_supervisor_mqtt(settings, os.environ)
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    source, settings = _read(args, required=True)
+    assert source is not None  # required: SettingsError without one
     problems, warnings = preflight(settings)
-    if problems:
-        raise SettingsError([f"{label}: {problem}" for problem in problems])
+    _refuse(source, problems)
+    from smartload.settings.load import label_problem
+
     for warning in warnings:
-        print(f"{label}: warning: {warning}", file=sys.stderr)
-    print(f"{label}: OK (evcc {settings.evcc.url}, {len(settings.vehicles)} vehicle(s))")
+        print(label_problem(source.label, warning, kind="warning: "), file=sys.stderr)
+    print(_where(source, settings))
+    print(f"{source.label}: OK (evcc {settings.evcc.url}, {len(settings.vehicles)} vehicle(s))")
     return 0
 
 
@@ -175,12 +227,16 @@ def _duration(text: str) -> object:
     return value
 
 
+SETTINGS_HELP = ("settings file (default: $SMARTLOAD_SETTINGS, ./settings.yaml, ~/.config/smartload/settings.yaml, "
+                 "the Home Assistant add-on's /data/options.json: the first that exists)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from smartload import __version__
 
     parser = argparse.ArgumentParser(prog="python -m smartload", description=__doc__)
     parser.add_argument("--version", action="version", version=f"smartload {__version__}")
-    parser.add_argument("--settings", metavar="FILE", help="settings file (default: ./settings.yaml)")
+    parser.add_argument("--settings", metavar="FILE", help=SETTINGS_HELP)
     parser.add_argument("--log-json", action="store_true", help="log JSON lines to stdout")
     parser.add_argument("--log-level", choices=["TRACE", "DEBUG", "INFO", "WARNING", "ERROR"])
     sub = parser.add_subparsers(dest="command")
@@ -217,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="validate settings; exit 2 listing every problem")
     check.set_defaults(func=cmd_check_config)
+    # --settings after the command too; SUPPRESS keeps one given before it.
+    for command in sub.choices.values():
+        command.add_argument("--settings", metavar="FILE", default=argparse.SUPPRESS, help=SETTINGS_HELP)
     return parser
 
 

@@ -24,7 +24,9 @@ FIXTURE = ROOT / "tests" / "data" / "evcc" / "api-state_0.207.5_demo.json"
 def test_shipped_settings_are_valid(capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     assert main(["check-config"]) == 0
-    assert capsys.readouterr().out == "settings.yaml: OK (evcc embedded, 2 vehicle(s))\n"
+    assert capsys.readouterr().out == (f"settings: {ROOT / 'settings.yaml'} (found in the working directory); "
+                                       f"data directory: {ROOT / 'data'}\n"
+                                       "settings.yaml: OK (evcc embedded, 2 vehicle(s))\n")
 
 
 def test_check_config_prints_one_line_per_problem_with_its_key_path_and_exits_2(tmp_path, capsys):
@@ -69,8 +71,9 @@ def test_environment_overrides_nested_keys(tmp_path, monkeypatch):
     monkeypatch.setenv("SMARTLOAD_TICK__PERIOD", "7m")
     with pytest.raises(SettingsError) as error:
         load_settings(path)
-    assert error.value.problems == [f"{path}: tick.period: must divide an hour (e.g. 5m, 15m) so ticks sit on the "
-                                    "wall clock (got '7m')"]
+    # Labelled with the variable, not the file: the value came from the environment.
+    assert error.value.problems == ["env SMARTLOAD_TICK__PERIOD: tick.period: must divide an hour (e.g. 5m, 15m) so "
+                                    "ticks sit on the wall clock (got '7m')"]
 
 
 def test_inspect_prints_the_normalised_view(capsys):

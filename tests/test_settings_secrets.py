@@ -31,7 +31,8 @@ def test_a_misspelt_password_in_the_environment_is_named_but_never_shown(shipped
     monkeypatch.setenv("SMARTLOAD_VEHICLES__ZOE__PROVIDER__PASSWROD", "typoSecret")
     assert main([command]) == 2
     captured = capsys.readouterr()
-    assert captured.err == "settings.yaml: vehicles.zoe.provider.http_json.passwrod: Extra inputs are not permitted\n"
+    assert captured.err == ("env SMARTLOAD_VEHICLES__ZOE__PROVIDER__PASSWROD: vehicles.zoe.provider.http_json.passwrod:"
+                            " Extra inputs are not permitted\n")
     assert "typoSecret" not in captured.out + captured.err
 
 
@@ -40,7 +41,7 @@ def test_a_too_short_web_token_is_not_echoed(shipped, monkeypatch, capsys, comma
     monkeypatch.setenv("SMARTLOAD_WEB__TOKEN", "short-Secret")
     assert main([command]) == 2
     captured = capsys.readouterr()
-    assert captured.err == "settings.yaml: web.token: must be at least 16 characters\n"
+    assert captured.err == "env SMARTLOAD_WEB__TOKEN: web.token: must be at least 16 characters\n"
     assert "short-Secret" not in captured.out + captured.err
 
 
@@ -77,7 +78,7 @@ def test_an_environment_section_that_is_not_json_is_one_line_without_its_value(s
     monkeypatch.setenv("SMARTLOAD_VEHICLES", '{"zoe": {"provider": {"password": "s3cr3t"')
     assert main(["check-config"]) == 2
     err = capsys.readouterr().err
-    assert err == "environment: vehicles: SMARTLOAD_VEHICLES is not valid JSON\n"
+    assert err == "env SMARTLOAD_VEHICLES: vehicles: not valid JSON\n"
 
 
 class _Custom(StrictModel):

@@ -1,19 +1,22 @@
 """Loading the settings: `load_settings` reads settings.yaml (if given) and the environment
-into Settings, or raises SettingsError with one readable line per problem, each with its
-key path (what `python -m smartload check-config` prints). No line shows a secret.
+into Settings, `settings_from_data` a mapping made elsewhere (the add-on's options) and the
+environment; both raise SettingsError with one readable line per problem, each with its key
+path (what `python -m smartload check-config` prints), labelled with where the value came
+from: the file, or the SMARTLOAD_* variable that overrides it. No line shows a secret.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pydantic_settings
 import yaml
 from pydantic import ValidationError
-from pydantic_settings import SettingsConfigDict
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from smartload.settings.root import Settings
 from smartload.settings.types import secret_path
@@ -30,11 +33,11 @@ class SettingsError(Exception):
 _USER_INFO = re.compile(r"[^/@\s:'\"]+:[^/@\s'\"]+@")
 
 
-def describe(error: Mapping[str, Any]) -> str:
-    """One pydantic error as "key.path: message (got value)"; the value only when it
-    cannot be a secret."""
+def describe(error: Mapping[str, Any], name: str | None = None) -> str:
+    """One pydantic error as "key.path: message (got value)" (`name` in place of the key
+    path: the add-on option behind it); the value only when it cannot be a secret."""
     loc = tuple(error["loc"])
-    path = ".".join(str(part) for part in loc) or "(root)"
+    path = name or ".".join(str(part) for part in loc) or "(root)"
     got = error.get("input")
     message = error["msg"].removeprefix("Value error, ")
     # An unknown key may be a misspelt password: neither it nor a secret is ever shown.
@@ -45,9 +48,85 @@ def describe(error: Mapping[str, Any]) -> str:
     return f"{path}: {message} (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
 
 
+ENV_PREFIX = "SMARTLOAD_"
+# The tags of the settings' tagged unions, which pydantic puts in an error's key path
+# (vehicles.zoe.provider.http_json.url) and no variable name holds.
+_UNION_TAGS = frozenset({"evcc", "fake", "renault", "kia", "hyundai", "http_json", "mqtt", "manual"})
+
+
+def _covers(variable: list[str], loc: list[str]) -> bool:
+    """Whether a variable's key path (SMARTLOAD_A__B: [a, b]) leads to the key path loc."""
+    at = 0
+    for part in loc:
+        if at == len(variable):
+            return True
+        if part == variable[at]:
+            at += 1
+        elif part not in _UNION_TAGS:
+            return False
+    return at == len(variable)
+
+
+def env_origin(loc: tuple[str | int, ...], file_data: Any, environ: Mapping[str, str] | None = None) -> str | None:
+    """The SMARTLOAD_* variable a value at `loc` came from (the environment overrides the
+    file), or None when it came from the file. A missing key counts as the variable's when
+    what should hold it is not in the file but a variable sets some of it."""
+    environ = os.environ if environ is None else environ
+    names = sorted(n for n in environ if n.upper().startswith(ENV_PREFIX))
+    paths = {n: n[len(ENV_PREFIX):].lower().split("__") for n in names}
+    parts = [str(p).lower() for p in loc]
+    covering = [n for n in names if _covers(paths[n], parts)]
+    if covering:
+        return max(covering, key=lambda n: len(paths[n]))
+    parent, node = parts[:-1], file_data
+    for part in loc[:-1]:
+        node = node.get(str(part)) if isinstance(node, Mapping) else None
+    if node is None and parent:
+        under = [n for n in names if _covers(parent, paths[n])]
+        return under[0] if under else None
+    return None
+
+
+class _Labels:
+    """Labels a settings problem with where its value came from."""
+
+    def __init__(self, label: str, file_data: Any, option: Callable[[tuple[str | int, ...]], str | None]) -> None:
+        self._label, self._data, self._option = label, file_data, option
+
+    def line(self, loc: tuple[str | int, ...], text: str, kind: str = "") -> str:
+        variable = env_origin(loc, self._data)
+        return f"env {variable}: {kind}{text}" if variable else f"{self._label}: {kind}{text}"
+
+    def error(self, error: Mapping[str, Any]) -> str:
+        loc = tuple(error["loc"])
+        from_env = env_origin(loc, self._data) is not None
+        return self.line(loc, describe(error, None if from_env else self._option(loc)))
+
+
+def label_problem(label: str, problem: str, file_data: Any = None, kind: str = "") -> str:
+    """A "key.path: why" line about loaded settings, labelled with the file or the
+    variable its value came from (`kind`, e.g. "warning: ", after the label)."""
+    key = problem.split(": ", 1)[0]
+    return _Labels(label, file_data, lambda _: None).line(tuple(key.split(".")), problem, kind)
+
+
+def _validate(cls: type[Settings], labels: _Labels) -> Settings:
+    try:
+        return cls()
+    except ValidationError as exc:
+        raise SettingsError([labels.error(e) for e in exc.errors(include_url=False)]) from exc
+    except pydantic_settings.SettingsError as exc:
+        # A SMARTLOAD_* variable holding a section that is not JSON; the message names the
+        # field and never the value.
+        field = re.search(r'field "([^"]+)"', str(exc))
+        name = field.group(1) if field else "(root)"
+        raise SettingsError([f"env {ENV_PREFIX}{name.upper()}: {name}: not valid JSON"]) from exc
+
+
 def load_settings(path: Path | None) -> Settings:
     """Load settings from YAML (if given) and the environment, or raise SettingsError."""
     label = str(path) if path else "environment"
+    loaded: Any = None
     if path is not None:
         if not path.exists():
             raise SettingsError([f"{label}: file not found"])
@@ -63,14 +142,26 @@ def load_settings(path: Path | None) -> Settings:
     class FileSettings(Settings):
         model_config = SettingsConfigDict(yaml_file=path)
 
-    try:
-        settings = FileSettings() if path is not None else Settings()
-    except ValidationError as exc:
-        raise SettingsError([f"{label}: {describe(e)}" for e in exc.errors(include_url=False)]) from exc
-    except pydantic_settings.SettingsError as exc:
-        # A SMARTLOAD_* variable holding a section that is not JSON; the message names the
-        # field and never the value.
-        field = re.search(r'field "([^"]+)"', str(exc))
-        name = field.group(1) if field else "(root)"
-        raise SettingsError([f"environment: {name}: SMARTLOAD_{name.upper()} is not valid JSON"]) from exc
-    return settings
+    return _validate(FileSettings if path is not None else Settings, _Labels(label, loaded or {}, lambda _: None))
+
+
+def settings_from_data(
+    data: Mapping[str, Any], label: str, option: Callable[[tuple[str | int, ...]], str | None] = lambda _: None,
+) -> Settings:
+    """Settings from a raw mapping (what a settings.yaml would hold) and the environment,
+    which overrides it; `option` names the source's own key behind a settings key path
+    in errors. Raises SettingsError."""
+
+    class DataSettings(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return env_settings, InitSettingsSource(settings_cls, init_kwargs=dict(data))
+
+    return _validate(DataSettings, _Labels(label, data, option))
