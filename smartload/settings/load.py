@@ -67,10 +67,12 @@ def _covers(variable: list[str], loc: list[str]) -> bool:
     return at == len(variable)
 
 
-def env_origin(loc: tuple[str | int, ...], file_data: Any, environ: Mapping[str, str] | None = None) -> str | None:
+def env_origin(
+    loc: tuple[str | int, ...], file_data: Any, environ: Mapping[str, str] | None = None, *, missing: bool = False,
+) -> str | None:
     """The SMARTLOAD_* variable a value at `loc` came from (the environment overrides the
-    file), or None when it came from the file. A missing key counts as the variable's when
-    what should hold it is not in the file but a variable sets some of it."""
+    file), or None when it came from the file. A `missing` key counts as the variable's
+    when what should hold it is not in the file but a variable sets some of it."""
     environ = os.environ if environ is None else environ
     names = sorted(n for n in environ if n.upper().startswith(ENV_PREFIX))
     paths = {n: n[len(ENV_PREFIX):].lower().split("__") for n in names}
@@ -81,7 +83,7 @@ def env_origin(loc: tuple[str | int, ...], file_data: Any, environ: Mapping[str,
     parent, node = parts[:-1], file_data
     for part in loc[:-1]:
         node = node.get(str(part)) if isinstance(node, Mapping) else None
-    if node is None and parent:
+    if missing and node is None and parent:
         under = [n for n in names if _covers(parent, paths[n])]
         return under[0] if under else None
     return None
@@ -93,14 +95,14 @@ class _Labels:
     def __init__(self, label: str, file_data: Any, option: Callable[[tuple[str | int, ...]], str | None]) -> None:
         self._label, self._data, self._option = label, file_data, option
 
-    def line(self, loc: tuple[str | int, ...], text: str, kind: str = "") -> str:
-        variable = env_origin(loc, self._data)
+    def line(self, loc: tuple[str | int, ...], text: str, kind: str = "", missing: bool = False) -> str:
+        variable = env_origin(loc, self._data, missing=missing)
         return f"env {variable}: {kind}{text}" if variable else f"{self._label}: {kind}{text}"
 
     def error(self, error: Mapping[str, Any]) -> str:
-        loc = tuple(error["loc"])
-        from_env = env_origin(loc, self._data) is not None
-        return self.line(loc, describe(error, None if from_env else self._option(loc)))
+        loc, missing = tuple(error["loc"]), error["type"] == "missing"
+        from_env = env_origin(loc, self._data, missing=missing) is not None
+        return self.line(loc, describe(error, None if from_env else self._option(loc)), missing=missing)
 
 
 def label_problem(label: str, problem: str, file_data: Any = None, kind: str = "") -> str:
