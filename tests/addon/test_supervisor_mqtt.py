@@ -1,0 +1,148 @@
+"""Home Assistant's MQTT broker found through the Supervisor (GET /services/mqtt with the
+add-on's token), against a real HTTP server on loopback standing in for the Supervisor,
+and the bridge connecting with what it answered to a real mosquitto."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import AsyncExitStack
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from loguru import logger
+
+from smartload.__main__ import _with_supervisor_mqtt
+from smartload.addon.supervisor import SUPERVISOR_URL_ENV, with_supervisor_mqtt
+from smartload.homeassistant import start_mqtt
+from tests.homeassistant.conftest import Watcher, broker_port, free_port, watcher  # noqa: F401 (fixtures)
+from tests.web.builders import make_parts, settings
+
+TOKEN = "supervisor-token-123"
+BROKER = {"addon": "core_mosquitto", "host": "127.0.0.1", "port": 1883, "ssl": False, "protocol": "3.1.1",
+          "username": "addons", "password": "mqtt-s3cret"}
+
+
+class Supervisor:
+    """Answers GET /services/mqtt with `status` and `body`; keeps each request's path and
+    Authorization header."""
+
+    def __init__(self) -> None:
+        self.status, self.body = 200, {"result": "ok", "data": BROKER}
+        self.requests: list[tuple[str, str | None]] = []
+        supervisor = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                supervisor.requests.append((self.path, self.headers.get("Authorization")))
+                payload = json.dumps(supervisor.body).encode()
+                self.send_response(supervisor.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture
+def supervisor() -> Iterator[Supervisor]:
+    running = Supervisor()
+    thread = threading.Thread(target=running.server.serve_forever, daemon=True)
+    thread.start()
+    yield running
+    running.server.shutdown()
+    running.server.server_close()
+
+
+@pytest.fixture
+def log_lines() -> Iterator[list[str]]:
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(m.record["message"]), level="DEBUG")
+    yield lines
+    logger.remove(sink)
+
+
+def environ(supervisor: Supervisor) -> dict[str, str]:
+    return {"SUPERVISOR_TOKEN": TOKEN, SUPERVISOR_URL_ENV: supervisor.url}
+
+
+def test_the_supervisors_broker_becomes_the_mqtt_settings(tmp_path, supervisor, log_lines):
+    before = settings(tmp_path)
+    after = with_supervisor_mqtt(before, environ(supervisor))
+    assert supervisor.requests == [("/services/mqtt", f"Bearer {TOKEN}")]
+    mqtt = after.mqtt
+    assert (mqtt.host, mqtt.port, mqtt.username, mqtt.password.get_secret_value(), mqtt.tls) == (
+        "127.0.0.1", 1883, "addons", "mqtt-s3cret", False)
+    # The rest of the MQTT settings and every other section stay as they were.
+    assert (mqtt.client_id, mqtt.topic_prefix, mqtt.discovery) == ("smartload", "smartload", True)
+    assert after.model_copy(update={"mqtt": before.mqtt}) == before
+    assert log_lines == ["MQTT: Home Assistant's broker 127.0.0.1:1883 (from the Supervisor)"]
+    assert "mqtt-s3cret" not in repr(after.mqtt)
+
+
+def test_tls_from_the_supervisor(tmp_path, supervisor):
+    supervisor.body = {"result": "ok", "data": {**BROKER, "ssl": True, "port": 8883}}
+    mqtt = with_supervisor_mqtt(settings(tmp_path), environ(supervisor)).mqtt
+    assert (mqtt.port, mqtt.tls) == (8883, True)
+
+
+@pytest.mark.parametrize(("status", "body", "line"), [
+    (400, {"result": "error", "message": "Service not enabled"},
+     "MQTT off: the Supervisor offers no MQTT broker (HTTP 400: Service not enabled); Home Assistant's MQTT "
+     "entities need its Mosquitto broker add-on"),
+    (200, {"result": "ok", "data": {}},
+     "MQTT off: the Supervisor's answer names no broker; Home Assistant's MQTT entities need its Mosquitto broker "
+     "add-on"),
+    (502, "Bad Gateway",
+     "MQTT off: the Supervisor offers no MQTT broker (HTTP 502); Home Assistant's MQTT entities need its Mosquitto "
+     "broker add-on"),
+    (200, {"result": "ok", "data": {**BROKER, "port": 0}},
+     "MQTT off: the Supervisor's broker is not usable (port: Input should be greater than or equal to 1)"),
+])
+def test_without_a_broker_mqtt_stays_off_with_one_info_line(tmp_path, supervisor, log_lines, status, body, line):
+    supervisor.status, supervisor.body = status, body
+    before = settings(tmp_path)
+    assert with_supervisor_mqtt(before, environ(supervisor)) is before
+    assert not before.mqtt.enabled
+    assert log_lines == [line]
+
+
+def test_an_unreachable_supervisor_leaves_mqtt_off(tmp_path, log_lines):
+    before = settings(tmp_path)
+    url = f"http://127.0.0.1:{free_port()}"
+    assert with_supervisor_mqtt(before, {"SUPERVISOR_TOKEN": TOKEN, SUPERVISOR_URL_ENV: url}) is before
+    assert log_lines == ["MQTT off: the Supervisor did not answer (ConnectError); Home Assistant's MQTT entities "
+                         "need its Mosquitto broker add-on"]
+
+
+def test_a_configured_broker_or_no_token_asks_no_supervisor(tmp_path, supervisor, monkeypatch, log_lines):
+    configured = settings(tmp_path, mqtt={"host": "broker.lan"})
+    monkeypatch.setenv("SUPERVISOR_TOKEN", TOKEN)
+    monkeypatch.setenv(SUPERVISOR_URL_ENV, supervisor.url)
+    assert _with_supervisor_mqtt(configured) is configured
+    monkeypatch.delenv("SUPERVISOR_TOKEN")
+    plain = settings(tmp_path)
+    assert _with_supervisor_mqtt(plain) is plain
+    assert (supervisor.requests, log_lines) == ([], [])
+    monkeypatch.setenv("SUPERVISOR_TOKEN", TOKEN)  # the run command's path asks once it may
+    assert _with_supervisor_mqtt(plain).mqtt.host == "127.0.0.1"
+    assert len(supervisor.requests) == 1
+
+
+async def test_the_bridge_connects_to_the_broker_the_supervisor_named(tmp_path, supervisor, broker_port,  # noqa: F811
+                                                                      watcher: Watcher):  # noqa: F811
+    supervisor.body = {"result": "ok", "data": {**BROKER, "port": broker_port}}
+    found = with_supervisor_mqtt(settings(tmp_path), environ(supervisor))
+    async with AsyncExitStack() as stack:
+        parts = make_parts(found)
+        stack.callback(parts.close)
+        bridge = await start_mqtt(parts.system, stack)
+        await asyncio.wait_for(bridge.connected.wait(), 10)
+        await watcher.until(lambda: watcher.last("smartload/status") == "online", "online on the found broker")
