@@ -8,7 +8,12 @@ export SMARTLOAD_ADDON_OPTIONS=/data/options.json
 if bashio::fs.file_exists /config/settings.yaml; then
     bashio::log.info "Reading /config/settings.yaml instead of the add-on's options"
     export SMARTLOAD_SETTINGS=/config/settings.yaml
+    # What the add-on needs whatever the file says: its data folder, and the dashboard on
+    # the ingress port, open to the Supervisor's ingress proxy.
     export SMARTLOAD_DATA_DIR=/data
+    export SMARTLOAD_WEB__HOST=0.0.0.0
+    export SMARTLOAD_WEB__PORT=8099
+    export SMARTLOAD_WEB__TRUSTED_PROXIES='["172.30.32.2"]'
 fi
 
 # Home Assistant's MQTT broker is found through the Supervisor (SUPERVISOR_TOKEN).

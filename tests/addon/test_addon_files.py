@@ -17,7 +17,7 @@ import yaml
 from jsonschema import Draft7Validator, ValidationError, validators
 
 from smartload.addon.options import _CAR, _TOP, LOG_LEVELS, PROVIDERS, settings_from_addon_options
-from smartload.settings import Settings
+from smartload.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDON = ROOT / "addon" / "smartload"
@@ -150,3 +150,20 @@ def test_the_run_script_starts_smartload_on_the_options():
     assert script.startswith("#!/usr/bin/with-contenv bashio\n")
     assert "export SMARTLOAD_ADDON_OPTIONS=/data/options.json\n" in script
     assert script.rstrip().endswith("exec smartload run")
+
+
+def test_a_settings_file_in_the_config_folder_keeps_the_add_ons_data_and_dashboard(tmp_path, monkeypatch):
+    # The variables the run script sets beside /config/settings.yaml, over a file that
+    # says otherwise.
+    script = (ADDON / "run.sh").read_text(encoding="utf-8")
+    exports = dict(re.findall(r"^\s*export (SMARTLOAD_\w+)='?(.*?)'?$", script, re.MULTILINE))
+    assert set(exports) == {"SMARTLOAD_ADDON_OPTIONS", "SMARTLOAD_SETTINGS", "SMARTLOAD_DATA_DIR",
+                            "SMARTLOAD_WEB__HOST", "SMARTLOAD_WEB__PORT", "SMARTLOAD_WEB__TRUSTED_PROXIES"}
+    for name, value in exports.items():
+        monkeypatch.setenv(name, value)
+    path = tmp_path / "settings.yaml"
+    path.write_text("data_dir: mine\nweb: {host: 127.0.0.1, port: 9000}\nvehicles:\n  zoe: {capacity_kwh: 52}\n")
+    settings = load_settings(path)
+    assert (str(settings.data_dir), settings.web.host, settings.web.port, settings.web.trusted_proxies) == (
+        "/data", "0.0.0.0", 8099, ["172.30.32.2"])
+    assert settings.vehicles["zoe"].capacity_kwh == 52
