@@ -108,3 +108,16 @@ def test_a_wallbox_whose_maximum_is_below_the_default_minimum_is_still_planned(d
     planning.on_snapshot(Snapshot(at(0), small, {"zoe": reading(40)}, PRICES))
     assert planning.plan is not None
     assert planning.plan.slots[0].cars["zoe"].power_w == 3 * 4 * 230.0  # the cheap hour, at its 4 A
+
+
+def test_a_car_smartload_does_not_know_is_left_to_evcc(db):
+    # zoe is plugged in, but the settings know only ioniq: no mode, current or limit is
+    # written for zoe's wallbox (evcc keeps charging it as it was told).
+    settings = Settings(vehicles={"ioniq": {"capacity_kwh": 77}}, battery={"enabled": False})
+    sent: list[Write] = []
+    planning = make_planning(settings, RequestStore(db))
+    planning.actuator.outbox.subscribe(sent.append)
+    planning.on_state(site(0))
+    planning.on_snapshot(Snapshot(at(0), site(0), {"zoe": reading(40)}, PRICES))
+    assert planning.plan is not None
+    assert (planning.actuator.desired, sent) == ({}, [])

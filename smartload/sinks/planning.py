@@ -264,8 +264,10 @@ class PlanningSink:
     def _act(self, plan: Plan, state: SiteState, now: datetime) -> None:
         expected = {h.wallbox_id: h.vehicle for h in self.handoffs[-8:]}
         boosts = frozenset(self.sequencer.boosts(now))
+        # A car the settings do not know is evcc's to charge: none of its settings is written.
+        ours = {v: lp for v, lp in plugged_vehicles(state, self._names).items() if v in self.settings.vehicles}
         intents = desired_settings(
-            state, plan.current_slot(now), self.requests, plugged_vehicles(state, self._names), expected,
+            state, plan.current_slot(now), self.requests, ours, expected,
             {v: self.settings.evcc_name(v) for v in self.settings.vehicles}, boosts, self._max_current_a,
             battery=self.settings.battery.enabled,
         )
