@@ -11,12 +11,12 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pydantic_settings
 import yaml
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from smartload.settings.root import Settings
 from smartload.settings.types import secret_path
@@ -155,15 +155,6 @@ def settings_from_data(
     in errors. Raises SettingsError."""
 
     class DataSettings(Settings):
-        @classmethod
-        def settings_customise_sources(
-            cls,
-            settings_cls: type[BaseSettings],
-            init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource,
-            dotenv_settings: PydanticBaseSettingsSource,
-            file_secret_settings: PydanticBaseSettingsSource,
-        ) -> tuple[PydanticBaseSettingsSource, ...]:
-            return env_settings, InitSettingsSource(settings_cls, init_kwargs=dict(data))
+        raw_source: ClassVar[dict[str, Any] | None] = dict(data)
 
     return _validate(DataSettings, _Labels(label, data, option))

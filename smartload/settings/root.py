@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, ClassVar
 
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
@@ -56,6 +58,10 @@ class Settings(BaseSettings):
     mqtt: MqttBridgeSettings = MqttBridgeSettings()
     notify: NotifySettings = NotifySettings()
 
+    # Settings read elsewhere (the add-on's options, mapped), in place of settings.yaml and
+    # likewise under the environment; set on a subclass (load.py).
+    raw_source: ClassVar[dict[str, Any] | None] = None
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -69,6 +75,8 @@ class Settings(BaseSettings):
         yaml_file = cls.model_config.get("yaml_file")
         if yaml_file:
             sources += (YamlConfigSettingsSource(settings_cls),)
+        if cls.raw_source is not None:
+            sources += (InitSettingsSource(settings_cls, init_kwargs=cls.raw_source),)
         return (*sources, file_secret_settings)
 
     def evcc_name(self, vehicle: str) -> str:

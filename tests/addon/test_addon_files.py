@@ -167,3 +167,8 @@ def test_a_settings_file_in_the_config_folder_keeps_the_add_ons_data_and_dashboa
     assert (str(settings.data_dir), settings.web.host, settings.web.port, settings.web.trusted_proxies) == (
         "/data", "0.0.0.0", 8099, ["172.30.32.2"])
     assert settings.vehicles["zoe"].capacity_kwh == 52
+
+
+def test_the_changelog_starts_with_the_add_ons_version():
+    changelog = (ADDON / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert re.findall(r"^## (\S+)", changelog, re.MULTILINE)[0] == load("config.yaml")["version"]

@@ -72,14 +72,20 @@ def test_bound_to_every_address_any_address_is_served_but_no_foreign_name():
     assert named.allows("smartload.lan:8099") and not named.allows("other.lan")
 
 
-def test_allowed_hosts_must_be_bare_names_or_addresses(tmp_path):
-    assert Settings.model_validate({"web": {"allowed_hosts": ["nas.local", "[fd00::5]", "10.0.0.2"]}})
+@pytest.mark.parametrize(("text", "problem"), [
+    ("web: {allowed_hosts: [nas.local, 'http://nas.local']}\n",
+     "web.allowed_hosts: 'http://nas.local' is not a host name such as smartload.local (no scheme, no port)"),
+    ("web: {trusted_proxies: [172.30.32.2, supervisor]}\n",
+     "web.trusted_proxies: 'supervisor' is not an IP address such as 172.30.32.2"),
+])
+def test_allowed_hosts_must_be_bare_names_or_addresses_and_trusted_proxies_addresses(tmp_path, text, problem):
+    assert Settings.model_validate({"web": {"allowed_hosts": ["nas.local", "[fd00::5]", "10.0.0.2"],
+                                            "trusted_proxies": ["172.30.32.2", "::1"]}})
     path = tmp_path / "s.yaml"
-    path.write_text("web: {allowed_hosts: [nas.local, 'http://nas.local']}\n")
+    path.write_text(text)
     with pytest.raises(SettingsError) as error:
         load_settings(path)
-    assert error.value.problems == [f"{path}: web.allowed_hosts: 'http://nas.local' is not a host name such as "
-                                    "smartload.local (no scheme, no port)"]
+    assert error.value.problems == [f"{path}: {problem}"]
 
 
 async def test_a_trusted_proxy_passes_the_browsers_host_through(tmp_path):
@@ -92,12 +98,3 @@ async def test_a_trusted_proxy_passes_the_browsers_host_through(tmp_path):
             answer = await other.client.get("/api/health", headers={"Host": "homeassistant.local:8123"})
             assert answer.status_code == status, trusted
         parts.close()
-
-
-def test_trusted_proxies_must_be_addresses(tmp_path):
-    path = tmp_path / "s.yaml"
-    path.write_text("web: {trusted_proxies: [172.30.32.2, supervisor]}\n")
-    with pytest.raises(SettingsError) as error:
-        load_settings(path)
-    assert error.value.problems == [f"{path}: web.trusted_proxies: 'supervisor' is not an IP address such as "
-                                    "172.30.32.2"]
