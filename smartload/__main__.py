@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -111,6 +112,15 @@ def preflight(settings: Settings) -> tuple[list[str], list[str]]:
     return problems, warnings
 
 
+def _with_supervisor_mqtt(settings: Settings) -> Settings:
+    """Inside the Home Assistant add-on, its MQTT broker when no other is configured."""
+    if settings.mqtt.enabled or not os.environ.get("SUPERVISOR_TOKEN"):
+        return settings
+    from smartload.addon.supervisor import with_supervisor_mqtt
+
+    return with_supervisor_mqtt(settings, os.environ)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -175,17 +185,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         return 2
     print(json.dumps(view, indent=2, ensure_ascii=False))
     return 0
-
-
-def _with_supervisor_mqtt(settings: Settings) -> Settings:
-    """Inside the Home Assistant add-on, its MQTT broker when no other is configured."""
-    import os
-
-    if settings.mqtt.enabled or not os.environ.get("SUPERVISOR_TOKEN"):
-        return settings
-    from smartload.addon.supervisor import with_supervisor_mqtt
-
-    return with_supervisor_mqtt(settings, os.environ)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
