@@ -145,9 +145,9 @@ def endpoint_page() -> str:
         f"<tr><td>{e.method}</td><td><code>{html.escape(e.path)}</code></td>"
         f"<td>{'token' if e.write else ''}</td><td>{html.escape(e.summary)}</td></tr>" for e in ENDPOINTS)
     return ("<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content='width=device-width'>"
-            "<title>smartload API</title><link rel=stylesheet href='/static/style.css'><body class=doc>"
+            "<title>smartload API</title><link rel=stylesheet href='static/style.css'><body class=doc>"
             "<h1>smartload API</h1><p>JSON in and out. Writes need <code>Authorization: Bearer &lt;token&gt;</code>"
             " (settings <code>web.token</code>, or the file <code>web_token</code> in the data directory). Bad input"
             " gets a 4xx with <code>{\"error\": \"field: why\", \"field\": \"field\"}</code>. Times are RFC 3339."
-            " Machine-readable: <a href='/api/openapi.json'>/api/openapi.json</a>.</p>"
+            " Machine-readable: <a href='api/openapi.json'>/api/openapi.json</a>.</p>"
             f"<table><tr><th>method</th><th>path</th><th>auth</th><th>what</th></tr>{rows}</table></body></html>")

@@ -26,3 +26,11 @@ def test_the_pattern_finds_rooted_urls():
                                                     'href="/static/style.css"', "`/api/vehicles/${id}`",
                                                     'fetch("api/history")', 'href="static/style.css"')]
     assert found == [True, True, True, True, False, False]
+
+
+def test_the_api_page_names_no_url_from_the_servers_root():
+    from smartload.web.endpoints import endpoint_page
+
+    page = endpoint_page()
+    assert "href='static/style.css'" in page and "href='api/openapi.json'" in page
+    assert ROOTED.findall(page) == []
