@@ -172,3 +172,10 @@ def test_a_settings_file_in_the_config_folder_keeps_the_add_ons_data_and_dashboa
 def test_the_changelog_starts_with_the_add_ons_version():
     changelog = (ADDON / "CHANGELOG.md").read_text(encoding="utf-8")
     assert re.findall(r"^## (\S+)", changelog, re.MULTILINE)[0] == load("config.yaml")["version"]
+
+
+def test_the_repository_file_home_assistant_reads_when_the_url_is_added():
+    repository = yaml.safe_load((ROOT / "addon" / "repository.yaml").read_text(encoding="utf-8"))
+    assert set(repository) <= {"name", "url", "maintainer"} and repository["name"]
+    assert sorted(p.name for p in (ROOT / "addon").iterdir()) == ["repository.yaml", "smartload"]
+    assert load("config.yaml")["slug"] == ADDON.name == "smartload"
