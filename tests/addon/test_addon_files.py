@@ -51,21 +51,21 @@ def errors(schema_file: str, document: dict[str, Any]) -> list[str]:
 
 
 def test_config_and_build_pass_the_linters_schemas():
-    assert errors("config.schema.json", load("config.yaml")) == []
-    assert errors("build.schema.json", load("build.yaml")) == []
+    assert errors("addon-config.schema.json", load("config.yaml")) == []
+    assert errors("addon-build.schema.json", load("build.yaml")) == []
 
 
 def test_the_schema_check_catches_what_the_linter_would():
     config = load("config.yaml")
     bad = {**config, "arch": ["amd64", "sparc"], "ingress_port": 8099, "startup": "whenever"}
     del bad["slug"]
-    assert errors("config.schema.json", bad) == [
+    assert errors("addon-config.schema.json", bad) == [
         "'ingress_port' should be removed, it uses a default value",
         "'slug' is a required property",
         "'sparc' is not one of ['aarch64', 'amd64', 'armhf', 'armv7', 'i386']",
         "'whenever' is not one of ['application', 'initialize', 'once', 'services', 'system']",
     ]
-    assert errors("build.schema.json", {**load("build.yaml"), "squash": False}) == [
+    assert errors("addon-build.schema.json", {**load("build.yaml"), "squash": False}) == [
         "'squash' should be removed, it uses a default value"]
 
 
@@ -174,8 +174,14 @@ def test_the_changelog_starts_with_the_add_ons_version():
     assert re.findall(r"^## (\S+)", changelog, re.MULTILINE)[0] == load("config.yaml")["version"]
 
 
-def test_the_repository_file_home_assistant_reads_when_the_url_is_added():
-    repository = yaml.safe_load((ROOT / "addon" / "repository.yaml").read_text(encoding="utf-8"))
+def test_home_assistant_finds_the_repository_and_exactly_one_add_on():
+    # The Supervisor reads repository.yaml at the repository's root and takes every
+    # config.json/.yaml/.yml below it for an add-on, skipping hidden folders and rootfs
+    # (supervisor/store/data.py).
+    repository = yaml.safe_load((ROOT / "repository.yaml").read_text(encoding="utf-8"))
     assert set(repository) <= {"name", "url", "maintainer"} and repository["name"]
-    assert sorted(p.name for p in (ROOT / "addon").iterdir()) == ["repository.yaml", "smartload"]
+    found = [p.relative_to(ROOT).as_posix() for p in ROOT.glob("**/config.*")
+             if p.suffix in (".json", ".yaml", ".yml")
+             and not any(part.startswith(".") or part == "rootfs" for part in p.relative_to(ROOT).parts)]
+    assert found == ["addon/smartload/config.yaml"]
     assert load("config.yaml")["slug"] == ADDON.name == "smartload"
