@@ -131,13 +131,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     source, settings = _read(args, required=True)
     problems, warnings = preflight(settings)  # the providers' warnings are logged where they are built
     _refuse(source, problems)
-    _start_logging(args, source, settings)
-    if NO_VEHICLES in warnings:
-        from loguru import logger
+    with InstanceLock(settings.data_dir):  # a refusal is its one line: nothing logged before
+        _start_logging(args, source, settings)
+        if NO_VEHICLES in warnings:
+            from loguru import logger
 
-        logger.warning(NO_VEHICLES)
-    settings = _with_supervisor_mqtt(settings)
-    with InstanceLock(settings.data_dir):
+            logger.warning(NO_VEHICLES)
+        settings = _with_supervisor_mqtt(settings)
         return asyncio.run(run_service(settings, duration=args.duration, on_runtime=start_plugins))
 
 
