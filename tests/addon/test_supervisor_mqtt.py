@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from loguru import logger
@@ -20,6 +23,7 @@ from smartload.homeassistant import start_mqtt
 from tests.homeassistant.conftest import Watcher, broker_port, free_port, watcher  # noqa: F401 (fixtures)
 from tests.web.builders import make_parts, settings
 
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "supervisor-token-123"
 BROKER = {"addon": "core_mosquitto", "host": "127.0.0.1", "port": 1883, "ssl": False, "protocol": "3.1.1",
           "username": "addons", "password": "mqtt-s3cret"}
@@ -146,3 +150,36 @@ async def test_the_bridge_connects_to_the_broker_the_supervisor_named(tmp_path, 
         bridge = await start_mqtt(parts.system, stack)
         await asyncio.wait_for(bridge.connected.wait(), 10)
         await watcher.until(lambda: watcher.last("smartload/status") == "online", "online on the found broker")
+
+
+async def test_the_add_on_starts_from_its_options_and_reaches_the_supervisors_broker(tmp_path, supervisor,
+                                                                                    broker_port,  # noqa: F811
+                                                                                    watcher: Watcher):  # noqa: F811
+    # What the run script starts: `smartload run` with no settings file, the options in
+    # SMARTLOAD_ADDON_OPTIONS and the Supervisor's token; here against the embedded
+    # simulator, with the web server on a free port and the data in tmp_path.
+    supervisor.body = {"result": "ok", "data": {**BROKER, "port": broker_port}}
+    options = tmp_path / "options.json"
+    options.write_text(json.dumps({"evcc_url": "embedded", "log_level": "info",
+                                   "cars": [{"name": "zoe", "title": "Renault Zoe", "capacity_kwh": 52.0}]}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTLOAD_")} | {
+        "PYTHONPATH": str(ROOT), "HOME": str(tmp_path), "SMARTLOAD_ADDON_OPTIONS": str(options),
+        "SUPERVISOR_TOKEN": TOKEN, SUPERVISOR_URL_ENV: supervisor.url,
+        "SMARTLOAD_WEB__PORT": "0", "SMARTLOAD_DATA_DIR": str(tmp_path / "data"),
+    }
+    child = await asyncio.create_subprocess_exec(sys.executable, "-m", "smartload", "run", "--duration", "60s",
+                                                 cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE)
+    try:
+        await watcher.until(lambda: watcher.last("smartload/status") == "online", "the add-on online", 60)
+        await watcher.until(lambda: any(t.startswith("homeassistant/sensor/") and t.endswith("zoe_soc/config")
+                                        for t in watcher.seen), "zoe's discovery", 30)
+    finally:
+        child.terminate()
+        _, err = await asyncio.wait_for(child.communicate(), 30)
+    lines = err.decode().splitlines()
+    assert lines[0].split(" INFO ", 1)[1].strip() == (
+        f"settings: {options} (the Home Assistant add-on's options); data directory: {tmp_path / 'data'}")
+    assert any(line.endswith(f"MQTT: Home Assistant's broker 127.0.0.1:{broker_port} (from the Supervisor)")
+               for line in lines)
+    assert supervisor.requests == [("/services/mqtt", f"Bearer {TOKEN}")]
+    assert "mqtt-s3cret" not in err.decode()
