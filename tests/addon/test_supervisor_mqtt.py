@@ -167,19 +167,26 @@ async def test_the_add_on_starts_from_its_options_and_reaches_the_supervisors_br
         "SUPERVISOR_TOKEN": TOKEN, SUPERVISOR_URL_ENV: supervisor.url,
         "SMARTLOAD_WEB__PORT": "0", "SMARTLOAD_DATA_DIR": str(tmp_path / "data"),
     }
-    child = await asyncio.create_subprocess_exec(sys.executable, "-m", "smartload", "run", "--duration", "60s",
-                                                 cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE)
-    try:
-        await watcher.until(lambda: watcher.last("smartload/status") == "online", "the add-on online", 60)
-        await watcher.until(lambda: any(t.startswith("homeassistant/sensor/") and t.endswith("zoe_soc/config")
-                                        for t in watcher.seen), "zoe's discovery", 30)
-    finally:
-        child.terminate()
-        _, err = await asyncio.wait_for(child.communicate(), 30)
-    lines = err.decode().splitlines()
+    log = tmp_path / "stderr.log"
+    with log.open("wb") as stderr:  # a file, not a pipe: a full pipe would stall the child's log
+        child = await asyncio.create_subprocess_exec(sys.executable, "-m", "smartload", "run", "--duration", "120s",
+                                                     cwd=tmp_path, env=env, stderr=stderr)
+        try:
+            await watcher.until(lambda: watcher.last("smartload/status") == "online", "the add-on online", 90)
+            await watcher.until(lambda: any(t.startswith("homeassistant/sensor/") and t.endswith("zoe_soc/config")
+                                            for t in watcher.seen), "zoe's discovery", 30)
+        finally:
+            child.terminate()
+            try:
+                await asyncio.wait_for(child.wait(), 60)
+            except TimeoutError:
+                child.kill()
+                await child.wait()
+    text = log.read_text(encoding="utf-8")
+    lines = text.splitlines()
     assert lines[0].split(" INFO ", 1)[1].strip() == (
         f"settings: {options} (the Home Assistant add-on's options); data directory: {tmp_path / 'data'}")
     assert any(line.endswith(f"MQTT: Home Assistant's broker 127.0.0.1:{broker_port} (from the Supervisor)")
                for line in lines)
     assert supervisor.requests == [("/services/mqtt", f"Bearer {TOKEN}")]
-    assert "mqtt-s3cret" not in err.decode()
+    assert "mqtt-s3cret" not in text
