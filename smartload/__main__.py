@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 def _read(args: argparse.Namespace, *, required: bool) -> tuple[SettingsSource | None, Settings]:
     """The settings and where they were found (settings/discovery.py). `run` and
     `check-config` need a file; the other commands take the defaults without one."""
-    import os
-
     from smartload.settings.discovery import find_settings, nothing_found
     from smartload.settings.load import SettingsError, load_settings
 
@@ -304,8 +302,6 @@ def _stdout_closed() -> int:
     """stdout's reader has gone: what was left to print is dropped. stdout is pointed at
     devnull, so the interpreter's last flush at exit cannot fail again (and print a
     traceback), and the exit code is a shell's for a process ended by SIGPIPE."""
-    import os
-
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     return 128 + 13
