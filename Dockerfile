@@ -12,12 +12,16 @@ FROM ${BASE_IMAGE}
 COPY --from=build /opt/smartload /opt/smartload
 # A user of its own; /data (settings, SQLite, the web token) belongs to it, so a named volume
 # starts out writable. A bind-mounted folder needs `chown 10001` once.
-RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home smartload \
+RUN groupadd --system --gid 10001 smartload \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /data --no-create-home smartload \
     && mkdir /data && chown smartload:smartload /data && chmod 0700 /data
 USER 10001:10001
 WORKDIR /data
 VOLUME /data
-ENV SMARTLOAD_DATA_DIR=/data \
+# The entrypoint's defaults, also for `docker exec <container> smartload check-config`.
+ENV PATH=/opt/smartload/bin:$PATH \
+    SMARTLOAD_DATA_DIR=/data \
+    SMARTLOAD_SETTINGS=/data/settings.yaml \
     PYTHONUNBUFFERED=1
 EXPOSE 8099
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \

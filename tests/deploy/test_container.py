@@ -106,7 +106,7 @@ def test_dockerfile_runs_the_tested_steps():
     assert re.search(r"^EXPOSE (\d+)$", text, re.M)[1] == str(WebSettings().port)
     assert "VOLUME /data" in text and "SMARTLOAD_DATA_DIR=/data" in text
     user = re.search(r"^USER (\d+):(\d+)$", text, re.M)
-    assert user and user[1] != "0" and "--uid " + user[1] in text
+    assert user and user[1] != "0" and f"--uid {user[1]} --gid {user[2]}" in text and f"--gid {user[2]} " in text
     # Nothing tied to one architecture: no arch names, no downloads of binaries.
     assert not re.search(r"amd64|x86_64|aarch64|arm64|curl|wget", text.split("\n# BASE_IMAGE")[1])
 
