@@ -9,6 +9,9 @@ COPY . /src
 RUN sh /src/deploy/container.sh install /opt/smartload /src
 
 FROM ${BASE_IMAGE}
+LABEL org.opencontainers.image.title="smartload" \
+      org.opencontainers.image.description="Plans EV and home-battery charging beside evcc" \
+      org.opencontainers.image.licenses="MIT"
 COPY --from=build /opt/smartload /opt/smartload
 # A user of its own; /data (settings, SQLite, the web token) belongs to it, so a named volume
 # starts out writable. A bind-mounted folder needs `chown 10001` once.

@@ -48,7 +48,8 @@ def get(url: str, headers: Mapping[str, str] | None = None, data: bytes | None =
     request = urllib.request.Request(url, data=data, headers=dict(headers or {}),
                                      method="POST" if data is not None else "GET")
     try:
-        with urllib.request.urlopen(request, timeout=5) as answer:
+        # Generous: on a loaded machine (CI, parallel suites) an answer can take seconds.
+        with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, answer.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
