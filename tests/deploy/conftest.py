@@ -5,6 +5,7 @@ uses). It installs from PyPI's wheels, as the image build does."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -55,16 +56,38 @@ def get(url: str, headers: Mapping[str, str] | None = None, data: bytes | None =
         return error.code, error.read()
 
 
-def wait_healthy(process: subprocess.Popen[str], port: int, timeout_s: float = 60.0) -> float:
+class Service:
+    """A child process whose output goes to a file: a pipe nobody reads while it runs fills up
+    (the service logs every decision) and stalls it mid-write."""
+
+    def __init__(self, argv: list[str], log: Path, env: dict[str, str], cwd: Path | str) -> None:
+        self.log = log
+        with log.open("w") as out:
+            self.process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait(self, timeout_s: float = 60.0) -> int:
+        return self.process.wait(timeout=timeout_s)
+
+    def stop(self) -> int:
+        """SIGTERM, as `docker stop` and `systemctl stop` send, and the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.wait()
+
+
+def wait_healthy(service: Service, port: int, timeout_s: float = 60.0) -> float:
     """Seconds from now until /api/health answers 200; fails if the process ends first."""
     start = time.monotonic()
     while time.monotonic() - start < timeout_s:
-        assert process.poll() is None, f"exited with {process.returncode}: {process.communicate()[1][-2000:]}"
+        assert service.process.poll() is None, f"exited with {service.process.returncode}: {service.output()[-2000:]}"
         try:
             if get(f"http://127.0.0.1:{port}/api/health")[0] == 200:
                 return time.monotonic() - start
         except OSError:
             pass
         time.sleep(0.1)
-    process.kill()
-    raise AssertionError(f"/api/health did not answer within {timeout_s} s: {process.communicate()[1][-2000:]}")
+    service.process.kill()
+    raise AssertionError(f"/api/health did not answer within {timeout_s} s: {service.output()[-2000:]}")

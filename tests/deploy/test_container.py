@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,16 +13,15 @@ from pathlib import Path
 import yaml
 
 from smartload.settings import WebSettings, load_settings
-from tests.deploy.conftest import ROOT, SCRIPT, clean_env, free_port, get, wait_healthy
+from tests.deploy.conftest import ROOT, SCRIPT, Service, clean_env, free_port, get, wait_healthy
 
 DOCKERFILE = ROOT / "Dockerfile"
 TOKEN = "container-secret-token-0123"
 
 
-def container(prefix: Path, *args: str, **env: str) -> subprocess.Popen[str]:
+def container(prefix: Path, log: Path, *args: str, **env: str) -> Service:
     # Started outside the checkout, as in the image: `import smartload` must find the install.
-    return subprocess.Popen([str(prefix / "bin" / "smartload-container"), *args], env=clean_env(**env),
-                            cwd=prefix, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return Service([str(prefix / "bin" / "smartload-container"), *args], log, clean_env(**env), cwd=prefix)
 
 
 def test_install_lays_out_the_image(prefix):
@@ -40,10 +38,10 @@ def test_entrypoint_on_a_fresh_data_folder_serves_health_and_stops_cleanly(prefi
     data, port = tmp_path / "data", free_port()
     secret = tmp_path / "token"
     secret.write_text(TOKEN + "\n")
-    process = container(prefix, "run", SMARTLOAD_DATA_DIR=str(data), SMARTLOAD_WEB__PORT=str(port),
-                        SMARTLOAD_WEB__TOKEN_FILE=str(secret))
+    service = container(prefix, tmp_path / "run.log", "run", SMARTLOAD_DATA_DIR=str(data),
+                        SMARTLOAD_WEB__PORT=str(port), SMARTLOAD_WEB__TOKEN_FILE=str(secret))
     try:
-        wait_healthy(process, port)
+        wait_healthy(service, port)
         status, body = get(f"http://127.0.0.1:{port}/api/health")
         assert status == 200 and b'"mode":"act"' in body.replace(b" ", b"")
         # The settings to edit are in the volume; the token came from the secret file.
@@ -54,18 +52,18 @@ def test_entrypoint_on_a_fresh_data_folder_serves_health_and_stops_cleanly(prefi
         assert get(refresh, data=b"{}", headers={"Content-Type": "application/json"})[0] == 401
         assert get(refresh, data=b"{}", headers={"Content-Type": "application/json",
                                                  "Authorization": f"Bearer {TOKEN}"})[0] == 202
-        health = container(prefix, "health", SMARTLOAD_WEB__PORT=str(port))
-        assert health.wait(timeout=30) == 0
+        health = container(prefix, tmp_path / "health.log", "health", SMARTLOAD_WEB__PORT=str(port))
+        assert health.wait() == 0, health.output()
     finally:
-        process.send_signal(signal.SIGTERM)  # what `docker stop` sends to PID 1
-        _, err = process.communicate(timeout=60)
-    assert process.returncode == 0, err[-2000:]
+        code = service.stop()  # SIGTERM, what `docker stop` sends to PID 1
+    err = service.output()
+    assert code == 0, err[-2000:]
     # Bound to every address (the container's default), not the project's 127.0.0.1.
     assert f"http://0.0.0.0:{port}" in err
     assert TOKEN not in err
-    after = container(prefix, "health", SMARTLOAD_WEB__PORT=str(port))
-    assert after.wait(timeout=30) == 1
-    assert "unhealthy" in after.communicate()[1]
+    after = container(prefix, tmp_path / "after.log", "health", SMARTLOAD_WEB__PORT=str(port))
+    assert after.wait() == 1
+    assert "unhealthy" in after.output()
 
 
 def test_a_second_start_keeps_the_edited_settings(prefix, tmp_path):
@@ -73,21 +71,20 @@ def test_a_second_start_keeps_the_edited_settings(prefix, tmp_path):
     data.mkdir()
     mine = (ROOT / "settings.yaml").read_text().replace("speed: 60 ", "speed: 120")
     (data / "settings.yaml").write_text(mine)
-    process = container(prefix, "run", "--duration", "1s", SMARTLOAD_DATA_DIR=str(data),
+    service = container(prefix, tmp_path / "run.log", "run", "--duration", "1s", SMARTLOAD_DATA_DIR=str(data),
                         SMARTLOAD_WEB__PORT=str(port), SMARTLOAD_WEB__HOST="127.0.0.1")
-    _, err = process.communicate(timeout=120)
-    assert process.returncode == 0, err[-2000:]
+    code, err = service.wait(120), service.output()
+    assert code == 0, err[-2000:]
     assert (data / "settings.yaml").read_text() == mine
     assert "shipped settings" not in err
     assert f"http://127.0.0.1:{port}" in err
 
 
 def test_an_unreadable_secret_file_stops_the_start_with_its_name(prefix, tmp_path):
-    process = container(prefix, "run", SMARTLOAD_DATA_DIR=str(tmp_path / "data"),
+    service = container(prefix, tmp_path / "run.log", "run", SMARTLOAD_DATA_DIR=str(tmp_path / "data"),
                         SMARTLOAD_WEB__TOKEN_FILE=str(tmp_path / "missing"))
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 2
-    assert f"SMARTLOAD_WEB__TOKEN_FILE: {tmp_path / 'missing'} is not readable" in err
+    assert service.wait() == 2
+    assert f"SMARTLOAD_WEB__TOKEN_FILE: {tmp_path / 'missing'} is not readable" in service.output()
     assert not (tmp_path / "data").exists()
 
 

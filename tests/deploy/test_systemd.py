@@ -7,11 +7,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 from pathlib import Path
 
-from tests.deploy.conftest import ROOT, clean_env, free_port, get, wait_healthy
+from tests.deploy.conftest import ROOT, Service, clean_env, free_port, get, wait_healthy
 
 UNIT = ROOT / "deploy" / "smartload.service"
 INSTALLED = "/opt/smartload"
@@ -87,17 +86,16 @@ def test_the_installed_command_runs_as_the_unit_says(prefix, tmp_path):
         key, _, value = line.partition("=")
         env[key] = value
     argv = [expand(word, specifiers, env) for word in command.replace(INSTALLED, str(prefix)).split()]
-    process = subprocess.Popen(argv, env=env, cwd=expand(SERVICE["WorkingDirectory"][0], specifiers),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    service = Service(argv, tmp_path / "journal.log", env, cwd=expand(SERVICE["WorkingDirectory"][0], specifiers))
     try:
-        wait_healthy(process, port)
+        wait_healthy(service, port)
         status, _ = get(f"http://127.0.0.1:{port}/api/vehicles/ioniq/refresh", data=b"{}",
                         headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
         assert status == 202
     finally:
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=60)
-    assert process.returncode == 0, err[-2000:]
+        code = service.stop()
+    err = service.output()
+    assert code == 0, err[-2000:]
     assert f"http://127.0.0.1:{port}" in err  # the project's default: not reachable from outside
     assert sorted(p.name for p in state.iterdir() if p.name.startswith("smartload.db"))[0] == "smartload.db"
     assert not (state / "web_token").exists() and not (config / "data").exists()
