@@ -25,8 +25,8 @@ install_prefix() {
     [ -f "$source/pyproject.toml" ] || die "$source is not a smartload checkout (no pyproject.toml)"
     "${PYTHON:-python3}" -m venv "$prefix"
     # Installed from the directory, not by name: the same step for a checkout, a CI clone and
-    # the image's build context. No cache: nothing of pip's is left in the image.
-    "$prefix/bin/pip" install --no-cache-dir --disable-pip-version-check --quiet "$source"
+    # the image's build context. pip's cache stays in the image's build stage.
+    "$prefix/bin/pip" install --disable-pip-version-check --quiet "$source"
     mkdir -p "$prefix/share/smartload"
     cp "$source/settings.yaml" "$prefix/share/smartload/settings.yaml"
     cp "$source/deploy/container.sh" "$prefix/bin/smartload-container"
