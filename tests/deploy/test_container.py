@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -110,8 +111,12 @@ def test_dockerfile_runs_the_tested_steps():
 
 def test_dockerignore_keeps_what_the_install_needs():
     ignored = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
-    for needed in ("pyproject.toml", "README.md", "settings.yaml", "smartload", "deploy"):
-        assert needed not in ignored
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    # What the build backend reads besides the package: the readme and the licence files.
+    declared = [project["project"]["readme"], *project["tool"]["setuptools"].get("license-files", []),
+                *project["project"].get("license-files", [])]
+    for needed in ("pyproject.toml", "settings.yaml", "smartload", "deploy", *declared):
+        assert needed not in ignored and (ROOT / needed).exists(), needed
     assert ".git" in ignored and "tests" in ignored and "**/.venv*" in ignored
 
 
