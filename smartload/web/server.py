@@ -37,6 +37,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
+
+
 class WebServer:
     """async with WebServer(app, hub, host, port) as server: server.url ..."""
 
@@ -50,7 +53,10 @@ class WebServer:
 
     @property
     def url(self) -> str:
-        host = f"[{self._host}]" if ":" in self._host else self._host
+        # Bound to every address (a container's 0.0.0.0), the server is reached as
+        # localhost: a browser cannot open http://0.0.0.0 or http://[::].
+        listen = self._host if self._host not in WILDCARD_HOSTS else "localhost"
+        host = f"[{listen}]" if ":" in listen else listen
         return f"http://{host}:{self.port}"
 
     async def __aenter__(self) -> WebServer:
