@@ -109,7 +109,9 @@ def _header(config: SimulationConfig, inputs: RunInputs) -> dict[str, Any]:
         "data": data,
         "run": {"seed": config.seed, "poll_interval_s": config.poll.total_seconds(), "step_s": config.step_s,
                 "planner_time_limit_s": planning.time_limit.total_seconds(),
-                "grid_limit_kw": config.grid_limit_kw, "chargers": config.chargers if inputs.sessions else None},
+                "grid_limit_kw": config.grid_limit_kw, "chargers": config.chargers if inputs.sessions else None,
+                "early_share": config.early_share if inputs.sessions else None,
+                "early_by_s": config.early_by.total_seconds() if inputs.sessions else None},
     }
 
 
