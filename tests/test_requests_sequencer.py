@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from smartload.domain import LoadpointState, Rate, SiteState, Snapshot, SocReading, Tariffs
-from smartload.planner import PlannerSettings, make_plan
+from smartload.planner import PlannerInput, PlannerSettings, make_plan
 from smartload.requests import ChargeRequest, next_departure
 from smartload.settings import Settings
 from smartload.sinks.house_profile import HouseProfile
@@ -214,20 +214,26 @@ def test_a_car_that_slows_near_full_is_planned_to_finish_earlier(db):
     assert departure - inputs.cars[0].departure == timedelta(minutes=12, seconds=10, microseconds=447519)
 
 
-def test_plans_for_drivers_requests_end_as_early_as_drivers_have_been_leaving(db):
-    store = RequestStore(db)
-    seq = Sequencer(settings(), store, HouseProfile(BERLIN, 0))
-    # Ten drivers left 0, 10, ..., 90 minutes before the departure they gave.
+def after_ten_early_drivers(seq: Sequencer, store: RequestStore) -> PlannerInput:
+    """Ten drivers left 0, 10, ..., 90 minutes before the departure they gave; now zoe is
+    plugged in with a request for 5 h from now (and ioniq has its schedule's)."""
     for minutes in range(0, 100, 10):
         made = store.add(ChargeRequest("zoe", NOW + timedelta(hours=2), 80, source="api"), NOW)
         store.end(made, NOW + timedelta(hours=2, minutes=-minutes), "left")
-    assert seq.early_margin() == timedelta(minutes=70)  # the 80th percentile
     seq.add_request(ChargeRequest("zoe", NOW + timedelta(hours=5), 80, source="api"), NOW)
     seq.observe_state(site(NOW, "zoe"))
     socs = {"zoe": reading("zoe", 50, NOW), "ioniq": reading("ioniq", 50, NOW)}
     inputs = seq.planner_input(Snapshot(NOW, site(NOW, "zoe"), socs, flat_tariffs(NOW, 12, cheap_from=2)),
                                seq.requests(NOW), {})
     assert inputs is not None
+    return inputs
+
+
+def test_plans_for_drivers_requests_end_as_early_as_drivers_have_been_leaving(db):
+    store = RequestStore(db)
+    seq = Sequencer(settings(), store, HouseProfile(BERLIN, 0))
+    inputs = after_ten_early_drivers(seq, store)
+    assert seq.early_margin() == timedelta(minutes=70)  # the 80th percentile
     departures = {c.name: c.departure for c in inputs.cars}
     assert departures["zoe"] == NOW + timedelta(hours=5) - timedelta(minutes=70)
     # A default request follows the owner's own schedule: not moved.
@@ -246,21 +252,11 @@ def test_a_departure_in_a_few_minutes_is_kept_as_it_is(db):
 
 
 def test_early_deadlines_price_each_kwh_by_the_share_of_drivers_gone_before_it(db):
-    store = RequestStore(db)
     base = settings()
     # The deadlines alone, without the margin that moves the departure itself.
     config = base.model_copy(update={"planning": base.planning.model_copy(update={"early_departure_quantile": 0.0})})
-    seq = Sequencer(config, store, HouseProfile(BERLIN, 0))
-    # Ten drivers left 0, 10, ..., 90 minutes before the departure they gave.
-    for minutes in range(0, 100, 10):
-        made = store.add(ChargeRequest("zoe", NOW + timedelta(hours=2), 80, source="api"), NOW)
-        store.end(made, NOW + timedelta(hours=2, minutes=-minutes), "left")
-    seq.add_request(ChargeRequest("zoe", NOW + timedelta(hours=5), 80, source="api"), NOW)
-    seq.observe_state(site(NOW, "zoe"))
-    socs = {"zoe": reading("zoe", 50, NOW), "ioniq": reading("ioniq", 50, NOW)}
-    inputs = seq.planner_input(Snapshot(NOW, site(NOW, "zoe"), socs, flat_tariffs(NOW, 12, cheap_from=2)),
-                               seq.requests(NOW), {})
-    assert inputs is not None
+    store = RequestStore(db)
+    inputs = after_ten_early_drivers(Sequencer(config, store, HouseProfile(BERLIN, 0)), store)
     cars = {c.name: c for c in inputs.cars}
     departure = NOW + timedelta(hours=5)
     assert cars["zoe"].departure == departure

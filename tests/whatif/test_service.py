@@ -94,3 +94,14 @@ def test_simulate_against_another_report_counts_its_fully_served_departures(
     args = parser.parse_args([*common, "--report", str(early), "--against", str(bad)])
     assert simulate_main(args, Settings()) == 2
     assert "not a what-if report" in capsys.readouterr().err
+
+
+def test_the_report_says_how_the_end_is_valued() -> None:
+    from smartload.whatif.report import PeriodPrices, end_valuation
+
+    prices = PeriodPrices(mean=0.30, stored=0.20, highest=0.50)
+    found = end_valuation("smartload", battery_delta_kwh=-2.5, in_open_stays_kwh=4.0, prices=prices)["end_valuation"]
+    # 1.5 kWh more stored at the end than at the start, at the day after's lowest 0.20.
+    assert (found["stored_eur_per_kwh"], found["credit_eur"]) == (0.2, 0.3)
+    assert "25% quantile of the horizon's import prices" in found["strategy"]
+    assert "knows the period ends" in end_valuation("optimal", 0.0, 0.0, prices)["end_valuation"]["strategy"]
