@@ -43,6 +43,10 @@ class PlanningSettings(StrictModel):
     early_departure_miss_eur_per_kwh: float = Field(default=2.0, ge=0)
     # Until 10 drivers have left: assume this share leaves early_departure_max early.
     early_departure_prior_share: float = Field(default=0.25, ge=0, le=1)
+    # A plugged car with no request (no departure given, none in its schedule) charges at
+    # once until its driver gives one: for fleets, whose drivers say when they leave only
+    # after plugging in, and some leave before they do. False: it waits.
+    charge_until_announced: bool = False
     # Planned with when a car's SoC is unknown: low, so the car gets enough rather than too little.
     unknown_soc_pct: float = Field(default=20.0, ge=0, le=100)
     handoff_min_dwell: Duration = timedelta(minutes=30)

@@ -264,10 +264,13 @@ class PlanningSink:
     def _act(self, plan: Plan, state: SiteState, now: datetime) -> None:
         expected = {h.wallbox_id: h.vehicle for h in self.handoffs[-8:]}
         boosts = frozenset(self.sequencer.boosts(now))
+        plugged = plugged_vehicles(state, self._names)
+        unannounced = frozenset(v for v in plugged if v not in self.requests) \
+            if self.settings.planning.charge_until_announced else frozenset()
         intents = desired_settings(
-            state, plan.current_slot(now), self.requests, plugged_vehicles(state, self._names), expected,
+            state, plan.current_slot(now), self.requests, plugged, expected,
             {v: self.settings.evcc_name(v) for v in self.settings.vehicles}, boosts, self._max_current_a,
-            battery=self.settings.battery.enabled,
+            battery=self.settings.battery.enabled, unannounced=unannounced,
         )
         self.actuator.set_desired(intents)
         self.actuator.on_state(self._last_state or state)

@@ -95,7 +95,8 @@ def derive_settings(base: Settings, scenario: Scenario, targets: dict[str, float
     """smartload's settings for this site: its cars (capacity, power, target, departures
     as the drivers announce them, the simulator's taper), its battery as configured
     truthfully (its range the inverter's, as every strategy has it), the run's poll
-    interval; planning, refresh and control as in the given settings."""
+    interval; a garage charges a car at once until its driver gives a departure
+    (planning.charge_until_announced); planning, refresh and control as in the given settings."""
     vehicles = {
         name: VehicleSettings(
             title=spec.title, capacity_kwh=spec.capacity_kwh, provider=EvccProviderSettings(),
@@ -121,6 +122,9 @@ def derive_settings(base: Settings, scenario: Scenario, targets: dict[str, float
         planning_update["time_limit"] = timedelta(seconds=config.time_limit_s)
     if config.grid_limit_kw is not None:
         planning_update["grid_import_limit_w"] = config.grid_limit_kw * 1000.0
+    if config.sessions_csv is not None:
+        # A fleet: drivers give their departure after plugging in, some leave before they do.
+        planning_update["charge_until_announced"] = True
     return base.model_copy(update={
         "vehicles": vehicles,
         "battery": battery,
