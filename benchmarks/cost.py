@@ -3,7 +3,8 @@
     python benchmarks/cost.py            # full: 4 weeks x Jan, Apr, Jul, Oct of 2023 and 2024
     python benchmarks/cost.py --quick    # 1 week of each of those months
     options: --jobs 2 --time-limit 2 --optimal-time-limit 600 --out benchmarks/out/cost
-             --sites household,acn4,acn8 --early-share 0.3 --early-by 2h --seed 1
+             --sites household,acn4,acn8 --months 1,4,7,10 --early-share 0.3 --early-by 2 --seed 1
+             --report-only (tabulate the reports there are, run nothing)
 
 Sites: the simulator's household (two cars on one wallbox, 10 kWh battery, 8 kWp PV) and
 the Caltech ACN sessions on the 4 and on the 8 busiest stations (see smartload/whatif).
@@ -294,6 +295,9 @@ def main() -> int:
     parser.add_argument("--early-share", type=float, default=0.0,
                         help="ACN sites: this share of drivers leaves --early-by earlier than in the data (default 0)")
     parser.add_argument("--early-by", type=float, default=2.0, help="hours (default 2)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="run nothing: tabulate the reports of this version there are (missing ones count "
+                             "as incomplete periods)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the simulation and the early drivers (default 1)")
     parser.add_argument("--data", type=data_dir, default=DATA, metavar="DIR",
                         help="the shared data folder; a relative path is taken from the repository "
@@ -317,7 +321,7 @@ def main() -> int:
                 args.early_by * 3600.0, args.seed) for site in sites for start in starts for strategy in STRATEGIES]
     current = version(args.data)
     paths = {run: out / run.name(run.key(current)) for run in runs}
-    todo = [run for run in runs if not paths[run].exists()]
+    todo = [] if args.report_only else [run for run in runs if not paths[run].exists()]
     print(f"{len(runs)} runs, {len(todo)} to do, reports in {out} (version {current[:12]})", flush=True)
     began = time.perf_counter()
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
