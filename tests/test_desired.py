@@ -17,11 +17,13 @@ def _slot(**cars: CarSlot) -> PlanSlot:
                     battery_discharge_w=0.0, battery_soc_pct=None, cars=cars)
 
 
-def _desired(slot: PlanSlot, requests: dict[str, ChargeRequest]) -> dict[str, str]:
+def _desired(slot: PlanSlot, requests: dict[str, ChargeRequest], unannounced: frozenset[str] = frozenset()
+             ) -> dict[str, str]:
     lp1 = LoadpointState(id=1, connected=True, vehicle_name="zoe", phases_active=3, min_current_a=6.0,
                          max_current_a=16.0)
     intents = desired_settings(state(0, lp1, vehicles=("zoe", "ioniq")), slot, requests, plugged={"zoe": 1},
-                               expected={}, evcc_names={}, boosts=frozenset(), configured_max_a={}, battery=False)
+                               expected={}, evcc_names={}, boosts=frozenset(), configured_max_a={}, battery=False,
+                               unannounced=unannounced)
     return {key: intent.value for key, intent in intents.items()}
 
 
@@ -36,6 +38,14 @@ def test_the_plugged_car_charges_in_the_slot_of_a_car_not_yet_plugged_in():
 
 def test_without_a_request_the_plugged_car_does_not_stand_in():
     assert _desired(IONIQ_HERE, {}) == {"lp1.mode": "off"}
+
+
+def test_a_fleet_car_without_a_request_charges_at_full_power_until_its_driver_gives_one():
+    # planning.charge_until_announced: the planning sink names zoe unannounced (plugged, no request).
+    assert _desired(IONIQ_HERE, {}, frozenset({"zoe"})) == {"lp1.mode": "now", "lp1.maxcurrent": "16"}
+    # Once the driver gives a departure, the plan decides again (here: ioniq's slot, zoe stands in).
+    assert _desired(IONIQ_HERE, {"zoe": ZOE}, frozenset({"zoe"})) == {
+        "lp1.mode": "now", "lp1.maxcurrent": "10", "lp1.limitsoc": "90"}
 
 
 def test_a_slot_for_a_car_at_another_wallbox_leaves_the_plugged_car_off():

@@ -121,3 +121,20 @@ def test_a_car_smartload_does_not_know_is_left_to_evcc(db):
     planning.on_snapshot(Snapshot(at(0), site(0), {"zoe": reading(40)}, PRICES))
     assert planning.plan is not None
     assert (planning.actuator.desired, sent) == ({}, [])
+
+
+def test_a_fleet_charges_a_car_without_a_request_at_once_and_a_household_lets_it_wait(db):
+    no_departures = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+    writes = {}
+    for fleet in (True, False):
+        settings = Settings(vehicles={"zoe": {"capacity_kwh": 52, "departures": no_departures}},
+                            battery={"enabled": False}, planning={"charge_until_announced": fleet})
+        sent: list[Write] = []
+        planning = make_planning(settings, RequestStore(db))
+        planning.actuator.outbox.subscribe(sent.append)
+        planning.on_state(site(0))
+        planning.on_snapshot(Snapshot(at(0), site(0), {"zoe": reading(40, seconds=0)}, PRICES))
+        writes[fleet] = [w.path for w in sent]
+    # evcc shows pv mode at 16 A: the fleet's car goes to now (full power is shown already);
+    # the household's has nothing planned and is turned off.
+    assert writes == {True: ["/api/loadpoints/1/mode/now"], False: ["/api/loadpoints/1/mode/off"]}

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from smartload.domain import LoadpointState, Rate, SiteState, Snapshot, SocReading, Tariffs
-from smartload.planner import PlannerSettings, make_plan
+from smartload.planner import PlannerInput, PlannerSettings, make_plan
 from smartload.requests import ChargeRequest, next_departure
 from smartload.settings import Settings
 from smartload.sinks.house_profile import HouseProfile
@@ -214,20 +214,26 @@ def test_a_car_that_slows_near_full_is_planned_to_finish_earlier(db):
     assert departure - inputs.cars[0].departure == timedelta(minutes=12, seconds=10, microseconds=447519)
 
 
-def test_plans_for_drivers_requests_end_as_early_as_drivers_have_been_leaving(db):
-    store = RequestStore(db)
-    seq = Sequencer(settings(), store, HouseProfile(BERLIN, 0))
-    # Ten drivers left 0, 10, ..., 90 minutes before the departure they gave.
+def after_ten_early_drivers(seq: Sequencer, store: RequestStore) -> PlannerInput:
+    """Ten drivers left 0, 10, ..., 90 minutes before the departure they gave; now zoe is
+    plugged in with a request for 5 h from now (and ioniq has its schedule's)."""
     for minutes in range(0, 100, 10):
         made = store.add(ChargeRequest("zoe", NOW + timedelta(hours=2), 80, source="api"), NOW)
         store.end(made, NOW + timedelta(hours=2, minutes=-minutes), "left")
-    assert seq.early_margin() == timedelta(minutes=70)  # the 80th percentile
     seq.add_request(ChargeRequest("zoe", NOW + timedelta(hours=5), 80, source="api"), NOW)
     seq.observe_state(site(NOW, "zoe"))
     socs = {"zoe": reading("zoe", 50, NOW), "ioniq": reading("ioniq", 50, NOW)}
     inputs = seq.planner_input(Snapshot(NOW, site(NOW, "zoe"), socs, flat_tariffs(NOW, 12, cheap_from=2)),
                                seq.requests(NOW), {})
     assert inputs is not None
+    return inputs
+
+
+def test_plans_for_drivers_requests_end_as_early_as_drivers_have_been_leaving(db):
+    store = RequestStore(db)
+    seq = Sequencer(settings(), store, HouseProfile(BERLIN, 0))
+    inputs = after_ten_early_drivers(seq, store)
+    assert seq.early_margin() == timedelta(minutes=70)  # the 80th percentile
     departures = {c.name: c.departure for c in inputs.cars}
     assert departures["zoe"] == NOW + timedelta(hours=5) - timedelta(minutes=70)
     # A default request follows the owner's own schedule: not moved.
@@ -243,3 +249,41 @@ def test_a_departure_in_a_few_minutes_is_kept_as_it_is(db):
                                seq.requests(NOW), {})
     assert inputs is not None
     assert [c.departure for c in inputs.cars if c.name == "zoe"] == [NOW + timedelta(minutes=5)]
+
+
+def test_early_deadlines_price_each_kwh_by_the_share_of_drivers_gone_before_it(db):
+    base = settings()
+    # The deadlines alone, without the margin that moves the departure itself.
+    config = base.model_copy(update={"planning": base.planning.model_copy(update={"early_departure_quantile": 0.0})})
+    store = RequestStore(db)
+    inputs = after_ten_early_drivers(Sequencer(config, store, HouseProfile(BERLIN, 0)), store)
+    cars = {c.name: c for c in inputs.cars}
+    departure = NOW + timedelta(hours=5)
+    assert cars["zoe"].departure == departure
+    # Quantiles 0.5 .. 1 of how early they left: 40, 60, 70, 80 and 90 min. A kWh in only
+    # after departure - 90 min misses the one driver gone before departure - 80 min (1 of
+    # 10): 0.1 x 2 EUR; after departure - 80 also the 80-min one, and so on; after
+    # departure - 40 min every driver who left early at all (9 of 10: 0.8 more).
+    deadlines = cars["zoe"].early_deadlines
+    assert [(departure - d.at, round(d.penalty_eur_per_kwh, 9)) for d in deadlines] == [
+        (timedelta(minutes=90), 0.2), (timedelta(minutes=80), 0.2), (timedelta(minutes=70), 0.2),
+        (timedelta(minutes=60), 0.4), (timedelta(minutes=40), 0.8)]
+    assert [d.energy_kwh for d in deadlines] == pytest.approx([0.3 * 52] * 5)  # all of its need, 50 -> 80 %
+    assert sum(d.penalty_eur_per_kwh for d in cars["zoe"].early_deadlines) == pytest.approx(2.0 * 0.9)
+    # The owner's own schedule has no early deadlines.
+    assert cars["ioniq"].early_deadlines == ()
+
+
+def test_early_deadlines_start_from_the_settings_prior_and_condition_on_the_driver_still_here(db):
+    store = RequestStore(db)
+    seq = Sequencer(settings(), store, HouseProfile(BERLIN, 0))
+    # No driver has left yet: the prior, 1 in 4 of 10 pseudo-drivers (rounded: 2) 2 h early.
+    assert seq.early_samples() == [timedelta(0)] * 8 + [timedelta(hours=2)] * 2
+    samples = [timedelta(minutes=m) for m in range(0, 100, 10)]
+    departure = NOW + timedelta(minutes=75)
+    # It is 75 min before the departure given: the 80- and 90-min leavers would be gone, so
+    # of the 8 drivers still possible, 1 leaves before departure - 60 min (0.25 EUR), 3
+    # before departure - 40 min (0.5 more), 7 before it at all (1.0 more).
+    found = seq.early_deadlines(departure, timedelta(0), 10.0, NOW, samples)
+    assert [(departure - d.at, round(d.penalty_eur_per_kwh, 9)) for d in found] == [
+        (timedelta(minutes=70), 0.25), (timedelta(minutes=60), 0.5), (timedelta(minutes=40), 1.0)]

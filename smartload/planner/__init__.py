@@ -8,6 +8,7 @@
 from smartload.planner.inputs import (
     BatteryInput,
     CarInput,
+    EarlyDeadline,
     PlannerInput,
     PlannerSettings,
     Slot,
@@ -31,6 +32,7 @@ __all__ = [
     "CarInput",
     "CarPlan",
     "CarSlot",
+    "EarlyDeadline",
     "Explanation",
     "HouseLoad",
     "Plan",

@@ -102,6 +102,23 @@ class WallboxInput:
 
 
 @dataclass(frozen=True, slots=True)
+class EarlyDeadline:
+    """A time the driver may leave before the departure given: each kWh into the car's
+    battery that it lacks of energy_kwh at `at` costs penalty_eur_per_kwh (what such a
+    kWh is worth, times the chance the driver leaves about then). The planner then
+    front-loads what the chance of an early departure puts at risk, no more than pays."""
+
+    at: datetime
+    energy_kwh: float
+    penalty_eur_per_kwh: float
+
+    def __post_init__(self) -> None:
+        _require_aware("EarlyDeadline.at", self.at)
+        if self.energy_kwh < 0 or self.penalty_eur_per_kwh < 0:
+            raise ValueError("an early deadline needs energy_kwh >= 0 and penalty_eur_per_kwh >= 0")
+
+
+@dataclass(frozen=True, slots=True)
 class CarInput:
     """A car with a charge request.
 
@@ -128,6 +145,8 @@ class CarInput:
     # Whether the car charges now (the action in force at its wallbox; None: unknown). With
     # PlannerSettings.switch_penalty_eur, going on charging then starts no new block.
     charging_now: bool | None = None
+    # Soft deadlines before the departure for drivers who may leave early (EarlyDeadline).
+    early_deadlines: tuple[EarlyDeadline, ...] = ()
 
     def __post_init__(self) -> None:
         _require_aware(f"car {self.name}: departure", self.departure)

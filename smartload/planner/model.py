@@ -33,6 +33,9 @@ penalty (start[t] >= on[t] - on[t-1], the slot before the plan being the action 
 CarInput.charging_now), so among slots of near-equal price a car charges in one block,
 and a re-plan does not toggle the wallbox for a slot that saves less than the penalty.
 
+Early deadlines (planner/early.py): per car, soft rows for drivers who may leave before
+the departure given, each kWh missing at such a time at its own penalty.
+
 Energy left in the battery at the end is worth its terminal_value_eur_per_kwh, or else
 eta_d x V - wear, where V is the settings' terminal_value_eur_per_kwh or else the
 terminal_price_quantile of the import prices; energy a car leaving after the horizon
@@ -58,6 +61,7 @@ from smartload.planner.devices import (
     later_minimum,
     pair_contested,
 )
+from smartload.planner.early import EarlyVars, add_early_deadlines
 from smartload.planner.inputs import PlannerInput, PlannerSettings
 from smartload.planner.lp import FloatArray, FrozenProgram, IntArray, LinearProgram
 
@@ -86,6 +90,7 @@ class PlanModel:
     battery: BatteryVars | None
     pairs: tuple[PairVars, ...]
     cars: tuple[CarVars, ...]
+    early: tuple[EarlyVars, ...] = ()
 
     def cost_without_swaps(self) -> FloatArray:
         """The objective with plug swaps free: its relaxation is still a lower bound (swap
@@ -255,6 +260,7 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings, pairs: list[Pai
                 house - pv, house - pv)
 
     car_vars = add_cars(lp, inputs, settings, needs, pair_vars, q_price)
+    early = add_early_deadlines(lp, inputs, needs, pair_vars)
     return PlanModel(
         inputs=inputs, settings=settings, program=lp.freeze(), duration_h=dur,
         import_price=p_imp, export_price=p_exp, pv_kwh=pv, house_kwh=house,
@@ -262,5 +268,5 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings, pairs: list[Pai
         overload=overload, limit_kwh=limit, grid_exclusive_slots=g_slots, grid_exclusive=g,
         battery_export_slots=x_slots, battery_export=battery_export,
         surplus_slots=s_slots, surplus_export=s_export, surplus_full=s_full,
-        battery=battery_vars, pairs=tuple(pair_vars), cars=tuple(car_vars),
+        battery=battery_vars, pairs=tuple(pair_vars), cars=tuple(car_vars), early=early,
     )

@@ -152,4 +152,8 @@ def to_vector(model: PlanModel, schedule: Schedule) -> FloatArray:
         x[cv.shortfall] = max(0.0, need.required_kwh - delivered[c])
         x[cv.wanted] = wanted
         x[cv.overshoot] = extra - wanted
+    energy = [schedule.car_kwh[pv.pair.car, pv.pair.wallbox, pv.pair.slots] for pv in model.pairs]
+    for ev in model.early:
+        eta = model.inputs.cars[ev.car].charge_efficiency
+        x[ev.shortfall] = min(ev.energy_kwh, max(0.0, ev.energy_kwh - ev.delivered_kwh(eta, energy)))
     return x

@@ -35,6 +35,18 @@ class PlanningSettings(StrictModel):
     # early_departure_max before the departure given. 0 or a zero max: trust the drivers.
     early_departure_quantile: float = Field(default=0.8, ge=0, le=1)
     early_departure_max: Duration = timedelta(hours=2)
+    # What a kWh is worth to a driver who leaves before the departure given, against the
+    # plan's savings: each kWh planned after a time when some drivers are gone pays this
+    # times the share gone by then (learned from the last 100 departures), so the plan
+    # front-loads the energy early departures put at risk when that beats a cheaper slot
+    # later. 0: no early deadlines (only the margin above).
+    early_departure_miss_eur_per_kwh: float = Field(default=2.0, ge=0)
+    # Until 10 drivers have left: assume this share leaves early_departure_max early.
+    early_departure_prior_share: float = Field(default=0.25, ge=0, le=1)
+    # A plugged car with no request (no departure given, none in its schedule) charges at
+    # once until its driver gives one: for fleets, whose drivers say when they leave only
+    # after plugging in, and some leave before they do. False: it waits.
+    charge_until_announced: bool = False
     # Planned with when a car's SoC is unknown: low, so the car gets enough rather than too little.
     unknown_soc_pct: float = Field(default=20.0, ge=0, le=100)
     handoff_min_dwell: Duration = timedelta(minutes=30)

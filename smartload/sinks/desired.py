@@ -47,8 +47,12 @@ def loadpoint_intents(
     boosted: bool,
     configured_max_a: float | None,
     stand_in_for: tuple[str, CarSlot] | None = None,
+    unannounced: bool = False,
 ) -> dict[str, Intent]:
     """Mode, current and limit for a loadpoint with one of our cars plugged in.
+
+    unannounced: the car has no request yet and the site charges such cars at once
+    (planning.charge_until_announced): its driver may leave before saying when.
 
     stand_in_for: a car the slot gives this wallbox to that is not plugged in. Until it
     is, the car that is charges in its place (when it has a request): the slot's energy
@@ -61,6 +65,9 @@ def loadpoint_intents(
     if boosted:
         intents[f"{key}.mode"] = Intent("now", f"boost for {vehicle}")
         intents[f"{key}.maxcurrent"] = Intent(str(full_a), "boost: full power")
+    elif unannounced and request is None:
+        intents[f"{key}.mode"] = Intent("now", f"{vehicle}: no departure given yet, charging at once until one is")
+        intents[f"{key}.maxcurrent"] = Intent(str(full_a), "full power until a departure is given")
     elif car is not None and car.charging and car.wallbox_id == lp.id:
         amps = _current_for(car.power_w, lp, full_a)
         reason = slot.reasons.get(vehicle, "planned charge") if slot else "planned charge"
@@ -122,6 +129,7 @@ def desired_settings(
     boosts: frozenset[str],
     configured_max_a: Mapping[int, float],
     battery: bool,
+    unannounced: frozenset[str] = frozenset(),
 ) -> dict[str, Intent]:
     """Every setting smartload wants now. Loadpoints without one of our cars are left
     alone; a connected car evcc cannot identify is assigned when the sequence expects
@@ -141,7 +149,8 @@ def desired_settings(
             continue
         shown = lp.vehicle_name or ""
         for key, intent in loadpoint_intents(lp, vehicle, slot, requests.get(vehicle), vehicle in boosts,
-                                             configured_max_a.get(lp.id), _absent_car_at(slot, lp.id, plugged)).items():
+                                             configured_max_a.get(lp.id), _absent_car_at(slot, lp.id, plugged),
+                                             vehicle in unannounced).items():
             intents[key] = replace(intent, vehicle=shown)
     if battery and battery_controlled(state):
         intents["batterymode"] = battery_intent(slot)

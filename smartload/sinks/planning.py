@@ -266,10 +266,12 @@ class PlanningSink:
         boosts = frozenset(self.sequencer.boosts(now))
         # A car the settings do not know is evcc's to charge: none of its settings is written.
         ours = {v: lp for v, lp in plugged_vehicles(state, self._names).items() if v in self.settings.vehicles}
+        unannounced = frozenset(v for v in ours if v not in self.requests) \
+            if self.settings.planning.charge_until_announced else frozenset()
         intents = desired_settings(
             state, plan.current_slot(now), self.requests, ours, expected,
             {v: self.settings.evcc_name(v) for v in self.settings.vehicles}, boosts, self._max_current_a,
-            battery=self.settings.battery.enabled,
+            battery=self.settings.battery.enabled, unannounced=unannounced,
         )
         self.actuator.set_desired(intents)
         self.actuator.on_state(self._last_state or state)

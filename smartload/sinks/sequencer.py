@@ -26,7 +26,7 @@ from smartload.sinks.taper import taper_delay
 from smartload.store.requests import RequestStore
 
 if TYPE_CHECKING:
-    from smartload.planner import BatteryInput, CarInput, Plan, PlannerInput, WallboxInput
+    from smartload.planner import BatteryInput, CarInput, EarlyDeadline, Plan, PlannerInput, WallboxInput
 
 DONE_MARGIN_PCT = 0.5
 # A car that reached its target and is then driven must fall this far below the target
@@ -39,6 +39,10 @@ OVERDUE_WINDOW = timedelta(minutes=15)
 # How many past departures the early-departure margin learns from, and needs at least.
 EARLY_SAMPLES = 50
 EARLY_MIN_SAMPLES = 10
+# How many past departures the early deadlines learn from (the tail needs more than the
+# margin's quantile), and the quantiles of how early drivers left that become deadlines.
+EARLY_SCENARIO_SAMPLES = 100
+EARLY_LEVELS = (0.5, 0.65, 0.8, 0.9, 0.95, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +235,50 @@ class Sequencer:
         at = min(len(samples) - 1, math.ceil(planning.early_departure_quantile * len(samples)) - 1)
         return min(samples[max(0, at)], planning.early_departure_max)
 
+    def early_samples(self) -> list[timedelta]:
+        """How early the last drivers left (sorted); until EARLY_MIN_SAMPLES have left, the
+        rest is the settings' prior: that share of drivers leaving early_departure_max early."""
+        planning = self._settings.planning
+        samples = self._store.early_departures(EARLY_SCENARIO_SAMPLES)
+        missing = EARLY_MIN_SAMPLES - len(samples)
+        if missing > 0:
+            early = round(planning.early_departure_prior_share * missing)
+            samples += [planning.early_departure_max] * early + [timedelta(0)] * (missing - early)
+        return sorted(samples)
+
+    def early_deadlines(self, departure: datetime, ahead: timedelta, need_kwh: float, now: datetime,
+                        samples: list[timedelta]) -> tuple[EarlyDeadline, ...]:
+        """Soft deadlines for a driver who gave `departure`: one per quantile of how early
+        drivers left (EARLY_LEVELS), `ahead` (the taper) before it. A kWh the plan delivers
+        only after a deadline is missed by every driver gone by the next later one (or by
+        the departure given): the deadlines' penalties add up to that chance, given the
+        driver is still here now, times what a missed kWh is worth."""
+        from smartload.planner import EarlyDeadline
+
+        value = self._settings.planning.early_departure_miss_eur_per_kwh
+        if value <= 0 or need_kwh <= 0 or not samples:
+            return ()
+        n = len(samples)
+
+        def leaving_before(by: timedelta) -> float:
+            """The share of drivers gone `by` before the departure they gave, or sooner."""
+            return sum(1 for s in samples if s > by) / n
+
+        gone = sum(1 for s in samples if s >= departure - now) / n  # would have left by now
+        if gone >= 1.0:
+            return ()
+        levels = sorted({samples[min(n - 1, math.ceil(q * n) - 1)] for q in EARLY_LEVELS} - {timedelta(0)},
+                        reverse=True)
+        levels = [x for x in levels if departure - x - ahead > now]
+        deadlines, paid = [], 0.0
+        for j, early in enumerate(levels):
+            later = levels[j + 1] if j + 1 < len(levels) else timedelta(0)
+            chance = max(0.0, (leaving_before(later) - gone) / (1.0 - gone))
+            if chance > paid:
+                deadlines.append(EarlyDeadline(departure - early - ahead, need_kwh, value * (chance - paid)))
+                paid = chance
+        return tuple(deadlines)
+
     def planner_input(
         self, snapshot: Snapshot, requests: Mapping[str, ChargeRequest], max_current_a: Mapping[int, float],
         charging_at: Mapping[int, bool] | None = None,
@@ -264,10 +312,12 @@ class Sequencer:
             cars.append((vehicle, config, request, soc, target))
         car_inputs = []
         self.left_out = {}
-        early = self.early_margin() if any(r.id is not None for r in requests.values()) else timedelta(0)
+        explicit = any(r.id is not None for r in requests.values())
+        early = self.early_margin() if explicit else timedelta(0)
+        samples = self.early_samples() if explicit else []
         for vehicle, config, request, soc, target in cars:
             try:
-                car = self._car_input(vehicle, config, request, soc, target, early, now, all_ids, needs)
+                car = self._car_input(vehicle, config, request, soc, target, early, now, all_ids, needs, samples)
                 if car.wallbox_id is not None and charging_at and car.wallbox_id in charging_at:
                     car = replace(car, charging_now=charging_at[car.wallbox_id])
                 car_inputs.append(car)
@@ -277,20 +327,26 @@ class Sequencer:
 
     def _car_input(self, vehicle: str, config: VehicleSettings, request: ChargeRequest, soc: float | None,
                    target: float, early: timedelta, now: datetime, all_ids: tuple[int, ...],
-                   needs: Mapping[str, bool]) -> CarInput:
+                   needs: Mapping[str, bool], samples: list[timedelta]) -> CarInput:
         from smartload.planner import CarInput
 
         # The plan's departure: earlier by how early drivers leave (for a departure a
         # driver gave) and by the time the taper adds; never before the next quarter-hour.
         ahead = early if request.id is not None else timedelta(0)  # stored: explicit, not the schedule's
+        taper = timedelta(0)
         if soc is not None:
-            ahead += taper_delay(config.capacity_kwh, config.charge_efficiency, config.max_charge_w, soc, target,
-                                 config.taper_from_soc_pct)
+            taper = taper_delay(config.capacity_kwh, config.charge_efficiency, config.max_charge_w, soc, target,
+                                config.taper_from_soc_pct)
+        ahead += taper
         soonest = now + OVERDUE_WINDOW if request.departure <= now else min(request.departure, now + OVERDUE_WINDOW)
         departure = max(request.departure - ahead, soonest)
         plugged_at = self._plugged.get(vehicle)
         # A plugged car stays where it is; a waiting one may go to any wallbox it fits.
         allowed = () if plugged_at is not None else tuple(w for w in (config.wallboxes or all_ids) if w in all_ids)
+        need = max(0.0, (target - soc) / 100.0 * config.capacity_kwh) if soc is not None else request.energy_kwh or 0.0
+        overdue = request.departure <= now
+        deadlines = () if request.id is None or overdue else self.early_deadlines(
+            request.departure, taper, need, now, samples)
         return CarInput(
             name=vehicle, capacity_kwh=config.capacity_kwh, target_soc_pct=target, soc_pct=soc,
             energy_needed_kwh=request.energy_kwh if soc is None else None, departure=departure,
@@ -298,6 +354,7 @@ class Sequencer:
             charge_efficiency=config.charge_efficiency, wallbox_id=plugged_at,
             allowed_wallboxes=allowed,
             available_from=None if plugged_at is not None else self._available_from(vehicle, allowed, now, needs),
+            early_deadlines=tuple(d for d in deadlines if d.at < departure),
         )
 
     # -- handoffs ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ import json
 import sys
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from smartload.whatif.names import NAMES
 
@@ -70,6 +70,14 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
                         help="smartload's planner time limit (default: planning.time_limit from settings)")
     parser.add_argument("--optimal-time-limit", type=_duration, default=timedelta(minutes=10), metavar="D",
                         help="time limit of the whole-period optimum (default 10m)")
+    parser.add_argument("--early-share", type=float, default=0.0, metavar="SHARE",
+                        help="sessions: this share of drivers (drawn with --seed) leaves earlier than in the data, "
+                             "announcing the same departure (default 0)")
+    parser.add_argument("--early-by", type=_duration, default=timedelta(hours=2), metavar="D",
+                        help="how much earlier those drivers leave (default 2h)")
+    parser.add_argument("--against", action="append", default=[], metavar="R.json",
+                        help="another strategy's report of the same run: the report then counts the departures "
+                             "this strategy misses that the other serves fully (repeatable)")
     parser.add_argument("--evcc-soc", choices=("identify", "stale"), default="identify",
                         help="identify: evcc reads a car's SoC when it identifies it (default); stale: it shows "
                              "the SoC of the car's last charge until charging starts")
@@ -87,13 +95,36 @@ def config_from(args: argparse.Namespace) -> SimulationConfig:
         time_limit_s=args.time_limit.total_seconds() if args.time_limit else None,
         optimal_time_limit_s=args.optimal_time_limit.total_seconds(),
         evcc_reads_soc_on_identify=args.evcc_soc == "identify",
+        early_share=args.early_share, early_by=args.early_by,
     )
 
 
-def summary_line(report: dict[str, object]) -> str:
+def summary_line(report: dict[str, Any]) -> str:
     return (f"{report['strategy']}: {report['cost_adjusted_eur']:.2f} EUR ({report['cost_served_eur']:.2f} EUR with "
             f"every departure served), {report['energy_delivered_kwh']:.1f} kWh delivered, "
-            f"{report['deadline_misses']} of {report['stays_departed']} departures missed")
+            f"{report['deadline_misses']} of {report['stays_departed']} departures missed"
+            f" ({report['shortfall_kwh']:.1f} kWh short)" + _against_line(report))
+
+
+def _against_line(report: dict[str, Any]) -> str:
+    found = report.get("service") or {}
+    parts = [f"{v['count']} that {k.removeprefix('missed_that_').removesuffix('_serves_fully')} serves fully"
+             for k, v in found.items() if k.startswith("missed_that_")]
+    return f", of them {', '.join(parts)}" if parts else ""
+
+
+def read_against(paths: list[str]) -> dict[str, dict[str, Any]]:
+    """--against reports by their strategy's name; ValueError for one that is not a report."""
+    others: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        try:
+            other = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        if not isinstance(other, dict) or other.get("format") != "smartload-whatif" or "stays" not in other:
+            raise ValueError(f"{path}: not a what-if report")
+        others[str(other["strategy"])] = other
+    return others
 
 
 def simulate_main(args: argparse.Namespace, settings: Settings) -> int:
@@ -104,12 +135,18 @@ def simulate_main(args: argparse.Namespace, settings: Settings) -> int:
     from smartload.sim.scenario import ScenarioError
     from smartload.whatif.coverage import MissingPrices
     from smartload.whatif.runner import simulate
+    from smartload.whatif.service import service
 
     for name in ("prices", "sessions"):
         path = getattr(args, name, None)
         if path is not None and not Path(path).exists():
             print(f"--{name}: {path}: file not found", file=sys.stderr)
             return 2
+    try:
+        others = read_against(args.against)
+    except ValueError as exc:
+        print(f"--against: {exc}", file=sys.stderr)
+        return 2
     progress = Progress("simulate")
     try:
         try:
@@ -117,6 +154,8 @@ def simulate_main(args: argparse.Namespace, settings: Settings) -> int:
                               progress=lambda done, at: progress.update(done, f"{at:%Y-%m-%d %H:%M}"))
         finally:
             progress.close()
+        if others:
+            report["service"] = service(report, others)
     except ScenarioError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -109,7 +109,9 @@ def _header(config: SimulationConfig, inputs: RunInputs) -> dict[str, Any]:
         "data": data,
         "run": {"seed": config.seed, "poll_interval_s": config.poll.total_seconds(), "step_s": config.step_s,
                 "planner_time_limit_s": planning.time_limit.total_seconds(),
-                "grid_limit_kw": config.grid_limit_kw, "chargers": config.chargers if inputs.sessions else None},
+                "grid_limit_kw": config.grid_limit_kw, "chargers": config.chargers if inputs.sessions else None,
+                "early_share": config.early_share if inputs.sessions else None,
+                "early_by_s": config.early_by.total_seconds() if inputs.sessions else None},
     }
 
 
@@ -139,6 +141,37 @@ def _summary(stays: list[StayResult], delivered_kwh: float, cost: float, battery
     }
 
 
+# How each strategy itself values what it leaves at the end (the report values it alike for all).
+_END_RULES = {
+    "optimal": "plans the whole period at once and values what it leaves at the end as the report does "
+               "(stored price): it knows the period ends",
+    "smartload": "plans a rolling horizon to where evcc's prices end (up to 36 h) and never knows the period "
+                 "ends; its planner values a kWh left in the battery at the horizon's end at discharge "
+                 "efficiency x the {q:.0%} quantile of the horizon's import prices - wear, and a kWh put into a "
+                 "car leaving after the horizon beyond what it needs by then at that quantile / charge efficiency",
+    "uncontrolled": "evcc: no value at the end; the battery follows its own rules",
+    "greedy": "evcc's planner: no value at the end; the battery follows its own rules",
+}
+
+
+def end_valuation(strategy: str, battery_delta_kwh: float, in_open_stays_kwh: float,
+                  prices: PeriodPrices) -> dict[str, Any]:
+    """How the end of the period is valued: by the report (the same for every strategy)
+    and by the strategy's own planning, with the energy and credit involved."""
+    from smartload.planner import PlannerSettings
+
+    rule = _END_RULES.get(strategy, "no value at the end").format(q=PlannerSettings().terminal_price_quantile)
+    return {"end_valuation": {
+        "report": "energy added to the home battery over the period and energy in cars still at home, "
+                  "credited at the lowest consumer price of the day after the period (stored)",
+        "strategy": rule,
+        "stored_eur_per_kwh": round(prices.stored, 5),
+        "battery_delta_kwh": round(battery_delta_kwh, 3),
+        "in_open_stays_kwh": round(in_open_stays_kwh, 3),
+        "credit_eur": round(prices.stored * (battery_delta_kwh + in_open_stays_kwh), 4),
+    }}
+
+
 def writes_by_kind(outcome: Outcome, ctx: RunContext) -> dict[str, Any]:
     """evcc writes by kind (change, keepalive, restore), in all and per local day. A
     strategy that does not say counts every accepted write as a change."""
@@ -164,6 +197,8 @@ def evcc_report(config: SimulationConfig, ctx: RunContext, outcome: Outcome,
     report = _header(config, ctx.inputs)
     report.update(_summary(stays, totals.loadpoints_wh / 1000.0, totals.cost_eur, end_kwh - meter.battery_start_kwh,
                            prices))
+    report.update(end_valuation(config.strategy, end_kwh - meter.battery_start_kwh,
+                                report["energy_in_open_stays_kwh"], prices))
     report.update({
         "peak_import_kw": round(meter.peak_import_w / 1000.0, 3),
         "peak_import_15min_kw": round(meter.peak_import_15min_w / 1000.0, 3),
@@ -211,6 +246,7 @@ def optimal_report(config: SimulationConfig, inputs: RunInputs, planner_input: P
     delivered = sum(s.delivered_kwh for s in stays)
     report = _header(config, inputs)
     report.update(_summary(stays, delivered, plan.cost_eur, end_kwh - start_kwh, prices))
+    report.update(end_valuation(config.strategy, end_kwh - start_kwh, report["energy_in_open_stays_kwh"], prices))
     peak = max((s.grid_import_w for s in slots), default=0.0)
     report.update({
         "peak_import_kw": round(peak / 1000.0, 3),

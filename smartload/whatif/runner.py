@@ -31,6 +31,7 @@ from smartload.whatif.sessions import (
     SESSION_TARGET_PCT,
     default_source_start,
     garage_scenario,
+    leave_earlier,
     plan_sessions,
     read_sessions,
     sessions_site,
@@ -65,6 +66,10 @@ class SimulationConfig:
     # Hours the price table lacks are an error; True: the simulator's stand-in prices
     # them (same weekday 52 weeks earlier), with a warning and a note in the report.
     price_stand_ins: bool = False
+    # Sessions only: this share of the drivers (drawn with the seed) leaves early_by sooner
+    # than in the data, the departure they announce unchanged (sessions.leave_earlier).
+    early_share: float = 0.0
+    early_by: timedelta = timedelta(hours=2)
 
     def __post_init__(self) -> None:
         if self.strategy not in (*STRATEGIES, "optimal"):
@@ -75,6 +80,10 @@ class SimulationConfig:
             raise ValueError("days must be at least 1")
         if self.planner_mode not in ("milp", "relaxation"):
             raise ValueError(f"unknown planner mode {self.planner_mode!r}")
+        if not 0.0 <= self.early_share <= 1.0:
+            raise ValueError(f"early share must be in [0, 1], not {self.early_share}")
+        if self.early_share and self.sessions_csv is None:
+            raise ValueError("an early share needs sessions (household drivers keep their trips)")
 
 
 SWAP_GAP_S = 120.0
@@ -86,7 +95,8 @@ def derive_settings(base: Settings, scenario: Scenario, targets: dict[str, float
     """smartload's settings for this site: its cars (capacity, power, target, departures
     as the drivers announce them, the simulator's taper), its battery as configured
     truthfully (its range the inverter's, as every strategy has it), the run's poll
-    interval; planning, refresh and control as in the given settings."""
+    interval; a garage charges a car at once until its driver gives a departure
+    (planning.charge_until_announced); planning, refresh and control as in the given settings."""
     vehicles = {
         name: VehicleSettings(
             title=spec.title, capacity_kwh=spec.capacity_kwh, provider=EvccProviderSettings(),
@@ -112,6 +122,9 @@ def derive_settings(base: Settings, scenario: Scenario, targets: dict[str, float
         planning_update["time_limit"] = timedelta(seconds=config.time_limit_s)
     if config.grid_limit_kw is not None:
         planning_update["grid_import_limit_w"] = config.grid_limit_kw * 1000.0
+    if config.sessions_csv is not None:
+        # A fleet: drivers give their departure after plugging in, some leave before they do.
+        planning_update["charge_until_announced"] = True
     return base.model_copy(update={
         "vehicles": vehicles,
         "battery": battery,
@@ -134,6 +147,7 @@ def prepare(config: SimulationConfig, base: Settings) -> RunInputs:
         source = config.sessions_from or default_source_start(config.start)
         sessions = plan_sessions(every_session, source, config.start, config.days,
                                  config.chargers, ZoneInfo(tz_name))
+        sessions = leave_earlier(sessions, config.early_share, config.early_by, config.seed)
         targets = dict.fromkeys(scenario.vehicles, SESSION_TARGET_PCT)
         announced: dict[str, dict[Weekday, str | None]] = {}
         label = f"ACN sessions at {site} on {config.chargers} chargers"
