@@ -19,8 +19,10 @@ from typing import Any
 # through the Supervisor's proxy unless the user maps the port.
 ADDON_DATA_DIR = "/data"
 INGRESS_PORT = 8099
-# The Supervisor's ingress proxy: its requests carry the browser's Host header.
+# The Supervisor's ingress proxy: its requests carry the browser's Host header, and the
+# user Home Assistant has logged in in this header (so writes through it need no token).
 INGRESS_PROXY = "172.30.32.2"
+INGRESS_USER_HEADER = "X-Remote-User-Id"
 
 LOG_LEVELS = ("trace", "debug", "info", "warning", "error")
 PROVIDERS = ("evcc", "manual", "renault", "kia", "hyundai")
@@ -125,7 +127,7 @@ def settings_from_addon_options(options: Mapping[str, Any], *, timezone: str | N
         "evcc": evcc,
         "data_dir": ADDON_DATA_DIR,
         "web": {"host": "0.0.0.0", "port": INGRESS_PORT, "token": _text(options, "web_token", "", problems),
-                "trusted_proxies": [INGRESS_PROXY]},
+                "trusted_proxies": [INGRESS_PROXY], "proxy_user_header": INGRESS_USER_HEADER},
         "logging": {"level": level.upper()},
         "control": {"mode": "observe" if observe is True else "act"},
     }

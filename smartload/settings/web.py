@@ -27,6 +27,10 @@ class WebSettings(StrictModel):
     # Addresses of a reverse proxy that checks its users itself and passes the browser's
     # Host on (Home Assistant's ingress): their requests skip the Host check.
     trusted_proxies: list[str] = Field(default_factory=list)
+    # A header by which such a proxy names the user it has logged in (Home Assistant's
+    # ingress: X-Remote-User-Id): a write from a trusted proxy carrying it needs no token,
+    # as the proxy has checked that user already. None: every write needs the token.
+    proxy_user_header: str | None = Field(default=None, min_length=1, pattern=r"^[A-Za-z0-9-]+$")
     sse_keepalive: Duration = timedelta(seconds=15)
 
     @field_validator("token")

@@ -49,9 +49,18 @@ def error_response(error: ApiError) -> JSONResponse:
     return JSONResponse(answer, status_code=error.status, headers=headers)
 
 
-def _authorized(handler: Handler, token: str) -> Handler:
+def _authorized(handler: Handler, token: str, web: WebSettings) -> Handler:
+    trusted = frozenset(web.trusted_proxies)
+
+    def proxy_user(request: Request) -> bool:
+        # Only the trusted proxy's own connection counts: a client elsewhere is refused
+        # whatever headers it sends.
+        client = request.client.host if request.client is not None else ""
+        return web.proxy_user_header is not None and client in trusted \
+            and bool(request.headers.get(web.proxy_user_header, "").strip())
+
     async def call(request: Request) -> Response:
-        if not bearer_ok(request.headers.get("authorization"), token):
+        if not bearer_ok(request.headers.get("authorization"), token) and not proxy_user(request):
             return error_response(ApiError(401, "authorization", "a valid bearer token is required for writes"))
         return await handler(request)
 
@@ -93,7 +102,7 @@ def create_app(system: System, token: str, web: WebSettings, hub: Hub, tally: Ta
     ]
     for e in ENDPOINTS:
         handler: Handler = stream if e.handler == "stream" else getattr(api, e.handler)
-        routes.append(Route(e.path, _authorized(handler, token) if e.write else handler, methods=[e.method]))
+        routes.append(Route(e.path, _authorized(handler, token, web) if e.write else handler, methods=[e.method]))
     middleware = [Middleware(Guard, hosts=HostPolicy(web.host, web.allowed_hosts),
                              trusted=tuple(web.trusted_proxies))]
     if web.cors_origins:

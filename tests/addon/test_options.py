@@ -32,7 +32,8 @@ def test_every_option_becomes_its_setting():
     assert settings_from_addon_options(FULL, timezone="Europe/Berlin") == {
         "evcc": {"url": "http://192.168.1.20:7070", "password": "evcc-admin", "api_key": "evcc_0123456789"},
         "data_dir": "/data",
-        "web": {"host": "0.0.0.0", "port": 8099, "token": "a-long-dashboard-token", "trusted_proxies": ["172.30.32.2"]},
+        "web": {"host": "0.0.0.0", "port": 8099, "token": "a-long-dashboard-token", "trusted_proxies": ["172.30.32.2"],
+                "proxy_user_header": "X-Remote-User-Id"},
         "logging": {"level": "DEBUG"},
         "control": {"mode": "observe"},
         "site": {"timezone": "Europe/Vienna"},  # the option wins over Home Assistant's zone
@@ -65,7 +66,8 @@ def test_the_defaults_of_the_shipped_options():
     assert raw == {
         "evcc": {"url": "http://homeassistant.local:7070"},
         "data_dir": "/data",
-        "web": {"host": "0.0.0.0", "port": 8099, "token": None, "trusted_proxies": ["172.30.32.2"]},
+        "web": {"host": "0.0.0.0", "port": 8099, "token": None, "trusted_proxies": ["172.30.32.2"],
+                "proxy_user_header": "X-Remote-User-Id"},
         "logging": {"level": "INFO"},
         "control": {"mode": "act"},
         "site": {"timezone": "America/New_York"},  # Home Assistant's (TZ)

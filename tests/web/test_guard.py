@@ -98,3 +98,22 @@ async def test_a_trusted_proxy_passes_the_browsers_host_through(tmp_path):
             answer = await other.client.get("/api/health", headers={"Host": "homeassistant.local:8123"})
             assert answer.status_code == status, trusted
         parts.close()
+
+
+async def test_home_assistants_ingress_user_writes_without_the_token(tmp_path):
+    # Through ingress, Home Assistant has logged the user in and names them in
+    # X-Remote-User-Id: from the trusted proxy's address that is enough to write. The same
+    # header from any other address, or the proxy without it, still needs the token.
+    body = {"vehicle": "zoe", "target_soc_pct": 90, "departure": "06:30"}
+    user = {"X-Remote-User-Id": "8a4e0f3c2b1d"}
+    seen = {}
+    for proxy in ("127.0.0.1", "172.30.32.2"):
+        parts = make_parts(settings(tmp_path / proxy, web={"token": TOKEN, "port": 0, "trusted_proxies": [proxy],
+                                                            "proxy_user_header": "X-Remote-User-Id"}))
+        stack, other = await serve(parts)
+        async with stack:
+            with_user = await other.client.post("/api/requests", json=body, headers=user)
+            without = await other.client.post("/api/requests", json=body, headers={"X-Remote-User-Id": ""})
+            seen[proxy] = (with_user.status_code, without.status_code, sorted(parts.store.open_requests()))
+        parts.close()
+    assert seen == {"127.0.0.1": (201, 401, ["zoe"]), "172.30.32.2": (401, 401, [])}
