@@ -14,6 +14,7 @@ if bashio::fs.file_exists /config/settings.yaml; then
     export SMARTLOAD_WEB__HOST=0.0.0.0
     export SMARTLOAD_WEB__PORT=8099
     export SMARTLOAD_WEB__TRUSTED_PROXIES='["172.30.32.2"]'
+    export SMARTLOAD_WEB__PROXY_USER_HEADER=X-Remote-User-Id
 fi
 
 # Home Assistant's MQTT broker is found through the Supervisor (SUPERVISOR_TOKEN).

@@ -158,14 +158,16 @@ def test_a_settings_file_in_the_config_folder_keeps_the_add_ons_data_and_dashboa
     script = (ADDON / "run.sh").read_text(encoding="utf-8")
     exports = dict(re.findall(r"^\s*export (SMARTLOAD_\w+)='?(.*?)'?$", script, re.MULTILINE))
     assert set(exports) == {"SMARTLOAD_ADDON_OPTIONS", "SMARTLOAD_SETTINGS", "SMARTLOAD_DATA_DIR",
-                            "SMARTLOAD_WEB__HOST", "SMARTLOAD_WEB__PORT", "SMARTLOAD_WEB__TRUSTED_PROXIES"}
+                            "SMARTLOAD_WEB__HOST", "SMARTLOAD_WEB__PORT", "SMARTLOAD_WEB__TRUSTED_PROXIES",
+                            "SMARTLOAD_WEB__PROXY_USER_HEADER"}
     for name, value in exports.items():
         monkeypatch.setenv(name, value)
     path = tmp_path / "settings.yaml"
     path.write_text("data_dir: mine\nweb: {host: 127.0.0.1, port: 9000}\nvehicles:\n  zoe: {capacity_kwh: 52}\n")
     settings = load_settings(path)
-    assert (str(settings.data_dir), settings.web.host, settings.web.port, settings.web.trusted_proxies) == (
-        "/data", "0.0.0.0", 8099, ["172.30.32.2"])
+    web = settings.web
+    assert (str(settings.data_dir), web.host, web.port, web.trusted_proxies, web.proxy_user_header) == (
+        "/data", "0.0.0.0", 8099, ["172.30.32.2"], "X-Remote-User-Id")
     assert settings.vehicles["zoe"].capacity_kwh == 52
 
 
