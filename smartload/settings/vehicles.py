@@ -32,6 +32,9 @@ def check_departures(value: dict[str, str | None]) -> dict[str, str | None]:
 class VehicleSettings(StrictModel):
     evcc_name: str | None = None
     title: str = ""
+    # Shown on the car's device in Home Assistant; nothing else reads them.
+    manufacturer: str | None = None
+    model: str | None = None
     capacity_kwh: float = Field(gt=0)
     provider: ProviderSettings = EvccProviderSettings()
     refresh: RefreshOverride = RefreshOverride()
