@@ -17,6 +17,7 @@ from reactivex.disposable import CompositeDisposable
 
 from smartload.backoff import backoff_delay
 from smartload.homeassistant.commands import CommandError, apply_command
+from smartload.homeassistant.device import package_version
 from smartload.homeassistant.discovery import Topics, discovery_messages
 from smartload.homeassistant.payloads import plan_payload, site_payload, vehicle_payloads
 from smartload.settings.mqtt import MqttBridgeSettings
@@ -39,6 +40,8 @@ class MqttBridge:
         self._dirty = asyncio.Event()
         self._sent: dict[str, str] = {}  # topic -> payload last published (publish changes only)
         self._client: aiomqtt.Client | None = None
+        self._version = package_version()
+        self._configs = {topic: _dump(payload) for topic, payload in self._discovery()}
         self.connected = asyncio.Event()
 
     # -- wiring -------------------------------------------------------------------------
@@ -54,6 +57,11 @@ class MqttBridge:
             system.graph.errors.subscribe(mark, scheduler=scheduler),
             system.bus.stream.subscribe(mark, scheduler=scheduler),
         )
+
+    def _discovery(self) -> list[tuple[str, Any]]:
+        if not self._settings.discovery:
+            return []
+        return discovery_messages(self._system.settings, self._settings, self._version)
 
     def _client_for(self) -> aiomqtt.Client:
         s = self._settings
@@ -104,9 +112,8 @@ class MqttBridge:
                 await publisher
 
     async def _announce(self, client: aiomqtt.Client) -> None:
-        if self._settings.discovery:
-            for topic, payload in discovery_messages(self._system.settings, self._settings):
-                await client.publish(topic, _dump(payload), qos=1, retain=True)
+        for topic, text in self._configs.items():
+            await client.publish(topic, text, qos=1, retain=True)
         await self._publish_states(client)
 
     async def _publish_loop(self, client: aiomqtt.Client) -> None:

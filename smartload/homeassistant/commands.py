@@ -2,19 +2,23 @@
 
 boost: PRESS (the configured minutes) or a number of minutes; refresh: any payload;
 cancel: any payload; soc: a SoC in %; target_soc: a target in % (keeps the departure);
-departure: HH:MM or an RFC 3339 time (keeps the target). A target or departure makes a new
+departure: HH:MM, HH:MM:SS (what Home Assistant's time entity sends) or an RFC 3339 time
+(keeps the target). A target or departure makes a new
 request from the one in force, so the other half stays as it was.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
 from smartload.requests import ChargeRequest, next_departure
 from smartload.system import System
 from smartload.web.inputs import ApiError, parse_departure
 
 _LONGEST_NUMBER = 32  # characters; a payload is a number a person typed, or a button
+# A time entity sends time.isoformat(): seconds, and a fraction where a client sets one.
+_CLOCK_WITH_SECONDS = re.compile(r"^(\d{1,2}:\d{2}):\d{2}(?:\.\d{1,6})?$")
 
 
 class CommandError(Exception):
@@ -41,8 +45,11 @@ def _new_request(system: System, vehicle: str, target: float | None, departure_t
     base = _request_base(system, vehicle)
     config = settings.vehicles[vehicle]
     if departure_text is not None:
+        # Seconds are dropped: a departure a few seconds early loses nothing, the plan works
+        # in quarter-hours.
+        clock = _CLOCK_WITH_SECONDS.match(departure_text.strip())
         try:
-            departure = parse_departure(departure_text, now, settings.site.tz)
+            departure = parse_departure(clock[1] if clock else departure_text, now, settings.site.tz)
         except ApiError as exc:
             raise CommandError(str(exc)) from exc
     elif base is not None:

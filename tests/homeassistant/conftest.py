@@ -1,4 +1,5 @@
-"""A real mosquitto per test on a free port, and a watching client."""
+"""A real mosquitto per test on a free port, a watching client, and a bridge started on a
+System the test drives."""
 
 from __future__ import annotations
 
@@ -7,10 +8,16 @@ import shutil
 import socket
 import subprocess
 from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
 import aiomqtt
 import pytest
+
+from smartload.homeassistant import MqttBridge, start_mqtt
+from smartload.settings import Settings
+from tests.web.builders import Parts, make_parts, plan, settings, site_state, zoe_reading
 
 MOSQUITTO = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
 
@@ -83,3 +90,20 @@ async def watcher(broker_port: int) -> AsyncIterator[Watcher]:
         task = asyncio.create_task(watching.run())
         yield watching
         task.cancel()
+
+
+def bridge_settings(tmp_path: Path, port: int, mqtt: dict[str, Any] | None = None, **extra: Any) -> Settings:
+    """The web builders' settings (zoe, ioniq) with MQTT on the test's broker as client "sl"."""
+    return settings(tmp_path, mqtt={"host": "127.0.0.1", "port": port, "client_id": "sl", "boost_minutes": 45,
+                                    **(mqtt or {})}, **extra)
+
+
+async def start_bridge(config: Settings, stack: AsyncExitStack) -> tuple[Parts, MqttBridge]:
+    """A bridge on a System with zoe charging at 45 % (read 10 min ago) and a plan."""
+    parts = make_parts(config)
+    stack.callback(parts.close)
+    parts.push_state(site_state())
+    parts.push_socs(zoe_reading())
+    parts.push_plan(plan())
+    bridge = await start_mqtt(parts.system, stack)
+    return parts, bridge

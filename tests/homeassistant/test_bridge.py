@@ -1,5 +1,5 @@
-"""MQTT for Home Assistant against a real mosquitto: discovery, state, commands, the last
-will and the reconnect."""
+"""MQTT for Home Assistant against a real mosquitto: state, commands, the last will and the
+reconnect (discovery: test_discovery.py)."""
 
 from __future__ import annotations
 
@@ -10,53 +10,19 @@ from datetime import timedelta
 
 import aiomqtt
 
-from smartload.homeassistant import start_mqtt
-from tests.homeassistant.conftest import Watcher
-from tests.web.builders import NOW, make_parts, plan, settings, site_state, zoe_reading
-
-
-def config(tmp_path, port: int):
-    return settings(tmp_path, mqtt={"host": "127.0.0.1", "port": port, "client_id": "sl", "boost_minutes": 45})
+from tests.homeassistant.conftest import Watcher, bridge_settings, start_bridge
+from tests.web.builders import NOW, plan
 
 
 async def started(tmp_path, port: int, stack: AsyncExitStack):
-    parts = make_parts(config(tmp_path, port))
-    stack.callback(parts.close)
-    parts.push_state(site_state())
-    parts.push_socs(zoe_reading())
-    parts.push_plan(plan())
-    bridge = await start_mqtt(parts.system, stack)
-    return parts, bridge
+    return await start_bridge(bridge_settings(tmp_path, port), stack)
 
 
-async def test_discovery_and_state_are_retained_for_home_assistant(tmp_path, broker_port, watcher: Watcher):
+async def test_state_is_retained_for_home_assistant(tmp_path, broker_port, watcher: Watcher):
     async with AsyncExitStack() as stack:
         await started(tmp_path, broker_port, stack)
-        def configs() -> list[str]:
-            return [t for t in watcher.seen if t.startswith("homeassistant/") and t.endswith("/config")]
-
-        await watcher.until(lambda: len(configs()) == 4 + 2 * 9 and watcher.last("smartload/vehicle/ioniq/state"),
-                            "discovery and state")
-        availability = {"availability_topic": "smartload/status", "payload_available": "online",
-                        "payload_not_available": "offline"}
-        zoe_device = {"identifiers": ["sl_zoe"], "name": "Renault Zoe", "via_device": "sl"}
-        assert json.loads(watcher.last("homeassistant/sensor/sl/zoe_soc/config")) == {
-            "name": "SoC", "unique_id": "sl_zoe_soc", "default_entity_id": "sensor.sl_zoe_soc", "device": zoe_device,
-            **availability, "state_topic": "smartload/vehicle/zoe/state", "value_template": "{{ value_json.soc_pct }}",
-            "unit_of_measurement": "%", "device_class": "battery", "state_class": "measurement"}
-        number = json.loads(watcher.last("homeassistant/number/sl/zoe_target_soc/config"))
-        assert (number["command_topic"], number["min"], number["max"], number["step"]) == (
-            "smartload/vehicle/zoe/target_soc/set", 10, 100, 5)
-        select = json.loads(watcher.last("homeassistant/select/sl/zoe_departure_time/config"))
-        assert (select["command_topic"], select["options"][14], len(select["options"])) == (
-            "smartload/vehicle/zoe/departure/set", "07:00", 48)
-        button = json.loads(watcher.last("homeassistant/button/sl/zoe_boost/config"))
-        assert (button["name"], button["payload_press"]) == ("Boost 45 min", "PRESS")
-        handoff = json.loads(watcher.last("homeassistant/sensor/sl/next_handoff/config"))
-        assert (handoff["device"]["identifiers"], handoff["state_topic"]) == (["sl"], "smartload/state")
-        for entity in ("soc", "soc_age", "target", "departure", "projected_soc"):
-            assert watcher.last(f"homeassistant/sensor/sl/zoe_{entity}/config") is not None
-
+        await watcher.until(lambda: watcher.last("smartload/vehicle/ioniq/state"), "the state")
+        # Discovery itself: test_discovery.py.
         assert watcher.last("smartload/status") == "online"
         assert json.loads(watcher.last("smartload/vehicle/zoe/state")) == {
             "soc_pct": 45.0, "soc_source": "zoe-cloud", "soc_measured_at": "2026-03-02T18:50:00Z", "soc_age_min": 10,
@@ -121,3 +87,43 @@ async def test_a_lost_connection_fires_the_last_will_and_the_bridge_comes_back(t
         parts.push_plan(plan(NOW + timedelta(minutes=15)))
         await watcher.until(lambda: '"created_at":"2026-03-02T19:15:00Z"' in watcher.last("smartload/plan"),
                             "the plan after the reconnect")
+
+
+async def test_cancel_button_manual_soc_and_any_departure_time_round_trip(tmp_path, broker_port, watcher: Watcher):
+    async with AsyncExitStack() as stack:
+        parts, bridge = await started(tmp_path, broker_port, stack)
+        await bridge.connected.wait()
+        entered = []
+        stack.callback(parts.system.controls.manual_socs.subscribe(entered.append).dispose)
+        await watcher.until(lambda: watcher.last("smartload/vehicle/zoe/state") is not None, "zoe's state")
+        state = lambda: json.loads(watcher.last("smartload/vehicle/zoe/state"))  # noqa: E731
+        async with aiomqtt.Client("127.0.0.1", broker_port, identifier="home-assistant") as ha:
+            # What Home Assistant's time entity sends for 07:15: a quarter past, not a half hour.
+            await ha.publish("smartload/vehicle/zoe/departure/set", "07:15:00", qos=1)
+            await watcher.until(lambda: state()["departure_local"] == "07:15", "the departure at 07:15")
+            request = parts.store.open_requests()["zoe"]
+            assert (request.departure, request.target_soc_pct, request.source) == (
+                NOW.replace(day=3, hour=6, minute=15), 80.0, "mqtt")
+            assert (state()["departure"], state()["request_source"]) == ("2026-03-03T06:15:00Z", "mqtt")
+            await ha.publish("smartload/vehicle/zoe/departure/set", "6:05", qos=1)
+            await watcher.until(lambda: state()["departure_local"] == "06:05", "the departure at 06:05")
+            assert parts.store.open_requests()["zoe"].departure == NOW.replace(day=3, hour=5, minute=5)
+
+            # The cancel button ends the request as DELETE /api/vehicles/zoe/request does:
+            # the settings' default (Tuesday 07:00) is back in force.
+            await ha.publish("smartload/vehicle/zoe/cancel/set", "PRESS", qos=1)
+            await watcher.until(lambda: state()["request_source"] == "default", "the default again")
+            assert parts.store.open_requests() == {}
+            assert (state()["departure_local"], state()["target_soc_pct"]) == ("07:00", 80.0)
+
+            # The SoC number enters a reading as POST /api/vehicles/zoe/soc does.
+            await ha.publish("smartload/vehicle/zoe/soc/set", "63", qos=1)
+            await ha.publish("smartload/vehicle/zoe/soc/set", "101", qos=1)
+            await ha.publish("smartload/vehicle/zoe/departure/set", "25:00:00", qos=1)
+            await watcher.until(lambda: len(watcher.seen.get("smartload/error", [])) == 2, "two refusals")
+            assert [(r.vehicle, r.soc_pct, r.source, r.measured_at, r.received_at) for r in entered] == [
+                ("zoe", 63.0, "manual", NOW, NOW)]
+            assert [json.loads(e) for e in watcher.seen["smartload/error"]] == [
+                {"topic": "smartload/vehicle/zoe/soc/set", "error": "soc_pct: must be between 0 and 100"},
+                {"topic": "smartload/vehicle/zoe/departure/set",
+                 "error": "departure: must be an RFC 3339 time or HH:MM"}]
