@@ -1,5 +1,10 @@
 """The MQTT connection: availability with a last will, retained discovery and state,
-commands in. Reconnects with backoff; a broker that is down never stops the service."""
+commands in. Reconnects with backoff; a broker that is down never stops the service.
+
+A config message of this node that is retained on the broker but no longer published (a
+car taken out of the settings, an entity an older version had) is cleared with an empty
+retained message, so Home Assistant removes the entity: the broker hands every retained one
+over when the bridge subscribes, whenever that is."""
 
 from __future__ import annotations
 
@@ -100,6 +105,8 @@ class MqttBridge:
         await client.subscribe(self.topics.ha_status, qos=1)
         self._sent.clear()
         await self._announce(client)
+        if self._settings.discovery:
+            await client.subscribe(self.topics.configs, qos=1)
         self.connected.set()
         log.info("MQTT connected to {}:{} as {}", self._settings.host, self._settings.port, self._settings.client_id)
         publisher = asyncio.create_task(self._publish_loop(client))
@@ -140,6 +147,11 @@ class MqttBridge:
             if payload == "online":  # Home Assistant restarted: it needs discovery and states again
                 self._sent.clear()
                 await self._announce(client)
+            return
+        if self.topics.is_config(topic):
+            if payload and topic not in self._configs:
+                await client.publish(topic, b"", qos=1, retain=True)
+                log.info("removed the retired Home Assistant entity of {}", topic)
             return
         parsed = self.topics.parse_command(topic)
         if parsed is None:

@@ -3,9 +3,12 @@ unique-id prefix, and the clearing of entities no longer configured."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from contextlib import AsyncExitStack
 from typing import Any
+
+import aiomqtt
 
 from smartload.homeassistant.device import package_version
 from tests.homeassistant.conftest import Watcher, bridge_settings, start_bridge
@@ -124,3 +127,45 @@ async def test_a_unique_id_prefix_of_its_own_leaves_the_client_id_alone(tmp_path
         assert (cost["unique_id"], cost["device"]["identifiers"]) == ("home_plan_cost", ["home"])
         assert all(t.split("/")[2] == "home" for t in config_topics(watcher))
         assert bridge._client is not None and bridge._client.identifier == "sl"
+
+
+async def retained(port: int, pattern: str) -> dict[str, str]:
+    """The retained messages on the broker now: mosquitto sends them as it takes the
+    subscription, before it reads the client's next packet, so a message to a marker topic
+    published after subscribing arrives after the last of them."""
+    async with aiomqtt.Client("127.0.0.1", port, identifier="reader") as client:
+        await client.subscribe(pattern, qos=1)
+        await client.subscribe("marker/end", qos=1)
+        await client.publish("marker/end", "end", qos=1)
+        found: dict[str, str] = {}
+        async with asyncio.timeout(5):
+            async for message in client.messages:
+                if str(message.topic) == "marker/end":
+                    return found
+                found[str(message.topic)] = message.payload.decode()
+    raise AssertionError("no marker")
+
+
+async def test_configs_of_removed_cars_and_retired_entities_are_cleared(tmp_path, broker_port, watcher: Watcher):
+    stale = {
+        # A car taken out of the settings, and the half-hour select older versions announced.
+        "homeassistant/sensor/sl/golf_soc/config": json.dumps({"name": "SoC", "unique_id": "sl_golf_soc"}),
+        "homeassistant/button/sl/golf_boost/config": json.dumps({"name": "Boost", "unique_id": "sl_golf_boost"}),
+        "homeassistant/select/sl/zoe_departure_time/config": json.dumps({"name": "Departure time"}),
+    }
+    foreign = {"homeassistant/sensor/other/golf_soc/config": json.dumps({"name": "someone else's"}),
+               "homeassistant/sensor/sl/extra/state": "not a config"}
+    async with aiomqtt.Client("127.0.0.1", broker_port, identifier="older-smartload") as older:
+        for topic, payload in {**stale, **foreign}.items():
+            await older.publish(topic, payload, qos=1, retain=True)
+    async with AsyncExitStack() as stack:
+        await start_bridge(with_car_details(tmp_path, broker_port), stack)
+        await watcher.until(lambda: all(watcher.last(t) == "" for t in stale), "the stale configs cleared")
+        left = await retained(broker_port, "homeassistant/#")
+        ours = {t for t in left if t.split("/")[2] == "sl" and t.endswith("/config")}
+        assert ours == set(expected_site(package_version())) | set(expected_zoe(package_version())) | {
+            t.replace("/sl/zoe_", "/sl/ioniq_") for t in expected_zoe(package_version())}
+        assert {t: left[t] for t in foreign} == foreign
+        # Each stale one was cleared once; the configured ones never.
+        assert {t: watcher.seen[t] for t in stale} == {t: [p, ""] for t, p in stale.items()}
+        assert "" not in watcher.seen["homeassistant/sensor/sl/zoe_soc/config"]
