@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import aiomqtt
+import reactivex
 from loguru import logger
 from reactivex.abc import DisposableBase
 from reactivex.disposable import CompositeDisposable
@@ -31,6 +32,9 @@ from smartload.system import System
 
 log = logger.bind(component="mqtt")
 FIRST_RETRY_S = 0.5
+# States are published again this often (only those that changed), so that an age in
+# minutes moves on while nothing else happens (evcc unreachable, no plan).
+REPUBLISH = timedelta(minutes=1)
 
 
 def _dump(payload: Any) -> str:
@@ -61,6 +65,7 @@ class MqttBridge:
             system.graph.socs.subscribe(mark, scheduler=scheduler),
             system.graph.errors.subscribe(mark, scheduler=scheduler),
             system.bus.stream.subscribe(mark, scheduler=scheduler),
+            reactivex.interval(REPUBLISH).subscribe(mark, scheduler=scheduler),
         )
 
     def _discovery(self) -> list[tuple[str, Any]]:

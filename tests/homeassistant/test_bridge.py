@@ -89,6 +89,25 @@ async def test_a_lost_connection_fires_the_last_will_and_the_bridge_comes_back(t
                             "the plan after the reconnect")
 
 
+async def test_the_soc_age_moves_on_each_minute_with_nothing_else_happening(tmp_path, broker_port,
+                                                                             watcher: Watcher):
+    async with AsyncExitStack() as stack:
+        parts, bridge = await started(tmp_path, broker_port, stack)
+        await bridge.connected.wait()
+        topic = "smartload/vehicle/zoe/state"
+        await watcher.until(lambda: watcher.last(topic) is not None, "zoe's state")
+        ages = lambda: [json.loads(p)["soc_age_min"] for p in watcher.seen[topic]]  # noqa: E731
+        assert ages() == [10]
+        parts.advance(seconds=59)  # not a minute yet: nothing new to say
+        parts.advance(seconds=1)
+        await watcher.until(lambda: ages() == [10, 11], "the age a minute later")
+        parts.advance(minutes=2)  # both minutes at once: the publisher sends the latest only
+        await watcher.until(lambda: ages() == [10, 11, 13], "two more minutes")
+        last = json.loads(watcher.last(topic))
+        # The reading itself is the same: its time stays, only its age grows.
+        assert (last["soc_pct"], last["soc_measured_at"]) == (45.0, "2026-03-02T18:50:00Z")
+
+
 async def test_cancel_button_manual_soc_and_any_departure_time_round_trip(tmp_path, broker_port, watcher: Watcher):
     async with AsyncExitStack() as stack:
         parts, bridge = await started(tmp_path, broker_port, stack)
