@@ -1,10 +1,12 @@
 """The MQTT connection: availability with a last will, retained discovery and state,
 commands in. Reconnects with backoff; a broker that is down never stops the service.
 
-A config message of this node that is retained on the broker but no longer published (a
-car taken out of the settings, an entity an older version had) is cleared with an empty
-retained message, so Home Assistant removes the entity: the broker hands every retained one
-over when the bridge subscribes, whenever that is."""
+A config message that is retained on the broker but no longer published (a car taken out
+of the settings, an entity an older version had) is cleared with an empty retained message,
+so Home Assistant removes the entity. Two ways find them: the broker hands over every
+retained one of this node when the bridge subscribes (whenever that is), and the data
+directory keeps the topics announced last (published.py), which finds those of another node
+or discovery prefix too."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from smartload.homeassistant.commands import CommandError, apply_command
 from smartload.homeassistant.device import package_version
 from smartload.homeassistant.discovery import Topics, discovery_messages
 from smartload.homeassistant.payloads import plan_payload, site_payload, vehicle_payloads
+from smartload.homeassistant.published import PublishedConfigs
 from smartload.settings.mqtt import MqttBridgeSettings
 from smartload.sinks.base import guarded
 from smartload.system import System
@@ -51,6 +54,7 @@ class MqttBridge:
         self._client: aiomqtt.Client | None = None
         self._version = package_version()
         self._configs = {topic: _dump(payload) for topic, payload in self._discovery()}
+        self._published = PublishedConfigs(system.settings.data_dir)
         self.connected = asyncio.Event()
 
     # -- wiring -------------------------------------------------------------------------
@@ -124,8 +128,12 @@ class MqttBridge:
                 await publisher
 
     async def _announce(self, client: aiomqtt.Client) -> None:
+        for topic in sorted(self._published.load() - self._configs.keys()):
+            await self._clear(client, topic)
         for topic, text in self._configs.items():
             await client.publish(topic, text, qos=1, retain=True)
+        # Only once all went out: a connection lost on the way repeats it all next time.
+        self._published.save(set(self._configs))
         await self._publish_states(client)
 
     async def _publish_loop(self, client: aiomqtt.Client) -> None:
@@ -155,8 +163,7 @@ class MqttBridge:
             return
         if self.topics.is_config(topic):
             if payload and topic not in self._configs:
-                await client.publish(topic, b"", qos=1, retain=True)
-                log.info("removed the retired Home Assistant entity of {}", topic)
+                await self._clear(client, topic)
             return
         parsed = self.topics.parse_command(topic)
         if parsed is None:
@@ -170,6 +177,10 @@ class MqttBridge:
             return
         log.info("MQTT command: {}", done)
         self._dirty.set()
+
+    async def _clear(self, client: aiomqtt.Client, topic: str) -> None:
+        await client.publish(topic, b"", qos=1, retain=True)
+        log.info("removed the retired Home Assistant entity of {}", topic)
 
     async def close(self) -> None:
         """Say goodbye on a clean shutdown (the will covers the unclean ones)."""

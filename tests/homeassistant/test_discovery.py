@@ -169,3 +169,31 @@ async def test_configs_of_removed_cars_and_retired_entities_are_cleared(tmp_path
         # Each stale one was cleared once; the configured ones never.
         assert {t: watcher.seen[t] for t in stale} == {t: [p, ""] for t, p in stale.items()}
         assert "" not in watcher.seen["homeassistant/sensor/sl/zoe_soc/config"]
+
+
+async def test_the_data_directory_remembers_what_to_clear_after_the_prefix_changes(tmp_path, broker_port,
+                                                                                   watcher: Watcher):
+    record = tmp_path / "homeassistant_configs.json"
+    async with AsyncExitStack() as stack:
+        await start_bridge(with_car_details(tmp_path, broker_port), stack)
+        await watcher.until(lambda: len(config_topics(watcher)) == 28, "28 config messages")
+    first = set(config_topics(watcher))
+    assert json.loads(record.read_text()) == {"topics": sorted(first)}
+
+    # A prefix of its own: no wildcard of the new node finds the old configs, the record does.
+    async with AsyncExitStack() as stack:
+        await start_bridge(with_car_details(tmp_path, broker_port, unique_id_prefix="home"), stack)
+        second = {t.replace("/sl/", "/home/") for t in first}
+        await watcher.until(lambda: all(watcher.last(t) == "" for t in first) and all(map(watcher.last, second)),
+                            "the old node's configs cleared, the new ones there")
+        left = await retained(broker_port, "homeassistant/#")
+    assert set(left) == second
+    assert json.loads(record.read_text()) == {"topics": sorted(second)}
+
+    # Discovery turned off: nothing announced, and nothing left behind.
+    async with AsyncExitStack() as stack:
+        _, bridge = await start_bridge(with_car_details(tmp_path, broker_port, discovery=False), stack)
+        await bridge.connected.wait()
+        await watcher.until(lambda: all(watcher.last(t) == "" for t in second), "the configs cleared")
+        assert await retained(broker_port, "homeassistant/#") == {}
+    assert json.loads(record.read_text()) == {"topics": []}
