@@ -118,14 +118,14 @@ async def test_every_config_message_is_exactly_what_home_assistant_documents(tmp
 
 async def test_a_unique_id_prefix_of_its_own_leaves_the_client_id_alone(tmp_path, broker_port, watcher: Watcher):
     async with AsyncExitStack() as stack:
-        _, bridge = await start_bridge(with_car_details(tmp_path, broker_port, unique_id_prefix="home"), stack)
+        _, bridge = await start_bridge(with_car_details(tmp_path, broker_port, unique_id_prefix="house"), stack)
         await watcher.until(lambda: len(config_topics(watcher)) == 28, "28 config messages")
-        soc = json.loads(watcher.last("homeassistant/sensor/home/zoe_soc/config"))
+        soc = json.loads(watcher.last("homeassistant/sensor/house/zoe_soc/config"))
         assert (soc["unique_id"], soc["default_entity_id"], soc["device"]["identifiers"], soc["device"]["via_device"]) \
-            == ("home_zoe_soc", "sensor.home_zoe_soc", ["home_zoe"], "home")
-        cost = json.loads(watcher.last("homeassistant/sensor/home/plan_cost/config"))
-        assert (cost["unique_id"], cost["device"]["identifiers"]) == ("home_plan_cost", ["home"])
-        assert all(t.split("/")[2] == "home" for t in config_topics(watcher))
+            == ("house_zoe_soc", "sensor.house_zoe_soc", ["house_zoe"], "house")
+        cost = json.loads(watcher.last("homeassistant/sensor/house/plan_cost/config"))
+        assert (cost["unique_id"], cost["device"]["identifiers"]) == ("house_plan_cost", ["house"])
+        assert all(t.split("/")[2] == "house" for t in config_topics(watcher))
         assert bridge._client is not None and bridge._client.identifier == "sl"
 
 
@@ -182,8 +182,8 @@ async def test_the_data_directory_remembers_what_to_clear_after_the_prefix_chang
 
     # A prefix of its own: no wildcard of the new node finds the old configs, the record does.
     async with AsyncExitStack() as stack:
-        await start_bridge(with_car_details(tmp_path, broker_port, unique_id_prefix="home"), stack)
-        second = {t.replace("/sl/", "/home/") for t in first}
+        await start_bridge(with_car_details(tmp_path, broker_port, unique_id_prefix="house"), stack)
+        second = {t.replace("/sl/", "/house/") for t in first}
         await watcher.until(lambda: all(watcher.last(t) == "" for t in first) and all(map(watcher.last, second)),
                             "the old node's configs cleared, the new ones there")
         left = await retained(broker_port, "homeassistant/#")
