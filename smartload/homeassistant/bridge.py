@@ -25,7 +25,6 @@ from reactivex.disposable import CompositeDisposable
 
 from smartload.backoff import backoff_delay
 from smartload.homeassistant.commands import CommandError, apply_command
-from smartload.homeassistant.device import package_version
 from smartload.homeassistant.discovery import Topics, discovery_messages
 from smartload.homeassistant.payloads import plan_payload, site_payload, vehicle_payloads
 from smartload.homeassistant.published import PublishedConfigs
@@ -52,7 +51,6 @@ class MqttBridge:
         self._dirty = asyncio.Event()
         self._sent: dict[str, str] = {}  # topic -> payload last published (publish changes only)
         self._client: aiomqtt.Client | None = None
-        self._version = package_version()
         self._configs = {topic: _dump(payload) for topic, payload in self._discovery()}
         self._published = PublishedConfigs(system.settings.data_dir)
         self.connected = asyncio.Event()
@@ -75,7 +73,7 @@ class MqttBridge:
     def _discovery(self) -> list[tuple[str, Any]]:
         if not self._settings.discovery:
             return []
-        return discovery_messages(self._system.settings, self._settings, self._version)
+        return discovery_messages(self._system.settings, self._settings)
 
     def _client_for(self) -> aiomqtt.Client:
         s = self._settings

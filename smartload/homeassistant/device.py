@@ -4,30 +4,13 @@ the smartload device (version, a link to the dashboard) and one device per car."
 from __future__ import annotations
 
 import ipaddress
-from importlib import metadata
 from typing import Any
 
-import smartload
 from smartload.settings import Settings, VehicleSettings
 from smartload.settings.mqtt import MqttBridgeSettings
 from smartload.settings.web import WebSettings
 
 ORIGIN_NAME = "smartload"
-
-
-def package_version() -> str:
-    """smartload.__version__ where the package keeps one, else the version of whichever
-    installed distribution holds the import package: the distribution's name on the index
-    is not the import name, and may change."""
-    found = getattr(smartload, "__version__", None)
-    if isinstance(found, str):
-        return found
-    for distribution in metadata.packages_distributions().get("smartload", []):
-        try:
-            return metadata.version(distribution)
-        except metadata.PackageNotFoundError:
-            continue
-    return "unknown"
 
 
 def dashboard_url(web: WebSettings) -> str | None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from smartload.homeassistant.device import car_device, origin, package_version, site_device
+from smartload import __version__
+from smartload.homeassistant.device import car_device, origin, site_device
 from smartload.settings import Settings
 from smartload.settings.mqtt import MqttBridgeSettings
 
@@ -58,9 +59,8 @@ class Topics:
 
 
 def discovery_messages(settings: Settings, mqtt: MqttBridgeSettings,
-                       version: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+                       version: str = __version__) -> list[tuple[str, dict[str, Any]]]:
     """(config topic, payload) for every entity: the site's and each car's."""
-    version = version or package_version()
     topics, node = Topics(mqtt), mqtt.node_id
     site = site_device(settings, mqtt, version)
     common = {"availability_topic": topics.status, "payload_available": "online", "payload_not_available": "offline",

@@ -1,15 +1,11 @@
-"""The devices' fields from the settings: the dashboard link, the version, the unique-id
-prefix and the cars' maker and model; bad values refused with the key named."""
+"""The devices' fields from the settings: the dashboard link, the unique-id prefix and the
+cars' maker and model; bad values refused with the key named."""
 
 from __future__ import annotations
 
-import re
-from importlib import metadata
-
 import pytest
 
-import smartload
-from smartload.homeassistant.device import dashboard_url, package_version, site_device
+from smartload.homeassistant.device import dashboard_url, site_device
 from smartload.settings import MqttBridgeSettings, Settings, describe
 from smartload.settings.web import WebSettings
 from tests.web.builders import settings
@@ -38,15 +34,6 @@ def test_a_configuration_url_of_its_own_wins_over_the_dashboard(tmp_path) -> Non
     assert site_device(config, without, "1.2.3")["configuration_url"] == "http://127.0.0.1:8099/"
     off = config.model_copy(update={"web": config.web.model_copy(update={"enabled": False})})
     assert "configuration_url" not in site_device(off, without, "1.2.3")
-
-
-def test_the_version_is_the_packages_own_else_its_distributions(monkeypatch) -> None:
-    monkeypatch.setattr(smartload, "__version__", "9.8.7", raising=False)
-    assert package_version() == "9.8.7"
-    monkeypatch.delattr(smartload, "__version__")
-    [distribution] = metadata.packages_distributions()["smartload"]
-    assert package_version() == metadata.version(distribution)
-    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", package_version())
 
 
 def test_the_unique_id_prefix_is_the_client_id_unless_set() -> None:

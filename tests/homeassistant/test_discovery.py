@@ -10,7 +10,7 @@ from typing import Any
 
 import aiomqtt
 
-from smartload.homeassistant.device import package_version
+from smartload import __version__
 from tests.homeassistant.conftest import Watcher, bridge_settings, start_bridge
 from tests.web.builders import TOKEN
 
@@ -101,7 +101,7 @@ def with_car_details(tmp_path, port: int, **mqtt: Any):
 
 async def test_every_config_message_is_exactly_what_home_assistant_documents(tmp_path, broker_port,
                                                                               watcher: Watcher):
-    version = package_version()
+    version = __version__  # the package's one version (pyproject.toml reads it)
     async with AsyncExitStack() as stack:
         await start_bridge(with_car_details(tmp_path, broker_port), stack)
         await watcher.until(lambda: len(config_topics(watcher)) == 4 + 2 * 12, "28 config messages")
@@ -163,8 +163,8 @@ async def test_configs_of_removed_cars_and_retired_entities_are_cleared(tmp_path
         await watcher.until(lambda: all(watcher.last(t) == "" for t in stale), "the stale configs cleared")
         left = await retained(broker_port, "homeassistant/#")
         ours = {t for t in left if t.split("/")[2] == "sl" and t.endswith("/config")}
-        assert ours == set(expected_site(package_version())) | set(expected_zoe(package_version())) | {
-            t.replace("/sl/zoe_", "/sl/ioniq_") for t in expected_zoe(package_version())}
+        assert ours == set(expected_site(__version__)) | set(expected_zoe(__version__)) | {
+            t.replace("/sl/zoe_", "/sl/ioniq_") for t in expected_zoe(__version__)}
         assert {t: left[t] for t in foreign} == foreign
         # Each stale one was cleared once; the configured ones never.
         assert {t: watcher.seen[t] for t in stale} == {t: [p, ""] for t, p in stale.items()}
