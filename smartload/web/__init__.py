@@ -12,7 +12,7 @@ from smartload.system import System
 from smartload.web.app import create_app
 from smartload.web.auth import TOKEN_FILE, load_token
 from smartload.web.metrics import Tally
-from smartload.web.server import WebServer
+from smartload.web.server import WILDCARD_HOSTS, WebServer
 from smartload.web.stream import Hub
 
 __all__ = ["WebServer", "create_app", "start_web"]
@@ -32,7 +32,8 @@ async def start_web(system: System, stack: AsyncExitStack) -> WebServer | None:
     server: WebServer | None = None
     try:
         server = await stack.enter_async_context(WebServer(app, hub, settings.web.host, settings.web.port))
-        logger.info("dashboard at {} (API: {}/api)", server.url, server.url)
+        every = f"; listening on every address ({settings.web.host})" if settings.web.host in WILDCARD_HOSTS else ""
+        logger.info("dashboard at {} (API: {}/api){}", server.url, server.url, every)
     except OSError as exc:
         # The planner and the writes to evcc matter more than the dashboard: keep running.
         logger.error("web: cannot listen on {}:{} ({}); the dashboard and API are off (settings web.port)",

@@ -60,7 +60,7 @@ def test_entrypoint_on_a_fresh_data_folder_serves_health_and_stops_cleanly(prefi
     err = service.output()
     assert code == 0, err[-2000:]
     # Bound to every address (the container's default), not the project's 127.0.0.1.
-    assert f"http://0.0.0.0:{port}" in err
+    assert f"dashboard at http://localhost:{port} " in err and "listening on every address (0.0.0.0)" in err
     assert TOKEN not in err
     after = container(prefix, tmp_path / "after.log", "health", SMARTLOAD_WEB__PORT=str(port))
     assert after.wait() == 1
