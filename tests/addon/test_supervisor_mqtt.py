@@ -25,6 +25,7 @@ from tests.web.builders import make_parts, settings
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "supervisor-token-123"
+SLUG = "a0d7b954_smartload"
 BROKER = {"addon": "core_mosquitto", "host": "127.0.0.1", "port": 1883, "ssl": False, "protocol": "3.1.1",
           "username": "addons", "password": "mqtt-s3cret"}
 
@@ -35,14 +36,16 @@ class Supervisor:
 
     def __init__(self) -> None:
         self.status, self.body = 200, {"result": "ok", "data": BROKER}
+        self.info: object = {"result": "ok", "data": {"slug": SLUG, "name": "smartload"}}
         self.requests: list[tuple[str, str | None]] = []
         supervisor = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 supervisor.requests.append((self.path, self.headers.get("Authorization")))
-                payload = json.dumps(supervisor.body).encode()
-                self.send_response(supervisor.status)
+                info = self.path == "/addons/self/info"
+                payload = json.dumps(supervisor.info if info else supervisor.body).encode()
+                self.send_response(200 if info else supervisor.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -80,7 +83,7 @@ def environ(supervisor: Supervisor) -> dict[str, str]:
 def test_the_supervisors_broker_becomes_the_mqtt_settings(tmp_path, supervisor, log_lines):
     before = settings(tmp_path)
     after = with_supervisor_mqtt(before, environ(supervisor))
-    assert supervisor.requests == [("/services/mqtt", f"Bearer {TOKEN}")]
+    assert supervisor.requests == [("/services/mqtt", f"Bearer {TOKEN}"), ("/addons/self/info", f"Bearer {TOKEN}")]
     mqtt = after.mqtt
     assert (mqtt.host, mqtt.port, mqtt.username, mqtt.password.get_secret_value(), mqtt.tls) == (
         "127.0.0.1", 1883, "addons", "mqtt-s3cret", False)
@@ -89,6 +92,18 @@ def test_the_supervisors_broker_becomes_the_mqtt_settings(tmp_path, supervisor, 
     assert after.model_copy(update={"mqtt": before.mqtt}) == before
     assert log_lines == ["MQTT: Home Assistant's broker 127.0.0.1:1883 (from the Supervisor)"]
     assert "mqtt-s3cret" not in repr(after.mqtt)
+    # Home Assistant's device page links to the dashboard through ingress.
+    assert mqtt.configuration_url == f"homeassistant://hassio/ingress/{SLUG}"
+
+
+@pytest.mark.parametrize("info", [{"result": "error", "message": "no"}, {"result": "ok", "data": {"slug": "../x"}},
+                                  [1, 2]])
+def test_without_a_usable_slug_the_device_has_no_link_and_a_configured_one_is_kept(tmp_path, supervisor, info):
+    supervisor.info = info
+    assert with_supervisor_mqtt(settings(tmp_path), environ(supervisor)).mqtt.configuration_url is None
+    supervisor.info = {"result": "ok", "data": {"slug": SLUG}}
+    mine = settings(tmp_path, mqtt={"configuration_url": "http://nas.local:8099"})
+    assert with_supervisor_mqtt(mine, environ(supervisor)).mqtt.configuration_url == "http://nas.local:8099"
 
 
 def test_tls_from_the_supervisor(tmp_path, supervisor):
@@ -137,7 +152,7 @@ def test_a_configured_broker_or_no_token_asks_no_supervisor(tmp_path, supervisor
     assert (supervisor.requests, log_lines) == ([], [])
     monkeypatch.setenv("SUPERVISOR_TOKEN", TOKEN)  # the run command's path asks once it may
     assert _with_supervisor_mqtt(plain).mqtt.host == "127.0.0.1"
-    assert len(supervisor.requests) == 1
+    assert [path for path, _ in supervisor.requests] == ["/services/mqtt", "/addons/self/info"]
 
 
 async def test_the_bridge_connects_to_the_broker_the_supervisor_named(tmp_path, supervisor, broker_port,  # noqa: F811
@@ -188,5 +203,5 @@ async def test_the_add_on_starts_from_its_options_and_reaches_the_supervisors_br
         f"settings: {options} (the Home Assistant add-on's options); data directory: {tmp_path / 'data'}")
     assert any(line.endswith(f"MQTT: Home Assistant's broker 127.0.0.1:{broker_port} (from the Supervisor)")
                for line in lines)
-    assert supervisor.requests == [("/services/mqtt", f"Bearer {TOKEN}")]
+    assert supervisor.requests == [("/services/mqtt", f"Bearer {TOKEN}"), ("/addons/self/info", f"Bearer {TOKEN}")]
     assert "mqtt-s3cret" not in text
