@@ -107,10 +107,11 @@ def clock_text(minute: float | None) -> str | None:
 
 
 class HabitBook:
-    """The learner for all cars of a site. `learned` restores what an earlier run kept."""
+    """The learner for all cars of a site. `learned` restores what an earlier run kept;
+    learn=False keeps to it (and the cold start) and only follows which cars are away."""
 
     def __init__(self, tz: tzinfo, rate: float = 0.25, cold: Mapping[str, ColdStart] | None = None,
-                 learned: Mapping[str, CarHabits] | None = None) -> None:
+                 learned: Mapping[str, CarHabits] | None = None, learn: bool = True) -> None:
         if not 0 < rate <= 1:
             raise ValueError("the habit learning rate must be in (0, 1]")
         self._tz = tz
@@ -118,12 +119,15 @@ class HabitBook:
         self._cold = dict(cold or {})
         self._cars: dict[str, CarHabits] = dict(learned or {})
         self._away: dict[str, Away] = {}
+        self._learn = learn
 
     # -- what the sequencer sees ------------------------------------------------------
 
     def departed(self, vehicle: str, at: datetime, soc_pct: float | None, announced: datetime | None) -> None:
         """The car left (unplugged, not for a swap). announced: the departure its driver gave."""
         self._away[vehicle] = Away(at, soc_pct)
+        if not self._learn:
+            return
         car = self._cars.get(vehicle, CarHabits())
         weekday, minute = _minute(at, self._tz)
         day = car.days.get(weekday, DayHabit())
@@ -141,7 +145,7 @@ class HabitBook:
     def arrived(self, vehicle: str, at: datetime, soc_pct: float | None) -> None:
         """The car is back (plugged in, or a reading shows it was driven) with this SoC."""
         away = self._away.pop(vehicle, None)
-        if away is None:
+        if away is None or not self._learn:
             return  # not seen leaving (a restart, a swap): no trip to learn from
         car = self._cars.get(vehicle, CarHabits())
         days = dict(car.days)

@@ -168,3 +168,19 @@ def test_habits_are_kept_in_the_data_directory_and_restored(tmp_path: Path) -> N
         watch = restored.sequencer.habits
         assert watch is not None
         assert watch.book.summary("ioniq", at(12))["usual_arrival"] == "18:00"
+
+
+def test_no_handoff_is_said_for_a_car_still_on_the_road(db: Database) -> None:
+    """zoe is done; the plan charges ioniq at zoe's wallbox tonight. Nobody is told to plug
+    in ioniq while it is away: only once it is seen home."""
+    planning = make_planning(config(), RequestStore(db))
+    socs = {"ioniq": reading("ioniq", 80.0, at(6)), "zoe": reading("zoe", 80.0, at(6))}
+    leave_early(planning, socs)
+    planning.on_state(site(at(9), "zoe"))
+    planning.on_snapshot(Snapshot(at(9), site(at(9), "zoe"), socs, tariffs(at(9))))
+    assert planning.plan is not None and planning.plan.cars["ioniq"].energy_charged_kwh > 30
+    assert planning.handoffs == []
+    home = {**socs, "ioniq": reading("ioniq", 55.0, at(18))}  # its cloud: driven, so home
+    planning.on_socs(at(18), home)
+    planning.on_snapshot(Snapshot(at(18), site(at(18), "zoe"), home, tariffs(at(18))))
+    assert [(h.vehicle, h.replaces) for h in planning.handoffs] == [("ioniq", "zoe")]

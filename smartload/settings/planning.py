@@ -54,7 +54,9 @@ class PlanningSettings(StrictModel):
     # and departure by this share of the difference (0.25: a month of memory). With
     # expected_arrivals, a car on the road is planned from when it usually comes home, with
     # what it usually lacks then, so cheap slots and the battery are kept for it.
+    # learn_habits false keeps to the vehicles' usual_arrival & co.
     habit_learning_rate: float = Field(default=0.25, gt=0, le=1)
+    learn_habits: bool = True
     expected_arrivals: bool = True
 
     @field_validator("departures")

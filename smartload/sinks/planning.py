@@ -323,7 +323,7 @@ def make_planning(
         logger.info("house-load profile: {} of 192 quarter-hours restored", len(learned))
     house = HouseProfile(settings.site.tz, planning.house_load_w, planning.house_load_learning_per_min, learned)
     habits = HabitBook(settings.site.tz, planning.habit_learning_rate, cold_starts(settings),
-                       habit_store.load() if habit_store is not None else None)
+                       habit_store.load() if habit_store is not None else None, planning.learn_habits)
     watch = HabitWatch(habits, planning.expected_arrivals)
     actuator = Actuator(settings.control, restore_store)
     return PlanningSink(settings, Sequencer(settings, store, house, watch), actuator, solver or InlineSolver(),

@@ -372,6 +372,10 @@ class Sequencer:
 
     # -- handoffs ---------------------------------------------------------------------
 
+    def _on_the_road(self, vehicle: str, now: datetime) -> bool:
+        """A car planned from its expected arrival: nobody can plug it in yet."""
+        return self.habits is not None and self.habits.expected(vehicle, now) is not None
+
     def handoffs(self, plan: Plan, now: datetime) -> list[Handoff]:
         """Announce "plug in X by T" for a wallbox once it is X's turn: X is planned there
         from T on, and the car plugged in there now (if any) has nothing planned there
@@ -385,7 +389,8 @@ class Sequencer:
             here = occupant.get(lp_id)
             first = next(
                 ((s.start, v) for s in plan.slots for v, cs in s.cars.items()
-                 if cs.wallbox_id == lp_id and cs.charging and v != here and self._plugged.get(v) != lp_id),
+                 if cs.wallbox_id == lp_id and cs.charging and v != here and self._plugged.get(v) != lp_id
+                 and not self._on_the_road(v, now)),
                 None,
             )
             if first is None:
