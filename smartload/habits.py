@@ -164,6 +164,11 @@ class HabitBook:
         )
         self._cars[vehicle] = replace(car, days=days)
 
+    def left_unseen(self, vehicle: str, at: datetime, soc_pct: float | None) -> None:
+        """The car is taken to have left at `at` (its driver's departure passed while it was
+        not plugged in): it is away, but its departure time teaches nothing."""
+        self._away.setdefault(vehicle, Away(at, soc_pct))
+
     def back_unseen(self, vehicle: str) -> None:
         """Forget that the car is away without learning a trip (it was seen home otherwise)."""
         self._away.pop(vehicle, None)

@@ -184,3 +184,20 @@ def test_no_handoff_is_said_for_a_car_still_on_the_road(db: Database) -> None:
     planning.on_socs(at(18), home)
     planning.on_snapshot(Snapshot(at(18), site(at(18), "zoe"), home, tariffs(at(18))))
     assert [(h.vehicle, h.replaces) for h in planning.handoffs] == [("ioniq", "zoe")]
+
+
+def test_a_plug_swapped_to_another_car_is_no_trip(db: Database) -> None:
+    """zoe is done and a person plugs ioniq in her place: zoe stays home, not on the road."""
+    planning = make_planning(config(), RequestStore(db))
+    planning.on_socs(at(12), {"zoe": reading("zoe", 80.0, at(12))})
+    planning.on_state(site(at(12), "zoe"))
+    planning.on_state(site(at(18, 20), None))
+    planning.on_state(site(at(18, 26), "ioniq"))
+    planning.on_socs(at(19), {"zoe": reading("zoe", 80.0, at(12))})
+    watch = planning.sequencer.habits
+    assert watch is not None
+    assert not watch.book.is_away("zoe") and watch.book.state() == {}
+    # ioniq unplugged with no car plugged in after it: it has left, from its unplug on.
+    planning.on_state(site(at(20), None))
+    planning.on_socs(at(20, 15), {})
+    assert watch.book.away("ioniq") is not None and watch.book.away("ioniq").since == at(20)

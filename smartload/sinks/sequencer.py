@@ -114,11 +114,12 @@ class Sequencer:
                 self._store.end(requests[vehicle], state.at, "left")
                 ended.append(RequestEnded(vehicle, state.at, "left"))
             if not swapped and self.habits is not None:
-                self.habits.unplugged(vehicle, state.at, requests[vehicle].departure if leaves else None)
+                self.habits.unplugged(vehicle, state.at, lp_id, requests[vehicle].departure if leaves else None)
         for vehicle in now_plugged:
             if vehicle not in self._plugged and self.habits is not None:
                 handoff = self._last_handoff.get(now_plugged[vehicle])
-                self.habits.plugged(vehicle, state.at, handoff is not None and handoff.vehicle == vehicle)
+                self.habits.plugged(vehicle, state.at, now_plugged[vehicle],
+                                    handoff is not None and handoff.vehicle == vehicle)
             if vehicle not in self._plugged and self._store.revive(vehicle, state.at):
                 logger.info("{} is back before its departure: its request applies again", vehicle)
             self._plugged_since.setdefault(vehicle, state.at)
@@ -142,7 +143,7 @@ class Sequencer:
         (overdue) until it leaves: the driver was delayed and still wants the energy."""
         ended = []
         if self.habits is not None:
-            self.habits.readings(socs)
+            self.habits.readings(now, socs)
         for vehicle, request in effective_requests(self._settings, self._store, now).items():
             reading = socs.get(vehicle)
             if request.departure <= now:
@@ -327,6 +328,8 @@ class Sequencer:
         early = self.early_margin() if explicit else timedelta(0)
         samples = self.early_samples() if explicit else []
         for vehicle, config, request, soc, target in cars:
+            if self.habits is not None:
+                self.habits.request_seen(vehicle, request.departure, vehicle in self._plugged, now)
             try:
                 car = self._car_input(vehicle, config, request, soc, target, early, now, all_ids, needs, samples)
                 if car.wallbox_id is not None and charging_at and car.wallbox_id in charging_at:
