@@ -12,7 +12,7 @@ clock, a file or evcc: the store keeps `state()` and hands it back at start.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 
@@ -258,9 +258,6 @@ class HabitBook:
 
     def state(self) -> dict[str, CarHabits]:
         return dict(self._cars)
-
-    def cars(self) -> Iterable[str]:
-        return sorted(self._cars)
 
 
 def _rounded(value: float | None, digits: int = 0) -> float | None:

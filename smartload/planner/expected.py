@@ -25,9 +25,10 @@ def expected_car(car: CarInput, now: datetime, arrival: datetime, soc_pct: float
         raise ValueError(f"car {car.name} is plugged in: it is here, not expected")
     first = max(arrival, quarter_hour_floor(now) + SLOT)
     available = first if car.available_from is None else max(first, car.available_from)
-    soc = car.soc_pct if soc_pct is None or car.soc_pct is None else min(car.soc_pct, soc_pct)
-    if car.soc_pct is None and soc_pct is not None:
-        soc = soc_pct
+    if soc_pct is None or car.soc_pct is None:
+        soc = car.soc_pct if soc_pct is None else soc_pct
+    else:
+        soc = min(car.soc_pct, soc_pct)  # it does not come home fuller than it is
     return replace(car, available_from=available, soc_pct=soc,
                    energy_needed_kwh=None if soc is not None else car.energy_needed_kwh,
                    arrival_probability=max(0.0, min(1.0, probability)), charging_now=None)
