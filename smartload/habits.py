@@ -92,6 +92,19 @@ class ExpectedArrival:
 
 
 @dataclass(frozen=True, slots=True)
+class HabitSummary:
+    """What is shown of a car's habits today (clock times HH:MM in the site's time zone)."""
+
+    usual_arrival: str | None
+    usual_arrival_soc_pct: float | None
+    usual_departure: str | None
+    left_early_share: float | None
+    left_early_min: float | None
+    observations: int
+    away: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Away:
     """A car that left: when, and with what SoC (None: unknown)."""
 
@@ -237,7 +250,7 @@ class HabitBook:
 
     # -- what is shown and kept ---------------------------------------------------------
 
-    def summary(self, vehicle: str, now: datetime) -> dict[str, object]:
+    def summary(self, vehicle: str, now: datetime) -> HabitSummary:
         """Today's usual arrival, arrival SoC and departure, and the early-departure figures."""
         car = self._cars.get(vehicle, CarHabits())
         cold = self._cold.get(vehicle, ColdStart())
@@ -246,15 +259,15 @@ class HabitBook:
         soc = car.day(weekday, "arrive_soc_pct")
         depart = car.day(weekday, "depart_min")
         learned = sum(d.arrivals + d.departures for d in car.days.values())
-        return {
-            "usual_arrival": clock_text(arrive if arrive is not None else cold.arrive_min),
-            "usual_arrival_soc_pct": _rounded(soc if soc is not None else cold.arrive_soc_pct),
-            "usual_departure": clock_text(depart if depart is not None else cold.depart_min),
-            "left_early_share": _rounded(car.early_share, 2),
-            "left_early_min": _rounded(car.early_min),
-            "observations": learned,
-            "away": vehicle in self._away,
-        }
+        return HabitSummary(
+            usual_arrival=clock_text(arrive if arrive is not None else cold.arrive_min),
+            usual_arrival_soc_pct=_rounded(soc if soc is not None else cold.arrive_soc_pct),
+            usual_departure=clock_text(depart if depart is not None else cold.depart_min),
+            left_early_share=_rounded(car.early_share, 2),
+            left_early_min=_rounded(car.early_min),
+            observations=learned,
+            away=vehicle in self._away,
+        )
 
     def state(self) -> dict[str, CarHabits]:
         return dict(self._cars)
@@ -264,13 +277,12 @@ def _rounded(value: float | None, digits: int = 0) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def sentence(summary: Mapping[str, object]) -> str | None:
+def sentence(summary: HabitSummary) -> str | None:
     """"usually home 17:30 with ~40 %; leaves 07:10", or None when nothing is known."""
     parts = []
-    arrival, soc, departure = summary.get("usual_arrival"), summary.get("usual_arrival_soc_pct"), \
-        summary.get("usual_departure")
-    if arrival is not None:
-        parts.append(f"usually home {arrival}" + (f" with ~{soc:.0f} %" if isinstance(soc, float | int) else ""))
-    if departure is not None:
-        parts.append(f"leaves {departure}")
+    soc = summary.usual_arrival_soc_pct
+    if summary.usual_arrival is not None:
+        parts.append(f"usually home {summary.usual_arrival}" + (f" with ~{soc:.0f} %" if soc is not None else ""))
+    if summary.usual_departure is not None:
+        parts.append(f"leaves {summary.usual_departure}")
     return "; ".join(parts) or None

@@ -104,6 +104,28 @@ class CarPlanView(TypedDict):
 
 
 @with_config(_CLOSED)
+class ExpectedArrivalView(TypedDict):
+    at: str
+    soc_pct: float | None
+    probability: float
+
+
+@with_config(_CLOSED)
+class HabitsView(TypedDict):
+    """What is learned of the car's trips (habits.py), and when it is expected home."""
+
+    usual_arrival: str | None
+    usual_arrival_soc_pct: float | None
+    usual_departure: str | None
+    left_early_share: float | None
+    left_early_min: float | None
+    observations: int
+    away: bool
+    text: str | None
+    expected: ExpectedArrivalView | None
+
+
+@with_config(_CLOSED)
 class VehicleView(TypedDict):
     id: str
     title: str
@@ -116,6 +138,7 @@ class VehicleView(TypedDict):
     request: RequestView | None
     plan: CarPlanView | None
     boost_until: str | None
+    habits: HabitsView | None
 
 
 @with_config(_CLOSED)

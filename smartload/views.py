@@ -22,6 +22,7 @@ from smartload.view_types import (
     ControlView,
     DashboardView,
     EventView,
+    HabitsView,
     HandoffView,
     HealthView,
     LiveUpdate,
@@ -124,7 +125,7 @@ def vehicle_views(system: System) -> list[VehicleView]:
     return out
 
 
-def habits_view(system: System, vehicle: str) -> dict[str, Any] | None:
+def habits_view(system: System, vehicle: str) -> HabitsView | None:
     """What smartload has learned of the car's trips, and when it expects it home."""
     watch = system.planning.sequencer.habits
     if watch is None:
@@ -132,9 +133,14 @@ def habits_view(system: System, vehicle: str) -> dict[str, Any] | None:
     now = system.now
     summary = watch.book.summary(vehicle, now)
     expected = watch.expected(vehicle, now)
-    return {**summary, "text": sentence(summary),
-            "expected": None if expected is None else {
-                "at": iso(expected.at), "soc_pct": _r(expected.soc_pct), "probability": round(expected.probability, 2)}}
+    return {
+        "usual_arrival": summary.usual_arrival, "usual_arrival_soc_pct": summary.usual_arrival_soc_pct,
+        "usual_departure": summary.usual_departure, "left_early_share": summary.left_early_share,
+        "left_early_min": summary.left_early_min, "observations": summary.observations, "away": summary.away,
+        "text": sentence(summary),
+        "expected": None if expected is None else {
+            "at": iso(expected.at), "soc_pct": _r(expected.soc_pct), "probability": round(expected.probability, 2)},
+    }
 
 
 def plan_view(plan: Plan | None, time_limit_s: float) -> PlanView | None:
