@@ -16,6 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 
+# pydantic (the API's schemas extend HabitSummary) reads TypedDicts from typing_extensions.
+from typing_extensions import TypedDict
+
 DAY_MIN = 24 * 60
 # A driver counts as having left early for the departure they gave only beyond this.
 EARLY_SLACK = timedelta(minutes=15)
@@ -91,9 +94,9 @@ class ExpectedArrival:
     probability: float
 
 
-@dataclass(frozen=True, slots=True)
-class HabitSummary:
-    """What is shown of a car's habits today (clock times HH:MM in the site's time zone)."""
+class HabitSummary(TypedDict):
+    """What is shown of a car's habits today (clock times HH:MM in the site's time zone);
+    the API's HabitsView (view_types.py) adds to it."""
 
     usual_arrival: str | None
     usual_arrival_soc_pct: float | None
@@ -259,15 +262,15 @@ class HabitBook:
         soc = car.day(weekday, "arrive_soc_pct")
         depart = car.day(weekday, "depart_min")
         learned = sum(d.arrivals + d.departures for d in car.days.values())
-        return HabitSummary(
-            usual_arrival=clock_text(arrive if arrive is not None else cold.arrive_min),
-            usual_arrival_soc_pct=_rounded(soc if soc is not None else cold.arrive_soc_pct),
-            usual_departure=clock_text(depart if depart is not None else cold.depart_min),
-            left_early_share=_rounded(car.early_share, 2),
-            left_early_min=_rounded(car.early_min),
-            observations=learned,
-            away=vehicle in self._away,
-        )
+        return {
+            "usual_arrival": clock_text(arrive if arrive is not None else cold.arrive_min),
+            "usual_arrival_soc_pct": _rounded(soc if soc is not None else cold.arrive_soc_pct),
+            "usual_departure": clock_text(depart if depart is not None else cold.depart_min),
+            "left_early_share": _rounded(car.early_share, 2),
+            "left_early_min": _rounded(car.early_min),
+            "observations": learned,
+            "away": vehicle in self._away,
+        }
 
     def state(self) -> dict[str, CarHabits]:
         return dict(self._cars)
@@ -280,9 +283,9 @@ def _rounded(value: float | None, digits: int = 0) -> float | None:
 def sentence(summary: HabitSummary) -> str | None:
     """"usually home 17:30 with ~40 %; leaves 07:10", or None when nothing is known."""
     parts = []
-    soc = summary.usual_arrival_soc_pct
-    if summary.usual_arrival is not None:
-        parts.append(f"usually home {summary.usual_arrival}" + (f" with ~{soc:.0f} %" if soc is not None else ""))
-    if summary.usual_departure is not None:
-        parts.append(f"leaves {summary.usual_departure}")
+    soc, arrival, departure = summary["usual_arrival_soc_pct"], summary["usual_arrival"], summary["usual_departure"]
+    if arrival is not None:
+        parts.append(f"usually home {arrival}" + (f" with ~{soc:.0f} %" if soc is not None else ""))
+    if departure is not None:
+        parts.append(f"leaves {departure}")
     return "; ".join(parts) or None

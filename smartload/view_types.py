@@ -14,6 +14,7 @@ from pydantic import ConfigDict, with_config
 # pydantic reads TypedDicts from typing_extensions on Python < 3.12.
 from typing_extensions import TypedDict
 
+from smartload.habits import HabitSummary
 from smartload.store.rows import EventRow
 
 _CLOSED = ConfigDict(extra="forbid")
@@ -111,16 +112,9 @@ class ExpectedArrivalView(TypedDict):
 
 
 @with_config(_CLOSED)
-class HabitsView(TypedDict):
+class HabitsView(HabitSummary):
     """What is learned of the car's trips (habits.py), and when it is expected home."""
 
-    usual_arrival: str | None
-    usual_arrival_soc_pct: float | None
-    usual_departure: str | None
-    left_early_share: float | None
-    left_early_min: float | None
-    observations: int
-    away: bool
     text: str | None
     expected: ExpectedArrivalView | None
 

@@ -134,10 +134,7 @@ def habits_view(system: System, vehicle: str) -> HabitsView | None:
     summary = watch.book.summary(vehicle, now)
     expected = watch.expected(vehicle, now)
     return {
-        "usual_arrival": summary.usual_arrival, "usual_arrival_soc_pct": summary.usual_arrival_soc_pct,
-        "usual_departure": summary.usual_departure, "left_early_share": summary.left_early_share,
-        "left_early_min": summary.left_early_min, "observations": summary.observations, "away": summary.away,
-        "text": sentence(summary),
+        **summary, "text": sentence(summary),
         "expected": None if expected is None else {
             "at": iso(expected.at), "soc_pct": _r(expected.soc_pct), "probability": round(expected.probability, 2)},
     }

@@ -167,7 +167,7 @@ def test_habits_are_kept_in_the_data_directory_and_restored(tmp_path: Path) -> N
         restored = make_planning(config(), RequestStore(db), habit_store=HabitStore(db))
         watch = restored.sequencer.habits
         assert watch is not None
-        assert watch.book.summary("ioniq", at(12)).usual_arrival == "18:00"
+        assert watch.book.summary("ioniq", at(12))["usual_arrival"] == "18:00"
 
 
 def test_no_handoff_is_said_for_a_car_still_on_the_road(db: Database) -> None:

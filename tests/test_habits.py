@@ -29,7 +29,7 @@ def test_one_trip_is_learned_exactly() -> None:
     day = book.state()["ioniq"].days[0]
     assert day == DayHabit(arrive_min=17 * 60 + 30, arrive_soc_pct=62.0, drop_pct=18.0, arrive_p=1.0,
                            depart_min=7 * 60 + 10, arrivals=1, departures=1)
-    assert book.summary("ioniq", local(0, 12)).usual_arrival == "17:30"
+    assert book.summary("ioniq", local(0, 12))["usual_arrival"] == "17:30"
 
 
 def test_habits_move_by_the_learning_rate() -> None:
