@@ -33,6 +33,7 @@ from smartload.sinks.base import SnapshotSink, guarded
 from smartload.sinks.planning import PlanningSink, make_planning
 from smartload.sinks.restore_book import RestoreStore
 from smartload.sinks.solver import Solver
+from smartload.store.habits import HabitStore
 from smartload.store.history import HistoryStore
 from smartload.store.house import HouseProfileStore
 from smartload.store.requests import RequestStore
@@ -68,6 +69,7 @@ class Ports:
     # The providers, given the book of the SoC evcc reports (the evcc provider reads it).
     providers: Callable[[EvccSocBook], Mapping[str, VehicleProvider]]
     house: HouseProfileStore | None = None
+    habits: HabitStore | None = None
     restore: RestoreStore | None = None
     history: HistoryStore | None = None
     solver: Solver | None = None
@@ -134,7 +136,7 @@ def compose(settings: Settings, ports: Ports) -> System:
     book, bus = EvccSocBook(), EventBus()
     providers = ports.providers(book)
     planning = make_planning(settings, ports.requests, house_store=ports.house, restore_store=ports.restore,
-                             solver=ports.solver)
+                             solver=ports.solver, habit_store=ports.habits)
     controls = Controls(settings, planning, scheduler, bus)
     graph = build_graph(ports.polls, settings, providers, until=ports.until, events=planning.replans,
                         refresh_requests=controls.refresh_requests, manual_socs=controls.manual_socs)

@@ -33,6 +33,7 @@ from smartload.sinks.planning import PlanningSink
 from smartload.sinks.solver import ThreadSolver
 from smartload.store.database import Database
 from smartload.store.evcc_restore import EvccRestoreStore
+from smartload.store.habits import HabitStore
 from smartload.store.history import HistoryStore
 from smartload.store.house import HouseProfileStore
 from smartload.store.requests import RequestStore
@@ -145,7 +146,7 @@ async def _start_pipeline(
     writes = EvccWrites(client)
     system = compose(settings, Ports(
         scheduler=scheduler, polls=parsed(raw, parse_state), write=writes, requests=requests,
-        providers=providers, house=house, restore=restore_store, history=history, solver=solver,
+        providers=providers, house=house, habits=HabitStore(db), restore=restore_store, history=history, solver=solver,
         sinks=[DecisionLogSink(), *extra_sinks], observers=[lambda s: narrate(s, url)]))
     # Disposed before the database closes; planning.close keeps the house profile.
     stack.callback(system.planning.close)

@@ -14,6 +14,7 @@ from pydantic import ConfigDict, with_config
 # pydantic reads TypedDicts from typing_extensions on Python < 3.12.
 from typing_extensions import TypedDict
 
+from smartload.habits import HabitSummary
 from smartload.store.rows import EventRow
 
 _CLOSED = ConfigDict(extra="forbid")
@@ -104,6 +105,21 @@ class CarPlanView(TypedDict):
 
 
 @with_config(_CLOSED)
+class ExpectedArrivalView(TypedDict):
+    at: str
+    soc_pct: float | None
+    probability: float
+
+
+@with_config(_CLOSED)
+class HabitsView(HabitSummary):
+    """What is learned of the car's trips (habits.py), and when it is expected home."""
+
+    text: str | None
+    expected: ExpectedArrivalView | None
+
+
+@with_config(_CLOSED)
 class VehicleView(TypedDict):
     id: str
     title: str
@@ -116,6 +132,7 @@ class VehicleView(TypedDict):
     request: RequestView | None
     plan: CarPlanView | None
     boost_until: str | None
+    habits: HabitsView | None
 
 
 @with_config(_CLOSED)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from smartload.clock import ScaledAsyncIOScheduler
 from smartload.domain import SiteState, SocReading, plugged_vehicles
 from smartload.events import Event
+from smartload.habits import sentence
 from smartload.plan_status import gap_eur, status_text
 from smartload.requests import ChargeRequest
 from smartload.sinks.evcc_keys import observed_value
@@ -21,6 +22,7 @@ from smartload.view_types import (
     ControlView,
     DashboardView,
     EventView,
+    HabitsView,
     HandoffView,
     HealthView,
     LiveUpdate,
@@ -118,8 +120,24 @@ def vehicle_views(system: System) -> list[VehicleView]:
                 "energy_kwh": round(car.energy_charged_kwh, 2), "cost_eur": round(car.cost_eur, 2),
                 "reason": car.reason},
             "boost_until": iso(boosts.get(vehicle)),
+            "habits": habits_view(system, vehicle),
         })
     return out
+
+
+def habits_view(system: System, vehicle: str) -> HabitsView | None:
+    """What smartload has learned of the car's trips, and when it expects it home."""
+    watch = system.planning.sequencer.habits
+    if watch is None:
+        return None
+    now = system.now
+    summary = watch.book.summary(vehicle, now)
+    expected = watch.expected(vehicle, now)
+    return {
+        **summary, "text": sentence(summary),
+        "expected": None if expected is None else {
+            "at": iso(expected.at), "soc_pct": _r(expected.soc_pct), "probability": round(expected.probability, 2)},
+    }
 
 
 def plan_view(plan: Plan | None, time_limit_s: float) -> PlanView | None:

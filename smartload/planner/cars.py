@@ -133,5 +133,7 @@ def car_needs(inputs: PlannerInput, settings: PlannerSettings) -> list[CarNeed]:
         cap = max(need, min_slot) if need > 0 else 0.0
         # A vanishing per-car term makes equal-priority shortfalls split deterministically.
         weight = (1.0 + car.priority) * (1.0 + 1e-6 * c)
+        if car.arrival_probability is not None:  # a car on the road: its need counts as likely as it comes
+            weight *= car.arrival_probability
         needs.append(CarNeed(need, required, cap, weight, in_horizon))
     return needs

@@ -128,6 +128,8 @@ class CarInput:
     available_from (None: from now). departure None means no deadline: nothing is required
     and the plan charges only when it is cheap. priority (>= 0) weights the shortfall
     penalty by 1 + priority, so a higher-priority car is served first when not all can be.
+    arrival_probability: None for a car that is here; for a car still on the road that
+    is expected home (planner/expected.py) how likely it comes, which weights its shortfall.
     """
 
     name: str
@@ -147,6 +149,7 @@ class CarInput:
     charging_now: bool | None = None
     # Soft deadlines before the departure for drivers who may leave early (EarlyDeadline).
     early_deadlines: tuple[EarlyDeadline, ...] = ()
+    arrival_probability: float | None = None
 
     def __post_init__(self) -> None:
         _require_aware(f"car {self.name}: departure", self.departure)
@@ -159,6 +162,8 @@ class CarInput:
             raise ValueError(f"car {self.name}: charge_efficiency must be in (0, 1]")
         if self.priority < 0:
             raise ValueError(f"car {self.name}: priority must be >= 0")
+        if self.arrival_probability is not None and not 0 <= self.arrival_probability <= 1:
+            raise ValueError(f"car {self.name}: arrival_probability must be in [0, 1]")
 
     @property
     def need_kwh(self) -> float:

@@ -50,6 +50,14 @@ class PlanningSettings(StrictModel):
     # Planned with when a car's SoC is unknown: low, so the car gets enough rather than too little.
     unknown_soc_pct: float = Field(default=20.0, ge=0, le=100)
     handoff_min_dwell: Duration = timedelta(minutes=30)
+    # Driver habits (habits.py): each trip moves its weekday's learned arrival, arrival SoC
+    # and departure by this share of the difference (0.25: a month of memory). With
+    # expected_arrivals, a car on the road is planned from when it usually comes home, with
+    # what it usually lacks then, so cheap slots and the battery are kept for it.
+    # learn_habits false keeps to the vehicles' usual_arrival & co.
+    habit_learning_rate: float = Field(default=0.25, gt=0, le=1)
+    learn_habits: bool = True
+    expected_arrivals: bool = True
 
     @field_validator("departures")
     @classmethod

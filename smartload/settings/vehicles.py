@@ -47,6 +47,18 @@ class VehicleSettings(StrictModel):
     # Above this SoC the car draws less, falling linearly to nothing at 100 % (None: it
     # takes full power up to its limit); the plan then finishes early enough.
     taper_from_soc_pct: float | None = Field(default=None, ge=0, lt=100)
+    # Driver habits before any are learned (habits.py): when the car usually comes home,
+    # with what SoC, and when it usually leaves (HH:MM, every day). Learned ones replace them.
+    usual_arrival: str | None = None
+    usual_arrival_soc_pct: float | None = Field(default=None, ge=0, le=100)
+    usual_departure: str | None = None
+
+    @field_validator("usual_arrival", "usual_departure")
+    @classmethod
+    def _usual(cls, value: str | None) -> str | None:
+        if value is not None and not is_clock(value):
+            raise ValueError(f"{value!r} is not a time of day HH:MM")
+        return value
 
     @field_validator("departures")
     @classmethod

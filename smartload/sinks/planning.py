@@ -25,15 +25,18 @@ from loguru import logger
 from reactivex.subject import Subject
 
 from smartload.domain import SiteState, Snapshot, SocReading, plugged_vehicles
+from smartload.habits import HabitBook
 from smartload.requests import ChargeRequest
 from smartload.settings import Settings
 from smartload.sinks.actuator import Actuator
 from smartload.sinks.desired import desired_settings
 from smartload.sinks.evcc_keys import lp_id
+from smartload.sinks.habit_watch import HabitWatch, cold_starts
 from smartload.sinks.house_profile import HouseProfile
 from smartload.sinks.restore_book import RestoreStore
 from smartload.sinks.sequencer import Handoff, RequestEnded, Sequencer
 from smartload.sinks.solver import InlineSolver, Outcome, Solver
+from smartload.store.habits import HabitStore
 from smartload.store.house import HouseProfileStore
 from smartload.store.requests import RequestStore
 from smartload.streams.ticks import Trigger
@@ -117,6 +120,7 @@ class PlanningSink:
     replans: Subject[Trigger] = field(default_factory=Subject)
     name: str = "planner"
     house_store: HouseProfileStore | None = None
+    habit_store: HabitStore | None = None
     # Why the plan is not acted on now (evcc silent), or None while it is.
     stale: str | None = None
     # Cars the last plan left out, with why.
@@ -259,7 +263,9 @@ class PlanningSink:
     def _save_house(self, now: datetime) -> None:
         if self.house_store is not None:
             self.house_store.save(self.sequencer.house.learned())
-            self._house_saved_at = now
+        if self.habit_store is not None and self.sequencer.habits is not None:
+            self.habit_store.save(self.sequencer.habits.book.state())
+        self._house_saved_at = now
 
     def _act(self, plan: Plan, state: SiteState, now: datetime) -> None:
         expected = {h.wallbox_id: h.vehicle for h in self.handoffs[-8:]}
@@ -304,16 +310,21 @@ def make_planning(
     house_store: HouseProfileStore | None = None,
     restore_store: RestoreStore | None = None,
     solver: Solver | None = None,
+    habit_store: HabitStore | None = None,
 ) -> PlanningSink:
     """house_store: where the learned house-load profile is restored from and kept (the
     live service's data directory); None: learned afresh, as a what-if run does.
     restore_store: where what evcc had before smartload changed it is kept (None: memory).
-    solver: where plans are solved (None: in place)."""
+    solver: where plans are solved (None: in place).
+    habit_store: where the learned driver habits are restored from and kept (None: learned afresh)."""
     planning = settings.planning
     learned = house_store.load() if house_store is not None else None
     if learned:
         logger.info("house-load profile: {} of 192 quarter-hours restored", len(learned))
     house = HouseProfile(settings.site.tz, planning.house_load_w, planning.house_load_learning_per_min, learned)
+    habits = HabitBook(settings.site.tz, planning.habit_learning_rate, cold_starts(settings),
+                       habit_store.load() if habit_store is not None else None, planning.learn_habits)
+    watch = HabitWatch(habits, planning.expected_arrivals)
     actuator = Actuator(settings.control, restore_store)
-    return PlanningSink(settings, Sequencer(settings, store, house), actuator, solver or InlineSolver(),
-                        house_store=house_store)
+    return PlanningSink(settings, Sequencer(settings, store, house, watch), actuator, solver or InlineSolver(),
+                        house_store=house_store, habit_store=habit_store)

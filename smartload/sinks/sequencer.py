@@ -20,6 +20,7 @@ from smartload.domain import SiteState, Snapshot, SocReading, plugged_vehicles
 from smartload.requests import ChargeRequest, check_request
 from smartload.settings import Settings, VehicleSettings
 from smartload.sinks.desired import battery_controlled
+from smartload.sinks.habit_watch import HabitWatch
 from smartload.sinks.house_profile import HouseProfile, house_load_w
 from smartload.sinks.requests import effective_requests
 from smartload.sinks.taper import taper_delay
@@ -69,8 +70,10 @@ class Handoff:
 
 
 class Sequencer:
-    def __init__(self, settings: Settings, store: RequestStore, house: HouseProfile) -> None:
+    def __init__(self, settings: Settings, store: RequestStore, house: HouseProfile,
+                 habits: HabitWatch | None = None) -> None:
         self._settings = settings
+        self.habits = habits
         self._store = store
         self._house = house
         self._names = settings.vehicles_by_evcc_name()
@@ -106,10 +109,17 @@ class Sequencer:
                 continue
             swapped = self._swapped_out.get(lp_id) == vehicle
             self._plugged_since.pop(vehicle, None)
-            if not swapped and vehicle in requests and self._leaves_for(requests[vehicle], state.at):
+            leaves = vehicle in requests and self._leaves_for(requests[vehicle], state.at)
+            if not swapped and leaves:
                 self._store.end(requests[vehicle], state.at, "left")
                 ended.append(RequestEnded(vehicle, state.at, "left"))
+            if not swapped and self.habits is not None:
+                self.habits.unplugged(vehicle, state.at, lp_id, requests[vehicle].departure if leaves else None)
         for vehicle in now_plugged:
+            if vehicle not in self._plugged and self.habits is not None:
+                handoff = self._last_handoff.get(now_plugged[vehicle])
+                self.habits.plugged(vehicle, state.at, now_plugged[vehicle],
+                                    handoff is not None and handoff.vehicle == vehicle)
             if vehicle not in self._plugged and self._store.revive(vehicle, state.at):
                 logger.info("{} is back before its departure: its request applies again", vehicle)
             self._plugged_since.setdefault(vehicle, state.at)
@@ -132,6 +142,8 @@ class Sequencer:
         still plugged in when the departure its driver gave has passed keeps its request
         (overdue) until it leaves: the driver was delayed and still wants the energy."""
         ended = []
+        if self.habits is not None:
+            self.habits.readings(now, socs)
         for vehicle, request in effective_requests(self._settings, self._store, now).items():
             reading = socs.get(vehicle)
             if request.departure <= now:
@@ -316,10 +328,14 @@ class Sequencer:
         early = self.early_margin() if explicit else timedelta(0)
         samples = self.early_samples() if explicit else []
         for vehicle, config, request, soc, target in cars:
+            if self.habits is not None:
+                self.habits.request_seen(vehicle, request.departure, vehicle in self._plugged, now)
             try:
                 car = self._car_input(vehicle, config, request, soc, target, early, now, all_ids, needs, samples)
                 if car.wallbox_id is not None and charging_at and car.wallbox_id in charging_at:
                     car = replace(car, charging_now=charging_at[car.wallbox_id])
+                if self.habits is not None:
+                    car = self.habits.plan_car(car, now)
                 car_inputs.append(car)
             except (ValueError, OverflowError) as exc:  # a request no edge check caught: only this car
                 self.left_out[vehicle] = f"its request cannot be planned ({exc})"
@@ -359,6 +375,10 @@ class Sequencer:
 
     # -- handoffs ---------------------------------------------------------------------
 
+    def _on_the_road(self, vehicle: str, now: datetime) -> bool:
+        """A car planned from its expected arrival: nobody can plug it in yet."""
+        return self.habits is not None and self.habits.expected(vehicle, now) is not None
+
     def handoffs(self, plan: Plan, now: datetime) -> list[Handoff]:
         """Announce "plug in X by T" for a wallbox once it is X's turn: X is planned there
         from T on, and the car plugged in there now (if any) has nothing planned there
@@ -372,7 +392,8 @@ class Sequencer:
             here = occupant.get(lp_id)
             first = next(
                 ((s.start, v) for s in plan.slots for v, cs in s.cars.items()
-                 if cs.wallbox_id == lp_id and cs.charging and v != here and self._plugged.get(v) != lp_id),
+                 if cs.wallbox_id == lp_id and cs.charging and v != here and self._plugged.get(v) != lp_id
+                 and not self._on_the_road(v, now)),
                 None,
             )
             if first is None:

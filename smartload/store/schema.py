@@ -87,7 +87,20 @@ _V1_HISTORY = (
 )""",
 )
 
+_V2_HABITS = (
+    """CREATE TABLE habit_days (
+    vehicle TEXT NOT NULL, weekday INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+    arrive_min REAL, arrive_soc_pct REAL, drop_pct REAL, arrive_p REAL, depart_min REAL,
+    arrivals INTEGER NOT NULL DEFAULT 0, departures INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (vehicle, weekday)
+)""",
+    """CREATE TABLE habit_cars (
+    vehicle TEXT PRIMARY KEY, early_share REAL, early_min REAL
+)""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("requests, boosts, house profile, evcc restore values and history, as before versions were kept",
               _V1_REQUESTS + _V1_HOUSE + _V1_EVCC_RESTORE + _V1_HISTORY),
+    Migration("learned driver habits per car and weekday (habits.py)", _V2_HABITS),
 )

@@ -18,6 +18,7 @@ from smartload.events import Event
 from smartload.requests import ChargeRequest
 from smartload.store.database import Database, DatabaseTooNew, from_text, to_text
 from smartload.store.evcc_restore import EvccRestoreStore
+from smartload.store.habits import HabitStore
 from smartload.store.history import HistoryStore
 from smartload.store.house import HouseProfileStore
 from smartload.store.requests import RequestStore
@@ -123,8 +124,8 @@ def test_a_file_from_before_versions_were_kept_opens_with_its_rows_as_version_1(
     assert user_version(path) == 0
     before_schema = schema(path)
 
-    with Database.open(path) as db:
-        assert db.version == 1 == len(MIGRATIONS)
+    with Database.open(path, migrations=MIGRATIONS[:1]) as db:
+        assert db.version == 1
         assert RequestStore(db).open_requests() == {
             "zoe": ChargeRequest("zoe", departure.astimezone(UTC), 80.0, None, 0, "api", NOW, 1)}
         assert RequestStore(db).boosts(NOW) == {"zoe": NOW + timedelta(hours=1)}
@@ -133,9 +134,21 @@ def test_a_file_from_before_versions_were_kept_opens_with_its_rows_as_version_1(
         assert [e["text"] for e in HistoryStore(db, 90).events()] == ["zoe SoC"]
     # Version 1 is those tables exactly: nothing was added or changed, and a fresh file has the same.
     assert schema(path) == before_schema
-    with Database.open(tmp_path / "fresh.db"):
+    with Database.open(tmp_path / "fresh.db", migrations=MIGRATIONS[:1]):
         pass
     assert schema(tmp_path / "fresh.db") == before_schema
+
+
+def test_a_version_1_file_gets_the_habit_tables_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "smartload.db"
+    with Database.open(path, migrations=MIGRATIONS[:1]) as db:
+        HouseProfileStore(db).save({(False, 72): 713.5})
+    with Database.open(path) as db:
+        assert db.version == 2 == len(MIGRATIONS)
+        assert HouseProfileStore(db).load() == {(False, 72): 713.5}
+        assert HabitStore(db).load() == {}
+    assert user_version(path) == 2
+    assert {"habit_days", "habit_cars"} <= {name for _, name, _ in schema(path)}
 
 
 def test_a_file_with_only_some_tables_gets_the_others(tmp_path):
@@ -146,7 +159,7 @@ def test_a_file_with_only_some_tables_gets_the_others(tmp_path):
         history = HistoryStore(db, 90)
         history.add_event(Event(NOW, "refresh", "zoe SoC", "zoe"))
         assert len(history.events()) == 1
-    assert user_version(path) == 1
+    assert user_version(path) == len(MIGRATIONS)
 
 
 def test_a_fresh_file_gets_the_latest_version_and_the_connection_policy(tmp_path):
@@ -182,12 +195,12 @@ def test_later_steps_run_once_in_order_and_a_failing_one_changes_nothing(tmp_pat
     step_2 = Migration("a new table", ("CREATE TABLE extra (x)", "INSERT INTO extra VALUES (1)"))
     for _ in range(2):  # the second open finds version 2: no step runs again
         with Database.open(path, migrations=(*MIGRATIONS, step_2)) as db:
-            assert db.version == 2
+            assert db.version == len(MIGRATIONS) + 1
             assert db.query("SELECT x FROM extra") == [(1,)]
     broken = Migration("broken", ("CREATE TABLE half (x)", "INSERT INTO nowhere VALUES (1)"))
     with pytest.raises(sqlite3.OperationalError, match="no such table: nowhere"):
         Database.open(path, migrations=(*MIGRATIONS, step_2, broken))
-    assert user_version(path) == 2
+    assert user_version(path) == len(MIGRATIONS) + 1
     assert "half" not in {name for _, name, _ in schema(path)}
 
 

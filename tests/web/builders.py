@@ -42,7 +42,8 @@ def settings(tmp_path: Path, **extra: Any) -> Settings:
         "web": {"token": TOKEN, "port": 0},
         "vehicles": {
             "zoe": {"title": "Renault Zoe", "capacity_kwh": 52, "target_soc_pct": 80},
-            "ioniq": {"title": "Hyundai Ioniq 5", "capacity_kwh": 77},
+            "ioniq": {"title": "Hyundai Ioniq 5", "capacity_kwh": 77, "usual_arrival": "17:45",
+                      "usual_arrival_soc_pct": 40, "usual_departure": "07:10"},
         },
         **extra,
     })

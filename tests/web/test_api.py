@@ -42,10 +42,16 @@ async def test_reads_need_no_token_and_show_the_cars_the_plan_and_who_set_evcc(s
                  "shortfall_kwh": 13.0, "energy_kwh": 5.5, "cost_eur": 1.51,
                  "reason": "charges 5.5 kWh in the cheapest slots"},
         "boost_until": None,
+        "habits": {"usual_arrival": None, "usual_arrival_soc_pct": None, "usual_departure": None,
+                   "left_early_share": None, "left_early_min": None, "observations": 0, "away": False,
+                   "text": None, "expected": None},
     }
     # ioniq has no SoC: the plan started it at planning.unknown_soc_pct (20 %), and says so.
     assert (ioniq["soc"], ioniq["loadpoint"], ioniq["plugged_in"]) == (None, None, False)
     assert (ioniq["plan"]["projected_soc_pct"], ioniq["plan"]["assumed_soc_pct"]) == (20.0, 20.0)
+    # The owner's cold start until something is learned; not seen leaving, so not expected.
+    assert (ioniq["habits"]["text"], ioniq["habits"]["expected"]) == (
+        "usually home 17:45 with ~40 %; leaves 07:10", None)
     assert (await client.get("/api/vehicles/zoe")).json() == zoe
 
     plan = (await client.get("/api/plan")).json()

@@ -57,6 +57,7 @@ function build(v, h) {
     request: field(dl, "Request", "request", make),
     projected: field(dl, "At departure", "projected", make),
     plan: field(dl, "Plan", "plan", make),
+    habits: field(dl, "Habits", "habits", make),
   };
   const reason = make("p", "reason", "");
 
@@ -140,6 +141,9 @@ function update(card, v, h) {
   card.fields.plan.textContent = p ? `${p.energy_kwh.toFixed(1)} kWh for ${p.cost_eur.toFixed(2)} EUR` : "–";
   if (v.boost_until) card.fields.plan.textContent += ` · boost until ${fmtTime(v.boost_until)}`;
   card.reason.textContent = p ? p.reason : "";
+  const habit = v.habits;
+  card.fields.habits.textContent = habit && habit.text ? habit.text : "not learned yet";
+  if (habit && habit.expected) card.fields.habits.textContent += ` · expected ${fmtTime(habit.expected.at)}`;
   const editing = card.form.dataset.dirty || card.form.contains(document.activeElement);
   if (!editing && r) {
     if (r.target_soc_pct != null) card.targetInput.value = String(Math.round(r.target_soc_pct));
