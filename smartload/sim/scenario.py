@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from smartload.settings.types import StrictModel, check_timezone, is_clock
+from smartload.settings.types import SAFE_LOADER, StrictModel, check_timezone, is_clock
 from smartload.settings.vehicles import WEEKDAYS, Weekday
 from smartload.sim.site_specs import (
     BatterySpec,
@@ -215,7 +215,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     """A shipped scenario by name, or a scenario YAML file; raises ScenarioError."""
     label, text = _source(name_or_path)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise ScenarioError([f"{label}: not valid YAML ({exc})"]) from exc
     if not isinstance(data, dict):
