@@ -24,8 +24,10 @@ DAY_MIN = 24 * 60
 EARLY_SLACK = timedelta(minutes=15)
 # A car is not expected back sooner than this after it left (an errand is no trip home).
 MIN_TRIP = timedelta(minutes=30)
-# An expected car that is this late is no longer waited for on that day.
+# An expected car that is this late did not come home that day (what is learned).
 GIVE_UP_AFTER = timedelta(hours=4)
+# How long before its usual arrival a cloud reading with less charge may mean the car is home.
+ARRIVAL_WINDOW = timedelta(hours=1)
 
 
 def _ewma(old: float | None, new: float, rate: float) -> float:
@@ -212,27 +214,47 @@ class HabitBook:
         return self._away.get(vehicle)
 
     def expected(self, vehicle: str, now: datetime) -> ExpectedArrival | None:
-        """When the car that is away is expected home (never before now), and with what
-        SoC: its SoC when it left less the learned trip, else the learned arrival SoC
-        (never above what it left with). None when it is not away or no habit is known."""
+        """When the car that is away is expected home (after now), and with what SoC: its
+        SoC when it left less the learned trip, else the learned arrival SoC (never above
+        what it left with). None when it is not away, no habit is known, or its usual
+        arrival after it left has come: from then on it may be home unseen (waiting
+        unplugged for a shared wallbox, or with a cloud that says nothing while parked),
+        so it is planned as a car at home, never pushed to a later day."""
         away = self._away.get(vehicle)
         if away is None:
             return None
+        at = self._usual_arrival(vehicle, away.since)
+        if at is None or at <= now:
+            return None
+        car = self._cars.get(vehicle, CarHabits())
+        weekday = at.astimezone(self._tz).weekday()
+        return ExpectedArrival(vehicle, at, self._arrival_soc(car, self._cold.get(vehicle, ColdStart()), weekday, away),
+                               self._probability(car, weekday))
+
+    def _usual_arrival(self, vehicle: str, since: datetime) -> datetime | None:
+        """The first usual arrival at least MIN_TRIP after the car left (a car that left
+        after its usual arrival comes back the next day it is usually home)."""
         car = self._cars.get(vehicle, CarHabits())
         cold = self._cold.get(vehicle, ColdStart())
-        day = now.astimezone(self._tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        day = since.astimezone(self._tz).replace(hour=0, minute=0, second=0, microsecond=0)
         for _ in range(8):
-            weekday = day.weekday()
-            usual = car.day(weekday, "arrive_min")
+            usual = car.day(day.weekday(), "arrive_min")
             usual = cold.arrive_min if usual is None else usual
             if usual is None:
                 return None
             at = day + timedelta(minutes=usual)
-            if at >= away.since + MIN_TRIP and at + GIVE_UP_AFTER > now:
-                return ExpectedArrival(vehicle, max(at, now), self._arrival_soc(car, cold, weekday, away),
-                                       self._probability(car, weekday))
+            if at >= since + MIN_TRIP:
+                return at
             day += timedelta(days=1)  # wall-clock arithmetic: the next local midnight
         return None
+
+    def due(self, vehicle: str, at: datetime) -> bool:
+        """Whether the car that is away may be home by `at`: its usual arrival is at most
+        ARRIVAL_WINDOW later. A reading with less charge earlier (parked at work, asked
+        by the routine refresh) is a car still out, not one back home."""
+        away = self._away.get(vehicle)
+        usual = None if away is None else self._usual_arrival(vehicle, away.since)
+        return usual is not None and at >= usual - ARRIVAL_WINDOW
 
     @staticmethod
     def _probability(car: CarHabits, weekday: int) -> float:

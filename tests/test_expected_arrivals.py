@@ -127,6 +127,17 @@ def test_a_car_seen_driven_through_its_cloud_is_home_waiting(db: Database) -> No
     assert watch.book.state()["ioniq"].days[0].arrive_min == 17 * 60 + 48
 
 
+def test_a_reading_with_less_charge_at_work_is_no_arrival(db: Database) -> None:
+    # The routine refresh asks the parked car's cloud in the morning: it has used charge
+    # driving to work, but is not home; the evening's expectation and the habits stay.
+    planning = make_planning(config(), RequestStore(db))
+    leave_early(planning, {"ioniq": reading("ioniq", 80.0, at(6))})
+    planning.on_socs(at(7, 50), {"ioniq": reading("ioniq", 74.0, at(7, 45))})
+    watch = planning.sequencer.habits
+    assert watch is not None and watch.expected("ioniq", at(12)) is not None
+    assert watch.book.state()["ioniq"].days[0].arrive_min is None
+
+
 def test_an_expected_car_is_never_available_within_the_first_slot() -> None:
     now = at(17, 40)
     car = CarInput("ioniq", 77, soc_pct=80, allowed_wallboxes=(1,), available_from=now)

@@ -67,14 +67,31 @@ def test_an_unseen_weekday_borrows_from_days_of_its_kind() -> None:
     assert expected.soc_pct == pytest.approx(80.0 - 15.0)
 
 
-def test_a_late_car_is_expected_now_and_given_up_after_four_hours() -> None:
+def test_a_car_past_its_usual_arrival_is_planned_as_home_never_on_a_later_day() -> None:
+    # Home unseen (waiting unplugged for a shared wallbox, or a cloud silent while parked)
+    # is likelier than a car on the road for hours: from its usual arrival on, it is no
+    # longer planned as expected, so it keeps tonight's charge and its handoff.
     book = HabitBook(TZ)
     trip(book, 0, (7, 0), (17, 0), 80.0, 60.0)
     book.departed("ioniq", local(1, 7, 0), 80.0, None)
-    late = book.expected("ioniq", local(1, 19))
-    assert late is not None and late.at == local(1, 19)
-    next_day = book.expected("ioniq", local(1, 21, 30))
-    assert next_day is not None and next_day.at == local(2, 17)
+    before = book.expected("ioniq", local(1, 16))
+    assert before is not None and before.at == local(1, 17)
+    assert [book.expected("ioniq", local(1, h)) for h in (17, 19, 22)] == [None, None, None]
+    # A car that left after its usual arrival is expected the next day it usually comes.
+    again = HabitBook(TZ)
+    trip(again, 0, (7, 0), (17, 0), 80.0, 60.0)
+    again.departed("ioniq", local(0, 18, 0), 60.0, None)
+    later = again.expected("ioniq", local(0, 20))
+    assert later is not None and later.at == local(1, 17)
+
+
+def test_less_charge_seen_far_from_the_usual_arrival_is_a_car_still_out() -> None:
+    book = HabitBook(TZ)
+    trip(book, 0, (7, 0), (17, 0), 80.0, 60.0)
+    book.departed("ioniq", local(1, 7, 0), 80.0, None)
+    assert [book.due("ioniq", local(1, h, m)) for h, m in ((7, 45), (15, 59), (16, 0), (18, 0))] == [
+        False, False, True, True]
+    assert book.due("zoe", local(1, 18)) is False  # not away, or no habit: never inferred
 
 
 def test_a_day_away_lowers_that_weekdays_probability() -> None:

@@ -110,7 +110,8 @@ class HabitWatch:
                 continue
             away = self.book.away(vehicle)
             if (away is not None and reading is not before and reading.measured_at > away.since
-                    and away.soc_pct is not None and reading.soc_pct < away.soc_pct - DRIVEN_PCT):
+                    and away.soc_pct is not None and reading.soc_pct < away.soc_pct - DRIVEN_PCT
+                    and self.book.due(vehicle, reading.measured_at)):
                 self.book.arrived(vehicle, reading.measured_at, reading.soc_pct)
 
     def expected(self, vehicle: str, now: datetime) -> ExpectedArrival | None:
