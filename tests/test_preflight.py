@@ -117,7 +117,7 @@ def test_a_provider_that_cannot_run_here_stops_run_with_one_line_not_a_traceback
     path = _settings_file(tmp_path, "evcc: {url: 'http://127.0.0.1:9'}\nvehicles:\n"
                                     "  ev6: {capacity_kwh: 77, provider: {type: kia, username: me, password: pw}}\n")
     expected = (f"{path}: vehicles.ev6.provider.type: provider type 'kia' needs hyundai-kia-connect-api, which needs "
-                "Python >= 3.12: pip install 'smartload[kia]'\n")
+                "Python >= 3.12: pip install 'smartload-evcc[kia]'\n")
     for command in ("check-config", "run"):
         result = subprocess.run([sys.executable, "-m", "smartload", "--settings", str(path), command], cwd=ROOT,
                                 capture_output=True, text=True, timeout=60, env=_env())
@@ -131,4 +131,4 @@ def test_build_providers_raises_a_settings_error_for_what_cannot_run(tmp_path):
     with pytest.raises(SettingsError) as error:
         build_providers(settings, EvccSocBook())
     assert error.value.problems == ["vehicles.ev6.provider.type: provider type 'hyundai' needs "
-                                    "hyundai-kia-connect-api, which needs Python >= 3.12: pip install 'smartload[kia]'"]
+                                    "hyundai-kia-connect-api, which needs Python >= 3.12: pip install 'smartload-evcc[kia]'"]

@@ -305,7 +305,7 @@ def build(
     if not available():
         raise ValueError(
             f"provider type {spec.type!r} needs hyundai-kia-connect-api, which needs Python >= 3.12: "
-            "pip install 'smartload[kia]'"
+            "pip install 'smartload-evcc[kia]'"
         )
     return HyundaiKiaProvider(vehicle, spec, tz, clock, api_urls, token)
 

@@ -141,7 +141,7 @@ def test_the_dockerfile_passes_hadolint_and_installs_the_add_ons_version():
     result = subprocess.run([str(hadolint), str(ADDON / "Dockerfile")], capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stdout) == (0, "")
     text = (ADDON / "Dockerfile").read_text(encoding="utf-8")
-    assert 'pip install --no-cache-dir "smartload-evcc==${BUILD_VERSION}"' in text
+    assert 'pip install --no-cache-dir "smartload-evcc[kia]==${BUILD_VERSION}"' in text
     assert 'CMD ["/run.sh"]' in text and (ADDON / "run.sh").stat().st_mode & 0o111
 
 
