@@ -23,8 +23,9 @@ def _read(args: argparse.Namespace, *, required: bool) -> tuple[SettingsSource |
     """The settings and where they were found (settings/discovery.py). `run` and
     `check-config` need a file; the other commands take the defaults without one."""
     from smartload.settings.discovery import find_settings, nothing_found
-    from smartload.settings.load import SettingsError, load_settings
+    from smartload.settings.load import SettingsError, load_settings, secrets_from_files
 
+    secrets_from_files(os.environ)
     source = find_settings(args.settings)
     if source is None and required:
         raise SettingsError(nothing_found())

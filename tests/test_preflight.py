@@ -131,4 +131,5 @@ def test_build_providers_raises_a_settings_error_for_what_cannot_run(tmp_path):
     with pytest.raises(SettingsError) as error:
         build_providers(settings, EvccSocBook())
     assert error.value.problems == ["vehicles.ev6.provider.type: provider type 'hyundai' needs "
-                                    "hyundai-kia-connect-api, which needs Python >= 3.12: pip install 'smartload-evcc[kia]'"]
+                                    "hyundai-kia-connect-api, which needs Python >= 3.12: "
+                                    "pip install 'smartload-evcc[kia]'"]

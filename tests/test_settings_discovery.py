@@ -218,3 +218,23 @@ GOLF = {"SMARTLOAD_VEHICLES__GOLF__TITLE": "x"}
 ])
 def test_env_origin(loc, file_data, environ, missing, origin):
     assert env_origin(loc, file_data, environ, missing=missing) == origin
+
+
+def test_a_secret_in_a_file_is_read_as_the_container_entrypoint_reads_it(places, capsys, monkeypatch):
+    # compose.yaml gives the dashboard token as SMARTLOAD_WEB__TOKEN_FILE: `docker exec
+    # smartload smartload check-config` runs without the entrypoint and reads it too.
+    path = write(places / "s.yaml", f"data_dir: {places / 'data'}\n{ONE_CAR}")
+    secret = write(places / "run" / "secrets" / "token", "a-token-from-a-docker-secret\n")
+    monkeypatch.setenv("SMARTLOAD_WEB__TOKEN_FILE", str(secret))
+    monkeypatch.setenv("SMARTLOAD_WEB__TOKEN", "replaced-by-the-file")  # so the test's end unsets it
+    assert main(["check-config", "--settings", str(path)]) == 0
+    assert os.environ["SMARTLOAD_WEB__TOKEN"] == "a-token-from-a-docker-secret"
+    assert "SMARTLOAD_WEB__TOKEN_FILE" not in os.environ
+    assert "a-token-from" not in capsys.readouterr().out
+    monkeypatch.setenv("SMARTLOAD_EVCC__PASSWORD_FILE", str(places / "missing"))
+    write(places / "empty", "")
+    monkeypatch.setenv("SMARTLOAD_MQTT__PASSWORD_FILE", str(places / "empty"))
+    assert main(["check-config", "--settings", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"env SMARTLOAD_EVCC__PASSWORD_FILE: {places / 'missing'} is not readable (No such file or directory)\n"
+        f"env SMARTLOAD_MQTT__PASSWORD_FILE: {places / 'empty'} is empty\n")

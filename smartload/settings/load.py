@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -122,6 +122,28 @@ def _validate(cls: type[Settings], labels: _Labels) -> Settings:
         field = re.search(r'field "([^"]+)"', str(exc))
         name = field.group(1) if field else "(root)"
         raise SettingsError([f"env {ENV_PREFIX}{name.upper()}: {name}: not valid JSON"]) from exc
+
+
+def secrets_from_files(environ: MutableMapping[str, str]) -> None:
+    """SMARTLOAD_X_FILE=path sets SMARTLOAD_X to the file's first line (a Docker or compose
+    secret), as the container's entrypoint does, so `docker exec ... smartload check-config`
+    reads the same settings as the service. Raises SettingsError naming the variable."""
+    problems = []
+    for name in sorted(n for n in environ if n.startswith(ENV_PREFIX) and n.endswith("_FILE")):
+        target = name.removesuffix("_FILE")
+        try:
+            with open(environ[name], encoding="utf-8") as file:
+                value = file.readline().rstrip("\r\n")
+        except OSError as exc:
+            problems.append(f"env {name}: {environ[name]} is not readable ({exc.strerror or exc})")
+            continue
+        if not value:
+            problems.append(f"env {name}: {environ[name]} is empty")
+            continue
+        environ[target] = value
+        del environ[name]
+    if problems:
+        raise SettingsError(problems)
 
 
 def load_settings(path: Path | None) -> Settings:
