@@ -44,8 +44,11 @@ def _why(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
-def contained(solve: SolveFn, inputs: PlannerInput, settings: PlannerSettings) -> Outcome:
-    """Plan; if the planner raises, plan without each car whose plan alone raises."""
+def contained(solve: SolveFn, inputs: PlannerInput, settings: PlannerSettings,
+              probe_solve: SolveFn | None = None) -> Outcome:
+    """Plan; if the planner raises, plan without each car whose plan alone raises.
+    probe_solve plans those cars alone (default: solve); a warm planner's must be cold, so
+    that no one-car probe becomes the start of the next plan."""
     try:
         return Outcome(solve(inputs, settings))
     except Exception as exc:  # a planner bug or an input no check caught: keep planning the rest
@@ -54,7 +57,7 @@ def contained(solve: SolveFn, inputs: PlannerInput, settings: PlannerSettings) -
     dropped = []
     for car in inputs.cars:
         try:
-            solve(replace(inputs, cars=(car,)), probe)
+            (probe_solve or solve)(replace(inputs, cars=(car,)), probe)
         except Exception as exc:
             dropped.append((car.name, _why(exc)))
     bad = {name for name, _ in dropped}
@@ -73,19 +76,36 @@ def make_plan(inputs: PlannerInput, settings: PlannerSettings) -> Plan:
     return solve(inputs, settings)
 
 
+WarmSolveFn = Callable[["PlannerInput", "PlannerSettings", "Plan | None"], "Plan"]
+
+
+def _planner_make_plan(inputs: PlannerInput, settings: PlannerSettings, previous: Plan | None) -> Plan:
+    from smartload.planner import make_plan as solve
+
+    return solve(inputs, settings, previous)
+
+
 class WarmPlanner:
     """make_plan with the last plan as the start of the next (planner/warm.py): a re-plan
     is never worse than the plan in force carried over, which matters where a solve runs
     out of time. The live service's; replays and what-ifs plan cold (InlineSolver), so the
-    same inputs always give the same plan there."""
+    same inputs always give the same plan there. A plan that fails from the warm start is
+    made again cold, and the start forgotten: a bad start must not stop every later plan."""
 
-    def __init__(self) -> None:
+    def __init__(self, solve: WarmSolveFn = _planner_make_plan) -> None:
+        self._solve = solve
         self._last: Plan | None = None
 
     def __call__(self, inputs: PlannerInput, settings: PlannerSettings) -> Plan:
-        from smartload.planner import make_plan as solve
-
-        plan = solve(inputs, settings, self._last)
+        previous, self._last = self._last, None
+        if previous is None:
+            plan = self._solve(inputs, settings, None)
+        else:
+            try:
+                plan = self._solve(inputs, settings, previous)
+            except Exception as exc:
+                logger.warning("planning from the plan in force failed ({}); planning afresh", _why(exc))
+                plan = self._solve(inputs, settings, None)
         self._last = plan
         return plan
 
@@ -151,7 +171,8 @@ class ThreadSolver:
 
     def _start(self, inputs: PlannerInput, settings: PlannerSettings, done: Done) -> None:
         self._running = (perf_counter(), settings.time_limit_s)
-        future = self._executor.submit(contained, self._solve, inputs, settings)
+        probe = make_plan if isinstance(self._solve, WarmPlanner) else None
+        future = self._executor.submit(contained, self._solve, inputs, settings, probe)
         future.add_done_callback(lambda f: self._loop.call_soon_threadsafe(self._finished, f, done))
 
     def _finished(self, future: Future[Outcome], done: Done) -> None:

@@ -11,7 +11,7 @@ from smartload.planner import PlannerSettings, make_plan
 from smartload.planner.model import build_model
 from smartload.planner.schedule import from_vector
 from smartload.planner.warm import warm_start
-from smartload.sinks.solver import WarmPlanner
+from smartload.sinks.solver import WarmPlanner, contained
 
 from .builders import hour, problem
 from .test_planner_fallback import CARS, INPUT, SLOTS, battery
@@ -68,3 +68,46 @@ def test_the_live_planner_starts_each_plan_from_the_last():
     first = planner(INPUT, PlannerSettings())
     second = planner(INPUT, RELAXATION)
     assert second.objective_eur == pytest.approx(first.objective_eur, abs=1e-6)
+
+
+def test_a_plan_that_fails_from_its_warm_start_is_made_cold_and_the_start_forgotten():
+    calls: list[bool] = []
+
+    def solve(inputs, settings, previous):
+        calls.append(previous is not None)
+        if previous is not None and len(calls) == 2:
+            raise ValueError("the carried-over plan does not fit")
+        return make_plan(inputs, settings, previous)
+
+    planner = WarmPlanner(solve)
+    first = planner(INPUT, PlannerSettings())
+    second = planner(INPUT, PlannerSettings())  # warm: fails, then cold
+    planner(INPUT, PlannerSettings())  # warm again, from the cold plan
+    assert calls == [False, True, False, True]
+    assert second.objective_eur == pytest.approx(first.objective_eur, abs=1e-6)
+
+
+def test_one_car_probes_plan_cold_and_do_not_become_the_next_start():
+    seen: list[tuple[tuple[str, ...], bool]] = []
+
+    def solve(inputs, settings, previous):
+        seen.append((tuple(c.name for c in inputs.cars), previous is not None))
+        if len(inputs.cars) > 1:
+            raise ValueError("one bad car")
+        return make_plan(inputs, settings, previous)
+
+    planner = WarmPlanner(solve)
+    planner(replace(INPUT, cars=INPUT.cars[:1]), PlannerSettings())
+    cold: list[tuple[str, ...]] = []
+
+    def probe(inputs, settings):
+        cold.append(tuple(c.name for c in inputs.cars))
+        return make_plan(inputs, settings)
+
+    outcome = contained(planner, INPUT, PlannerSettings(), probe)
+    names = tuple(c.name for c in INPUT.cars)
+    assert cold == [(n,) for n in names]  # each car alone, through the cold planner
+    assert outcome.plan is None and outcome.dropped == ()
+    # Only the full plans went through the warm planner: warm then cold, then (the start
+    # forgotten) cold once more without the cars that failed alone (none here).
+    assert seen[1:] == [(names, True), (names, False), (names, False)]
