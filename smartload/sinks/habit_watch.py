@@ -5,8 +5,9 @@ A car leaves when it unplugs for its own departure: not for a swap a handoff ask
 and not when another car is plugged into the same wallbox within SWAP_WINDOW (a person
 swapping the plug of a car that is done; that car stays home). It is back when it plugs
 in by itself (a handoff's plug-in is of a car that was already home) or when a reading
-measured after it left shows less charge than it left with: the car was driven and,
-unplugged, waits for a shared wallbox. Its arrival SoC is the first reading measured at
+measured after it left, from an hour before its usual arrival on, shows less charge than
+it left with: the car was driven and, unplugged, waits for a shared wallbox (earlier, it
+is parked elsewhere). Its arrival SoC is the first reading measured at
 or after the plug-in. A car that waits unplugged at a shared wallbox leaves unseen: when
 the departure its driver gave passes while it is not plugged in, it is taken to have
 left then (away, but no departure time is learned from it).

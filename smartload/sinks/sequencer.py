@@ -237,21 +237,26 @@ class Sequencer:
             earliest = max(earliest, min(since + dwell, now + dwell))
         return earliest
 
-    def early_margin(self) -> timedelta:
+    def early_margin(self, newest: list[timedelta] | None = None) -> timedelta:
         """How much earlier than they say drivers may leave: the configured quantile of how
-        early the last drivers left, capped; zero until enough have left."""
+        early the last drivers left, capped; zero until enough have left. newest: the
+        store's early departures, newest first, if already read."""
         planning = self._settings.planning
-        samples = sorted(self._store.early_departures(EARLY_SAMPLES))
+        if newest is None:
+            newest = self._store.early_departures(EARLY_SAMPLES)
+        samples = sorted(newest[:EARLY_SAMPLES])
         if len(samples) < EARLY_MIN_SAMPLES or planning.early_departure_quantile <= 0:
             return timedelta(0)
         at = min(len(samples) - 1, math.ceil(planning.early_departure_quantile * len(samples)) - 1)
         return min(samples[max(0, at)], planning.early_departure_max)
 
-    def early_samples(self) -> list[timedelta]:
+    def early_samples(self, newest: list[timedelta] | None = None) -> list[timedelta]:
         """How early the last drivers left (sorted); until EARLY_MIN_SAMPLES have left, the
         rest is the settings' prior: that share of drivers leaving early_departure_max early."""
         planning = self._settings.planning
-        samples = self._store.early_departures(EARLY_SCENARIO_SAMPLES)
+        if newest is None:
+            newest = self._store.early_departures(EARLY_SCENARIO_SAMPLES)
+        samples = list(newest[:EARLY_SCENARIO_SAMPLES])
         missing = EARLY_MIN_SAMPLES - len(samples)
         if missing > 0:
             early = round(planning.early_departure_prior_share * missing)
@@ -325,8 +330,10 @@ class Sequencer:
         car_inputs = []
         self.left_out = {}
         explicit = any(r.id is not None for r in requests.values())
-        early = self.early_margin() if explicit else timedelta(0)
-        samples = self.early_samples() if explicit else []
+        # One read of the store serves both: the margin's newest EARLY_SAMPLES are a prefix.
+        newest = self._store.early_departures(EARLY_SCENARIO_SAMPLES) if explicit else []
+        early = self.early_margin(newest) if explicit else timedelta(0)
+        samples = self.early_samples(newest) if explicit else []
         for vehicle, config, request, soc, target in cars:
             if self.habits is not None:
                 self.habits.request_seen(vehicle, request.departure, vehicle in self._plugged, now)
