@@ -161,13 +161,10 @@ def load_settings(path: Path | None) -> Settings:
             raise SettingsError([f"{label}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})"]) from exc
         if loaded is not None and not isinstance(loaded, dict):
             raise SettingsError([f"{label}: (root): must be a mapping of settings"])
-
-    class FileSettings(Settings):
-        # The mapping read above, not the file again: parsing it twice cost a tenth of a
-        # second of every start.
-        raw_source: ClassVar[dict[str, Any] | None] = dict(loaded or {})
-
-    return _validate(FileSettings if path is not None else Settings, _Labels(label, loaded or {}, lambda _: None))
+    if path is None:
+        return _validate(Settings, _Labels(label, {}, lambda _: None))
+    # The mapping read above, not the file again through pydantic-settings' YAML source.
+    return settings_from_data(loaded or {}, label)
 
 
 def settings_from_data(

@@ -16,7 +16,6 @@ from pydantic_settings import (
     InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    YamlConfigSettingsSource,
 )
 
 from smartload.settings.battery import HomeBatterySettings
@@ -58,8 +57,8 @@ class Settings(BaseSettings):
     mqtt: MqttBridgeSettings = MqttBridgeSettings()
     notify: NotifySettings = NotifySettings()
 
-    # Settings read elsewhere (the add-on's options, mapped), in place of settings.yaml and
-    # likewise under the environment; set on a subclass (load.py).
+    # The settings read from a file (settings.yaml, or the add-on's options, mapped), under
+    # the environment; set on a subclass (load.py).
     raw_source: ClassVar[dict[str, Any] | None] = None
 
     @classmethod
@@ -72,9 +71,6 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
-        yaml_file = cls.model_config.get("yaml_file")
-        if yaml_file:
-            sources += (YamlConfigSettingsSource(settings_cls),)
         if cls.raw_source is not None:
             sources += (InitSettingsSource(settings_cls, init_kwargs=cls.raw_source),)
         return (*sources, file_secret_settings)
