@@ -12,6 +12,7 @@ Cars and wallboxes are matched by name and id: a car new to the plan starts idle
 from __future__ import annotations
 
 from bisect import bisect_right
+from dataclasses import replace
 
 import numpy as np
 
@@ -68,13 +69,13 @@ def warm_start(model: PlanModel, previous: Plan | None) -> FloatArray | None:
         return None
     grid = model.car_grid()
     # Where the car cannot be now (left, another wallbox's pair), the repair must not see it.
-    schedule = Schedule(schedule.import_kwh, schedule.export_kwh, schedule.charge_kwh, schedule.discharge_kwh,
-                        schedule.soc_kwh, np.where(grid.energy >= 0, schedule.car_kwh, 0.0), schedule.overload_kwh)
+    schedule = replace(schedule, car_kwh=np.where(grid.energy >= 0, schedule.car_kwh, 0.0))
     program = model.program
     for battery in (True, False):
         if not battery:  # the old battery path may break the new SoC's bounds: the battery idle instead
             zeros = np.zeros_like(schedule.charge_kwh)
-            schedule = Schedule(zeros, zeros, zeros, zeros, schedule.soc_kwh, schedule.car_kwh, zeros)
+            schedule = replace(schedule, import_kwh=zeros, export_kwh=zeros, charge_kwh=zeros, discharge_kwh=zeros,
+                               overload_kwh=zeros)
         x = to_vector(model, repair(model, to_vector(model, schedule)))
         if program.violation(x) <= _TOL:
             return x
