@@ -108,13 +108,13 @@ def code_version() -> str:
 
 
 def version(data: Path) -> str:
-    """Code, the settings every run starts from (settings.yaml and SMARTLOAD_* variables)
+    """Code, the settings every run starts from (the defaults and SMARTLOAD_* variables)
     and the data files (name, size, modification time)."""
-    from smartload.settings import Settings
+    from smartload.settings import load_settings
 
     files = [data / PRICES, data / SESSIONS]
     stamp = [(f.name, f.stat().st_size, f.stat().st_mtime_ns) if f.exists() else (f.name, None) for f in files]
-    text = json.dumps({"code": code_version(), "settings": Settings().model_dump_json(), "data": stamp})
+    text = json.dumps({"code": code_version(), "settings": load_settings(None).model_dump_json(), "data": stamp})
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -127,7 +127,7 @@ def execute(run: Run, path: Path, data: Path) -> float:
     """One simulation in a worker process; writes its report to `path`, returns the wall time."""
     from loguru import logger
 
-    from smartload.settings import Settings
+    from smartload.settings import load_settings
     from smartload.whatif.runner import SimulationConfig, simulate
 
     logger.remove()
@@ -141,7 +141,7 @@ def execute(run: Run, path: Path, data: Path) -> float:
         early_share=run.early_share if chargers is not None else 0.0, early_by=timedelta(seconds=run.early_by_s),
     )
     started = time.perf_counter()
-    report = simulate(config, Settings())
+    report = simulate(config, load_settings(None))
     elapsed = time.perf_counter() - started
     report["wall_time_s"] = round(elapsed, 1)
     path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

@@ -41,10 +41,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SIZE_TARGET_MB = 150.0
 RSS_TARGET_MB = 100.0
 # In the order the steps are taken: each step's growth is what it adds to those before it.
-MODULES = ["asyncio", "ssl", "sqlite3", "numpy", "highspy", "pydantic", "pydantic_settings",
+MODULES = ["asyncio", "ssl", "sqlite3", "numpy", "highspy", "pydantic",
            "yaml", "httpx", "starlette.applications", "uvicorn", "reactivex", "loguru", "prometheus_client",
            "aiomqtt", "renault_api.renault_client", "smartload.planner", "smartload.service"]
-ALONE = ["numpy", "highspy", "uvicorn", "pydantic_settings", "httpx", "smartload.service"]
+ALONE = ["numpy", "highspy", "uvicorn", "pydantic", "httpx", "smartload.service"]
 
 _SIZES = """
 import json, sys, importlib.metadata as md

@@ -31,7 +31,8 @@ NEVER_FOR_HELP = ("scipy", "highspy", "numpy", "smartload.planner", "smartload.w
                   "smartload.whatif.strategies", "smartload.settings", "pydantic", "pydantic_settings", "reactivex",
                   "httpx", "uvicorn", "starlette", "asyncio", "loguru")
 NEVER_FOR_CHECK = ("scipy", "highspy", "numpy", "smartload.planner", "smartload.whatif.runner",
-                   "smartload.whatif.strategies", "smartload.sim.server", "smartload.service", "uvicorn", "starlette")
+                   "smartload.whatif.strategies", "smartload.sim.server", "smartload.service", "uvicorn", "starlette",
+                   "pydantic_settings")
 
 
 def imported(*args: str) -> tuple[set[str], str]:

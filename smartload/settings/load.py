@@ -11,12 +11,12 @@ import os
 import re
 from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-import pydantic_settings
 import yaml
 from pydantic import ValidationError
 
+from smartload.settings.environment import ENV_PREFIX, EnvJsonError, env_data, merge
 from smartload.settings.root import Settings
 from smartload.settings.types import SAFE_LOADER, secret_path
 
@@ -47,7 +47,6 @@ def describe(error: Mapping[str, Any], name: str | None = None) -> str:
     return f"{path}: {message} (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
 
 
-ENV_PREFIX = "SMARTLOAD_"
 # The tags of the settings' tagged unions, which pydantic puts in an error's key path
 # (vehicles.zoe.provider.http_json.url) and no variable name holds.
 _UNION_TAGS = frozenset({"evcc", "fake", "renault", "kia", "hyundai", "http_json", "mqtt", "manual"})
@@ -111,17 +110,17 @@ def label_problem(label: str, problem: str, file_data: Any = None, kind: str = "
     return _Labels(label, file_data, lambda _: None).line(tuple(key.split(".")), problem, kind)
 
 
-def _validate(cls: type[Settings], labels: _Labels) -> Settings:
+def _validate(data: Mapping[str, Any], labels: _Labels) -> Settings:
+    """The file's mapping with the SMARTLOAD_* variables laid over it, validated."""
     try:
-        return cls()
+        overrides = env_data(Settings, os.environ)
+    except EnvJsonError as exc:
+        # The message names the variable and its key path, never the value.
+        raise SettingsError([str(exc)]) from exc
+    try:
+        return Settings.model_validate(merge(data, overrides))
     except ValidationError as exc:
         raise SettingsError([labels.error(e) for e in exc.errors(include_url=False)]) from exc
-    except pydantic_settings.SettingsError as exc:
-        # A SMARTLOAD_* variable holding a section that is not JSON; the message names the
-        # field and never the value.
-        field = re.search(r'field "([^"]+)"', str(exc))
-        name = field.group(1) if field else "(root)"
-        raise SettingsError([f"env {ENV_PREFIX}{name.upper()}: {name}: not valid JSON"]) from exc
 
 
 def secrets_from_files(environ: MutableMapping[str, str]) -> None:
@@ -162,7 +161,7 @@ def load_settings(path: Path | None) -> Settings:
         if loaded is not None and not isinstance(loaded, dict):
             raise SettingsError([f"{label}: (root): must be a mapping of settings"])
     if path is None:
-        return _validate(Settings, _Labels(label, {}, lambda _: None))
+        return _validate({}, _Labels(label, {}, lambda _: None))
     # The mapping read above, not the file again through pydantic-settings' YAML source.
     return settings_from_data(loaded or {}, label)
 
@@ -173,8 +172,4 @@ def settings_from_data(
     """Settings from a raw mapping (what a settings.yaml would hold) and the environment,
     which overrides it; `option` names the source's own key behind a settings key path
     in errors. Raises SettingsError."""
-
-    class DataSettings(Settings):
-        raw_source: ClassVar[dict[str, Any] | None] = dict(data)
-
-    return _validate(DataSettings, _Labels(label, data, option))
+    return _validate(data, _Labels(label, data, option))

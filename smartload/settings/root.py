@@ -1,5 +1,5 @@
 """Settings: the root model, one field per section, read from settings.yaml and overridden
-by SMARTLOAD_* environment variables (SMARTLOAD_<SECTION>__<KEY>).
+by SMARTLOAD_* environment variables (SMARTLOAD_<SECTION>__<KEY>, environment.py).
 
 Every model forbids unknown keys so a typo is an error, not a silently ignored option.
 load.py reads a file into it and turns every problem into one readable line.
@@ -9,14 +9,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar
 
-from pydantic_settings import (
-    BaseSettings,
-    InitSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
+from pydantic import BaseModel, ConfigDict
 
 from smartload.settings.battery import HomeBatterySettings
 from smartload.settings.control import ControlSettings
@@ -33,13 +27,10 @@ from smartload.settings.vehicles import VehicleSettings
 from smartload.settings.web import WebSettings
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="SMARTLOAD_",
-        env_nested_delimiter="__",
-        extra="forbid",
-        frozen=True,
-    )
+class Settings(BaseModel):
+    # Defaults are validated too, as pydantic-settings did (load.py lays the environment,
+    # environment.py, over the file's mapping and validates the two together).
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     evcc: EvccSettings = EvccSettings()
     site: SiteSettings = SiteSettings()
@@ -56,24 +47,6 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     mqtt: MqttBridgeSettings = MqttBridgeSettings()
     notify: NotifySettings = NotifySettings()
-
-    # The settings read from a file (settings.yaml, or the add-on's options, mapped), under
-    # the environment; set on a subclass (load.py).
-    raw_source: ClassVar[dict[str, Any] | None] = None
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
-        if cls.raw_source is not None:
-            sources += (InitSettingsSource(settings_cls, init_kwargs=cls.raw_source),)
-        return (*sources, file_secret_settings)
 
     def evcc_name(self, vehicle: str) -> str:
         return self.vehicles[vehicle].evcc_name or vehicle
