@@ -30,7 +30,7 @@ from smartload.settings.web import WebSettings
 class Settings(BaseModel):
     # Defaults are validated too, as pydantic-settings did (load.py lays the environment,
     # environment.py, over the file's mapping and validates the two together).
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, defer_build=True)
 
     evcc: EvccSettings = EvccSettings()
     site: SiteSettings = SiteSettings()

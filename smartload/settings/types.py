@@ -88,9 +88,13 @@ REQUEST_MAX_AHEAD = timedelta(days=14)
 
 
 class StrictModel(BaseModel):
-    """Frozen, and a typo in a key is an error rather than a silently ignored option."""
+    """Frozen, and a typo in a key is an error rather than a silently ignored option.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    defer_build: a model's validator is built when it first validates, as part of the
+    root's, not once more at import for every section and provider model (0.07 s of CPU
+    at every start, `check-config` included)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def check_timezone(value: str) -> str:
