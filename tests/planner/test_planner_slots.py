@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smartload.domain import Rate
 from smartload.planner import make_slots
+from smartload.planner.slots import RateSeries
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
 
@@ -66,3 +69,26 @@ def test_times_come_out_in_utc_and_naive_now_is_refused():
     assert slots[0].start.utcoffset() == timedelta(0)
     with pytest.raises(ValueError):
         make_slots(datetime(2024, 3, 1, 12), rates([0.30]), [], [], 0.0)
+
+
+def _scanned_mean(rates: list[Rate], start: datetime, end: datetime, default: float) -> float:
+    """The definition: every rate read, however far from the interval."""
+    total = (end - start).total_seconds()
+    covered = weighted = 0.0
+    for rate in rates:
+        lo, hi = max(rate.start, start), min(rate.end, end)
+        if hi > lo:
+            covered += (hi - lo).total_seconds()
+            weighted += rate.value * (hi - lo).total_seconds()
+    return (weighted + default * max(0.0, total - covered)) / total
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(1, 12), st.floats(-1, 1)), max_size=30),
+       st.integers(0, 50), st.integers(1, 8))
+def test_the_indexed_mean_is_the_mean_over_every_rate_overlapping_or_not(spans, at, length):
+    """Unsorted, overlapping, gapped rates (in quarter-hours): the index reads only the rates
+    near the interval and must still find every one that overlaps it."""
+    q = timedelta(minutes=15)
+    series = [Rate(T0 + a * q, T0 + (a + n) * q, v) for a, n, v in spans]
+    start, end = T0 + at * q + timedelta(minutes=4), T0 + (at + length) * q
+    assert RateSeries(series).mean_over(start, end, 0.5) == pytest.approx(_scanned_mean(series, start, end, 0.5))
