@@ -1,6 +1,6 @@
 """Start-up time of the command line and of the service (issue 19).
 
-    python benchmarks/startup.py [--runs 10]
+    python benchmarks/startup.py [--runs 10] [--no-bytecode]
 
 Spawns, interleaved and --runs times each (after one untimed warm-up of each):
   baseline      python -c pass
@@ -17,6 +17,11 @@ baseline, the median CPU time (user + system; for `run`, what it had used at its
 from /proc), the load average (a busy machine slows every wall time), and whether each
 target (median wall time <= 0.3 s for help and check-config, <= 0.5 s to the first poll) is
 met or MISSED. Nothing is cached: every figure is measured in this run.
+
+Bytecode: the warm-up writes every module's .pyc to a temporary PYTHONPYCACHEPREFIX, even
+where PYTHONDONTWRITEBYTECODE is set (as in some sandboxes and Dockerfiles), because an
+installed smartload has its .pyc (pip compiles it at install); without it, every start
+compiles ~150 modules from source. --no-bytecode measures that case.
 """
 
 from __future__ import annotations
@@ -121,10 +126,18 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
-def environment() -> dict[str, str]:
-    """This environment without SMARTLOAD_* overrides, importing this checkout's smartload."""
+def environment(pycache: Path | None) -> dict[str, str]:
+    """This environment without SMARTLOAD_* overrides, importing this checkout's smartload.
+    pycache: where the bytecode goes (PYTHONPYCACHEPREFIX; the warm-up writes it, as pip
+    compiles it at install), whatever PYTHONDONTWRITEBYTECODE says here; None: no bytecode,
+    every module compiled from source at every start."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTLOAD_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    if pycache is None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    else:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
     return env
 
 
@@ -178,12 +191,14 @@ def p95(values: list[float]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="timed runs of each command (default 10)")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="compile every module from source at every start (PYTHONDONTWRITEBYTECODE=1)")
     args = parser.parse_args()
     python = sys.executable
-    env = environment()
     stand_in = StandIn()
     with tempfile.TemporaryDirectory(prefix="smartload-startup-") as tmp:
         work = Path(tmp)
+        env = environment(None if args.no_bytecode else work / "pycache")
         settings = work / "settings.yaml"
         settings.write_text(SETTINGS.format(url=stand_in.url, data_dir=work / "data"), encoding="utf-8")
         log = work / "service.log"
@@ -214,7 +229,9 @@ def main() -> int:
 
     baseline = statistics.median(times[names[0]])
     targets = {"--help": CLI_TARGET_S, "check-config": CLI_TARGET_S, "run: spawn to first poll": FIRST_POLL_TARGET_S}
-    print(f"python {sys.version.split()[0]}, {args.runs} runs each, interleaved, after one warm-up; {ROOT}")
+    print(f"python {sys.version.split()[0]}, {args.runs} runs each, interleaved, after one warm-up; {ROOT}; "
+          + ("no bytecode: every module compiled at every start" if args.no_bytecode
+             else "bytecode written by the warm-up (as pip writes it at install)"))
     print(f"{os.cpu_count()} CPUs, load average {load_before:.2f} before the timed runs, {load_after:.2f} after "
           "(other work on the machine slows every figure, the baseline's too)")
     print(f"{'command':<28}{'median':>9}{'p95':>9}{'x baseline':>12}{'CPU s':>8}  target (median)")
