@@ -253,37 +253,62 @@ def test_a_departure_in_a_few_minutes_is_kept_as_it_is(db):
 
 def test_early_deadlines_price_each_kwh_by_the_share_of_drivers_gone_before_it(db):
     base = settings()
-    # The deadlines alone, without the margin that moves the departure itself.
-    config = base.model_copy(update={"planning": base.planning.model_copy(update={"early_departure_quantile": 0.0})})
+    # The deadlines alone, without the margin that moves the departure itself; a prior of
+    # ten pseudo-drivers who all keep their word.
+    config = base.model_copy(update={"planning": base.planning.model_copy(
+        update={"early_departure_quantile": 0.0, "early_departure_prior_share": 0.0})})
     store = RequestStore(db)
     inputs = after_ten_early_drivers(Sequencer(config, store, HouseProfile(BERLIN, 0)), store)
     cars = {c.name: c for c in inputs.cars}
     departure = NOW + timedelta(hours=5)
     assert cars["zoe"].departure == departure
-    # Quantiles 0.5 .. 1 of how early they left: 40, 60, 70, 80 and 90 min. A kWh in only
-    # after departure - 90 min misses the one driver gone before departure - 80 min (1 of
-    # 10): 0.1 x 2 EUR; after departure - 80 also the 80-min one, and so on; after
-    # departure - 40 min every driver who left early at all (9 of 10: 0.8 more).
+    # The ten left 0, 10, ..., 90 min early: rounded up to the quarter-hour 0, 15, 30, 30,
+    # 45, 60, 60, 75, 90, 90, beside the ten on time (20 in all). A kWh in only after
+    # departure - 90 min misses the two gone by departure - 75 min (2 of 20: 0.1 x 2 EUR);
+    # after departure - 75 also the 75-min one, and so on; after departure - 15 min every
+    # driver who left early at all (9 of 20).
     deadlines = cars["zoe"].early_deadlines
     assert [(departure - d.at, round(d.penalty_eur_per_kwh, 9)) for d in deadlines] == [
-        (timedelta(minutes=90), 0.2), (timedelta(minutes=80), 0.2), (timedelta(minutes=70), 0.2),
-        (timedelta(minutes=60), 0.4), (timedelta(minutes=40), 0.8)]
-    assert [d.energy_kwh for d in deadlines] == pytest.approx([0.3 * 52] * 5)  # all of its need, 50 -> 80 %
-    assert sum(d.penalty_eur_per_kwh for d in cars["zoe"].early_deadlines) == pytest.approx(2.0 * 0.9)
+        (timedelta(minutes=90), 0.2), (timedelta(minutes=75), 0.1), (timedelta(minutes=60), 0.2),
+        (timedelta(minutes=45), 0.1), (timedelta(minutes=30), 0.2), (timedelta(minutes=15), 0.1)]
+    assert [d.energy_kwh for d in deadlines] == pytest.approx([0.3 * 52] * 6)  # all of its need, 50 -> 80 %
+    assert sum(d.penalty_eur_per_kwh for d in cars["zoe"].early_deadlines) == pytest.approx(2.0 * 9 / 20)
     # The owner's own schedule has no early deadlines.
     assert cars["ioniq"].early_deadlines == ()
 
 
-def test_early_deadlines_start_from_the_settings_prior_and_condition_on_the_driver_still_here(db):
+def test_the_prior_spreads_its_early_drivers_over_the_quarter_hours_and_stays(db):
     store = RequestStore(db)
     seq = Sequencer(settings(), store, HouseProfile(BERLIN, 0))
-    # No driver has left yet: the prior, 1 in 4 of 10 pseudo-drivers (rounded: 2) 2 h early.
-    assert seq.early_samples() == [timedelta(0)] * 8 + [timedelta(hours=2)] * 2
-    samples = [timedelta(minutes=m) for m in range(0, 100, 10)]
+    # No driver has left yet: the prior, 1 in 4 of 10 pseudo-drivers early, spread evenly
+    # over the eight quarter-hours up to early_departure_max (2 h), the rest on time.
+    assert seq.early_samples() == [(timedelta(0), 7.5)] + [(timedelta(minutes=15 * k), 2.5 / 8) for k in range(1, 9)]
+    # Eight drivers who all left on time (short stays often do) do not teach that nobody
+    # leaves early: the prior stays beside them.
+    for _ in range(8):
+        made = store.add(ChargeRequest("zoe", NOW + timedelta(hours=1), 80, source="api"), NOW)
+        store.end(made, NOW + timedelta(hours=1), "left")
+    samples = seq.early_samples()
+    assert samples[0] == (timedelta(0), 15.5)
+    departure = NOW + timedelta(hours=3)
+    found = seq.early_deadlines(departure, timedelta(0), 10.0, NOW, samples)
+    # Of the 18 (pseudo-)drivers, a kWh in only after departure - 2 h misses those who
+    # left 2 h early (0.3125 of 18); after departure - 1:45 also those 1:45 early, and so
+    # on, a quarter-hour at a time.
+    assert [departure - d.at for d in found] == [timedelta(minutes=15 * k) for k in range(8, 0, -1)]
+    assert [round(d.penalty_eur_per_kwh, 9) for d in found] == [round(2.0 * 2.5 / 8 / 18, 9)] * 8
+
+
+def test_early_deadlines_condition_on_the_driver_still_here(db):
+    store = RequestStore(db)
+    seq = Sequencer(settings(), store, HouseProfile(BERLIN, 0))
+    samples = [(timedelta(minutes=m), 1.0) for m in range(0, 100, 10)]
     departure = NOW + timedelta(minutes=75)
     # It is 75 min before the departure given: the 80- and 90-min leavers would be gone, so
-    # of the 8 drivers still possible, 1 leaves before departure - 60 min (0.25 EUR), 3
-    # before departure - 40 min (0.5 more), 7 before it at all (1.0 more).
+    # of the 8 drivers still possible, 3 leave before departure - 45 min (the 70-min one,
+    # rounded to 75, and the two 50- and 60-min ones: 0.75 EUR), 4 before departure - 30
+    # min (0.25 more), 6 before departure - 15 min (0.5 more), 7 before it at all (0.25 more).
     found = seq.early_deadlines(departure, timedelta(0), 10.0, NOW, samples)
     assert [(departure - d.at, round(d.penalty_eur_per_kwh, 9)) for d in found] == [
-        (timedelta(minutes=70), 0.25), (timedelta(minutes=60), 0.5), (timedelta(minutes=40), 1.0)]
+        (timedelta(minutes=60), 0.75), (timedelta(minutes=45), 0.25), (timedelta(minutes=30), 0.5),
+        (timedelta(minutes=15), 0.25)]

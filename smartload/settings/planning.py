@@ -41,7 +41,8 @@ class PlanningSettings(StrictModel):
     # front-loads the energy early departures put at risk when that beats a cheaper slot
     # later. 0: no early deadlines (only the margin above).
     early_departure_miss_eur_per_kwh: float = Field(default=2.0, ge=0)
-    # Until 10 drivers have left: assume this share leaves early_departure_max early.
+    # Beside the drivers seen, a prior of 10 drivers: this share of them leaves early,
+    # spread evenly over the quarter-hours up to early_departure_max.
     early_departure_prior_share: float = Field(default=0.25, ge=0, le=1)
     # A plugged car with no request (no departure given, none in its schedule) charges at
     # once until its driver gives one: for fleets, whose drivers say when they leave only

@@ -41,9 +41,10 @@ OVERDUE_WINDOW = timedelta(minutes=15)
 EARLY_SAMPLES = 50
 EARLY_MIN_SAMPLES = 10
 # How many past departures the early deadlines learn from (the tail needs more than the
-# margin's quantile), and the quantiles of how early drivers left that become deadlines.
+# margin's quantile), and the step of the deadlines: how early each driver left, rounded
+# up to it, is one (a plan's slots are quarter-hours: a finer one buys nothing).
 EARLY_SCENARIO_SAMPLES = 100
-EARLY_LEVELS = (0.5, 0.65, 0.8, 0.9, 0.95, 1.0)
+EARLY_STEP = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,42 +251,58 @@ class Sequencer:
         at = min(len(samples) - 1, math.ceil(planning.early_departure_quantile * len(samples)) - 1)
         return min(samples[max(0, at)], planning.early_departure_max)
 
-    def early_samples(self, newest: list[timedelta] | None = None) -> list[timedelta]:
-        """How early the last drivers left (sorted); until EARLY_MIN_SAMPLES have left, the
-        rest is the settings' prior: that share of drivers leaving early_departure_max early."""
+    def early_samples(self, newest: list[timedelta] | None = None) -> list[tuple[timedelta, float]]:
+        """How early the last drivers left, each (how early, weight), sorted, beside the
+        settings' prior: EARLY_MIN_SAMPLES pseudo-drivers, early_departure_prior_share of
+        them leaving early, spread evenly over the EARLY_STEPs up to early_departure_max
+        (the rest on time). The prior stays: ten drivers who all kept their word (short
+        stays often do) must not teach that nobody leaves early, and a first evening
+        driver who leaves hours early then finds his car charged."""
         planning = self._settings.planning
         if newest is None:
             newest = self._store.early_departures(EARLY_SCENARIO_SAMPLES)
-        samples = list(newest[:EARLY_SCENARIO_SAMPLES])
-        missing = EARLY_MIN_SAMPLES - len(samples)
-        if missing > 0:
-            early = round(planning.early_departure_prior_share * missing)
-            samples += [planning.early_departure_max] * early + [timedelta(0)] * (missing - early)
-        return sorted(samples)
+        weights: dict[timedelta, float] = {}
+        for sample in newest[:EARLY_SCENARIO_SAMPLES]:
+            weights[sample] = weights.get(sample, 0.0) + 1.0
+        steps = math.ceil(planning.early_departure_max / EARLY_STEP)
+        early = planning.early_departure_prior_share * EARLY_MIN_SAMPLES
+        if steps > 0 and early > 0:
+            for k in range(1, steps + 1):
+                at = min(k * EARLY_STEP, planning.early_departure_max)
+                weights[at] = weights.get(at, 0.0) + early / steps
+        on_time = EARLY_MIN_SAMPLES - (early if steps > 0 else 0.0)
+        if on_time > 0:
+            weights[timedelta(0)] = weights.get(timedelta(0), 0.0) + on_time
+        return sorted(weights.items())
 
     def early_deadlines(self, departure: datetime, ahead: timedelta, need_kwh: float, now: datetime,
-                        samples: list[timedelta]) -> tuple[EarlyDeadline, ...]:
-        """Soft deadlines for a driver who gave `departure`: one per quantile of how early
-        drivers left (EARLY_LEVELS), `ahead` (the taper) before it. A kWh the plan delivers
-        only after a deadline is missed by every driver gone by the next later one (or by
-        the departure given): the deadlines' penalties add up to that chance, given the
-        driver is still here now, times what a missed kWh is worth."""
+                        samples: list[tuple[timedelta, float]]) -> tuple[EarlyDeadline, ...]:
+        """Soft deadlines for a driver who gave `departure`: one per time, `ahead` (the
+        taper) before it, at which some of the drivers had left (how early each left,
+        rounded up to EARLY_STEP; samples: (how early, weight) as early_samples gives).
+        A kWh the plan delivers only after a deadline is missed by every driver gone by
+        the next later one (or by the departure given): the deadlines' penalties add up to
+        that chance, given the driver is still here now, times what a missed kWh is worth.
+        Every time drivers left at is a deadline, so a kWh costs the chance of its driver
+        being gone when it comes, not that of the nearest of a few quantiles (a coarse grid
+        let a short stay with little slack wait into the hour its driver was gone)."""
         from smartload.planner import EarlyDeadline
 
         value = self._settings.planning.early_departure_miss_eur_per_kwh
-        if value <= 0 or need_kwh <= 0 or not samples:
+        total = sum(w for _, w in samples)
+        if value <= 0 or need_kwh <= 0 or total <= 0:
             return ()
-        n = len(samples)
+        step = EARLY_STEP.total_seconds()
+        rounded = [(timedelta(seconds=math.ceil(s.total_seconds() / step) * step), w) for s, w in samples]
 
         def leaving_before(by: timedelta) -> float:
             """The share of drivers gone `by` before the departure they gave, or sooner."""
-            return sum(1 for s in samples if s > by) / n
+            return sum(w for s, w in rounded if s > by) / total
 
-        gone = sum(1 for s in samples if s >= departure - now) / n  # would have left by now
-        if gone >= 1.0:
+        gone = sum(w for s, w in samples if s >= departure - now) / total  # would have left by now
+        if gone >= 1.0 - 1e-9:
             return ()
-        levels = sorted({samples[min(n - 1, math.ceil(q * n) - 1)] for q in EARLY_LEVELS} - {timedelta(0)},
-                        reverse=True)
+        levels = sorted({s for s, _ in rounded} - {timedelta(0)}, reverse=True)
         levels = [x for x in levels if departure - x - ahead > now]
         deadlines, paid = [], 0.0
         for j, early in enumerate(levels):
@@ -350,7 +367,7 @@ class Sequencer:
 
     def _car_input(self, vehicle: str, config: VehicleSettings, request: ChargeRequest, soc: float | None,
                    target: float, early: timedelta, now: datetime, all_ids: tuple[int, ...],
-                   needs: Mapping[str, bool], samples: list[timedelta]) -> CarInput:
+                   needs: Mapping[str, bool], samples: list[tuple[timedelta, float]]) -> CarInput:
         from smartload.planner import CarInput
 
         # The plan's departure: earlier by how early drivers leave (for a departure a

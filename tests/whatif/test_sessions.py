@@ -3,7 +3,7 @@ the simulated days, and the records the data's oddities need handled."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -85,3 +85,18 @@ def test_the_report_names_the_site_of_the_sessions_file(tmp_path: Path, site: st
                             sessions_from=date(2019, 9, 2)), Settings())
     assert inputs.scenario_label == f"ACN sessions at {name} on 2 chargers"
     assert inputs.scenario.title == f"Workplace garage, 2 chargers (sessions at {name})"
+
+
+def test_a_garage_prices_an_early_drivers_missed_kwh_as_a_shortfall_unless_the_settings_say(tmp_path: Path) -> None:
+    path = acn_csv(tmp_path / "acn.csv.gz", ROWS)
+    run = config(sessions_csv=path, chargers=2, start=date(2024, 1, 15), days=1, sessions_from=date(2019, 9, 2))
+    planning = prepare(run, Settings()).settings.planning
+    assert planning.charge_until_announced
+    assert planning.early_departure_miss_eur_per_kwh == 10.0  # the shortfall penalty
+    assert planning.early_departure_max == timedelta(hours=4)
+    given = Settings(planning={"early_departure_miss_eur_per_kwh": 3.0, "early_departure_max": "1h"})
+    planning = prepare(run, given).settings.planning
+    assert (planning.early_departure_miss_eur_per_kwh, planning.early_departure_max) == (3.0, timedelta(hours=1))
+    # A household keeps the settings' own.
+    household = prepare(config(scenario="household", start=date(2024, 1, 15), days=1), Settings()).settings.planning
+    assert (household.early_departure_miss_eur_per_kwh, household.early_departure_max) == (2.0, timedelta(hours=2))
