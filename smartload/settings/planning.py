@@ -58,6 +58,10 @@ class PlanningSettings(StrictModel):
     habit_learning_rate: float = Field(default=0.25, gt=0, le=1)
     learn_habits: bool = True
     expected_arrivals: bool = True
+    # Value what is left in the battery and the cars at the horizon's end by what it saves
+    # on the expected day after it (the horizon's last day repeated: prices, PV, house load);
+    # false: a quantile of the horizon's import prices per kWh (planner/terminal.py).
+    expected_end_value: bool = True
 
     @field_validator("departures")
     @classmethod
