@@ -216,7 +216,7 @@ class PlannerSettings:
     lp_guided: bool = True
     terminal_price_quantile: float = 0.25
     terminal_value_eur_per_kwh: float | None = None
-    expected_end_value: bool = True
+    expected_end_value: bool = False
     tie_break_eur_per_kwh: float = 1e-6
     # Cost of each charging block a car starts (the slot before the plan: charging_now), so
     # a slot of near-equal price does not toggle the wallbox at every re-plan.

@@ -116,8 +116,9 @@ def test_a_schedule_read_back_keeps_its_end_value():
     """Repairs and warm starts write a schedule back into the model's vector: its end
     segments must be filled as the LP fills them, or the end value is lost."""
     inputs = problem(_sunny_day(), [car(need_kwh=10.0, departure_h=12.0)], bat=_full_battery())
-    model = build_model(inputs, PlannerSettings())
-    plan = make_plan(inputs, PlannerSettings())
+    settings = PlannerSettings(expected_end_value=True)
+    model = build_model(inputs, settings)
+    plan = make_plan(inputs, settings)
     assert model.battery is not None and model.battery.end_segments is not None
     x = np.zeros(model.program.cost.size)
     soc_end = plan.slots[-1].battery_soc_pct / 100.0 * 10.0
