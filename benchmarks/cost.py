@@ -107,14 +107,24 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def version(data: Path) -> str:
-    """Code, the settings every run starts from (the defaults and SMARTLOAD_* variables)
-    and the data files (name, size, modification time)."""
+# Settings only smartload's own pipeline reads (its habits and its planner's end value):
+# no other strategy's report depends on them, so one changed re-runs smartload alone
+# instead of the optimum's minutes too.
+SMARTLOAD_ONLY = ("expected_end_value", "expected_arrivals", "learn_habits", "habit_learning_rate")
+
+
+def version(data: Path, strategy: str = "smartload") -> str:
+    """Code, the settings every run starts from (the defaults and SMARTLOAD_* variables;
+    for any strategy but smartload, without SMARTLOAD_ONLY) and the data files (name,
+    size, modification time)."""
     from smartload.settings import load_settings
 
+    settings = load_settings(None).model_dump(mode="json")
+    if strategy != "smartload":
+        settings["planning"] = {k: v for k, v in settings["planning"].items() if k not in SMARTLOAD_ONLY}
     files = [data / PRICES, data / SESSIONS]
     stamp = [(f.name, f.stat().st_size, f.stat().st_mtime_ns) if f.exists() else (f.name, None) for f in files]
-    text = json.dumps({"code": code_version(), "settings": load_settings(None).model_dump_json(), "data": stamp})
+    text = json.dumps({"code": code_version(), "settings": settings, "data": stamp}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -319,8 +329,9 @@ def main() -> int:
     starts = [date(year, int(month), 1) for year in YEARS for month in args.months.split(",")]
     runs = [Run(site, start, days, strategy, args.time_limit, args.optimal_time_limit, args.early_share,
                 args.early_by * 3600.0, args.seed) for site in sites for start in starts for strategy in STRATEGIES]
-    current = version(args.data)
-    paths = {run: out / run.name(run.key(current)) for run in runs}
+    versions = {strategy: version(args.data, strategy) for strategy in STRATEGIES}
+    current = versions["smartload"]
+    paths = {run: out / run.name(run.key(versions[run.strategy])) for run in runs}
     todo = [] if args.report_only else [run for run in runs if not paths[run].exists()]
     print(f"{len(runs)} runs, {len(todo)} to do, reports in {out} (version {current[:12]})", flush=True)
     began = time.perf_counter()

@@ -14,6 +14,7 @@ import numpy as np
 from smartload.planner.cars import CarNeed, Pair
 from smartload.planner.inputs import PlannerInput, PlannerSettings
 from smartload.planner.lp import FloatArray, IntArray, LinearProgram
+from smartload.planner.terminal import AfterHorizon, battery_end_values, car_end_value
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,19 @@ class BatteryVars:
     discharge_max_kwh: FloatArray
     eta_c: float
     eta_d: float
+    # The lowest value of a kWh stored at the end (the only one without end_segments).
     terminal_eur_per_kwh: float
+    # The energy stored at the end above soc_lo as segments of decreasing value
+    # (planner/terminal.py): columns, their lengths (kWh) and values (EUR/kWh).
+    end_segments: IntArray | None = None
+    end_segment_kwh: FloatArray | None = None
+    end_segment_values: FloatArray | None = None
+
+    def end_segment_fill(self, soc_end_kwh: float) -> FloatArray:
+        """The segments a final SoC fills, highest value first (the LP's own choice)."""
+        assert self.end_segment_kwh is not None
+        before = np.r_[0.0, np.cumsum(self.end_segment_kwh)[:-1]]
+        return np.asarray(np.clip(soc_end_kwh - self.soc_lo_kwh - before, 0.0, self.end_segment_kwh), dtype=float)
 
 
 @dataclass(frozen=True)
@@ -70,7 +83,10 @@ def add_exclusive(lp: LinearProgram, a: IntArray, b: IntArray, bin_: IntArray,
 
 def add_battery(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettings, dur: FloatArray,
                 p_imp: FloatArray, p_exp: FloatArray, ch_max: FloatArray, dis_max: FloatArray,
-                q_price: float) -> BatteryVars:
+                q_price: float, after: AfterHorizon | None = None) -> BatteryVars:
+    """after: the expected day after the horizon, which values the energy left at the end
+    (planner/terminal.py); None, or a terminal value the battery is given: one value per
+    kWh, eta_d x q_price - wear."""
     bat = inputs.battery
     assert bat is not None
     n = dur.size
@@ -84,13 +100,28 @@ def add_battery(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettin
     # A battery already outside its band may stay there; it is never forced (infeasibly) in.
     lo, hi = min(lo, soc0), max(hi, soc0)
     terminal = bat.terminal_value_eur_per_kwh
+    segments = None
     if terminal is None:
         terminal = max(0.0, eta_d * q_price - wear)
+        if after is not None and hi > lo:
+            # Below this value the battery would rather feed the grid than keep a kWh, which
+            # the model forbids by cost alone only above it (model.battery_export_slots).
+            floor = (float(np.max(p_exp)) + 2 * wear + 2e-6) / (eta_c * eta_d)
+            segments = battery_end_values(after, eta_c, eta_d, wear, hi - lo, bat.allow_grid_charge, terminal,
+                                          floor)
+            terminal = float(segments[1][-1])
     ch = lp.add_vars(n, 0.0, ch_max, wear + tb)
     dis = lp.add_vars(n, 0.0, dis_max, wear + tb)
     soc_cost = np.zeros(n)
-    soc_cost[-1] = -terminal
+    if segments is None:
+        soc_cost[-1] = -terminal
     soc = lp.add_vars(n, lo, hi, soc_cost)
+    seg = None
+    if segments is not None:
+        # sum(segments) <= soc[-1] - lo: the LP fills the most valuable first.
+        seg = lp.add_vars(segments[0].size, 0.0, segments[0], -segments[1])
+        lp.add_rows(1, np.zeros(seg.size + 1, dtype=np.int64), np.r_[seg, soc[-1:]],
+                    np.r_[np.ones(seg.size), -1.0], -np.inf, -lo)
     t = np.arange(n)
     prev = t[1:]
     rows = np.r_[t, prev, t, t]
@@ -110,7 +141,8 @@ def add_battery(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettin
     b_slots = np.flatnonzero((gain > 0) & (ch_max > 0) & (dis_max > 0))
     b = lp.add_vars(b_slots.size, 0.0, 1.0, 0.0, integer=True)
     add_exclusive(lp, ch[b_slots], dis[b_slots], b, ch_max[b_slots], dis_max[b_slots])
-    return BatteryVars(ch, dis, soc, b_slots, b, soc0, lo, hi, ch_max, dis_max, eta_c, eta_d, terminal)
+    return BatteryVars(ch, dis, soc, b_slots, b, soc0, lo, hi, ch_max, dis_max, eta_c, eta_d, terminal, seg,
+                       None if segments is None else segments[0], None if segments is None else segments[1])
 
 
 # How far ahead a plugged car's charging blocks count for hysteresis: what is actuated
@@ -191,7 +223,9 @@ def add_occupancy_rows(lp: LinearProgram, pair_vars: list[PairVars], n: int) -> 
 
 
 def add_cars(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettings, needs: list[CarNeed],
-             pair_vars: list[PairVars], q_price: float) -> list[CarVars]:
+             pair_vars: list[PairVars], q_price: float, after: AfterHorizon | None = None) -> list[CarVars]:
+    """after: the expected day after the horizon, which values energy a car leaving later
+    takes beyond what it must have by the end (planner/terminal.py); None: q_price / eta."""
     result: list[CarVars] = []
     by_car: list[list[PairVars]] = [[] for _ in inputs.cars]
     for p in pair_vars:
@@ -199,7 +233,10 @@ def add_cars(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettings,
     for c, car in enumerate(inputs.cars):
         need = needs[c]
         mine = by_car[c]
-        value = q_price / car.charge_efficiency
+        if after is None or need.departs_in_horizon:
+            value = q_price / car.charge_efficiency
+        else:
+            value = car_end_value(after, car.departure, car.charge_efficiency)
         if not mine:
             result.append(CarVars(need, None, None, None, value))
             continue

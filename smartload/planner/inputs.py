@@ -196,8 +196,11 @@ class PlannerSettings:
     terminal_price_quantile picks the price quantile of the horizon that values energy left
     in the battery, and energy put into a car that leaves after the known prices;
     terminal_value_eur_per_kwh, when set, is that value itself (the what-if optimum values
-    what it leaves as the report does). switch_penalty_eur is hysteresis: the cost of each charging
-    block a car starts, counting from its action in force (CarInput.charging_now).
+    what it leaves as the report does). expected_end_value (without a terminal value) values
+    the energy left at the end by what it saves on the expected day after the horizon
+    (planner/terminal.py), the quantile only for times of day the horizon does not reach.
+    switch_penalty_eur is hysteresis: the cost of each charging block a car starts,
+    counting from its action in force (CarInput.charging_now).
     timezone is used only to write explanations.
     """
 
@@ -213,6 +216,7 @@ class PlannerSettings:
     lp_guided: bool = True
     terminal_price_quantile: float = 0.25
     terminal_value_eur_per_kwh: float | None = None
+    expected_end_value: bool = False
     tie_break_eur_per_kwh: float = 1e-6
     # Cost of each charging block a car starts (the slot before the plan: charging_now), so
     # a slot of near-equal price does not toggle the wallbox at every re-plan.

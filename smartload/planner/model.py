@@ -36,10 +36,13 @@ and a re-plan does not toggle the wallbox for a slot that saves less than the pe
 Early deadlines (planner/early.py): per car, soft rows for drivers who may leave before
 the departure given, each kWh missing at such a time at its own penalty.
 
-Energy left in the battery at the end is worth its terminal_value_eur_per_kwh, or else
-eta_d x V - wear, where V is the settings' terminal_value_eur_per_kwh or else the
-terminal_price_quantile of the import prices; energy a car leaving after the horizon
-takes beyond what it must have by then is worth V / eta_c.
+Energy left in the battery at the end is worth its terminal_value_eur_per_kwh; else, with
+settings.expected_end_value, what it saves on the expected day after the horizon
+(planner/terminal.py: a concave value, in segments); else eta_d x V - wear, where V is the
+settings' terminal_value_eur_per_kwh or else the terminal_price_quantile of the import
+prices. Energy a car leaving after the horizon takes beyond what it must have by then is
+worth the cheapest expected price until it leaves / eta_c (with expected_end_value), else
+V / eta_c.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ from smartload.planner.devices import (
 from smartload.planner.early import EarlyVars, add_early_deadlines
 from smartload.planner.inputs import PlannerInput, PlannerSettings
 from smartload.planner.lp import FloatArray, FrozenProgram, IntArray, LinearProgram
+from smartload.planner.terminal import after_horizon
 
 
 @dataclass(frozen=True)
@@ -193,8 +197,11 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings, pairs: list[Pai
     house = np.array([s.house_w for s in slots]) * dur / 1000.0
     tb = settings.tie_break_eur_per_kwh
     q_price = settings.terminal_value_eur_per_kwh
+    after = None
     if q_price is None:
         q_price = price_quantile(p_imp, settings.terminal_price_quantile)
+        if settings.expected_end_value:
+            after = after_horizon(inputs.now, [s.end for s in slots], p_imp, p_exp, pv, house, dur, q_price)
 
     needs = car_needs(inputs, settings)
     if pairs is None:
@@ -234,7 +241,7 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings, pairs: list[Pai
     battery_vars = None
     x_slots = battery_export = s_slots = s_export = s_full = np.zeros(0, dtype=np.int64)
     if bat is not None:
-        battery_vars = add_battery(lp, inputs, settings, dur, p_imp, p_exp, ch_max, dis_max, q_price)
+        battery_vars = add_battery(lp, inputs, settings, dur, p_imp, p_exp, ch_max, dis_max, q_price, after)
         bal_cols += [battery_vars.discharge, battery_vars.charge]
         bal_vals += [np.ones(n), -np.ones(n)]
         bal_rows += [t_idx, t_idx]
@@ -259,7 +266,7 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings, pairs: list[Pai
     lp.add_rows(n, np.concatenate(bal_rows), np.concatenate(bal_cols), np.concatenate(bal_vals),
                 house - pv, house - pv)
 
-    car_vars = add_cars(lp, inputs, settings, needs, pair_vars, q_price)
+    car_vars = add_cars(lp, inputs, settings, needs, pair_vars, q_price, after)
     early = add_early_deadlines(lp, inputs, needs, pair_vars)
     return PlanModel(
         inputs=inputs, settings=settings, program=lp.freeze(), duration_h=dur,

@@ -124,6 +124,8 @@ def to_vector(model: PlanModel, schedule: Schedule) -> FloatArray:
         s = model.surplus_slots
         x[model.surplus_export] = (schedule.export_kwh[s] > 0).astype(float)
         x[model.surplus_full] = (schedule.soc_kwh[s] >= bat.soc_hi_kwh - 1e-9).astype(float)
+        if bat.end_segments is not None:
+            x[bat.end_segments] = bat.end_segment_fill(float(schedule.soc_kwh[-1]))
     occupancy = _occupancy(model, schedule.car_kwh)
     delivered = np.zeros(len(model.inputs.cars))
     for pv in model.pairs:

@@ -62,6 +62,7 @@ def planner_settings(settings: Settings) -> PlannerSettings:
         swap_penalty_eur=planning.swap_penalty_eur, switch_penalty_eur=planning.switch_penalty_eur,
         grid_import_limit_w=planning.grid_import_limit_w,
         battery_wear_eur_per_kwh=settings.battery.wear_eur_per_kwh, timezone=settings.site.timezone,
+        expected_end_value=planning.expected_end_value,
     )
 
 

@@ -144,26 +144,41 @@ def _summary(stays: list[StayResult], delivered_kwh: float, cost: float, battery
 # How each strategy itself values what it leaves at the end (the report values it alike for all).
 _END_RULES = {
     "optimal": "plans the whole period at once and values what it leaves at the end as the report does "
-               "(stored price): it knows the period ends",
-    "smartload": "plans a rolling horizon to where evcc's prices end (up to 36 h) and never knows the period "
-                 "ends; its planner values a kWh left in the battery at the horizon's end at discharge "
-                 "efficiency x the {q:.0%} quantile of the horizon's import prices - wear, and a kWh put into a "
-                 "car leaving after the horizon beyond what it needs by then at that quantile / charge efficiency",
+               "(stored price, a kWh in the battery and a kWh put into a car still at home alike): it knows "
+               "the period ends, and cars still at home must have by then what they cannot get after it",
     "uncontrolled": "evcc: no value at the end; the battery follows its own rules",
     "greedy": "evcc's planner: no value at the end; the battery follows its own rules",
 }
+_SMARTLOAD_HORIZON = ("plans a rolling horizon to where evcc's prices end (up to 36 h) and never knows the period "
+                      "ends, so what it leaves at the period's end is what its last plan wanted at that hour; ")
+_SMARTLOAD_EXPECTED = ("its planner values what is left at each horizon's end by what it saves on the expected day "
+                       "after (the horizon's last day repeated: prices, PV, house load): a kWh in the battery at "
+                       "the price of the expected deficit it covers x discharge efficiency - wear (or a cheaper "
+                       "refill before it), where the next day's PV would fill the battery at what that PV would "
+                       "fetch in the grid; a kWh put into a car leaving after the horizon at the cheapest "
+                       "expected price until it leaves / charge efficiency (the {q:.0%} quantile of the "
+                       "horizon's import prices for times of day the horizon does not reach)")
+_SMARTLOAD_QUANTILE = ("its planner values a kWh left in the battery at the horizon's end at discharge efficiency x "
+                       "the {q:.0%} quantile of the horizon's import prices - wear, and a kWh put into a car leaving "
+                       "after the horizon beyond what it needs by then at that quantile / charge efficiency")
 
 
 def end_valuation(strategy: str, battery_delta_kwh: float, in_open_stays_kwh: float,
-                  prices: PeriodPrices) -> dict[str, Any]:
+                  prices: PeriodPrices, expected_end_value: bool = True) -> dict[str, Any]:
     """How the end of the period is valued: by the report (the same for every strategy)
-    and by the strategy's own planning, with the energy and credit involved."""
+    and by the strategy's own planning, with the energy and credit involved.
+    expected_end_value: smartload's planning.expected_end_value."""
     from smartload.planner import PlannerSettings
 
-    rule = _END_RULES.get(strategy, "no value at the end").format(q=PlannerSettings().terminal_price_quantile)
+    q = PlannerSettings().terminal_price_quantile
+    if strategy == "smartload":
+        rule = _SMARTLOAD_HORIZON + (_SMARTLOAD_EXPECTED if expected_end_value else _SMARTLOAD_QUANTILE).format(q=q)
+    else:
+        rule = _END_RULES.get(strategy, "no value at the end")
     return {"end_valuation": {
-        "report": "energy added to the home battery over the period and energy in cars still at home, "
-                  "credited at the lowest consumer price of the day after the period (stored)",
+        "report": "energy added to the home battery over the period (kWh stored) and energy put into cars "
+                  "still at home (kWh at the wallbox), credited at the lowest consumer price of the day after "
+                  "the period (stored); the same rule for every strategy, and the optimum plans against it",
         "strategy": rule,
         "stored_eur_per_kwh": round(prices.stored, 5),
         "battery_delta_kwh": round(battery_delta_kwh, 3),
@@ -198,7 +213,8 @@ def evcc_report(config: SimulationConfig, ctx: RunContext, outcome: Outcome,
     report.update(_summary(stays, totals.loadpoints_wh / 1000.0, totals.cost_eur, end_kwh - meter.battery_start_kwh,
                            prices))
     report.update(end_valuation(config.strategy, end_kwh - meter.battery_start_kwh,
-                                report["energy_in_open_stays_kwh"], prices))
+                                report["energy_in_open_stays_kwh"], prices,
+                                ctx.inputs.settings.planning.expected_end_value))
     report.update({
         "peak_import_kw": round(meter.peak_import_w / 1000.0, 3),
         "peak_import_15min_kw": round(meter.peak_import_15min_w / 1000.0, 3),

@@ -103,5 +103,10 @@ def test_the_report_says_how_the_end_is_valued() -> None:
     found = end_valuation("smartload", battery_delta_kwh=-2.5, in_open_stays_kwh=4.0, prices=prices)["end_valuation"]
     # 1.5 kWh more stored at the end than at the start, at the day after's lowest 0.20.
     assert (found["stored_eur_per_kwh"], found["credit_eur"]) == (0.2, 0.3)
-    assert "25% quantile of the horizon's import prices" in found["strategy"]
+    assert "what it saves on the expected day after" in found["strategy"]
+    assert "quantile of the horizon's import prices for times of day the horizon does not reach" in found["strategy"]
+    flat = end_valuation("smartload", -2.5, 4.0, prices, expected_end_value=False)["end_valuation"]["strategy"]
+    assert "at discharge efficiency x the 25% quantile of the horizon's import prices - wear" in flat
+    assert "expected day" not in flat
     assert "knows the period ends" in end_valuation("optimal", 0.0, 0.0, prices)["end_valuation"]["strategy"]
+    assert "the optimum plans against it" in found["report"]
