@@ -215,10 +215,7 @@ def _guided(model: PlanModel, session: LpSession, relaxed: Relaxation, bound: fl
     """The MILP in the relaxation's narrow neighbourhood; then, while the answer is worth
     widening and time is left, in the wide one. The cheaper schedule wins. Each MILP
     starts from the cheapest schedule known that it allows: the previous plan carried
-    over (warm), or the narrow neighbourhood's own relaxation repaired (its turns kept).
-    The wide MILP does not start from the narrow one's answer: within the gap of the
-    wide bound, HiGHS would stop at it at once, though the wide search exists to find
-    better (the narrow answer stays the best until it does)."""
+    over (warm), or the narrow neighbourhood's own relaxation repaired (its turns kept)."""
     assert relaxed.x is not None
     best: _Best | None = None
     settings = model.settings
@@ -234,7 +231,7 @@ def _guided(model: PlanModel, session: LpSession, relaxed: Relaxation, bound: fl
                 sequenced = _Best(x, model.program.objective(x), True, np.inf)
         else:
             lb, ub, narrowed = neighbourhood(model, relaxed, turns=False)
-        start = _start(model, lb, ub, warm, sequenced)
+        start = _start(model, lb, ub, warm, sequenced, best)
         result = model.program.solve(deadline - perf_counter(), settings.mip_rel_gap, lb=lb, ub=ub,
                                      start=None if start is None else start.x)
         if result.x is not None and result.status in (0, 1) and (best is None or result.fun < best.objective):
