@@ -18,7 +18,7 @@ With turns=True (narrow) each car also gets one turn at a shared wallbox, cut fr
 relaxation's use of that wallbox in an order given per wallbox (solve.py tries every order
 of up to PERMUTED_USERS cars on the neighbourhood's LP; else, and by default, earliest
 departure first or the plugged car first), the plugged car also free before any other
-car can come, HANDOFF_SLACK slots of overlap left to the MILP, and (in models with more than
+car can come (up to PERMUTED_USERS cars), HANDOFF_SLACK slots of overlap left to the MILP, and (in models with more than
 TRICKLES_OFF_ABOVE_BINARIES binaries) trickles under half the minimum are off. This
 removes the relaxation's time-sharing, the slow part. It cannot plan a car coming back
 after another (A, B, A), and turns can clash with a grid limit; solve.py checks the
@@ -100,14 +100,17 @@ def _candidate_orders(model: PlanModel, users: list[int], w: int, energy: FloatA
 
 
 def turn_orders(model: PlanModel, relaxed: Relaxation) -> dict[int, list[list[int]]]:
-    """Per shared wallbox (index) that the relaxation gives several cars: the candidate
-    turn orders, the default first (what neighbourhood uses without orders)."""
+    """Per shared wallbox (index) that the relaxation gives two to PERMUTED_USERS cars:
+    every turn order, the default first (what neighbourhood uses without orders). More
+    cars keep the default: their turns leave cars short whatever the order, the wallbox
+    is reopened, and LPs spent on orders are time its MILP lacks (10 cars at one wallbox:
+    more fallbacks)."""
     assert relaxed.x is not None
     energy, e_max = _energy(model, relaxed.x)
     result: dict[int, list[list[int]]] = {}
     for w in range(e_max.shape[1]):
         users = _users(energy, w)
-        if len(users) >= 2:
+        if 2 <= len(users) <= PERMUTED_USERS:
             result[w] = _candidate_orders(model, users, w, energy, e_max)
     return result
 
@@ -123,8 +126,9 @@ def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray,
     """Where each car may be at each wallbox: one turn per car at a shared wallbox, in the
     order given for it (default: the first of _candidate_orders). HANDOFF_SLACK slots
     either side of a handoff stay open to both cars, so the MILP chooses the exact handoff.
-    The car plugged in now also keeps the slots before any other car can come: charging
-    there swaps nothing (it may then come back for a turn of its own)."""
+    At a wallbox with at most PERMUTED_USERS cars, the car plugged in now also keeps the
+    slots before any other car can come: charging there swaps nothing (it may then come
+    back for a turn of its own)."""
     allowed = e_max > 0
     n = energy.shape[2]
     for w, box in enumerate(model.inputs.wallboxes):
@@ -141,7 +145,7 @@ def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray,
             if model.inputs.cars[c].wallbox_id != box.id:
                 present = np.flatnonzero(e_max[c, w] > 0)
                 first_other = min(first_other, int(present[0]) if present.size else n)
-        for c in users:
+        for c in users if len(users) <= PERMUTED_USERS else ():
             if model.inputs.cars[c].wallbox_id == box.id:
                 allowed[c, w, :first_other] = e_max[c, w, :first_other] > 0
     return allowed
