@@ -15,8 +15,10 @@ decides the rest (the RENS idea):
 - open: everything else (energies below the minimum, wallbox slots the relaxation uses).
 
 With turns=True (narrow) each car also gets one turn at a shared wallbox, cut from the
-relaxation's use of that wallbox (earliest departure first or the plugged car first),
-HANDOFF_SLACK slots of overlap left to the MILP, and (in models with more than
+relaxation's use of that wallbox in an order given per wallbox (solve.py tries every order
+of up to PERMUTED_USERS cars on the neighbourhood's LP; else, and by default, earliest
+departure first or the plugged car first), the plugged car also free before any other
+car can come (up to PERMUTED_USERS cars), HANDOFF_SLACK slots of overlap left to the MILP, and (in models with more than
 TRICKLES_OFF_ABOVE_BINARIES binaries) trickles under half the minimum are off. This
 removes the relaxation's time-sharing, the slow part. It cannot plan a car coming back
 after another (A, B, A), and turns can clash with a grid limit; solve.py checks the
@@ -29,6 +31,8 @@ These are heuristics: the plan's gap is reported against the relaxation's bound.
 
 from __future__ import annotations
 
+from itertools import permutations
+
 import numpy as np
 import numpy.typing as npt
 
@@ -38,6 +42,9 @@ from smartload.planner.model import PlanModel
 FREE_BELOW_EUR_PER_KWH = 0.01
 FREE_PER_CAR = 2
 HANDOFF_SLACK = 2
+# Shared wallboxes with at most this many cars have every turn order tried (on the
+# neighbourhood's LP, solve.py); more have the two default orders (EDF, plugged first).
+PERMUTED_USERS = 3
 TRICKLES_OFF_ABOVE_BINARIES = 400
 _EPS = 1e-6
 
@@ -70,40 +77,89 @@ def _turns(order: list[int], energy: FloatArray, e_max: FloatArray) -> tuple[flo
     return missing, kept, cuts
 
 
-def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray) -> npt.NDArray[np.bool_]:
-    """Where each car may be at each wallbox: one turn per car at a shared wallbox.
+def _users(energy: FloatArray, w: int) -> list[int]:
+    return [c for c in range(energy.shape[0]) if energy[c, w].sum() > _EPS]
 
-    The order is the earliest departure first, or the plugged car first, whichever leaves
-    less energy without room, then keeps more in place (a tie goes to the plugged car: one
-    swap fewer). HANDOFF_SLACK slots either side of a handoff stay open to both cars, so
-    the MILP chooses the exact handoff.
-    """
-    allowed = e_max > 0
+
+def _candidate_orders(model: PlanModel, users: list[int], w: int, energy: FloatArray, e_max: FloatArray
+                      ) -> list[list[int]]:
+    """Turn orders at wallbox w, the most promising first: the earliest departure first, or
+    the plugged car first, whichever leaves less energy without room, then keeps more in
+    place (a tie goes to the plugged car: one swap fewer); with at most PERMUTED_USERS
+    users, every other order after them."""
     far = model.inputs.slots[-1].end
+    box = model.inputs.wallboxes[w]
+    edf = sorted(users, key=lambda c: (model.inputs.cars[c].departure or far, c))
+    plugged = [c for c in users if model.inputs.cars[c].wallbox_id == box.id]
+    orders = ([plugged + [c for c in edf if c not in plugged]] if plugged else []) + [edf]
+    scored = [(*_turns(o, energy[:, w, :], e_max[:, w, :])[:2], i) for i, o in enumerate(orders)]
+    ranked = [orders[s[2]] for s in sorted(scored, key=lambda s: (round(s[0], 3), -round(s[1], 3), s[2]))]
+    if len(users) <= PERMUTED_USERS:
+        ranked += [list(o) for o in permutations(users) if list(o) not in ranked]
+    return ranked
+
+
+def turn_orders(model: PlanModel, relaxed: Relaxation) -> dict[int, list[list[int]]]:
+    """Per shared wallbox (index) that the relaxation gives two to PERMUTED_USERS cars:
+    every turn order, the default first (what neighbourhood uses without orders). More
+    cars keep the default: their turns leave cars short whatever the order, the wallbox
+    is reopened, and LPs spent on orders are time its MILP lacks (10 cars at one wallbox:
+    more fallbacks)."""
+    assert relaxed.x is not None
+    energy, e_max = _energy(model, relaxed.x)
+    result: dict[int, list[list[int]]] = {}
+    for w in range(e_max.shape[1]):
+        users = _users(energy, w)
+        if 2 <= len(users) <= PERMUTED_USERS:
+            result[w] = _candidate_orders(model, users, w, energy, e_max)
+    return result
+
+
+def _energy(model: PlanModel, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+    grid = model.car_grid()
+    energy = np.where(grid.energy >= 0, x[np.maximum(grid.energy, 0)], 0.0)
+    return energy, np.where(grid.energy >= 0, grid.e_max_kwh, 0.0)
+
+
+def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray,
+                  orders: dict[int, list[int]]) -> npt.NDArray[np.bool_]:
+    """Where each car may be at each wallbox: one turn per car at a shared wallbox, in the
+    order given for it (default: the first of _candidate_orders). HANDOFF_SLACK slots
+    either side of a handoff stay open to both cars, so the MILP chooses the exact handoff.
+    At a wallbox with at most PERMUTED_USERS cars, the car plugged in now also keeps the
+    slots before any other car can come: charging there swaps nothing (it may then come
+    back for a turn of its own)."""
+    allowed = e_max > 0
     n = energy.shape[2]
     for w, box in enumerate(model.inputs.wallboxes):
-        users = [c for c in range(energy.shape[0]) if energy[c, w].sum() > _EPS]
+        users = _users(energy, w)
         if len(users) < 2:
             continue
-        edf = sorted(users, key=lambda c: (model.inputs.cars[c].departure or far, c))
-        plugged = [c for c in users if model.inputs.cars[c].wallbox_id == box.id]
-        orders = ([plugged + [c for c in edf if c not in plugged]] if plugged else []) + [edf]
-        scored = [(*_turns(o, energy[:, w, :], e_max[:, w, :]), i) for i, o in enumerate(orders)]
-        _, _, cuts, i = min(scored, key=lambda s: (round(s[0], 3), -round(s[1], 3), s[3]))
-        for k, c in enumerate(orders[i]):
+        order = orders.get(w) or _candidate_orders(model, users, w, energy, e_max)[0]
+        _, _, cuts = _turns(order, energy[:, w, :], e_max[:, w, :])
+        first_other = n
+        for k, c in enumerate(order):
             window = np.zeros(n, dtype=bool)
             window[max(0, cuts[k] - HANDOFF_SLACK):min(n, cuts[k + 1] + HANDOFF_SLACK)] = True
             allowed[c, w] &= window
+            if model.inputs.cars[c].wallbox_id != box.id:
+                present = np.flatnonzero(e_max[c, w] > 0)
+                first_other = min(first_other, int(present[0]) if present.size else n)
+        for c in users if len(users) <= PERMUTED_USERS else ():
+            if model.inputs.cars[c].wallbox_id == box.id:
+                allowed[c, w, :first_other] = e_max[c, w, :first_other] > 0
     return allowed
 
 
 def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes: frozenset[int] = frozenset(),
-                  box_trickles: frozenset[int] = frozenset()) -> tuple[FloatArray, FloatArray, bool]:
+                  box_trickles: frozenset[int] = frozenset(), orders: dict[int, list[int]] | None = None
+                  ) -> tuple[FloatArray, FloatArray, bool]:
     """Variable bounds (lb, ub) of the restricted model, and whether turns narrowed it.
     turns: one turn per car at a shared wallbox and no trickles (narrow, fast), except at
     the wallboxes (indices) in open_boxes; else cars may alternate wherever the relaxation
     shares a wallbox (wider, slower, sometimes better). At the wallboxes in box_trickles,
-    a trickle is judged by the whole wallbox's use, which a car's turn takes over."""
+    a trickle is judged by the whole wallbox's use, which a car's turn takes over.
+    orders: the turn order per shared wallbox (index; default: turn_orders' first)."""
     assert relaxed.x is not None and relaxed.reduced_cost is not None
     x, reduced = relaxed.x, relaxed.reduced_cost
     grid = model.car_grid()
@@ -118,7 +174,7 @@ def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes
     narrow[list(open_boxes)] = False
     narrow = turns & narrow[None, :, None]
     if turns:
-        allowed &= _turn_windows(model, energy, e_max) | ~narrow
+        allowed &= _turn_windows(model, energy, e_max, orders or {}) | ~narrow
     outside = (grid.energy >= 0) & ~allowed
     ub[grid.energy[outside]] = 0.0
     ub[grid.on[outside & has_on]] = 0.0

@@ -2,7 +2,8 @@
 
 1. The LP relaxation (HiGHS): a lower bound on the cost, and where each car should charge.
 2. With settings.lp_guided (default): the MILP restricted to the relaxation's narrow
-   neighbourhood (one turn per car at a shared wallbox), then, if that leaves a car short
+   neighbourhood (one turn per car at a shared wallbox, in the order whose neighbourhood
+   has the cheapest relaxation), then, if that leaves a car short
    where the relaxation did not or more than WIDEN_GAP above the bound, and time is
    left, the wider one; the cheaper schedule wins.
    Each neighbourhood is checked on its own relaxation first; where its turns leave a
@@ -20,6 +21,9 @@
    (_polish; unless its MILP proved it within _POLISH_ABOVE_EUR of the optimum, where
    there is no slack to remove), and opposite flows in one slot are netted
    (schedule.net_flows).
+
+Every LP of a plan (the relaxation, the turn orders' and the neighbourhood's checks, the
+polish) is solved in one lp.LpSession: each from the last basis, in a millisecond or two.
 
 The gap is always against a proven lower bound: the relaxation's, or the full MILP's dual
 bound when it ran. Status: "optimal" within mip_rel_gap, "feasible" a MILP schedule not
@@ -56,9 +60,9 @@ from smartload.planner.assemble import assemble, empty_plan
 from smartload.planner.cars import car_needs, car_pairs
 from smartload.planner.fleet import arrival_order, dense_bounds, is_fleet, stay_pairs
 from smartload.planner.inputs import PlannerInput, PlannerSettings
-from smartload.planner.lp import FloatArray, Relaxation, SolveResult
+from smartload.planner.lp import FloatArray, LpSession, Relaxation, SolveResult
 from smartload.planner.model import PlanModel, build_model
-from smartload.planner.neighbourhood import neighbourhood
+from smartload.planner.neighbourhood import neighbourhood, turn_orders
 from smartload.planner.plan import Plan, PlanStatus
 from smartload.planner.repair import in_arrival_order, repair
 from smartload.planner.schedule import Schedule, from_vector, net_flows, to_vector
@@ -72,6 +76,8 @@ _MIN_POLISH_S = 0.05
 # A MILP answer proven this close to its own optimum (EUR) has no slack worth an LP to remove.
 _POLISH_ABOVE_EUR = 1e-3
 WIDEN_GAP = 0.02
+# A turn order replaces the default only if its neighbourhood's relaxation is cheaper by more.
+_ORDER_TOL_EUR = 1e-6
 # The least energy cost (EUR) the reported gap is divided by: a plan that costs next to
 # nothing (PV) would otherwise show any cent as a huge relative gap.
 GAP_FLOOR_EUR = 0.1
@@ -147,7 +153,7 @@ def _short_boxes(model: PlanModel, x: FloatArray, relaxed_x: FloatArray) -> froz
     return frozenset(pv.pair.wallbox for pv in model.pairs if pv.pair.car in short)
 
 
-def _narrow_bounds(model: PlanModel, relaxed: Relaxation, deadline: float
+def _narrow_bounds(model: PlanModel, session: LpSession, relaxed: Relaxation, deadline: float
                    ) -> tuple[FloatArray, FloatArray, bool, FloatArray | None]:
     """The narrow neighbourhood, with the turns undone at every wallbox where they leave a
     car shorter than the relaxation did: checked on the neighbourhood's own relaxation,
@@ -158,11 +164,13 @@ def _narrow_bounds(model: PlanModel, relaxed: Relaxation, deadline: float
     open_boxes: frozenset[int] = frozenset()
     box_trickles: frozenset[int] = frozenset()
     checked: FloatArray | None = None
+    orders = _best_orders(model, session, relaxed, deadline)
     while True:
-        lb, ub, narrowed = neighbourhood(model, relaxed, turns=True, open_boxes=open_boxes, box_trickles=box_trickles)
+        lb, ub, narrowed = neighbourhood(model, relaxed, turns=True, open_boxes=open_boxes, box_trickles=box_trickles,
+                                         orders=orders)
         if not narrowed or deadline - perf_counter() < _MIN_MILP_S:
             return lb, ub, narrowed, checked
-        check = model.program.solve(deadline - perf_counter(), 0.0, relax=True, lb=lb, ub=ub)
+        check = session.solve(deadline - perf_counter(), lb, ub, model.program.cost)
         if check.x is None or check.status != 0:
             return lb, ub, narrowed, checked
         checked = np.asarray(check.x)
@@ -175,33 +183,56 @@ def _narrow_bounds(model: PlanModel, relaxed: Relaxation, deadline: float
         box_trickles |= short
 
 
+def _best_orders(model: PlanModel, session: LpSession, relaxed: Relaxation, deadline: float
+                 ) -> dict[int, list[int]]:
+    """The turn order at each shared wallbox whose narrow neighbourhood has the cheapest
+    relaxation, one wallbox after the other (the others at their best so far). An LP from
+    the last basis costs a few milliseconds; a poor order costs the MILP its answer (a
+    car left short, the wallbox reopened) or the wide neighbourhood's seconds."""
+    chosen: dict[int, list[int]] = {}
+    for w, candidates in turn_orders(model, relaxed).items():
+        best: tuple[float, list[int]] | None = None
+        for order in candidates:
+            if len(candidates) < 2 or deadline - perf_counter() < _MIN_MILP_S:
+                break
+            lb, ub, _ = neighbourhood(model, relaxed, turns=True, orders={**chosen, w: order})
+            result = session.solve(deadline - perf_counter(), lb, ub, model.program.cost)
+            if result.x is not None and (best is None or result.fun < best[0] - _ORDER_TOL_EUR):
+                best = (result.fun, order)
+        if best is not None:
+            chosen[w] = best[1]
+    return chosen
+
+
 def _start(model: PlanModel, lb: FloatArray, ub: FloatArray, *candidates: _Best | None) -> _Best | None:
     """The cheapest candidate that keeps to the bounds: a MILP's start."""
     fits = [c for c in candidates if c is not None and model.program.within(c.x, lb, ub)]
     return min(fits, key=lambda c: c.objective, default=None)
 
 
-def _guided(model: PlanModel, relaxed: Relaxation, bound: float, deadline: float, warm: _Best | None) -> _Best | None:
+def _guided(model: PlanModel, session: LpSession, relaxed: Relaxation, bound: float, deadline: float,
+            warm: _Best | None) -> _Best | None:
     """The MILP in the relaxation's narrow neighbourhood; then, while the answer is worth
     widening and time is left, in the wide one. The cheaper schedule wins. Each MILP
     starts from the cheapest schedule known that it allows: the previous plan carried
     over (warm), or the narrow neighbourhood's own relaxation repaired (its turns kept)."""
     assert relaxed.x is not None
     best: _Best | None = None
+    settings = model.settings
     for turns in (True, False):
         if best is not None and (not _worth_widening(model, relaxed.x, best, bound)
                                  or deadline - perf_counter() < _MIN_MILP_S):
             break
         sequenced: _Best | None = None
         if turns:
-            lb, ub, narrowed, checked = _narrow_bounds(model, relaxed, deadline)
+            lb, ub, narrowed, checked = _narrow_bounds(model, session, relaxed, deadline)
             if checked is not None:
                 x = to_vector(model, repair(model, checked))
                 sequenced = _Best(x, model.program.objective(x), True, np.inf)
         else:
             lb, ub, narrowed = neighbourhood(model, relaxed, turns=False)
         start = _start(model, lb, ub, warm, sequenced, best)
-        result = model.program.solve(deadline - perf_counter(), model.settings.mip_rel_gap, lb=lb, ub=ub,
+        result = model.program.solve(deadline - perf_counter(), settings.mip_rel_gap, lb=lb, ub=ub,
                                      start=None if start is None else start.x)
         if result.x is not None and result.status in (0, 1) and (best is None or result.fun < best.objective):
             best = _milp_best(result)
@@ -214,7 +245,7 @@ def _guided(model: PlanModel, relaxed: Relaxation, bound: float, deadline: float
     return best
 
 
-def _polish(model: PlanModel, x: FloatArray, deadline: float) -> FloatArray:
+def _polish(model: PlanModel, session: LpSession, x: FloatArray, deadline: float) -> FloatArray:
     """The continuous part re-solved exactly with the on/off decisions of x fixed: a MILP
     answer within its gap tolerance may leave slack (a battery cycling for nothing) that
     costs less than the tolerance but makes no sense. Never worse than x."""
@@ -222,7 +253,7 @@ def _polish(model: PlanModel, x: FloatArray, deadline: float) -> FloatArray:
     integer = program.integrality == 1
     lb, ub = program.lb.copy(), program.ub.copy()
     lb[integer] = ub[integer] = np.round(x[integer])
-    result = program.solve(max(deadline - perf_counter(), _MIN_POLISH_S), 0.0, relax=True, lb=lb, ub=ub)
+    result = session.solve(max(deadline - perf_counter(), _MIN_POLISH_S), lb, ub, program.cost)
     if result.x is not None and result.status == 0 and result.fun <= program.objective(x) + 1e-9:
         return np.asarray(result.x)
     return x
@@ -251,7 +282,8 @@ def solve_model(model: PlanModel, deadline: float | None = None, start: FloatArr
         gap = None if bound is None else energy_gap(model, x, objective, bound)
         return Solution(status, schedule, x, objective, gap, perf_counter() - started)
 
-    relaxed = program.relax(max(deadline - perf_counter(), _MIN_MILP_S), cost=_guide_cost(model))
+    session = program.session(cost=_guide_cost(model))
+    relaxed = session.relax(max(deadline - perf_counter(), _MIN_MILP_S))
     if relaxed.x is None:
         schedule = repair(model, None)
         x = to_vector(model, schedule)
@@ -267,7 +299,7 @@ def solve_model(model: PlanModel, deadline: float | None = None, start: FloatArr
     if warm is not None and relative_gap(warm.objective, bound) <= settings.mip_rel_gap:
         best = warm  # the previous plan still holds: proven within the gap by the relaxation alone
     elif settings.mode == "milp" and settings.lp_guided:
-        best = _guided(model, relaxed, bound, deadline, warm)
+        best = _guided(model, session, relaxed, bound, deadline, warm)
     if settings.mode == "milp" and best is None and deadline - perf_counter() >= _MIN_MILP_S:
         result = program.solve(deadline - perf_counter(), settings.mip_rel_gap, start=start)
         if result.x is not None and result.status in (0, 1):
@@ -277,7 +309,7 @@ def solve_model(model: PlanModel, deadline: float | None = None, start: FloatArr
     if warm is not None and (best is None or warm.objective < best.objective):
         best = warm
     if best is not None:
-        polished = _polish(model, best.x, deadline) if best.slack_eur > _POLISH_ABOVE_EUR else best.x
+        polished = _polish(model, session, best.x, deadline) if best.slack_eur > _POLISH_ABOVE_EUR else best.x
         schedule = net_flows(model, from_vector(model, polished))
         x = to_vector(model, schedule)
         objective = program.objective(x)

@@ -1,0 +1,81 @@
+"""Turn orders at a shared wallbox (neighbourhood.turn_orders, solve._best_orders) and the
+LP session the planner re-solves its LPs in (lp.LpSession)."""
+
+from __future__ import annotations
+
+from time import perf_counter
+
+import numpy as np
+
+from smartload.planner import PlannerSettings
+from smartload.planner.model import build_model
+from smartload.planner.neighbourhood import neighbourhood, turn_orders
+from smartload.planner.solve import _best_orders
+from tests.planner.builders import car, hour, hourly, problem
+
+SETTINGS = PlannerSettings()
+# Cheap now and late, dear in between.
+PRICES = [0.10, 0.10, 0.40, 0.40, 0.40, 0.40, 0.12, 0.12, 0.12, 0.12]
+
+
+def _shared() -> tuple[object, object]:
+    """A plugged in now (leaves at 10 h), B from 2 h (leaves at 6 h, first by departure):
+    both need more than the cheap hours in their own stay hold."""
+    inputs = problem(hourly(PRICES), [
+        car("A", need_kwh=30.0, departure_h=10.0, wallbox=1, charging_now=True, allowed_wallboxes=(1,)),
+        car("B", need_kwh=20.0, departure_h=6.0, wallbox=None, allowed_wallboxes=(1,), available_from=hour(2)),
+    ])
+    model = build_model(inputs, SETTINGS)
+    return model, model.program.session().relax(10.0)
+
+
+def test_every_order_of_few_cars_is_a_candidate_default_first() -> None:
+    model, relaxed = _shared()
+    orders = turn_orders(model, relaxed)  # type: ignore[arg-type]
+    assert list(orders) == [0]
+    assert sorted(map(tuple, orders[0])) == [(0, 1), (1, 0)]
+    # Both orders leave no energy without room and keep as much in place: the tie goes to
+    # the plugged car (one swap fewer), as before there were other candidates.
+    assert orders[0][0] == [0, 1]
+
+
+def test_plugged_car_keeps_the_slots_before_another_car_can_come() -> None:
+    """Whatever the order, A may charge in hours 0-1: B is not there yet, so it swaps nothing."""
+    model, relaxed = _shared()
+    a_energy = model.pairs[0].energy  # type: ignore[attr-defined]
+    for order in ([1, 0], [0, 1]):
+        _, ub, narrowed = neighbourhood(model, relaxed, turns=True, orders={0: order})  # type: ignore[arg-type]
+        assert narrowed
+        assert ub[a_energy[:2]].min() > 0
+
+
+def test_best_order_is_the_cheapest_neighbourhood_relaxation() -> None:
+    model, relaxed = _shared()
+    session = model.program.session()  # type: ignore[attr-defined]
+    session.relax(10.0)
+    chosen = _best_orders(model, session, relaxed, perf_counter() + 10.0)  # type: ignore[arg-type]
+    values = {}
+    for order in ([1, 0], [0, 1]):
+        lb, ub, _ = neighbourhood(model, relaxed, turns=True, orders={0: order})  # type: ignore[arg-type]
+        values[tuple(order)] = model.program.solve(10.0, 0.0, relax=True, lb=lb, ub=ub).fun  # type: ignore[attr-defined]
+    assert tuple(chosen[0]) == min(values, key=lambda o: values[o])
+
+
+def test_session_resolves_after_bound_and_cost_changes_as_a_cold_solve() -> None:
+    model = build_model(problem(hourly(PRICES), [car("A", need_kwh=30.0, departure_h=10.0)]), SETTINGS)
+    program = model.program
+    energy = model.pairs[0].energy
+    free_swaps = program.cost * 0.5
+    session = program.session(cost=free_swaps)
+    first = session.relax(10.0)
+    cold = program.relax(10.0, cost=free_swaps)
+    assert first.objective == cold.objective
+    ub = program.ub.copy()
+    ub[energy[:2]] = 0.0  # the cheap hours closed
+    hot = session.solve(10.0, program.lb, ub, program.cost)
+    reference = program.solve(10.0, 0.0, relax=True, ub=ub)
+    assert hot.fun == reference.fun
+    assert hot.fun > program.relax(10.0).objective + 0.1
+    assert hot.x is not None and np.all(hot.x[energy[:2]] == 0.0)
+    again = session.solve(10.0)  # the program's own bounds back, the cost as last set
+    assert again.fun == program.relax(10.0).objective
