@@ -84,3 +84,15 @@ def test_a_union_that_allows_a_plain_value_keeps_what_is_not_json():
 
 def test_merge_lays_mappings_over_each_other_key_by_key():
     assert merge({"a": {"b": 1, "c": 2}, "d": [1]}, {"a": {"c": 3}, "d": [2]}) == {"a": {"b": 1, "c": 3}, "d": [2]}
+
+
+@pytest.mark.parametrize(("name", "value", "problem"), [
+    ("SMARTLOAD_NOTIFY", "null", "env SMARTLOAD_NOTIFY: notify: Input should be a valid dictionary or instance of "
+                                 "NotifySettings"),
+    ("SMARTLOAD_WEB__TRUSTED_PROXIES", "", "env SMARTLOAD_WEB__TRUSTED_PROXIES: web.trusted_proxies: not valid JSON"),
+])
+def test_a_null_or_empty_section_is_an_error_not_ignored(settings_file, monkeypatch, name, value, problem):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(settings_file)
+    assert caught.value.problems == [problem]

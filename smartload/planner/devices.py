@@ -109,7 +109,10 @@ def add_battery(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettin
             floor = (float(np.max(p_exp)) + 2 * wear + 2e-6) / (eta_c * eta_d)
             segments = battery_end_values(after, eta_c, eta_d, wear, hi - lo, bat.allow_grid_charge, terminal,
                                           floor)
-            terminal = float(segments[1][-1])
+            if segments[0].size:
+                terminal = float(segments[1][-1])
+            else:  # a band too narrow to hold a segment: the flat value
+                segments = None
     ch = lp.add_vars(n, 0.0, ch_max, wear + tb)
     dis = lp.add_vars(n, 0.0, dis_max, wear + tb)
     soc_cost = np.zeros(n)

@@ -20,8 +20,9 @@ of up to PERMUTED_USERS cars on the neighbourhood's LP; else, and by default, ea
 departure first or the plugged car first), the plugged car also free before any other
 car can come (up to PERMUTED_USERS cars), HANDOFF_SLACK slots of overlap left to the MILP, and (in models with more than
 TRICKLES_OFF_ABOVE_BINARIES binaries) trickles under half the minimum are off. This
-removes the relaxation's time-sharing, the slow part. It cannot plan a car coming back
-after another (A, B, A), and turns can clash with a grid limit; solve.py checks the
+removes the relaxation's time-sharing, the slow part. Apart from the plugged car's early
+slots, it cannot plan a car coming back after another (A, B, A), and turns can clash
+with a grid limit; solve.py checks the
 narrow neighbourhood on its own relaxation; where it leaves a car short it first judges
 that wallbox's trickles by the wallbox's use (box_trickles), then reopens it (open_boxes),
 and tries the wide neighbourhood when that is worth the time.
@@ -37,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from smartload.planner.lp import FloatArray, Relaxation
-from smartload.planner.model import PlanModel
+from smartload.planner.model import CarGrid, PlanModel
 
 FREE_BELOW_EUR_PER_KWH = 0.01
 FREE_PER_CAR = 2
@@ -106,7 +107,7 @@ def turn_orders(model: PlanModel, relaxed: Relaxation) -> dict[int, list[list[in
     is reopened, and LPs spent on orders are time its MILP lacks (10 cars at one wallbox:
     more fallbacks)."""
     assert relaxed.x is not None
-    energy, e_max = _energy(model, relaxed.x)
+    energy, e_max = _energy(model.car_grid(), relaxed.x)
     result: dict[int, list[list[int]]] = {}
     for w in range(e_max.shape[1]):
         users = _users(energy, w)
@@ -115,8 +116,8 @@ def turn_orders(model: PlanModel, relaxed: Relaxation) -> dict[int, list[list[in
     return result
 
 
-def _energy(model: PlanModel, x: FloatArray) -> tuple[FloatArray, FloatArray]:
-    grid = model.car_grid()
+def _energy(grid: CarGrid, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per (car, wallbox, slot): the energy x gives and the most there could be."""
     energy = np.where(grid.energy >= 0, x[np.maximum(grid.energy, 0)], 0.0)
     return energy, np.where(grid.energy >= 0, grid.e_max_kwh, 0.0)
 
@@ -165,9 +166,8 @@ def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes
     grid = model.car_grid()
     lb, ub = model.program.lb.copy(), model.program.ub.copy()
     has_on = grid.on >= 0
-    energy = np.where(grid.energy >= 0, x[np.maximum(grid.energy, 0)], 0.0)
+    energy, e_max = _energy(grid, x)
     charging = energy > _EPS
-    e_max = np.where(grid.energy >= 0, grid.e_max_kwh, 0.0)
     busy_box = charging.any(axis=0, keepdims=True)
     allowed = e_max > 0
     narrow = np.ones(e_max.shape[1], dtype=bool)

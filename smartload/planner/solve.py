@@ -193,7 +193,7 @@ def _best_orders(model: PlanModel, session: LpSession, relaxed: Relaxation, dead
     for w, candidates in turn_orders(model, relaxed).items():
         best: tuple[float, list[int]] | None = None
         for order in candidates:
-            if len(candidates) < 2 or deadline - perf_counter() < _MIN_MILP_S:
+            if deadline - perf_counter() < _MIN_MILP_S:
                 break
             lb, ub, _ = neighbourhood(model, relaxed, turns=True, orders={**chosen, w: order})
             result = session.solve(deadline - perf_counter(), lb, ub, model.program.cost)

@@ -7,11 +7,14 @@ values stay strings for pydantic to convert, so "52" is a number where a number 
 Variables that name no section (SMARTLOAD_SETTINGS, SMARTLOAD_ADDON_OPTIONS) are left alone.
 
 The rules are pydantic-settings' (env_prefix, env_nested_delimiter="__"), which this
-replaces: importing pydantic-settings cost 0.1-0.15 s of CPU at every start, a third of
-`check-config` (its sources pull in asyncio and the cloud providers' shims), for these
-few lines. Two differences, both
-for the better: a variable that is not JSON is named itself (not only its section), and
-the entries of a mapping (SMARTLOAD_VEHICLES__ZOE) are known to be sections too.
+replaces: importing pydantic-settings (its sources pull in asyncio and the cloud
+providers' shims) cost CPU at every start for these few lines. With it gone and the
+models' validators built lazily (types.StrictModel), `check-config` takes 0.40 s of CPU
+instead of 0.44-0.49 s (benchmarks/startup.py's machine, the same hour). Where it
+differs, it says more: a variable that is not JSON is named itself (not only its
+section); the entries of a mapping (SMARTLOAD_VEHICLES__ZOE) are sections too; a section
+set to null (SMARTLOAD_NOTIFY=null) is an error where it was ignored; an empty section
+or list (SMARTLOAD_WEB__TRUSTED_PROXIES=) is "not valid JSON".
 """
 
 from __future__ import annotations

@@ -164,7 +164,7 @@ _SMARTLOAD_QUANTILE = ("its planner values a kWh left in the battery at the hori
 
 
 def end_valuation(strategy: str, battery_delta_kwh: float, in_open_stays_kwh: float,
-                  prices: PeriodPrices, expected_end_value: bool = True) -> dict[str, Any]:
+                  prices: PeriodPrices, expected_end_value: bool = False) -> dict[str, Any]:
     """How the end of the period is valued: by the report (the same for every strategy)
     and by the strategy's own planning, with the energy and credit involved.
     expected_end_value: smartload's planning.expected_end_value."""

@@ -127,3 +127,12 @@ def test_a_schedule_read_back_keeps_its_end_value():
     assert vector[model.battery.end_segments] == pytest.approx(model.battery.end_segment_fill(soc_end))
     assert float(vector[model.battery.end_segments] @ model.battery.end_segment_values) == pytest.approx(
         3.2 * 0.30 + (soc_end - 3.2) * 0.080002, abs=1e-6)
+
+
+def test_a_battery_band_too_narrow_for_a_segment_keeps_the_flat_value():
+    """hi - lo below the segments' resolution: no segment to value, the flat value stands
+    (an IndexError before)."""
+    battery = BatteryInput(capacity_kwh=10.0, soc_pct=50.0, max_charge_w=5000.0, max_discharge_w=5000.0,
+                           min_soc_pct=50.0, reserve_soc_pct=0.0, max_soc_pct=50.000000001)
+    plan = make_plan(problem(_sunny_day(), bat=battery), PlannerSettings(expected_end_value=True))
+    assert plan.status in ("optimal", "feasible")

@@ -100,7 +100,8 @@ def test_the_report_says_how_the_end_is_valued() -> None:
     from smartload.whatif.report import PeriodPrices, end_valuation
 
     prices = PeriodPrices(mean=0.30, stored=0.20, highest=0.50)
-    found = end_valuation("smartload", battery_delta_kwh=-2.5, in_open_stays_kwh=4.0, prices=prices)["end_valuation"]
+    found = end_valuation("smartload", battery_delta_kwh=-2.5, in_open_stays_kwh=4.0, prices=prices,
+                         expected_end_value=True)["end_valuation"]
     # 1.5 kWh more stored at the end than at the start, at the day after's lowest 0.20.
     assert (found["stored_eur_per_kwh"], found["credit_eur"]) == (0.2, 0.3)
     assert "what it saves on the expected day after" in found["strategy"]
