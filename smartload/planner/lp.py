@@ -280,7 +280,7 @@ class FrozenProgram:
 class LpSession:
     """One HiGHS instance holding the program's LP relaxation (integrality dropped), re-solved
     after each change of bounds or cost from the basis it last found. The planner's LPs (the
-    relaxation, its neighbourhoods, the dive, the polish) differ from each other in a few
+    relaxation, the turn orders' and neighbourhoods' checks, the polish) differ in a few
     bounds: the dual simplex goes on from the last basis in a few iterations, where a new
     passModel would solve each from scratch (3 cars: 1-2 ms against 5-15 ms)."""
 

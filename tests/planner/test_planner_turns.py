@@ -8,7 +8,8 @@ from time import perf_counter
 import numpy as np
 
 from smartload.planner import PlannerSettings
-from smartload.planner.model import build_model
+from smartload.planner.lp import Relaxation
+from smartload.planner.model import PlanModel, build_model
 from smartload.planner.neighbourhood import neighbourhood, turn_orders
 from smartload.planner.solve import _best_orders
 from tests.planner.builders import car, hour, hourly, problem
@@ -18,7 +19,7 @@ SETTINGS = PlannerSettings()
 PRICES = [0.10, 0.10, 0.40, 0.40, 0.40, 0.40, 0.12, 0.12, 0.12, 0.12]
 
 
-def _shared() -> tuple[object, object]:
+def _shared() -> tuple[PlanModel, Relaxation]:
     """A plugged in now (leaves at 10 h), B from 2 h (leaves at 6 h, first by departure):
     both need more than the cheap hours in their own stay hold."""
     inputs = problem(hourly(PRICES), [
@@ -31,7 +32,7 @@ def _shared() -> tuple[object, object]:
 
 def test_every_order_of_few_cars_is_a_candidate_default_first() -> None:
     model, relaxed = _shared()
-    orders = turn_orders(model, relaxed)  # type: ignore[arg-type]
+    orders = turn_orders(model, relaxed)
     assert list(orders) == [0]
     assert sorted(map(tuple, orders[0])) == [(0, 1), (1, 0)]
     # Both orders leave no energy without room and keep as much in place: the tie goes to
@@ -42,22 +43,22 @@ def test_every_order_of_few_cars_is_a_candidate_default_first() -> None:
 def test_plugged_car_keeps_the_slots_before_another_car_can_come() -> None:
     """Whatever the order, A may charge in hours 0-1: B is not there yet, so it swaps nothing."""
     model, relaxed = _shared()
-    a_energy = model.pairs[0].energy  # type: ignore[attr-defined]
+    a_energy = model.pairs[0].energy
     for order in ([1, 0], [0, 1]):
-        _, ub, narrowed = neighbourhood(model, relaxed, turns=True, orders={0: order})  # type: ignore[arg-type]
+        _, ub, narrowed = neighbourhood(model, relaxed, turns=True, orders={0: order})
         assert narrowed
         assert ub[a_energy[:2]].min() > 0
 
 
 def test_best_order_is_the_cheapest_neighbourhood_relaxation() -> None:
     model, relaxed = _shared()
-    session = model.program.session()  # type: ignore[attr-defined]
+    session = model.program.session()
     session.relax(10.0)
-    chosen = _best_orders(model, session, relaxed, perf_counter() + 10.0)  # type: ignore[arg-type]
+    chosen = _best_orders(model, session, relaxed, perf_counter() + 10.0)
     values = {}
     for order in ([1, 0], [0, 1]):
-        lb, ub, _ = neighbourhood(model, relaxed, turns=True, orders={0: order})  # type: ignore[arg-type]
-        values[tuple(order)] = model.program.solve(10.0, 0.0, relax=True, lb=lb, ub=ub).fun  # type: ignore[attr-defined]
+        lb, ub, _ = neighbourhood(model, relaxed, turns=True, orders={0: order})
+        values[tuple(order)] = model.program.solve(10.0, 0.0, relax=True, lb=lb, ub=ub).fun
     assert tuple(chosen[0]) == min(values, key=lambda o: values[o])
 
 
