@@ -18,13 +18,13 @@ With turns=True (narrow) each car also gets one turn at a shared wallbox, cut fr
 relaxation's use of that wallbox in an order given per wallbox (solve.py tries every order
 of up to PERMUTED_USERS cars on the neighbourhood's LP; else, and by default, earliest
 departure first or the plugged car first), the plugged car also free before any other
-car can come (up to PERMUTED_USERS cars), HANDOFF_SLACK slots of overlap left to the MILP, and (in models with more than
-TRICKLES_OFF_ABOVE_BINARIES binaries) trickles under half the minimum are off. This
-removes the relaxation's time-sharing, the slow part. Apart from the plugged car's early
-slots, it cannot plan a car coming back after another (A, B, A), and turns can clash
-with a grid limit; solve.py checks the
-narrow neighbourhood on its own relaxation; where it leaves a car short it first judges
-that wallbox's trickles by the wallbox's use (box_trickles), then reopens it (open_boxes),
+car can come (up to PERMUTED_USERS cars), HANDOFF_SLACK slots of overlap left to the
+MILP, and (in models with more than TRICKLES_OFF_ABOVE_BINARIES binaries) trickles under
+half the minimum are off. This removes the relaxation's time-sharing, the slow part.
+Apart from the plugged car's early slots, it cannot plan a car coming back after another
+(A, B, A), and turns can clash with a grid limit; solve.py checks the narrow
+neighbourhood on its own relaxation; where it leaves a car short it first judges that
+wallbox's trickles by the wallbox's use (box_trickles), then reopens it (open_boxes),
 and tries the wide neighbourhood when that is worth the time.
 
 These are heuristics: the plan's gap is reported against the relaxation's bound.
@@ -82,22 +82,18 @@ def _users(energy: FloatArray, w: int) -> list[int]:
     return [c for c in range(energy.shape[0]) if energy[c, w].sum() > _EPS]
 
 
-def _candidate_orders(model: PlanModel, users: list[int], w: int, energy: FloatArray, e_max: FloatArray
-                      ) -> list[list[int]]:
-    """Turn orders at wallbox w, the most promising first: the earliest departure first, or
-    the plugged car first, whichever leaves less energy without room, then keeps more in
-    place (a tie goes to the plugged car: one swap fewer); with at most PERMUTED_USERS
-    users, every other order after them."""
+def _default_orders(model: PlanModel, users: list[int], w: int, energy: FloatArray, e_max: FloatArray
+                    ) -> list[list[int]]:
+    """The default turn orders at wallbox w, the most promising first: the earliest
+    departure first, or the plugged car first, whichever leaves less energy without room,
+    then keeps more in place (a tie goes to the plugged car: one swap fewer)."""
     far = model.inputs.slots[-1].end
     box = model.inputs.wallboxes[w]
     edf = sorted(users, key=lambda c: (model.inputs.cars[c].departure or far, c))
     plugged = [c for c in users if model.inputs.cars[c].wallbox_id == box.id]
     orders = ([plugged + [c for c in edf if c not in plugged]] if plugged else []) + [edf]
     scored = [(*_turns(o, energy[:, w, :], e_max[:, w, :])[:2], i) for i, o in enumerate(orders)]
-    ranked = [orders[s[2]] for s in sorted(scored, key=lambda s: (round(s[0], 3), -round(s[1], 3), s[2]))]
-    if len(users) <= PERMUTED_USERS:
-        ranked += [list(o) for o in permutations(users) if list(o) not in ranked]
-    return ranked
+    return [orders[s[2]] for s in sorted(scored, key=lambda s: (round(s[0], 3), -round(s[1], 3), s[2]))]
 
 
 def turn_orders(model: PlanModel, relaxed: Relaxation) -> dict[int, list[list[int]]]:
@@ -112,7 +108,8 @@ def turn_orders(model: PlanModel, relaxed: Relaxation) -> dict[int, list[list[in
     for w in range(e_max.shape[1]):
         users = _users(energy, w)
         if 2 <= len(users) <= PERMUTED_USERS:
-            result[w] = _candidate_orders(model, users, w, energy, e_max)
+            ranked = _default_orders(model, users, w, energy, e_max)
+            result[w] = ranked + [list(o) for o in permutations(users) if list(o) not in ranked]
     return result
 
 
@@ -125,7 +122,7 @@ def _energy(grid: CarGrid, x: FloatArray) -> tuple[FloatArray, FloatArray]:
 def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray,
                   orders: dict[int, list[int]]) -> npt.NDArray[np.bool_]:
     """Where each car may be at each wallbox: one turn per car at a shared wallbox, in the
-    order given for it (default: the first of _candidate_orders). HANDOFF_SLACK slots
+    order given for it (default: the first of _default_orders). HANDOFF_SLACK slots
     either side of a handoff stay open to both cars, so the MILP chooses the exact handoff.
     At a wallbox with at most PERMUTED_USERS cars, the car plugged in now also keeps the
     slots before any other car can come: charging there swaps nothing (it may then come
@@ -136,7 +133,7 @@ def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray,
         users = _users(energy, w)
         if len(users) < 2:
             continue
-        order = orders.get(w) or _candidate_orders(model, users, w, energy, e_max)[0]
+        order = orders.get(w) or _default_orders(model, users, w, energy, e_max)[0]
         _, _, cuts = _turns(order, energy[:, w, :], e_max[:, w, :])
         first_other = n
         for k, c in enumerate(order):
