@@ -113,19 +113,24 @@ def code_version() -> str:
 SMARTLOAD_ONLY = ("expected_end_value", "expected_arrivals", "learn_habits", "habit_learning_rate")
 
 
-def version(data: Path, strategy: str = "smartload") -> str:
-    """Code, the settings every run starts from (the defaults and SMARTLOAD_* variables;
-    for any strategy but smartload, without SMARTLOAD_ONLY) and the data files (name,
-    size, modification time)."""
+def versions(data: Path) -> dict[str, str]:
+    """Per strategy: code, the settings every run starts from (the defaults and SMARTLOAD_*
+    variables; for any strategy but smartload, without SMARTLOAD_ONLY) and the data files
+    (name, size, modification time). The code and settings are read once for all."""
     from smartload.settings import load_settings
 
+    code = code_version()
     settings = load_settings(None).model_dump(mode="json")
-    if strategy != "smartload":
-        settings["planning"] = {k: v for k, v in settings["planning"].items() if k not in SMARTLOAD_ONLY}
     files = [data / PRICES, data / SESSIONS]
     stamp = [(f.name, f.stat().st_size, f.stat().st_mtime_ns) if f.exists() else (f.name, None) for f in files]
-    text = json.dumps({"code": code_version(), "settings": settings, "data": stamp}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    result = {}
+    for strategy in STRATEGIES:
+        keyed = dict(settings)
+        if strategy != "smartload":
+            keyed["planning"] = {k: v for k, v in settings["planning"].items() if k not in SMARTLOAD_ONLY}
+        text = json.dumps({"code": code, "settings": keyed, "data": stamp}, sort_keys=True, default=str)
+        result[strategy] = hashlib.sha256(text.encode()).hexdigest()
+    return result
 
 
 def data_dir(value: str) -> Path:
@@ -329,9 +334,9 @@ def main() -> int:
     starts = [date(year, int(month), 1) for year in YEARS for month in args.months.split(",")]
     runs = [Run(site, start, days, strategy, args.time_limit, args.optimal_time_limit, args.early_share,
                 args.early_by * 3600.0, args.seed) for site in sites for start in starts for strategy in STRATEGIES]
-    versions = {strategy: version(args.data, strategy) for strategy in STRATEGIES}
-    current = versions["smartload"]
-    paths = {run: out / run.name(run.key(versions[run.strategy])) for run in runs}
+    keys = versions(args.data)
+    current = keys["smartload"]
+    paths = {run: out / run.name(run.key(keys[run.strategy])) for run in runs}
     todo = [] if args.report_only else [run for run in runs if not paths[run].exists()]
     print(f"{len(runs)} runs, {len(todo)} to do, reports in {out} (version {current[:12]})", flush=True)
     began = time.perf_counter()
