@@ -32,7 +32,7 @@ NEVER_FOR_HELP = ("scipy", "highspy", "numpy", "smartload.planner", "smartload.w
                   "httpx", "uvicorn", "starlette", "asyncio", "loguru")
 NEVER_FOR_CHECK = ("scipy", "highspy", "numpy", "smartload.planner", "smartload.whatif.runner",
                    "smartload.whatif.strategies", "smartload.sim.server", "smartload.service", "uvicorn", "starlette",
-                   "pydantic_settings")
+                   "pydantic_settings", "reactivex", "asyncio")
 
 
 def imported(*args: str) -> tuple[set[str], str]:

@@ -7,14 +7,13 @@ refresh stream runs live (async HTTP wrapped by `from_coroutine`) and in virtual
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar, runtime_checkable
-
-import reactivex as rx
-from reactivex import Observable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from smartload.domain import SocReading
+
+if TYPE_CHECKING:
+    from reactivex import Observable
 
 T = TypeVar("T")
 
@@ -47,6 +46,11 @@ class VehicleProvider(Protocol):
 
 def from_coroutine(factory: Callable[[], Awaitable[T]]) -> Observable[T]:
     """A cold Observable that runs a fresh coroutine per subscription (retryable, §1.6.1)."""
+    # Imported here: `check-config` builds providers to judge their settings and must not
+    # pay for asyncio and reactivex (issue 19's start-up budget).
+    import asyncio
+
+    import reactivex as rx
 
     def subscribe(_scheduler: object) -> Observable[T]:
         return rx.from_future(asyncio.ensure_future(factory()))

@@ -7,13 +7,13 @@ vehicle configured with it never costs a cloud call and still shows up in refres
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import reactivex as rx
-from reactivex import Observable
-from reactivex import operators as ops
+from typing import TYPE_CHECKING
 
 from smartload.domain import SocReading
 from smartload.vehicles.base import ProviderUnsupported
+
+if TYPE_CHECKING:
+    from reactivex import Observable
 
 
 class EvccProvider:
@@ -23,6 +23,10 @@ class EvccProvider:
         self._lookup = lookup
 
     def fetch(self, vehicle: str) -> Observable[SocReading]:
+        # Imported at the first fetch: check-config builds this provider without asyncio or Rx.
+        import reactivex as rx
+        from reactivex import operators as ops
+
         def answer(_: object) -> Observable[SocReading]:
             reading = self._lookup(vehicle)
             if reading is None:

@@ -15,8 +15,6 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from reactivex import Observable
-
 from smartload.domain import SocReading
 from smartload.settings.providers import EMBEDDED, HttpJsonSettings, normalise_path
 from smartload.vehicles.base import ProviderError, ProviderUnsupported, from_coroutine
@@ -25,6 +23,7 @@ from smartload.vehicles.secrets import Scrubber, reveal
 
 if TYPE_CHECKING:
     import httpx
+    from reactivex import Observable
 
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 # evcc's convention for custom vehicles: a non-2xx reply whose body is one of these words.

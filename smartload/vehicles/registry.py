@@ -29,7 +29,6 @@ from smartload.settings.providers import (
 from smartload.vehicles.base import VehicleProvider
 from smartload.vehicles.budget import utc_now
 from smartload.vehicles.evcc import EvccProvider
-from smartload.vehicles.fake import FakeAnswer, FakeProvider
 
 
 class EvccSocBook:
@@ -71,6 +70,8 @@ def _build(vehicle: str, spec: ProviderSettings, settings: Settings, evcc: EvccP
     if isinstance(spec, EvccProviderSettings):
         return evcc
     if isinstance(spec, FakeProviderSettings):
+        from smartload.vehicles.fake import FakeAnswer, FakeProvider
+
         return FakeProvider(
             default=FakeAnswer(spec.soc_pct, age=spec.staleness), latency=spec.latency, fail_every=spec.fail_every
         )
