@@ -6,6 +6,7 @@ MQTT or notifications does not load them before its first poll."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -16,7 +17,12 @@ from smartload.system import System
 if TYPE_CHECKING:
     from smartload.homeassistant import MqttBridge
     from smartload.notify import Notifier
-    from smartload.web import WebServer
+    from smartload.web.server import WebServer
+
+
+# Waits until evcc's first poll has its answer (or a bound): what the service hands its
+# on_runtime hook, so an adapter can load its heavy part after the first poll.
+FirstPoll = Callable[[], Awaitable[None]]
 
 
 @dataclass
@@ -27,20 +33,17 @@ class Plugins:
     notify: Notifier | None = None
 
 
-async def start_plugins(system: System, stack: AsyncExitStack) -> None:
+async def start_plugins(system: System, stack: AsyncExitStack, first_poll: FirstPoll) -> None:
     """The service's on_runtime hook."""
-    await open_plugins(system, stack)
+    await open_plugins(system, stack, first_poll)
 
 
-async def open_plugins(system: System, stack: AsyncExitStack) -> Plugins:
-    """Start the history recorder and the adapters the settings turn on."""
+async def open_plugins(system: System, stack: AsyncExitStack, first_poll: FirstPoll | None = None) -> Plugins:
+    """Start the history recorder and the adapters the settings turn on. The web server
+    serves after `first_poll` (if given): it is the one adapter slow to import."""
     settings = system.settings
     plugins = Plugins(system)
     stack.callback(attach_history(system).dispose)
-    if settings.web.enabled:
-        from smartload.web import start_web
-
-        plugins.web = await start_web(system, stack)
     if settings.mqtt.enabled:
         from smartload.homeassistant import start_mqtt
 
@@ -49,4 +52,8 @@ async def open_plugins(system: System, stack: AsyncExitStack) -> Plugins:
         from smartload.notify import start_notify
 
         plugins.notify = await start_notify(system, stack)
+    if settings.web.enabled:  # last: it may wait for the first poll, the others must not miss it
+        from smartload.web import start_web
+
+        plugins.web = await start_web(system, stack, first_poll)
     return plugins

@@ -9,6 +9,7 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,12 +44,16 @@ from smartload.vehicles.base import VehicleProvider, from_coroutine
 from smartload.vehicles.registry import EvccSocBook, build_providers
 
 if TYPE_CHECKING:
+    from smartload.plugins import FirstPoll
     from smartload.recording.recorder import Recorder
     from smartload.sim.server import SimServer
 
 # One SQLite file in the data directory holds requests, the house profile, what to
 # restore in evcc, and the history.
 DB_FILE = "smartload.db"
+# At most this long (or evcc's request timeout, if shorter) the web server waits at start
+# for evcc's first answer: an evcc that does not answer delays the dashboard by this.
+FIRST_POLL_WAIT = timedelta(seconds=2)
 
 
 def fetch_raw(client: EvccClient, scheduler: AsyncIOScheduler) -> Observable[RawPoll]:
@@ -157,6 +162,21 @@ async def _start_pipeline(
     return system, writes
 
 
+async def _first_poll(raw: Observable[RawPoll], scheduler: SchedulerBase, stop: asyncio.Event,
+                      limit: timedelta) -> None:
+    """Until the first poll has an answer (evcc's state or its error), a stop, or `limit`.
+    Called after the pipeline subscribed: the poll is on its way, and `raw` is shared."""
+    answered = asyncio.Event()
+    subscription = raw.subscribe(lambda _: answered.set(), lambda _: answered.set(), scheduler=scheduler)
+    waits = [asyncio.ensure_future(answered.wait()), asyncio.ensure_future(stop.wait())]
+    try:
+        await asyncio.wait(waits, timeout=limit.total_seconds(), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        subscription.dispose()
+        for wait in waits:
+            wait.cancel()
+
+
 async def restore(planning: PlanningSink, client: EvccClient, now: datetime) -> None:
     """Put back every evcc setting smartload changed (a clean shutdown only), from evcc's
     state as it is now; what fails stays in the data directory for the next stop."""
@@ -188,12 +208,14 @@ async def run_service(
     extra_sinks: Sequence[SnapshotSink] = (),
     stop: asyncio.Event | None = None,
     sim: SimServer | None = None,
-    on_runtime: Callable[[System, AsyncExitStack], Awaitable[None]] | None = None,
+    on_runtime: Callable[[System, AsyncExitStack, FirstPoll], Awaitable[None]] | None = None,
 ) -> int:
     """Run until stopped (signal, `stop`, or `duration`). Returns the exit code.
 
     `sim` is an embedded simulator the caller runs (tests stop and restart it);
-    `on_runtime` starts what sits on top of the pipeline (web server, MQTT; tests)."""
+    `on_runtime` starts what sits on top of the pipeline (web server, MQTT; tests); its
+    third argument waits for evcc's first answer (plugins.FirstPoll), for what may start
+    after it."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     async with AsyncExitStack() as stack:
@@ -223,7 +245,8 @@ async def run_service(
             system, writes = await _start_pipeline(settings, raw, client, scheduler, url, sim_url, stack,
                                                    extra_sinks)
             if on_runtime is not None:
-                await on_runtime(system, stack)
+                limit = min(evcc.request_timeout, FIRST_POLL_WAIT)
+                await on_runtime(system, stack, partial(_first_poll, raw, scheduler, stop, limit))
         logger.info("polling {} every {:g} s", url, evcc.poll_interval.total_seconds())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), duration.total_seconds() if duration else None)

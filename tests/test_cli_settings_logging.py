@@ -125,7 +125,7 @@ async def test_an_unreachable_evcc_gives_one_line_per_outage_and_polling_backs_o
     sink = logger.add(lambda m: lines.append(m.record["message"]), level="DEBUG")
     attempts: list[object] = []
 
-    async def count_polls(runtime, _stack) -> None:
+    async def count_polls(runtime, _stack, _first_poll) -> None:
         runtime.graph.errors.subscribe(attempts.append, scheduler=runtime.scheduler)
 
     try:

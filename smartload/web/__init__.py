@@ -1,33 +1,47 @@
-"""The dashboard and JSON API: Starlette on uvicorn, live through server-sent events."""
+"""The dashboard and JSON API: Starlette on uvicorn, live through server-sent events.
+
+Starlette, uvicorn and prometheus_client take a quarter of a second to import on a small
+board: start_web loads them after the service's first poll (issue 19: evcc is read within
+0.5 s of the start), having counted the event log from the start."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
 
 from loguru import logger
 
 from smartload.sinks.base import guarded
 from smartload.system import System
-from smartload.web.app import create_app
 from smartload.web.auth import TOKEN_FILE, load_token
-from smartload.web.metrics import Tally
-from smartload.web.server import WILDCARD_HOSTS, WebServer
-from smartload.web.stream import Hub
+from smartload.web.tally import Tally
 
-__all__ = ["WebServer", "create_app", "start_web"]
+if TYPE_CHECKING:
+    from smartload.web.server import WebServer
+
+__all__ = ["start_web"]
 
 
-async def start_web(system: System, stack: AsyncExitStack) -> WebServer | None:
-    """Serve the dashboard and API until the stack closes (None: the port is taken). A
-    token generated now is printed once, to stderr (not the log), with a link that hands
-    it to the browser."""
+async def start_web(system: System, stack: AsyncExitStack,
+                    first_poll: Callable[[], Awaitable[None]] | None = None) -> WebServer | None:
+    """Serve the dashboard and API until the stack closes (None: the port is taken), after
+    `first_poll` (if given). A token generated now is printed once, to stderr (not the
+    log), with a link that hands it to the browser."""
     settings = system.settings
     token, created = load_token(settings.web, settings.data_dir)
-    hub, tally = Hub(system), Tally(system)
-    stack.callback(hub.attach().dispose)
+    tally = Tally(system)
     stack.callback(system.bus.stream.subscribe(guarded("metrics", tally.on_event),
                                                 scheduler=system.scheduler).dispose)
+    if first_poll is not None:
+        await first_poll()
+    from smartload.web.app import create_app
+    from smartload.web.server import WILDCARD_HOSTS, WebServer
+    from smartload.web.stream import Hub
+
+    hub = Hub(system)  # nothing is lost before it attaches: a new stream starts from the live view
+    stack.callback(hub.attach().dispose)
     app = create_app(system, token, settings.web, hub, tally)
     server: WebServer | None = None
     try:

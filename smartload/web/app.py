@@ -22,8 +22,9 @@ from smartload.web.auth import bearer_ok
 from smartload.web.endpoints import ENDPOINTS, endpoint_page, openapi
 from smartload.web.guard import Guard, HostPolicy
 from smartload.web.inputs import ApiError
-from smartload.web.metrics import Tally, make_registry
+from smartload.web.metrics import make_registry
 from smartload.web.stream import Hub, stream_endpoint
+from smartload.web.tally import Tally
 
 STATIC = Path(__file__).parent / "static"
 Handler = Callable[[Request], Awaitable[Response]]

@@ -48,7 +48,7 @@ async def test_plug_in_refreshes_through_the_car_cloud_and_the_pipeline_survives
 
     runtimes: list[System] = []
 
-    async def watch(runtime: System, _stack) -> None:
+    async def watch(runtime: System, _stack, _first_poll) -> None:
         runtimes.append(runtime)
         graph, scheduler = runtime.graph, runtime.scheduler
         graph.edges.subscribe(edges.append, scheduler=scheduler)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from smartload.web import WebServer, start_web
+from smartload.web import start_web
+from smartload.web.server import WebServer
 from tests.web.builders import Parts, make_parts, plan, settings, site_state, zoe_reading
 
 

@@ -48,8 +48,8 @@ async def test_the_dashboard_shows_the_plan_and_the_cars_and_takes_a_charge_requ
     from playwright import async_api as playwright_api  # in the test extra: pip install -e '.[test]'
     adapters: list[Plugins] = []
 
-    async def start(system: System, stack) -> None:
-        adapters.append(await open_plugins(system, stack))
+    async def start(system: System, stack, first_poll) -> None:
+        adapters.append(await open_plugins(system, stack, first_poll))
 
     # A Monday evening in July: zoe plugs in after 90 simulated seconds; tomorrow's prices are known.
     sim_settings = SimSettings(speed=60, start=local("2024-07-15T19:00:00"), seed=1)
