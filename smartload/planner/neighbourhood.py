@@ -18,11 +18,12 @@ With turns=True (narrow) each car also gets one turn at a shared wallbox, cut fr
 relaxation's use of that wallbox in an order given per wallbox (solve.py tries every order
 of up to PERMUTED_USERS cars on the neighbourhood's LP; else, and by default, earliest
 departure first or the plugged car first), the plugged car also free before any other
-car can come (up to PERMUTED_USERS cars), HANDOFF_SLACK slots of overlap left to the
-MILP, and (in models with more than TRICKLES_OFF_ABOVE_BINARIES binaries) trickles under
-half the minimum are off. This removes the relaxation's time-sharing, the slow part.
-Apart from the plugged car's early slots, it cannot plan a car coming back after another
-(A, B, A), and turns can clash with a grid limit; solve.py checks the narrow
+car can come or, where the relaxation charges it alone first, for that lead (up to
+PERMUTED_USERS cars: A, B, C, A), HANDOFF_SLACK slots of overlap left to the MILP, and
+(in models with more than TRICKLES_OFF_ABOVE_BINARIES binaries) trickles under half the
+minimum are off. This removes the relaxation's time-sharing, the slow part. Apart from
+the plugged car's lead, it cannot plan a car coming back after another (B, A, B), and
+turns can clash with a grid limit; solve.py checks the narrow
 neighbourhood on its own relaxation; where it leaves a car short it first judges that
 wallbox's trickles by the wallbox's use (box_trickles), then reopens it (open_boxes),
 and tries the wide neighbourhood when that is worth the time.
@@ -82,6 +83,27 @@ def _users(energy: FloatArray, w: int) -> list[int]:
     return [c for c in range(energy.shape[0]) if energy[c, w].sum() > _EPS]
 
 
+def _after_lead(model: PlanModel, users: list[int], w: int, energy: FloatArray) -> tuple[FloatArray, int]:
+    """Wallbox w's energy per (car, slot) that the turns share out, and the end (slot) of
+    the plugged car's lead: the slots the relaxation gives it alone before any other car
+    charges there. The lead is the plugged car's own first turn (A, B, C, A: it charges on
+    until the next car's cheap hours, and comes back for the rest), so its energy there
+    is taken out of what the turns share. Only at wallboxes with at most PERMUTED_USERS
+    cars; elsewhere, and without a plugged car among the users, there is no lead (0)."""
+    box = energy[:, w, :]
+    plugged = [c for c in users if model.inputs.cars[c].wallbox_id == model.inputs.wallboxes[w].id]
+    if not plugged or len(users) > PERMUTED_USERS:
+        return box, 0
+    others = [c for c in users if c != plugged[0]]
+    charged = np.flatnonzero(box[others].sum(axis=0) > _EPS)
+    lead = int(charged[0]) if charged.size else box.shape[1]
+    if box[plugged[0], :lead].sum() <= _EPS or box[plugged[0], lead:].sum() <= _EPS:
+        return box, 0  # no lead, or the lead is its whole share: one turn as before
+    stripped = box.copy()
+    stripped[plugged[0], :lead] = 0.0
+    return stripped, lead
+
+
 def _default_orders(model: PlanModel, users: list[int], w: int, energy: FloatArray, e_max: FloatArray
                     ) -> list[list[int]]:
     """The default turn orders at wallbox w, the most promising first: the earliest
@@ -92,7 +114,8 @@ def _default_orders(model: PlanModel, users: list[int], w: int, energy: FloatArr
     edf = sorted(users, key=lambda c: (model.inputs.cars[c].departure or far, c))
     plugged = [c for c in users if model.inputs.cars[c].wallbox_id == box.id]
     orders = ([plugged + [c for c in edf if c not in plugged]] if plugged else []) + [edf]
-    scored = [(*_turns(o, energy[:, w, :], e_max[:, w, :])[:2], i) for i, o in enumerate(orders)]
+    box_energy, _ = _after_lead(model, users, w, energy)
+    scored = [(*_turns(o, box_energy, e_max[:, w, :])[:2], i) for i, o in enumerate(orders)]
     return [orders[s[2]] for s in sorted(scored, key=lambda s: (round(s[0], 3), -round(s[1], 3), s[2]))]
 
 
@@ -125,8 +148,9 @@ def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray,
     order given for it (default: the first of _default_orders). HANDOFF_SLACK slots
     either side of a handoff stay open to both cars, so the MILP chooses the exact handoff.
     At a wallbox with at most PERMUTED_USERS cars, the car plugged in now also keeps the
-    slots before any other car can come: charging there swaps nothing (it may then come
-    back for a turn of its own)."""
+    slots before any other car can come, or before the relaxation charges another car
+    there (its lead, _after_lead, and HANDOFF_SLACK more): charging there swaps nothing
+    (it may then come back for a turn of its own)."""
     allowed = e_max > 0
     n = energy.shape[2]
     for w, box in enumerate(model.inputs.wallboxes):
@@ -134,7 +158,8 @@ def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray,
         if len(users) < 2:
             continue
         order = orders.get(w) or _default_orders(model, users, w, energy, e_max)[0]
-        _, _, cuts = _turns(order, energy[:, w, :], e_max[:, w, :])
+        box_energy, lead = _after_lead(model, users, w, energy)
+        _, _, cuts = _turns(order, box_energy, e_max[:, w, :])
         first_other = n
         for k, c in enumerate(order):
             window = np.zeros(n, dtype=bool)
@@ -143,9 +168,10 @@ def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray,
             if model.inputs.cars[c].wallbox_id != box.id:
                 present = np.flatnonzero(e_max[c, w] > 0)
                 first_other = min(first_other, int(present[0]) if present.size else n)
+        free = max(first_other, min(n, lead + HANDOFF_SLACK) if lead else 0)
         for c in users if len(users) <= PERMUTED_USERS else ():
             if model.inputs.cars[c].wallbox_id == box.id:
-                allowed[c, w, :first_other] = e_max[c, w, :first_other] > 0
+                allowed[c, w, :free] = e_max[c, w, :free] > 0
     return allowed
 
 
