@@ -273,8 +273,10 @@ class FrozenProgram:
         if not has_x:
             return SolveResult(None, np.nan, status, None)
         x = np.asarray(h.getSolution().col_value, dtype=np.float64)
-        return SolveResult(x, float(info.objective_function_value), status,
-                           float(info.mip_dual_bound) if mip else None)
+        # The objective of the x returned, not the one HiGHS reports: started from a MIP start,
+        # HiGHS (1.16) can report its incumbent's objective and return the start's columns
+        # (a 12-slot case: 2.80 reported, 13.10 returned), which would then pass for the better.
+        return SolveResult(x, self.objective(x), status, float(info.mip_dual_bound) if mip else None)
 
 
 class LpSession:
