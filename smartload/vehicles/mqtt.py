@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime, tzinfo
 
 import reactivex as rx
@@ -72,11 +72,13 @@ class MqttProvider:
             self._task = None
         self.subscribed = False
 
-    async def changed(self) -> None:
-        """Wait for the next change of state: a message, a (re)subscription, an error."""
+    def changed(self) -> Coroutine[object, object, bool]:
+        """Wait for the next change of state: a message, a (re)subscription, an error. Not
+        a coroutine function: the event exists from the call on, so a change that comes
+        before the waiter first runs (asyncio.wait_for starts it a loop turn later) counts."""
         if self._changed is None:
             self._changed = asyncio.Event()
-        await self._changed.wait()
+        return self._changed.wait()
 
     def _notify(self) -> None:
         if self._changed is not None:
