@@ -11,7 +11,7 @@
    car is still short there, the wallbox is reopened.
    Where no wallbox is shared, an LP dive (dive.py) in the narrow bounds first: where
    the dived schedule is within mip_rel_gap of the relaxation's bound it is the answer
-   and no MILP runs (own wallboxes: 5 of 20 cases with 3 cars, 12 of 20 with 10).
+   and no MILP runs (own wallboxes: 5 of 20 cases with 3 cars, 16 of 20 with 10).
    Each MILP starts (a MIP start) from the cheapest schedule known that its bounds
    allow: the previous plan carried over (warm.py, when make_plan is given it), the
    dive's schedule, the narrow neighbourhood's relaxation repaired, or the narrow
