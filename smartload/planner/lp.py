@@ -29,8 +29,10 @@ _MILP_EXTRA_OPTIONS: dict[str, float | bool] = {
 }
 # Status codes of SolveResult (scipy.optimize.milp's, which the planner was written against).
 OPTIMAL, LIMIT, INFEASIBLE, UNBOUNDED, OTHER = 0, 1, 2, 3, 4
+# kObjectiveTarget: a MILP stopped at an incumbent as good as the objective_target asked for.
 _LIMITS = (highs.HighsModelStatus.kTimeLimit, highs.HighsModelStatus.kIterationLimit,
-           highs.HighsModelStatus.kSolutionLimit, highs.HighsModelStatus.kInterrupt)
+           highs.HighsModelStatus.kSolutionLimit, highs.HighsModelStatus.kInterrupt,
+           highs.HighsModelStatus.kObjectiveTarget)
 _BOUND_TOL = 1e-9
 _COLWISE = 1
 _MINIMIZE = 1
@@ -254,11 +256,15 @@ class FrozenProgram:
         lb: FloatArray | None = None,
         ub: FloatArray | None = None,
         start: FloatArray | None = None,
+        target: float | None = None,
     ) -> SolveResult:
         """The MILP (relax: its LP relaxation); lb/ub replace the bounds. start: a feasible
         point HiGHS starts from (a MIP start: its first incumbent), used only where it
-        keeps to the bounds (HiGHS would drop it anyway)."""
+        keeps to the bounds (HiGHS would drop it anyway). target: HiGHS stops (status
+        LIMIT) at the first incumbent whose objective is at most this (objective_target)."""
         h = self._highs(time_limit_s, mip_rel_gap, relax=relax, lb=lb, ub=ub)
+        if target is not None and not relax:
+            h.setOptionValue("objective_target", target)
         if start is not None and not relax and self.within(start, lb, ub):
             solution = highs.HighsSolution()
             solution.col_value = start
@@ -282,7 +288,7 @@ class FrozenProgram:
 class LpSession:
     """One HiGHS instance holding the program's LP relaxation (integrality dropped), re-solved
     after each change of bounds or cost from the basis it last found. The planner's LPs (the
-    relaxation, the turn orders' and neighbourhoods' checks, the polish) differ in a few
+    relaxation, the turn orders' and neighbourhoods' checks, the dive, the polish) differ in a few
     bounds: the dual simplex goes on from the last basis in a few iterations, where a new
     passModel would solve each from scratch (3 cars: 1-2 ms against 5-15 ms)."""
 

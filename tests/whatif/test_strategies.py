@@ -150,8 +150,12 @@ def test_garage_costs(garage: dict[str, dict[str, Any]]) -> None:
 # (cost_adjusted_eur, cost_served_eur, deadline_misses), measured.
 HOUSEHOLD = {"uncontrolled": (23.7149, 23.7149, 0), "greedy": (10.7757, 36.5919, 2), "optimal": (21.4128, 21.4128, 0)}
 # smartload with planning.switch_penalty_eur 0.05 (hysteresis; 21.6566 and 8.3432 without).
-# 21.6331 before the plugged car's lead turn at a shared wallbox (neighbourhood._after_lead).
-HOUSEHOLD_SMARTLOAD = (21.5523, 21.5523, 0)
+# 21.6331 before the plugged car's lead turn at a shared wallbox (neighbourhood._after_lead);
+# 21.5523 before the LP dive (planner/dive.py; speed, issue 19): 39 of the 188 plans are
+# the dive's, proven within the gap by the relaxation alone, and the other MILPs start
+# from it. Other near-optimal plans, and the simulation's cost follows them: with the
+# dives only as proofs 21.6242, only as starts 21.6274, run but unused 21.5499.
+HOUSEHOLD_SMARTLOAD = (21.6274, 21.6274, 0)
 COMMUTER_COSTS = {"uncontrolled": (9.4282, 9.4282, 0), "greedy": (8.4737, 8.4737, 0), "optimal": (8.2569, 8.2569, 0)}
 COMMUTER_SMARTLOAD = (8.3117, 8.3117, 0)
 GARAGE_COSTS = {"uncontrolled": (11.19, 11.19, 0), "greedy": (11.0427, 11.0427, 0), "optimal": (10.6578, 10.6578, 0)}
