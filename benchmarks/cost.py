@@ -4,6 +4,7 @@
     python benchmarks/cost.py --quick    # 1 week of each of those months
     options: --jobs 2 --time-limit 2 --optimal-time-limit 600 --out benchmarks/out/cost
              --sites household,acn4,acn8 --months 1,4,7,10 --early-share 0.3 --early-by 2 --seed 1
+             --learned-weeks 4 (0: smartload starts each household period cold)
              --report-only (tabulate the reports there are, run nothing)
 
 Sites: the simulator's household (two cars on one wallbox, 10 kWh battery, 8 kWp PV) and
@@ -11,7 +12,10 @@ the Caltech ACN sessions on the 4 and on the 8 busiest stations (see smartload/w
 Strategies: uncontrolled, greedy (evcc's planner), smartload (the real pipeline), optimal
 (perfect foresight over the whole period). --early-share moves that share of the ACN
 drivers' departures --early-by earlier (drawn with --seed; the announced departure stays),
-for sites whose drivers leave early more often than Caltech's.
+for sites whose drivers leave early more often than Caltech's. --learned-weeks: in each
+household period smartload starts with the house-load profile and driver habits it would have
+learned in that many weeks before (smartload/whatif/history.py), as an installation that
+has been running does; 0 starts it cold, as a fresh install.
 
 Each run writes its report to --out, named by a key of everything that changes its result:
 the code (a hash of the smartload package's source), the settings, the run's options and
@@ -70,6 +74,9 @@ YEARS = (2023, 2024)
 SITES = {"household": None, "acn4": 4, "acn8": 8}
 # smartload's total cost above optimal's, household, by period length (days -> share).
 HOUSEHOLD_GAP = {28: 0.02, 7: 0.025}
+# A real installation has run for weeks before any period: smartload starts with what it
+# would have learned in them (--learned-weeks; the habits' memory is about 4 weeks).
+LEARNED_WEEKS = 4
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,13 @@ class Run:
     early_share: float = 0.0
     early_by_s: float = 7200.0
     seed: int = 1
+    learned_weeks: int = 0
+
+    @property
+    def learned(self) -> int:
+        """The weeks smartload has learned before the period: only the household's
+        smartload learns (history.py), so no other run depends on them."""
+        return self.learned_weeks if self.strategy == "smartload" and SITES[self.site] is None else 0
 
     def name(self, key: str) -> str:
         return f"{self.site}_{self.start.isoformat()}_{self.days}d_{self.strategy}_{key}.json"
@@ -93,6 +107,7 @@ class Run:
         options = asdict(self)
         if SITES[self.site] is None:
             options.update(early_share=0.0, early_by_s=0.0)
+        options["learned_weeks"] = self.learned
         text = json.dumps({"version": version, "run": options}, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -154,6 +169,7 @@ def execute(run: Run, path: Path, data: Path) -> float:
         sessions_csv=data / SESSIONS if chargers is not None else None, chargers=chargers or 4,
         time_limit_s=run.time_limit_s, optimal_time_limit_s=run.optimal_time_limit_s, seed=run.seed,
         early_share=run.early_share if chargers is not None else 0.0, early_by=timedelta(seconds=run.early_by_s),
+        learned_weeks=run.learned,
     )
     started = time.perf_counter()
     report = simulate(config, load_settings(None))
@@ -313,6 +329,10 @@ def main() -> int:
     parser.add_argument("--report-only", action="store_true",
                         help="run nothing: tabulate the reports of this version there are (missing ones count "
                              "as incomplete periods)")
+    parser.add_argument("--learned-weeks", type=int, default=LEARNED_WEEKS, metavar="N",
+                        help="household: smartload starts each period with the house-load profile and driver "
+                             "habits learned from the N weeks before it, as a running installation has them "
+                             "(0: a fresh install; default %(default)s)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the simulation and the early drivers (default 1)")
     parser.add_argument("--data", type=data_dir, default=DATA, metavar="DIR",
                         help="the shared data folder; a relative path is taken from the repository "
@@ -320,6 +340,8 @@ def main() -> int:
     args = parser.parse_args()
     if not 0.0 <= args.early_share <= 1.0:
         parser.error("--early-share must be in [0, 1]")
+    if args.learned_weeks < 0:
+        parser.error("--learned-weeks must be 0 or more")
     needed = [args.data / PRICES] + ([args.data / SESSIONS] if any(SITES.get(s) for s in args.sites.split(",")) else [])
     absent = [str(f) for f in needed if not f.exists()]
     if absent:
@@ -333,7 +355,8 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     starts = [date(year, int(month), 1) for year in YEARS for month in args.months.split(",")]
     runs = [Run(site, start, days, strategy, args.time_limit, args.optimal_time_limit, args.early_share,
-                args.early_by * 3600.0, args.seed) for site in sites for start in starts for strategy in STRATEGIES]
+                args.early_by * 3600.0, args.seed, args.learned_weeks)
+            for site in sites for start in starts for strategy in STRATEGIES]
     keys = versions(args.data)
     current = keys["smartload"]
     paths = {run: out / run.name(run.key(keys[run.strategy])) for run in runs}
@@ -354,6 +377,10 @@ def main() -> int:
     early = (f"; ACN drivers leaving {args.early_by:g} h earlier: {args.early_share:.0%} (seed {args.seed})"
              if args.early_share else "")
     print(f"cost = cost_served_eur; kWh delivered; m = missed departures; planner time limit: {limit}{early}")
+    if "household" in sites:
+        print("household: smartload " + (f"starts each period with what it learned from the {args.learned_weeks} weeks "
+                                         "before (house-load profile, driver habits)" if args.learned_weeks else
+                                         "starts each period as a fresh install (nothing learned)"))
     ok = table(reports, sites, starts, days)
     print(f"\ntargets {'met' if ok else 'MISSED'}")
     return 0 if ok else 1

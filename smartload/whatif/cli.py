@@ -75,6 +75,10 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
                              "announcing the same departure (default 0)")
     parser.add_argument("--early-by", type=_duration, default=timedelta(hours=2), metavar="D",
                         help="how much earlier those drivers leave (default 2h)")
+    parser.add_argument("--learned-weeks", type=int, default=0, metavar="N",
+                        help="household smartload: start with the house-load profile and driver habits learned "
+                             "from the N weeks before the period, as an installation that has been running "
+                             "(default 0: a fresh install)")
     parser.add_argument("--against", action="append", default=[], metavar="R.json",
                         help="another strategy's report of the same run: the report then counts the departures "
                              "this strategy misses that the other serves fully (repeatable)")
@@ -95,7 +99,7 @@ def config_from(args: argparse.Namespace) -> SimulationConfig:
         time_limit_s=args.time_limit.total_seconds() if args.time_limit else None,
         optimal_time_limit_s=args.optimal_time_limit.total_seconds(),
         evcc_reads_soc_on_identify=args.evcc_soc == "identify",
-        early_share=args.early_share, early_by=args.early_by,
+        early_share=args.early_share, early_by=args.early_by, learned_weeks=args.learned_weeks,
     )
 
 

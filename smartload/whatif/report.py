@@ -111,7 +111,8 @@ def _header(config: SimulationConfig, inputs: RunInputs) -> dict[str, Any]:
                 "planner_time_limit_s": planning.time_limit.total_seconds(),
                 "grid_limit_kw": config.grid_limit_kw, "chargers": config.chargers if inputs.sessions else None,
                 "early_share": config.early_share if inputs.sessions else None,
-                "early_by_s": config.early_by.total_seconds() if inputs.sessions else None},
+                "early_by_s": config.early_by.total_seconds() if inputs.sessions else None,
+                "learned_before": inputs.learned.record() if inputs.learned is not None else None},
     }
 
 

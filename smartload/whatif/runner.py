@@ -24,6 +24,7 @@ from smartload.sim.site import Site
 from smartload.sim.vehicle import TAPER_FROM_SOC
 from smartload.whatif.coverage import check_prices
 from smartload.whatif.evcc_port import EvccPort
+from smartload.whatif.history import learn_before
 from smartload.whatif.household import announced_departures, target_soc_pct
 from smartload.whatif.metrics import SiteMeter, StayBook
 from smartload.whatif.report import PeriodPrices, evcc_report, optimal_report
@@ -70,6 +71,10 @@ class SimulationConfig:
     # than in the data, the departure they announce unchanged (sessions.leave_earlier).
     early_share: float = 0.0
     early_by: timedelta = timedelta(hours=2)
+    # Household smartload runs: start with what the service would have learned in these
+    # weeks before the period (house-load profile, driver habits; history.py). 0: a fresh
+    # install, nothing learned.
+    learned_weeks: int = 0
 
     def __post_init__(self) -> None:
         if self.strategy not in (*STRATEGIES, "optimal"):
@@ -84,6 +89,10 @@ class SimulationConfig:
             raise ValueError(f"early share must be in [0, 1], not {self.early_share}")
         if self.early_share and self.sessions_csv is None:
             raise ValueError("an early share needs sessions (household drivers keep their trips)")
+        if self.learned_weeks < 0:
+            raise ValueError(f"learned weeks must be 0 or more, not {self.learned_weeks}")
+        if self.learned_weeks and self.sessions_csv is not None:
+            raise ValueError("a learned history is the household's (a garage's drivers are learned from requests)")
 
 
 SWAP_GAP_S = 120.0
@@ -180,12 +189,16 @@ def prepare(config: SimulationConfig, base: Settings) -> RunInputs:
         label = config.scenario
     start = datetime.combine(config.start, time(0), tzinfo=ZoneInfo(scenario.timezone))
     end = start + timedelta(days=config.days)
+    settings = derive_settings(base, scenario, targets, announced, config)
+    # Only smartload learns: every other strategy's run is the same either way.
+    learned = learn_before(scenario, start, config.learned_weeks, config.seed, settings, targets, config.poll) \
+        if config.learned_weeks and config.strategy == "smartload" else None
     return RunInputs(
         scenario=scenario, scenario_label=label, start=start, end=end, seed=config.seed,
         prices_csv=config.prices_csv or shipped_path(SHIPPED_YEAR), poll=config.poll, step_s=config.step_s,
-        settings=derive_settings(base, scenario, targets, announced, config), targets=targets,
+        settings=settings, targets=targets,
         announced=announced, sessions=sessions, optimal_time_limit_s=config.optimal_time_limit_s,
-        planner_mode=config.planner_mode,
+        planner_mode=config.planner_mode, learned=learned,
     )
 
 

@@ -12,6 +12,7 @@ from smartload.sim.scenario import Scenario, Weekday
 from smartload.sim.site import Site
 from smartload.sinks.evcc_keys import WriteKind
 from smartload.whatif.evcc_port import EvccPort
+from smartload.whatif.history import Learned
 from smartload.whatif.metrics import SiteMeter, StayBook
 from smartload.whatif.sessions import Session, SessionPlan, arrival_soc_pct
 
@@ -35,6 +36,8 @@ class RunInputs:
     sessions: SessionPlan | None = None
     optimal_time_limit_s: float = 600.0
     planner_mode: str = "milp"
+    # What smartload starts with, learned before the period (None: nothing, a fresh install).
+    learned: Learned | None = None
 
 
 @dataclass

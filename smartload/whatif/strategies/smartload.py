@@ -37,6 +37,8 @@ from smartload.sinks.planning import PlanMade
 from smartload.sinks.sequencer import Handoff
 from smartload.sinks.solver import InlineSolver
 from smartload.store.database import Database
+from smartload.store.habits import HabitStore
+from smartload.store.house import HouseProfileStore
 from smartload.store.requests import RequestStore
 from smartload.streams.polling import parsed, poll_source
 from smartload.timefmt import parse_iso
@@ -126,6 +128,12 @@ def run(ctx: RunContext) -> Outcome:
     scheduler = HistoricalScheduler(initial_clock=inputs.start)
     db = Database.open(Path(":memory:"))
     store = RequestStore(db)
+    # What an installation that ran before the period had learned, restored as at a restart.
+    house, habits = None, None
+    if inputs.learned is not None:
+        house, habits = HouseProfileStore(db), HabitStore(db)
+        house.save(inputs.learned.house)
+        habits.save(inputs.learned.habits)
 
     def providers(book: EvccSocBook) -> dict[str, VehicleProvider]:
         if inputs.sessions is None:
@@ -138,7 +146,7 @@ def run(ctx: RunContext) -> Outcome:
     system = compose(settings, Ports(
         scheduler=scheduler, polls=parsed(raw, StateParser().parse_state),
         write=lambda write: answered(port.write(write.method, write.path)), requests=store,
-        providers=providers, solver=solver))
+        providers=providers, solver=solver, house=house, habits=habits))
     planning = system.planning
     follower = HandoffFollower(port, timedelta(seconds=inputs.scenario.swap_delay_s))
 
