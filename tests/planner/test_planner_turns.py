@@ -11,7 +11,7 @@ from smartload.planner import PlannerSettings
 from smartload.planner.lp import Relaxation
 from smartload.planner.model import PlanModel, build_model
 from smartload.planner.neighbourhood import neighbourhood, turn_orders
-from smartload.planner.solve import _best_orders, solve_model
+from smartload.planner.solve import Solution, _best_orders, solve_model
 from tests.planner.builders import car, hour, hourly, problem
 
 SETTINGS = PlannerSettings()
@@ -85,20 +85,27 @@ def test_session_resolves_after_bound_and_cost_changes_as_a_cold_solve() -> None
     assert again.fun == program.relax(10.0).objective
 
 
+def _one_box(prices: list[float], needs: tuple[float, float, float], departures: tuple[float, float, float],
+             c_from: float) -> tuple[PlanModel, Solution, float]:
+    """A plugged in and charging, B waiting from the start, C from hour c_from, all at one
+    wallbox: the model, its plan and the proven optimum."""
+    inputs = problem(hourly(prices), [
+        car("A", need_kwh=needs[0], departure_h=departures[0], wallbox=1, charging_now=True, allowed_wallboxes=(1,)),
+        car("B", need_kwh=needs[1], departure_h=departures[1], wallbox=None, allowed_wallboxes=(1,)),
+        car("C", need_kwh=needs[2], departure_h=departures[2], wallbox=None, allowed_wallboxes=(1,),
+            available_from=hour(c_from)),
+    ])
+    model = build_model(inputs, SETTINGS)
+    return model, solve_model(model), float(model.program.solve(20.0, 0.0).fun)
+
+
 def test_the_plugged_car_charges_first_and_comes_back_for_the_rest() -> None:
     """A, plugged in and charging, has hour 0 alone in the relaxation (its lead) and comes
     back at the cheap end; B and C take the box in between (C leaves at 6 h). One turn per
     car could not plan A, B, C, A: 10.3924 EUR, 0.64 % above the optimum."""
     prices = [0.2, 0.4, 0.3, 0.2, 0.4, 0.1, 0.4, 0.4, 0.3, 0.3, 0.12, 0.12]
-    inputs = problem(hourly(prices), [
-        car("A", need_kwh=20.0, departure_h=12.0, wallbox=1, charging_now=True, allowed_wallboxes=(1,)),
-        car("B", need_kwh=20.0, departure_h=12.0, wallbox=None, allowed_wallboxes=(1,)),
-        car("C", need_kwh=20.0, departure_h=6.0, wallbox=None, allowed_wallboxes=(1,), available_from=hour(2)),
-    ])
-    model = build_model(inputs, SETTINGS)
-    solution = solve_model(model)
-    optimum = model.program.solve(20.0, 0.0)
-    assert round(solution.objective_eur, 4) == round(float(optimum.fun), 4) == 10.3261
+    model, solution, optimum = _one_box(prices, (20.0, 20.0, 20.0), (12.0, 12.0, 6.0), 2)
+    assert round(solution.objective_eur, 4) == round(optimum, 4) == 10.3261
     a_energy = solution.x[model.pairs[0].energy]
     assert a_energy[0] > 8.0 and a_energy[-1] > 8.0 and a_energy[1:-2].sum() < 1e-6
 
@@ -108,13 +115,7 @@ def test_a_milp_answer_counts_at_the_objective_of_the_columns_returned() -> None
     MILP's optimum, 2.8002, with the start's columns, which cost 13.0962: taken at its
     word, that answer beat the wide MILP's real 2.8002 and the plan left A short."""
     prices = [0.12, 0.3, 0.2, 0.1, 0.12, 0.2, 0.1, 0.2, 0.4, 0.12, 0.1, 0.3]
-    inputs = problem(hourly(prices), [
-        car("A", need_kwh=10.0, departure_h=12.0, wallbox=1, charging_now=True, allowed_wallboxes=(1,)),
-        car("B", need_kwh=10.0, departure_h=6.0, wallbox=None, allowed_wallboxes=(1,)),
-        car("C", need_kwh=5.0, departure_h=12.0, wallbox=None, allowed_wallboxes=(1,), available_from=hour(1)),
-    ])
-    model = build_model(inputs, SETTINGS)
-    solution = solve_model(model)
-    assert round(solution.objective_eur, 4) == round(float(model.program.solve(20.0, 0.0).fun), 4) == 2.8002
+    model, solution, optimum = _one_box(prices, (10.0, 10.0, 5.0), (12.0, 6.0, 12.0), 1)
+    assert round(solution.objective_eur, 4) == round(optimum, 4) == 2.8002
     assert round(model.program.objective(solution.x), 4) == 2.8002
     assert solution.schedule is not None and solution.x[model.cars[0].shortfall] < 1e-6
