@@ -104,17 +104,17 @@ def _after_lead(model: PlanModel, users: list[int], w: int, energy: FloatArray) 
     return stripped, lead
 
 
-def _default_orders(model: PlanModel, users: list[int], w: int, energy: FloatArray, e_max: FloatArray
+def _default_orders(model: PlanModel, users: list[int], w: int, box_energy: FloatArray, e_max: FloatArray
                     ) -> list[list[int]]:
     """The default turn orders at wallbox w, the most promising first: the earliest
     departure first, or the plugged car first, whichever leaves less energy without room,
-    then keeps more in place (a tie goes to the plugged car: one swap fewer)."""
+    then keeps more in place (a tie goes to the plugged car: one swap fewer). box_energy:
+    what the turns share out there (_after_lead)."""
     far = model.inputs.slots[-1].end
     box = model.inputs.wallboxes[w]
     edf = sorted(users, key=lambda c: (model.inputs.cars[c].departure or far, c))
     plugged = [c for c in users if model.inputs.cars[c].wallbox_id == box.id]
     orders = ([plugged + [c for c in edf if c not in plugged]] if plugged else []) + [edf]
-    box_energy, _ = _after_lead(model, users, w, energy)
     scored = [(*_turns(o, box_energy, e_max[:, w, :])[:2], i) for i, o in enumerate(orders)]
     return [orders[s[2]] for s in sorted(scored, key=lambda s: (round(s[0], 3), -round(s[1], 3), s[2]))]
 
@@ -131,7 +131,7 @@ def turn_orders(model: PlanModel, relaxed: Relaxation) -> dict[int, list[list[in
     for w in range(e_max.shape[1]):
         users = _users(energy, w)
         if 2 <= len(users) <= PERMUTED_USERS:
-            ranked = _default_orders(model, users, w, energy, e_max)
+            ranked = _default_orders(model, users, w, _after_lead(model, users, w, energy)[0], e_max)
             result[w] = ranked + [list(o) for o in permutations(users) if list(o) not in ranked]
     return result
 
@@ -157,8 +157,8 @@ def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray,
         users = _users(energy, w)
         if len(users) < 2:
             continue
-        order = orders.get(w) or _default_orders(model, users, w, energy, e_max)[0]
         box_energy, lead = _after_lead(model, users, w, energy)
+        order = orders.get(w) or _default_orders(model, users, w, box_energy, e_max)[0]
         _, _, cuts = _turns(order, box_energy, e_max[:, w, :])
         first_other = n
         for k, c in enumerate(order):

@@ -262,9 +262,8 @@ def _guided(model: PlanModel, session: LpSession, relaxed: Relaxation, bound: fl
         else:
             lb, ub, narrowed = neighbourhood(model, relaxed, turns=False)
         dived = _dive(model, session, lb, ub, deadline) if turns and not shared else None
-        if dived is not None and relative_gap(dived.objective, bound) <= settings.mip_rel_gap and (
-                best is None or dived.objective < best.objective):
-            return dived  # proven within the gap by the relaxation's bound: no MILP needed
+        if dived is not None and relative_gap(dived.objective, bound) <= settings.mip_rel_gap:
+            return dived  # the first neighbourhood, proven within the gap by the bound: no MILP
         start = _start(model, lb, ub, warm, sequenced, best, dived)
         gap = settings.mip_rel_gap * (NEIGHBOURHOOD_GAP_SHARE if dived is not None else 1.0)
         result = model.program.solve(deadline - perf_counter(), gap, lb=lb, ub=ub,
