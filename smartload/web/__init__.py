@@ -7,7 +7,6 @@ board: start_web loads them after the service's first poll (issue 19: evcc is re
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
@@ -19,13 +18,14 @@ from smartload.web.auth import TOKEN_FILE, load_token
 from smartload.web.tally import Tally
 
 if TYPE_CHECKING:
+    from smartload.plugins import FirstPoll
     from smartload.web.server import WebServer
 
 __all__ = ["start_web"]
 
 
 async def start_web(system: System, stack: AsyncExitStack,
-                    first_poll: Callable[[], Awaitable[None]] | None = None) -> WebServer | None:
+                    first_poll: FirstPoll | None = None) -> WebServer | None:
     """Serve the dashboard and API until the stack closes (None: the port is taken), after
     `first_poll` (if given). A token generated now is printed once, to stderr (not the
     log), with a link that hands it to the browser."""
