@@ -276,10 +276,21 @@ class RateView(TypedDict):
 
 
 @with_config(_CLOSED)
+class SolarScaleView(TypedDict):
+    """How the plan corrects the solar forecast: the rest of today times `day`, the
+    quarter-hour now times `now` (fading to `day` over planning.solar_blend)."""
+    day: float
+    now: float
+    forecast_today_kwh: float
+    produced_today_kwh: float
+
+
+@with_config(_CLOSED)
 class TariffsView(TypedDict):
     grid: list[RateView]
     feedin: list[RateView]
-    solar: list[RateView]
+    solar: list[RateView]  # as forecast; the plan's slots carry the corrected PV
+    solar_scale: SolarScaleView | None
 
 
 @with_config(_CLOSED)

@@ -64,6 +64,12 @@ class PlanningSettings(StrictModel):
     # planner/terminal.py); false: a quantile of the horizon's import prices per kWh. Off
     # until it measures better: on the household's four what-if weeks it cost 0.24 EUR more.
     expected_end_value: bool = False
+    # The PV forecast corrected by what the panels produced (sinks/solar_forecast.py), as
+    # evcc's solarAdjusted does: the rest of today scaled by today's produced over
+    # forecast energy, and the next solar_blend pulled towards the last quarter-hour's
+    # ratio, fading to the day's. false / 0: that part is planned as forecast.
+    solar_day_scale: bool = True
+    solar_blend: Duration = timedelta(hours=1)
 
     @field_validator("departures")
     @classmethod

@@ -35,6 +35,7 @@ from smartload.sinks.habit_watch import HabitWatch, cold_starts
 from smartload.sinks.house_profile import HouseProfile
 from smartload.sinks.restore_book import RestoreStore
 from smartload.sinks.sequencer import Handoff, RequestEnded, Sequencer
+from smartload.sinks.solar_forecast import SolarCorrection
 from smartload.sinks.solver import InlineSolver, Outcome, Solver
 from smartload.store.habits import HabitStore
 from smartload.store.house import HouseProfileStore
@@ -326,6 +327,7 @@ def make_planning(
     habits = HabitBook(settings.site.tz, planning.habit_learning_rate, cold_starts(settings),
                        habit_store.load() if habit_store is not None else None, planning.learn_habits)
     watch = HabitWatch(habits, planning.expected_arrivals)
+    solar = SolarCorrection(settings.site.tz, day_scale=planning.solar_day_scale, blend=planning.solar_blend)
     actuator = Actuator(settings.control, restore_store)
-    return PlanningSink(settings, Sequencer(settings, store, house, watch), actuator, solver or InlineSolver(),
+    return PlanningSink(settings, Sequencer(settings, store, house, watch, solar), actuator, solver or InlineSolver(),
                         house_store=house_store, habit_store=habit_store)

@@ -23,6 +23,7 @@ from smartload.sinks.desired import battery_controlled
 from smartload.sinks.habit_watch import HabitWatch
 from smartload.sinks.house_profile import HouseProfile, house_load_w
 from smartload.sinks.requests import effective_requests
+from smartload.sinks.solar_forecast import SolarCorrection
 from smartload.sinks.taper import taper_delay
 from smartload.store.requests import RequestStore
 
@@ -72,9 +73,11 @@ class Handoff:
 
 class Sequencer:
     def __init__(self, settings: Settings, store: RequestStore, house: HouseProfile,
-                 habits: HabitWatch | None = None) -> None:
+                 habits: HabitWatch | None = None, solar: SolarCorrection | None = None) -> None:
+        """solar: corrects the PV forecast by what was produced today (None: as forecast)."""
         self._settings = settings
         self.habits = habits
+        self.solar = solar
         self._store = store
         self._house = house
         self._names = settings.vehicles_by_evcc_name()
@@ -102,6 +105,8 @@ class Sequencer:
         """Track plug-ins and unplugs on every poll; an unplugged car has left for its
         request's departure (see _leaves_for), unless a handoff asked for exactly that swap."""
         self._house.observe(state.at, house_load_w(state))
+        if self.solar is not None:
+            self.solar.observe(state.at, state.pv_power_w)
         now_plugged = plugged_vehicles(state, self._names)
         ended = []
         requests = effective_requests(self._settings, self._store, state.at)
@@ -327,7 +332,8 @@ class Sequencer:
             return None
         now = snapshot.at
         tariffs = snapshot.tariffs
-        slots = make_slots(now, tariffs.grid, tariffs.feedin, tariffs.solar, self._house.mean_w, now + HORIZON)
+        solar = tariffs.solar if self.solar is None else self.solar.corrected(now, tariffs.solar)
+        slots = make_slots(now, tariffs.grid, tariffs.feedin, solar, self._house.mean_w, now + HORIZON)
         if not slots:
             return None
         wallboxes = self._wallboxes(state, max_current_a)

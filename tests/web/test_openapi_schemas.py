@@ -112,6 +112,9 @@ async def test_every_answer_of_a_busy_system_matches_the_openapi_document(tmp_pa
         dashboard = (await client.get("/api/dashboard")).json()
         assert dashboard["handoff"]["replaces"] == "zoe"
         assert dashboard["plan"]["status_text"] == "optimal, within 0.00 EUR of the best bound"
+        # One poll is no quarter-hour of PV: the forecast is planned as it is, and says so.
+        assert (await client.get("/api/tariffs")).json()["solar_scale"] == {
+            "day": 1.0, "now": 1.0, "forecast_today_kwh": 0.0, "produced_today_kwh": 0.0}
         # Each list was checked with rows in it, not only empty.
         counts = {p: len((await client.get(p)).json()) for p in (
             "/api/plans", "/api/writes", "/api/vehicles/zoe/socs", "/api/events")}
