@@ -203,6 +203,9 @@ class SiteState:
     forecast: Tariffs = field(default_factory=Tariffs)
     loadpoints: tuple[LoadpointState, ...] = ()
     vehicles: Mapping[str, VehicleInfo] = field(default_factory=lambda: _EMPTY)
+    # evcc's site switch "adjust the solar forecast to real production" (solarAdjusted);
+    # None: this evcc does not say.
+    solar_adjusted: bool | None = None
     # Impossible values the parser dropped (evcc/validate.py): site, battery, loadpoints,
     # vehicles, forecast.
     problems: tuple[ValueProblem, ...] = ()

@@ -364,3 +364,18 @@ def test_not_a_tariff(raw: bytes, message: str) -> None:
     with pytest.raises(ValueError) as caught:
         parse_tariff(raw)
     assert str(caught.value) == message
+
+
+def test_evcc_s_solar_adjusted_switch_as_each_version_shows_it() -> None:
+    """0.313's demo and the 0.315 welcome (a real installation, with it on) say whether
+    evcc adjusts its solar forecast; 0.207 does not say; a value that is no bool spoils
+    only itself."""
+    assert parsed(body("api-state_0.313_demo.json")).solar_adjusted is False
+    assert parsed(body(WS_WELCOME)).solar_adjusted is True
+    assert parsed(body(STATE_0207)).solar_adjusted is None
+    raw = demo_state()
+    raw["solarAdjusted"] = True
+    assert parsed(compact(raw)).solar_adjusted is True
+    raw["solarAdjusted"] = "maybe"
+    state = parsed(compact(raw))
+    assert (state.solar_adjusted, state.pv_power_w) == (None, 8475.242)

@@ -114,6 +114,7 @@ class RawSiteBase(TypedDict, total=False):
     prioritySoc: Num | None
     tariffGrid: Num | None
     tariffFeedIn: Num | None
+    solarAdjusted: bool | None  # the site's "adjust the solar forecast" switch (0.2xx and later)
     loadpoints: list[RawLoadpoint | None] | None
     vehicles: dict[str, RawVehicle | None] | None
 

@@ -226,6 +226,7 @@ class StateParser:
             forecast=tariffs,
             loadpoints=loadpoints,
             vehicles=vehicles,
+            solar_adjusted=site.get("solarAdjusted"),
             problems=(*problems, *forecast.problems) if problems or forecast.problems else _NO_PROBLEMS,
         )
 

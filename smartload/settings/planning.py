@@ -4,6 +4,7 @@ house load and how far drivers' departures are trusted."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -64,11 +65,13 @@ class PlanningSettings(StrictModel):
     # planner/terminal.py); false: a quantile of the horizon's import prices per kWh. Off
     # until it measures better: on the household's four what-if weeks it cost 0.24 EUR more.
     expected_end_value: bool = False
-    # The PV forecast corrected by what the panels produced (sinks/solar_forecast.py), as
-    # evcc's solarAdjusted does: the rest of today scaled by today's produced over
-    # forecast energy, and the next solar_blend pulled towards the last quarter-hour's
-    # ratio, fading to the day's. false / 0: that part is planned as forecast.
-    solar_day_scale: bool = True
+    # The PV forecast corrected by what the panels produced (sinks/solar_forecast.py): the
+    # rest of today scaled by today's produced over forecast energy, and the next
+    # solar_blend pulled towards the last quarter-hour's ratio, fading to the day's.
+    # "evcc": when evcc's own switch for it (solarAdjusted, in its UI) is on; true / false.
+    # Not on by default: on the simulator's household weeks it did not pay (its forecast
+    # errors last about an hour), and evcc ships its switch off.
+    solar_adjusted: Literal["evcc"] | bool = "evcc"
     solar_blend: Duration = timedelta(hours=1)
 
     @field_validator("departures")

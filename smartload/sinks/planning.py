@@ -327,7 +327,7 @@ def make_planning(
     habits = HabitBook(settings.site.tz, planning.habit_learning_rate, cold_starts(settings),
                        habit_store.load() if habit_store is not None else None, planning.learn_habits)
     watch = HabitWatch(habits, planning.expected_arrivals)
-    solar = SolarCorrection(settings.site.tz, day_scale=planning.solar_day_scale, blend=planning.solar_blend)
+    solar = SolarCorrection(settings.site.tz, adjusted=planning.solar_adjusted, blend=planning.solar_blend)
     actuator = Actuator(settings.control, restore_store)
     return PlanningSink(settings, Sequencer(settings, store, house, watch, solar), actuator, solver or InlineSolver(),
                         house_store=house_store, habit_store=habit_store)

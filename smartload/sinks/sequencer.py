@@ -106,7 +106,7 @@ class Sequencer:
         request's departure (see _leaves_for), unless a handoff asked for exactly that swap."""
         self._house.observe(state.at, house_load_w(state))
         if self.solar is not None:
-            self.solar.observe(state.at, state.pv_power_w)
+            self.solar.observe(state.at, state.pv_power_w, state.solar_adjusted)
         now_plugged = plugged_vehicles(state, self._names)
         ended = []
         requests = effective_requests(self._settings, self._store, state.at)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
+from typing import Literal
 
 from smartload.domain import Rate
 
@@ -65,15 +66,16 @@ class SolarScale:
 
 
 class SolarCorrection:
-    """day_prior_kwh: today's scale is (produced + prior) / (forecast + prior), so a
+    """adjusted: correct at all ("evcc": while evcc's solarAdjusted switch is on).
+    day_prior_kwh: today's scale is (produced + prior) / (forecast + prior), so a
     morning's first half kWh moves it a little and a sunny afternoon's fifteen a lot.
-    blend: how far ahead the last quarter-hour's ratio still counts (0: not at all).
-    day_scale false: only the blend."""
+    blend: how far ahead the last quarter-hour's ratio still counts (0: not at all)."""
 
-    def __init__(self, tz: tzinfo, *, day_scale: bool = True, blend: timedelta = timedelta(hours=1),
-                 day_prior_kwh: float = 1.0) -> None:
+    def __init__(self, tz: tzinfo, *, adjusted: bool | Literal["evcc"] = "evcc",
+                 blend: timedelta = timedelta(hours=1), day_prior_kwh: float = 1.0) -> None:
         self._tz = tz
-        self._day_scale = day_scale
+        self._adjusted = adjusted
+        self._evcc_adjusted = False
         self._blend = blend
         self._prior_kwh = day_prior_kwh
         self._quarters: dict[datetime, _Quarter] = {}
@@ -83,11 +85,14 @@ class SolarCorrection:
 
     @property
     def enabled(self) -> bool:
-        return self._day_scale or self._blend > timedelta(0)
+        return self._evcc_adjusted if self._adjusted == "evcc" else self._adjusted
 
-    def observe(self, at: datetime, pv_power_w: float | None) -> None:
+    def observe(self, at: datetime, pv_power_w: float | None, evcc_adjusted: bool | None = None) -> None:
         """One poll's PV power: the reading holds from it until the next poll (at most
-        _MAX_STEP), so a quarter-hour's mean does not depend on the poll interval."""
+        _MAX_STEP), so a quarter-hour's mean does not depend on the poll interval.
+        evcc_adjusted: evcc's solarAdjusted switch as the poll shows it (None: not shown,
+        off). Production is tracked either way, so switching it on corrects at once."""
+        self._evcc_adjusted = bool(evcc_adjusted)
         if self._last_at is not None and self._last_w is not None and at > self._last_at:
             self._spread(self._last_at, min(at, self._last_at + _MAX_STEP), self._last_w)
         self._last_at, self._last_w = at, (pv_power_w if pv_power_w is not None and pv_power_w >= 0 else None)
@@ -128,7 +133,7 @@ class SolarCorrection:
         hours = QUARTER.total_seconds() / 3600
         forecast = sum(e.forecast_w or 0.0 for _, e in done) * hours / 1000
         produced = sum(e.measured_w for _, e in done) * hours / 1000
-        day = _clip((produced + self._prior_kwh) / (forecast + self._prior_kwh)) if self._day_scale else 1.0
+        day = _clip((produced + self._prior_kwh) / (forecast + self._prior_kwh))
         recent = day
         if done and done[-1][0] == current - QUARTER and (done[-1][1].forecast_w or 0.0) * day >= _MIN_FORECAST_W:
             last = done[-1][1]

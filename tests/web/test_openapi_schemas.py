@@ -74,7 +74,7 @@ async def _check_every_get(client: httpx.AsyncClient, doc: Document) -> dict[str
 
 async def test_every_answer_of_a_busy_system_matches_the_openapi_document(tmp_path):
     parts = make_parts(settings(tmp_path))
-    parts.push_state(site_state())
+    parts.push_state(replace(site_state(), solar_adjusted=True))  # evcc's switch on: the scale is shown
     parts.push_socs(zoe_reading())
     parts.subjects["tariffs"].on_next(tariffs())
     with_ioniq = plan()  # ioniq takes over zoe's wallbox in the last slot: a handoff is open
@@ -112,7 +112,7 @@ async def test_every_answer_of_a_busy_system_matches_the_openapi_document(tmp_pa
         dashboard = (await client.get("/api/dashboard")).json()
         assert dashboard["handoff"]["replaces"] == "zoe"
         assert dashboard["plan"]["status_text"] == "optimal, within 0.00 EUR of the best bound"
-        # One poll is no quarter-hour of PV: the forecast is planned as it is, and says so.
+        # One poll is no quarter-hour of PV yet: the forecast is planned as it is, and says so.
         assert (await client.get("/api/tariffs")).json()["solar_scale"] == {
             "day": 1.0, "now": 1.0, "forecast_today_kwh": 0.0, "produced_today_kwh": 0.0}
         # Each list was checked with rows in it, not only empty.
