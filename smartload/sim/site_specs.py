@@ -27,6 +27,10 @@ class PvSpec(StrictModel):
     cloudiness: float = Field(default=0.55, ge=0, le=1)
     # How much cloudier mid-January is than average (and mid-July clearer).
     cloud_seasonality: float = Field(default=0.2, ge=0, le=0.5)
+    # How far the forecast's cloud level misses the day's: a seeded normal draw of this
+    # standard deviation per day, as a day-ahead forecast errs for a whole day. 0: the
+    # forecast knows each day's level and misses only the passing clouds (about an hour).
+    forecast_error: float = Field(default=0.0, ge=0, le=1)
 
 
 class HouseSpec(StrictModel):

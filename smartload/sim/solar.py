@@ -103,9 +103,13 @@ class SolarModel:
         return [float(v) for v in clear * _cloud_factor(per_minute)]
 
     def _forecast_slots(self, day: Day) -> list[float]:
-        """Expected PV power in W per 15-minute slot: the day's cloud level, no noise."""
+        """Expected PV power in W per 15-minute slot: the day's cloud level, no noise,
+        missed by the spec's forecast error (its own random stream: the weather stays)."""
         count = int((day.end - day.start) // 900)
         epoch = day.start + 900.0 * np.arange(count) + 450.0
         level, _ = self._day_cover(day)
+        if self._spec.forecast_error > 0:
+            rng = np.random.default_rng([self._seed, day.date.toordinal(), 3])
+            level = min(1.0, max(0.0, level + self._spec.forecast_error * float(rng.normal())))
         clear = clear_sky_power_w(epoch, self._spec, self._lat, self._lon)
         return [float(v) for v in clear * _cloud_factor(np.full(count, level))]
