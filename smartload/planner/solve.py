@@ -253,17 +253,18 @@ def _guided(model: PlanModel, session: LpSession, relaxed: Relaxation, bound: fl
         if best is not None and (not _worth_widening(model, relaxed.x, best, bound)
                                  or deadline - perf_counter() < _MIN_MILP_S):
             break
-        sequenced: _Best | None = None
+        checked: FloatArray | None = None
         if turns:
             lb, ub, narrowed, checked = _narrow_bounds(model, session, relaxed, deadline)
-            if checked is not None:
-                x = to_vector(model, repair(model, checked))
-                sequenced = _Best(x, model.program.objective(x), True, np.inf)
         else:
             lb, ub, narrowed = neighbourhood(model, relaxed, turns=False)
         dived = _dive(model, session, lb, ub, deadline) if turns and not shared else None
         if dived is not None and relative_gap(dived.objective, bound) <= settings.mip_rel_gap:
             return dived  # the first neighbourhood, proven within the gap by the bound: no MILP
+        sequenced: _Best | None = None
+        if checked is not None:  # repaired only now: a dive within the gap has no use for it
+            x = to_vector(model, repair(model, checked))
+            sequenced = _Best(x, model.program.objective(x), True, np.inf)
         start = _start(model, lb, ub, warm, sequenced, best, dived)
         gap = settings.mip_rel_gap * (NEIGHBOURHOOD_GAP_SHARE if dived is not None else 1.0)
         result = model.program.solve(deadline - perf_counter(), gap, lb=lb, ub=ub,
@@ -326,7 +327,10 @@ def solve_model(model: PlanModel, deadline: float | None = None, start: FloatArr
         gap = None if bound is None else energy_gap(model, x, objective, bound)
         return Solution(status, schedule, x, objective, gap, perf_counter() - started)
 
-    session = program.session(cost=_guide_cost(model))
+    # Presolve drops the occupancy rows of shared wallboxes (_guide_cost); without them it
+    # only costs time (lp.LpSession).
+    session = program.session(cost=_guide_cost(model),
+                              presolve=any(pv.occupancy is not None for pv in model.pairs))
     relaxed = session.relax(max(deadline - perf_counter(), _MIN_MILP_S))
     if relaxed.x is None:
         schedule = repair(model, None)
