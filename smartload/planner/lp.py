@@ -39,7 +39,13 @@ _MINIMIZE = 1
 
 
 def _full(value: float | npt.ArrayLike, n: int) -> FloatArray:
-    return np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
+    # Scalars and whole arrays without broadcast_to: a model build calls this hundreds of times.
+    if isinstance(value, (int, float)):
+        return np.full(n, value, dtype=np.float64)
+    array = np.asarray(value, dtype=np.float64)
+    if array.shape == (n,):
+        return array.copy()
+    return np.broadcast_to(array, (n,)).copy()
 
 
 @dataclass
