@@ -250,10 +250,10 @@ def add_cars(lp: LinearProgram, inputs: PlannerInput, settings: PlannerSettings,
         cols = np.concatenate([p.energy for p in mine] + [short, wanted, over])
         vals = np.r_[np.full(cols.size - 3, car.charge_efficiency), 1.0, -1.0, -1.0]
         lp.add_rows(1, np.zeros(cols.size), cols, vals, need.required_kwh, need.required_kwh)
-        if all(p.occupancy is None for p in mine):
-            # Not at shared wallboxes: there the row changed the turns the relaxation
-            # suggests, and one of 10 plans for 3 cars at one wallbox came out 1.2 % above
-            # the optimum (0.0 % without it).
+        if settings.mode == "milp" and all(p.occupancy is None for p in mine):
+            # For the search only, like model.add_surplus_cuts. Not at shared wallboxes:
+            # there the row changed the turns the relaxation suggests, and one of 10 plans
+            # for 3 cars at one wallbox came out 1.2 % above the optimum (0.0 % without it).
             add_most_slots_on(lp, mine, need.cap_kwh / car.charge_efficiency)
         result.append(CarVars(need, int(short[0]), int(wanted[0]), int(over[0]), value))
     return result
