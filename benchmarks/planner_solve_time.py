@@ -24,7 +24,8 @@ wallboxes) kW from 3 cars on. The plan starts at 12:07 UTC (first slot 8 min), 9
 --own: each car its own wallbox instead (1 car: 1, 3: 3, 10: 10; every car plugged in),
 where issue 19's targets are defined: p95 <= 30 ms for 3 cars, <= 60 ms for 10, printed
 met/MISSED on the wall time and on the CPU time (time.process_time, all of HiGHS's
-threads: what the plan costs where the machine is shared and the wall time is not its own).
+threads: what the plan costs where the machine is shared and the wall time is not its own),
+and the cost above the optimum at most 0.5 % of the plan's energy cost (its largest).
 
 Printed per car count: model size (variables, binaries, rows); the planner's time (whole
 make_plan: p50, p95, max, its CPU time's p95, and the solver part's p95); the baseline measured in the same
@@ -215,6 +216,11 @@ def fleet_scenario(data: Data, day: date, seed: int) -> PlannerInput:
 
 # --own targets (issue 19): p95 in seconds per car count, each car at its own wallbox.
 OWN_P95_S: dict[int, float] = {3: 0.030, 10: 0.060}
+# ... with the plan's cost above the proven optimum at most this share of its energy cost
+# (import x price - export x price, at least ENERGY_FLOOR_EUR; issue 19: not of the
+# objective, which shortfall penalties inflate).
+OWN_COST_PCT = 0.5
+ENERGY_FLOOR_EUR = 0.1
 
 
 def limit_w(n_cars: int, n_boxes: int | None = None) -> float | None:
@@ -424,7 +430,7 @@ def main() -> None:
     for n_cars in [int(c) for c in args.cars.split(",")]:
         n_boxes = n_cars if args.own else None
         settings = replace(base, grid_import_limit_w=limit_w(n_cars, n_boxes))
-        total, solver, lp_times, gaps, gaps_eur, cpu = [], [], [], [], [], []
+        total, solver, lp_times, gaps, gaps_eur, gaps_energy, cpu = [], [], [], [], [], [], []
         statuses: dict[str, int] = {}
         unproven = 0
         size = (0, 0, 0)
@@ -452,6 +458,7 @@ def main() -> None:
             gap_eur = max(0.0, plan.objective_eur - bound)
             gaps_eur.append(gap_eur)
             gaps.append(gap_eur / max(abs(plan.objective_eur), 1e-9))
+            gaps_energy.append(gap_eur / max(abs(plan.cost_eur), ENERGY_FLOOR_EUR))
         mark = "<=" if unproven else "  "
         print(f"{n_cars:>4} {size[0]:>6} {size[1]:>5} {size[2]:>6} | {pct(total, 50):6.3f} {pct(total, 95):6.3f} "
               f"{max(total):6.3f} {pct(cpu, 95):7.3f} {pct(solver, 95):10.3f} | "
@@ -462,9 +469,13 @@ def main() -> None:
               + (f"  ({unproven} not proven in {args.ref_time_limit:.0f} s)" if unproven else ""))
         own_target = OWN_P95_S.get(n_cars) if args.own else None
         if own_target is not None:
+            worst = 100 * max(gaps_energy)
+            # Above the target with the optimum unproven, the gap is an upper bound only.
+            cost = "met" if worst <= OWN_COST_PCT else "MISSED" if not unproven else "not proven"
             verdicts.append(f"{n_cars} cars p95 <= {1000 * own_target:.0f} ms: wall "
                             f"{'met' if pct(total, 95) <= own_target else 'MISSED'}, CPU "
-                            f"{'met' if pct(cpu, 95) <= own_target else 'MISSED'}")
+                            f"{'met' if pct(cpu, 95) <= own_target else 'MISSED'}; cost above the optimum "
+                            f"{mark.strip()}{worst:.3f}% of the energy cost (<= {OWN_COST_PCT}%): {cost}")
     if verdicts:
         print("target (own wallboxes): " + "; ".join(verdicts))
 

@@ -49,18 +49,28 @@ def assemble(
     reasons = explain(model, s, added, charged, cost)
 
     bat = inputs.battery
+    # Whole arrays first, then plain floats: the loops below build 96 slots x cars objects,
+    # and numpy scalars or per-slot array work there cost more than the rest of assembly.
+    power = (per_car / dur * 1000.0).tolist()
+    added_list = added.tolist()
+    soc = [_car_soc_row(car.soc_pct, car.target_soc_pct, car.capacity_kwh, added[c])
+           for c, car in enumerate(inputs.cars)]
+    on_box = s.car_kwh > 0
+    any_box: list[list[bool]] = np.asarray(on_box.any(axis=1)).tolist()  # [car][slot]
+    first_box: list[list[int]] = (on_box.argmax(axis=1).tolist() if on_box.shape[1]
+                                  else [[0] * dur.size for _ in inputs.cars])
+    box_ids = [w.id for w in inputs.wallboxes]
+    names = [car.name for car in inputs.cars]
+    imp_w, exp_w = _w(s.import_kwh, dur).tolist(), _w(s.export_kwh, dur).tolist()
+    ch_w, dis_w = _w(s.charge_kwh, dur).tolist(), _w(s.discharge_kwh, dur).tolist()
+    bat_soc = (s.soc_kwh / bat.capacity_kwh * 100.0).tolist() if bat else None
     slots: list[PlanSlot] = []
     for t, slot in enumerate(inputs.slots):
-        cars: dict[str, CarSlot] = {}
-        for c, car in enumerate(inputs.cars):
-            boxes = np.flatnonzero(s.car_kwh[c, :, t] > 0)
-            box = inputs.wallboxes[int(boxes[0])].id if boxes.size else None
-            cars[car.name] = CarSlot(
-                wallbox_id=box,
-                power_w=float(per_car[c, t] / dur[t] * 1000.0),
-                soc_pct=_car_soc(car.soc_pct, car.target_soc_pct, car.capacity_kwh, float(added[c, t])),
-                added_kwh=float(added[c, t]),
-            )
+        cars = {
+            name: CarSlot(box_ids[first_box[c][t]] if any_box[c][t] else None, power[c][t], soc[c][t],
+                          added_list[c][t])
+            for c, name in enumerate(names)
+        }
         slots.append(
             PlanSlot(
                 start=slot.start,
@@ -69,11 +79,11 @@ def assemble(
                 export_eur_per_kwh=slot.export_eur_per_kwh,
                 pv_w=slot.pv_w,
                 house_w=slot.house_w,
-                grid_import_w=float(_w(s.import_kwh, dur)[t]),
-                grid_export_w=float(_w(s.export_kwh, dur)[t]),
-                battery_charge_w=float(_w(s.charge_kwh, dur)[t]),
-                battery_discharge_w=float(_w(s.discharge_kwh, dur)[t]),
-                battery_soc_pct=float(s.soc_kwh[t] / bat.capacity_kwh * 100.0) if bat else None,
+                grid_import_w=imp_w[t],
+                grid_export_w=exp_w[t],
+                battery_charge_w=ch_w[t],
+                battery_discharge_w=dis_w[t],
+                battery_soc_pct=bat_soc[t] if bat_soc is not None else None,
                 cars=frozen_map(cars),
                 reasons=frozen_map(reasons.slots[t]),
             )
@@ -121,6 +131,15 @@ def _car_soc(soc_pct: float | None, target_pct: float, capacity_kwh: float, adde
     soc = soc_pct + added_kwh / capacity_kwh * 100.0
     # Within the cap's last-slot allowance the car stops at its limit, so it shows no more.
     return min(soc, max(target_pct, soc_pct))
+
+
+def _car_soc_row(soc_pct: float | None, target_pct: float, capacity_kwh: float, added_kwh: FloatArray
+                 ) -> list[float | None]:
+    """_car_soc for each slot at once."""
+    if soc_pct is None:
+        return [None] * added_kwh.size
+    soc = soc_pct + added_kwh / capacity_kwh * 100.0
+    return list(np.minimum(soc, max(target_pct, soc_pct)).tolist())
 
 
 def empty_plan(now: datetime, started: float) -> Plan:

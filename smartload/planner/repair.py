@@ -7,6 +7,8 @@ charge and discharge the battery at once. In order:
 2. semi-continuous rounding: below half the minimum -> 0, else at least the minimum;
 3. no car beyond its cap: trim the latest energy that would overfill it;
 4. the battery: net charge against discharge, keeping the SoC path (so its bounds hold);
+   then no discharge beyond what the site draws (evcc cannot make a battery feed the
+   grid): the energy kept is discharged where the site next draws more, or charged less;
 5. the grid takes the difference (import or export, never both), and where the import
    limit is exceeded the lowest-priority cars give way, down to their minimum, then to 0.
 """
@@ -68,6 +70,35 @@ def _respect_limit(model: PlanModel, cars: FloatArray, e_min: FloatArray, net: F
     return cars
 
 
+def _no_battery_export(model: PlanModel, cars: FloatArray, charge: FloatArray, discharge: FloatArray,
+                       soc: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The battery discharging no more than the site draws in each slot (the relaxation's
+    discharge may have served a car the rounding switched off). The energy so kept in the
+    battery first replaces later charging, then covers later draws, so the SoC never
+    rises above the path it had (its bounds hold)."""
+    bat = model.battery
+    if bat is None:
+        return charge, discharge, soc
+    charge, discharge = charge.copy(), discharge.copy()
+    draw = model.house_kwh - model.pv_kwh + cars.sum(axis=(0, 1))
+    kept = 0.0  # kWh in the battery above the relaxation's path
+    for t in range(draw.size):
+        if kept > EPS_KWH and charge[t] > 0:
+            less = min(charge[t], kept / bat.eta_c)
+            charge[t] -= less
+            kept -= less * bat.eta_c
+        room = max(0.0, draw[t] + charge[t])
+        if discharge[t] > room + EPS_KWH:
+            kept += (discharge[t] - room) / bat.eta_d
+            discharge[t] = room
+        elif kept > EPS_KWH:
+            more = min(kept * bat.eta_d, room - discharge[t], bat.discharge_max_kwh[t] - discharge[t])
+            if more > 0:
+                discharge[t] += more
+                kept -= more / bat.eta_d
+    return charge, discharge, bat.soc0_kwh + np.cumsum(bat.eta_c * charge - discharge / bat.eta_d)
+
+
 def in_arrival_order(model: PlanModel) -> Schedule:
     """The cars charged in arrival order (fleet.arrival_order), the battery idle: what
     the planner falls back on when it has no relaxation to repair."""
@@ -94,5 +125,6 @@ def repair(model: PlanModel, relaxed: FloatArray | None) -> Schedule:
     charge, discharge, soc = net_battery(model, base.charge_kwh, base.discharge_kwh)
     fixed = model.house_kwh - model.pv_kwh + charge - discharge
     cars = _respect_limit(model, cars, e_min, fixed + cars.sum(axis=(0, 1)))
+    charge, discharge, soc = _no_battery_export(model, cars, charge, discharge, soc)
     zeros = np.zeros(n)
     return net_flows(model, Schedule(zeros, zeros, charge, discharge, soc, cars, zeros))

@@ -126,7 +126,8 @@ def to_vector(model: PlanModel, schedule: Schedule) -> FloatArray:
         x[model.surplus_full] = (schedule.soc_kwh[s] >= bat.soc_hi_kwh - 1e-9).astype(float)
         if bat.end_segments is not None:
             x[bat.end_segments] = bat.end_segment_fill(float(schedule.soc_kwh[-1]))
-    occupancy = _occupancy(model, schedule.car_kwh)
+    # Where no wallbox is shared there is no occupancy to fill (and _occupancy loops over slots).
+    occupancy = _occupancy(model, schedule.car_kwh) if any(pv.occupancy is not None for pv in model.pairs) else {}
     delivered = np.zeros(len(model.inputs.cars))
     for pv in model.pairs:
         pair = pv.pair

@@ -11,7 +11,8 @@
    car is still short there, the wallbox is reopened.
    Where no wallbox is shared, an LP dive (dive.py) in the narrow bounds first: where
    the dived schedule is within mip_rel_gap of the relaxation's bound it is the answer
-   and no MILP runs (own wallboxes: 5 of 20 cases with 3 cars, 16 of 20 with 10).
+   and no MILP runs (own wallboxes, with the surplus rows of model.add_surplus_cuts: 18
+   of 20 cases with 3 cars, 20 of 20 with 10).
    Each MILP starts (a MIP start) from the cheapest schedule known that its bounds
    allow: the previous plan carried over (warm.py, when make_plan is given it), the
    dive's schedule, the narrow neighbourhood's relaxation repaired, or the narrow
@@ -34,9 +35,8 @@ dive, the polish) is solved in one lp.LpSession: each from the last basis, in a 
 The gap is always against a proven lower bound: the relaxation's, or the full MILP's dual
 bound when it ran. Status: "optimal" within mip_rel_gap, "feasible" a MILP schedule not
 proven within it (a time limit was hit, the neighbourhood was too narrow to prove more,
-or, most often, the relaxation's bound is too weak: own wallboxes, 3 cars, it lies
-0.2-1.6 % below the optimum, so half the plans there are "feasible" though HiGHS's
-own answer in the neighbourhood is within 0.01 % of the optimum), "fallback" the
+or the relaxation's bound is too weak: own wallboxes, 3 cars, it lies 0.0-0.45 % below
+the optimum, 0.2-1.6 % before the surplus rows), "fallback" the
 repaired relaxation or the cars charged in arrival order (fleet.arrival_order),
 whichever costs less: a fallback never leaves waiting cars uncharged for want of a
 relaxation.
@@ -253,17 +253,18 @@ def _guided(model: PlanModel, session: LpSession, relaxed: Relaxation, bound: fl
         if best is not None and (not _worth_widening(model, relaxed.x, best, bound)
                                  or deadline - perf_counter() < _MIN_MILP_S):
             break
-        sequenced: _Best | None = None
+        checked: FloatArray | None = None
         if turns:
             lb, ub, narrowed, checked = _narrow_bounds(model, session, relaxed, deadline)
-            if checked is not None:
-                x = to_vector(model, repair(model, checked))
-                sequenced = _Best(x, model.program.objective(x), True, np.inf)
         else:
             lb, ub, narrowed = neighbourhood(model, relaxed, turns=False)
         dived = _dive(model, session, lb, ub, deadline) if turns and not shared else None
         if dived is not None and relative_gap(dived.objective, bound) <= settings.mip_rel_gap:
             return dived  # the first neighbourhood, proven within the gap by the bound: no MILP
+        sequenced: _Best | None = None
+        if checked is not None:  # repaired only now: a dive within the gap has no use for it
+            x = to_vector(model, repair(model, checked))
+            sequenced = _Best(x, model.program.objective(x), True, np.inf)
         start = _start(model, lb, ub, warm, sequenced, best, dived)
         gap = settings.mip_rel_gap * (NEIGHBOURHOOD_GAP_SHARE if dived is not None else 1.0)
         result = model.program.solve(deadline - perf_counter(), gap, lb=lb, ub=ub,
@@ -326,7 +327,10 @@ def solve_model(model: PlanModel, deadline: float | None = None, start: FloatArr
         gap = None if bound is None else energy_gap(model, x, objective, bound)
         return Solution(status, schedule, x, objective, gap, perf_counter() - started)
 
-    session = program.session(cost=_guide_cost(model))
+    # Presolve drops the occupancy rows of shared wallboxes (_guide_cost); without them it
+    # only costs time (lp.LpSession).
+    session = program.session(cost=_guide_cost(model),
+                              presolve=any(pv.occupancy is not None for pv in model.pairs))
     relaxed = session.relax(max(deadline - perf_counter(), _MIN_MILP_S))
     if relaxed.x is None:
         schedule = repair(model, None)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from smartload.planner import BatteryInput, PlannerSettings, Slot, make_plan
-from smartload.planner.model import build_model
+from smartload.planner.model import build_model, price_quantile
 from smartload.planner.schedule import from_vector, to_vector
 from smartload.planner.terminal import AfterHorizon, after_horizon, battery_end_values, car_end_value
 from tests.planner.builders import car, hour, problem
@@ -136,3 +136,14 @@ def test_a_battery_band_too_narrow_for_a_segment_keeps_the_flat_value():
                            min_soc_pct=50.0, reserve_soc_pct=0.0, max_soc_pct=50.000000001)
     plan = make_plan(problem(_sunny_day(), bat=battery), PlannerSettings(expected_end_value=True))
     assert plan.status in ("optimal", "feasible")
+
+
+def test_the_price_quantile_is_numpys_linear_quantile_at_least_zero():
+    # Sorted 0.1 0.2 0.3 0.4; the 25 % quantile lies 0.75 of the way from 0.1 to 0.2.
+    assert price_quantile(np.array([0.4, 0.1, 0.3, 0.2]), 0.25) == pytest.approx(0.175, abs=1e-12)
+    assert price_quantile(np.array([-0.2, -0.1]), 0.5) == 0.0
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        prices = rng.normal(0.2, 0.1, int(rng.integers(1, 100)))
+        q = float(rng.random())
+        assert price_quantile(prices, q) == max(0.0, float(np.quantile(prices, q)))

@@ -1,0 +1,47 @@
+"""Valid rows the relaxation lacks (model.add_surplus_cuts, devices.add_most_slots_on):
+each leaves every plan feasible and raises the relaxation's bound towards the optimum."""
+
+from __future__ import annotations
+
+import pytest
+
+from smartload.planner import PlannerSettings, make_plan
+from smartload.planner.model import build_model
+
+from .builders import car, hourly, problem
+
+# One hour, 2 kW PV, no house load, import 0.30, feed-in 0.08; the car needs 1 kWh and
+# charges at least 4.14 kWh (it stops at its limit). Tie-breaks (1e-6 per kWh) aside:
+# the plan: 4.14 kWh, 2.14 from the grid: 0.642 EUR.
+# Without the surplus row the relaxation takes 1 kWh of PV with the car on 1/11.04 and
+# exports the other 1 kWh: -0.08 EUR. With it, import >= e - 2 x on and e >= 4.14 x on:
+# on = 1/4.14 leaves the least import, 1 - 2/4.14 = 0.51691 kWh, the PV's 2 kWh less
+# the car's 1 kWh exported with it: 0.30 x 0.51691 - 0.08 x 1.51691 = 0.03372 EUR.
+ONE_HOUR = problem(hourly([0.30], export=0.08, pv_w=[2000.0]), [car(need_kwh=1.0, departure_h=1.0)])
+
+
+def test_the_surplus_row_keeps_the_relaxation_from_a_trickle_of_pv_below_the_minimum():
+    model = build_model(ONE_HOUR, PlannerSettings())
+    relaxed = model.program.relax(10.0)
+    assert relaxed.objective == pytest.approx(0.30 * (1 - 2 / 4.14) - 0.08 * (2 - 2 / 4.14), abs=1e-4)
+    best = model.program.solve(10.0, 0.0)
+    assert best.fun == pytest.approx(0.30 * 2.14, abs=1e-4)
+    plan = make_plan(ONE_HOUR, PlannerSettings())
+    assert plan.slots[0].cars["A"].power_w == pytest.approx(4140.0, abs=1e-3)
+
+
+def test_no_more_slots_on_than_the_car_has_room_for_at_its_minimum():
+    # 6 kWh into a car that takes at least 4.14 kWh per hour on: one hour on at most.
+    # Hour 0 (0.30, 2 kW PV) or hour 1 (0.20): 6 kWh in hour 1 and the PV exported,
+    # 1.20 - 0.16 = 1.04 EUR. Without the row the relaxation has the car on in hour 0 at
+    # its minimum and on 0.17 in hour 1, which the neighbourhood took as sure: 1.20 EUR.
+    inputs = problem(hourly([0.30, 0.20], export=0.08, pv_w=[2000.0, 0.0]), [car(need_kwh=6.0)])
+    model = build_model(inputs, PlannerSettings())
+    relaxed = model.program.relax(10.0)
+    assert relaxed.x is not None
+    on = model.pairs[0].on
+    assert on is not None
+    assert relaxed.x[on].sum() <= 1.0 + 1e-9
+    plan = make_plan(inputs, PlannerSettings())
+    assert [s.cars["A"].power_w for s in plan.slots] == pytest.approx([0.0, 6000.0], abs=1e-3)
+    assert plan.cost_eur == pytest.approx(1.04, abs=1e-6)
