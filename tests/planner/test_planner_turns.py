@@ -6,8 +6,10 @@ from __future__ import annotations
 from time import perf_counter
 
 import numpy as np
+import pytest
 
 from smartload.planner import PlannerSettings
+from smartload.planner import solve as solve_module
 from smartload.planner.lp import Relaxation
 from smartload.planner.model import PlanModel, build_model
 from smartload.planner.neighbourhood import neighbourhood, turn_orders
@@ -63,6 +65,21 @@ def test_best_order_is_the_cheapest_neighbourhood_relaxation() -> None:
         lb, ub, _ = neighbourhood(model, relaxed, turns=True, orders={0: order})
         values[tuple(order)] = model.program.solve(10.0, 0.0, relax=True, lb=lb, ub=ub).fun
     assert tuple(chosen[0]) == min(values, key=lambda o: values[o])
+
+
+def test_turn_orders_take_a_quarter_of_the_time_left_and_leave_the_rest_to_the_milp(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clock that moves 0.1 s at every look: with 0.3 s left the orders may use 0.075 s,
+    so none is tried (before, they ran until 0.02 s were left, and a fleet's 35 shared
+    wallboxes took 1.5 of its 2 s); with 10 s left, 2.5 s: both orders are tried."""
+    model, relaxed = _shared()
+    session = model.program.session()
+    session.relax(10.0)
+    ticks = iter(range(1_000_000))
+    monkeypatch.setattr(solve_module, "perf_counter", lambda: next(ticks) * 0.1)
+    assert _best_orders(model, session, relaxed, 0.3) == {}
+    looked = next(ticks)
+    assert _best_orders(model, session, relaxed, looked * 0.1 + 10.0) == {0: [1, 0]}
 
 
 def test_session_resolves_after_bound_and_cost_changes_as_a_cold_solve() -> None:
