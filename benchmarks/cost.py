@@ -4,7 +4,7 @@
     python benchmarks/cost.py --quick    # 1 week of each of those months
     options: --jobs 2 --time-limit 2 --optimal-time-limit 600 --out benchmarks/out/cost
              --sites household,acn4,acn8 --months 1,4,7,10 --early-share 0.3 --early-by 2 --seed 1
-             --learned-weeks 4 (0: smartload starts each household period cold)
+             --learned-weeks 4 (0: smartload starts each household period cold) --pv-forecast-error 0.15
              --report-only (tabulate the reports there are, run nothing)
 
 Sites: the simulator's household (two cars on one wallbox, 10 kWh battery, 8 kWp PV) and
@@ -91,6 +91,7 @@ class Run:
     early_by_s: float = 7200.0
     seed: int = 1
     learned_weeks: int = 0
+    pv_forecast_error: float = 0.0
 
     @property
     def learned(self) -> int:
@@ -107,7 +108,11 @@ class Run:
         options = asdict(self)
         if SITES[self.site] is None:
             options.update(early_share=0.0, early_by_s=0.0)
+        else:
+            options.update(pv_forecast_error=0.0)
         options["learned_weeks"] = self.learned
+        if not options["pv_forecast_error"]:
+            del options["pv_forecast_error"]  # the keys of reports made before the option stay
         text = json.dumps({"version": version, "run": options}, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -170,6 +175,7 @@ def execute(run: Run, path: Path, data: Path) -> float:
         time_limit_s=run.time_limit_s, optimal_time_limit_s=run.optimal_time_limit_s, seed=run.seed,
         early_share=run.early_share if chargers is not None else 0.0, early_by=timedelta(seconds=run.early_by_s),
         learned_weeks=run.learned,
+        pv_forecast_error=run.pv_forecast_error if chargers is None else None,
     )
     started = time.perf_counter()
     report = simulate(config, load_settings(None))
@@ -333,6 +339,10 @@ def main() -> int:
                         help="household: smartload starts each period with the house-load profile and driver "
                              "habits learned from the N weeks before it, as a running installation has them "
                              "(0: a fresh install; default %(default)s)")
+    parser.add_argument("--pv-forecast-error", type=float, default=0.0, metavar="SD",
+                        help="household: the PV forecast misses each day's cloud level by a seeded normal draw "
+                             "of this standard deviation, as day-ahead forecasts do (default 0: it knows the "
+                             "day's level and misses only passing clouds)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the simulation and the early drivers (default 1)")
     parser.add_argument("--data", type=data_dir, default=DATA, metavar="DIR",
                         help="the shared data folder; a relative path is taken from the repository "
@@ -342,6 +352,8 @@ def main() -> int:
         parser.error("--early-share must be in [0, 1]")
     if args.learned_weeks < 0:
         parser.error("--learned-weeks must be 0 or more")
+    if not 0.0 <= args.pv_forecast_error <= 1.0:
+        parser.error("--pv-forecast-error must be in [0, 1]")
     needed = [args.data / PRICES] + ([args.data / SESSIONS] if any(SITES.get(s) for s in args.sites.split(",")) else [])
     absent = [str(f) for f in needed if not f.exists()]
     if absent:
@@ -355,7 +367,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     starts = [date(year, int(month), 1) for year in YEARS for month in args.months.split(",")]
     runs = [Run(site, start, days, strategy, args.time_limit, args.optimal_time_limit, args.early_share,
-                args.early_by * 3600.0, args.seed, args.learned_weeks)
+                args.early_by * 3600.0, args.seed, args.learned_weeks, args.pv_forecast_error)
             for site in sites for start in starts for strategy in STRATEGIES]
     keys = versions(args.data)
     current = keys["smartload"]
@@ -381,6 +393,8 @@ def main() -> int:
         print("household: smartload " + (f"starts each period with what it learned from the {args.learned_weeks} weeks "
                                          "before (house-load profile, driver habits)" if args.learned_weeks else
                                          "starts each period as a fresh install (nothing learned)"))
+        if args.pv_forecast_error:
+            print(f"household: the PV forecast misses each day's cloud level by {args.pv_forecast_error:g} (sd)")
     ok = table(reports, sites, starts, days)
     print(f"\ntargets {'met' if ok else 'MISSED'}")
     return 0 if ok else 1

@@ -79,6 +79,10 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
                         help="household smartload: start with the house-load profile and driver habits learned "
                              "from the N weeks before the period, as an installation that has been running "
                              "(default 0: a fresh install)")
+    parser.add_argument("--pv-forecast-error", type=float, default=None, metavar="SD",
+                        help="scenario: the PV forecast misses each day's cloud level by a seeded normal draw "
+                             "of this standard deviation, as day-ahead forecasts do (default: the scenario's "
+                             "pv.forecast_error, 0 in the shipped ones)")
     parser.add_argument("--against", action="append", default=[], metavar="R.json",
                         help="another strategy's report of the same run: the report then counts the departures "
                              "this strategy misses that the other serves fully (repeatable)")
@@ -100,6 +104,7 @@ def config_from(args: argparse.Namespace) -> SimulationConfig:
         optimal_time_limit_s=args.optimal_time_limit.total_seconds(),
         evcc_reads_soc_on_identify=args.evcc_soc == "identify",
         early_share=args.early_share, early_by=args.early_by, learned_weeks=args.learned_weeks,
+        pv_forecast_error=args.pv_forecast_error,
     )
 
 

@@ -112,7 +112,8 @@ def _header(config: SimulationConfig, inputs: RunInputs) -> dict[str, Any]:
                 "grid_limit_kw": config.grid_limit_kw, "chargers": config.chargers if inputs.sessions else None,
                 "early_share": config.early_share if inputs.sessions else None,
                 "early_by_s": config.early_by.total_seconds() if inputs.sessions else None,
-                "learned_before": inputs.learned.record() if inputs.learned is not None else None},
+                "learned_before": inputs.learned.record() if inputs.learned is not None else None,
+                "pv_forecast_error": None if inputs.sessions else inputs.scenario.pv.forecast_error},
     }
 
 

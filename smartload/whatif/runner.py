@@ -75,6 +75,9 @@ class SimulationConfig:
     # weeks before the period (house-load profile, driver habits; history.py). 0: a fresh
     # install, nothing learned.
     learned_weeks: int = 0
+    # Scenario runs: the PV forecast misses each day's cloud level by this standard
+    # deviation (the scenario's pv.forecast_error); None: as the scenario says.
+    pv_forecast_error: float | None = None
 
     def __post_init__(self) -> None:
         if self.strategy not in (*STRATEGIES, "optimal"):
@@ -87,6 +90,10 @@ class SimulationConfig:
             raise ValueError(f"unknown planner mode {self.planner_mode!r}")
         if not 0.0 <= self.early_share <= 1.0:
             raise ValueError(f"early share must be in [0, 1], not {self.early_share}")
+        if self.pv_forecast_error is not None and not 0.0 <= self.pv_forecast_error <= 1.0:
+            raise ValueError(f"PV forecast error must be in [0, 1], not {self.pv_forecast_error}")
+        if self.pv_forecast_error is not None and self.scenario is None:
+            raise ValueError("a PV forecast error needs a scenario: ACN sessions have no PV")
         if self.early_share and self.sessions_csv is None:
             raise ValueError("an early share needs sessions (household drivers keep their trips)")
         if self.learned_weeks < 0:
@@ -182,6 +189,8 @@ def prepare(config: SimulationConfig, base: Settings) -> RunInputs:
         update: dict[str, Any] = {"swap_gap_s": gap, "evcc_reads_soc_on_identify": config.evcc_reads_soc_on_identify}
         if config.grid_limit_kw is not None:
             update["circuit_max_power_w"] = config.grid_limit_kw * 1000.0
+        if config.pv_forecast_error is not None:
+            update["pv"] = scenario.pv.model_copy(update={"forecast_error": config.pv_forecast_error})
         scenario = scenario.model_copy(update=update)
         targets = {name: target_soc_pct(spec, base.planning.default_target_soc_pct)
                    for name, spec in scenario.vehicles.items()}

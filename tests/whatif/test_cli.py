@@ -129,3 +129,25 @@ def test_simulate_on_a_terminal_draws_a_bar(tmp_path: Path) -> None:
     assert re.search(r"\rsimulate \[#{15}\.{15}\]  50% 2024-07-15 12:0[0-2]", text)
     assert text.rstrip("\r\n").endswith("\rsimulate [" + "#" * 30 + "] 100% 2024-07-16 00:00")
     assert "simulate: 5%" not in text
+
+
+def test_a_pv_forecast_error_changes_the_forecast_not_the_weather(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Uncontrolled charging reads no forecast: with a forecast error its day costs the
+    same to the cent, and the report says which error it ran with."""
+    prices = price_csv(tmp_path / "p.csv", date(2024, 4, 8), [80.0] * 96)
+    reports = {}
+    for error in ("0", "0.15"):
+        report = tmp_path / f"r{error}.json"
+        args = parse(["--prices", str(prices), "--scenario", "household", "--start", "2024-04-08", "--days", "1",
+                      "--strategy", "uncontrolled", "--report", str(report), "--step", "30s",
+                      "--pv-forecast-error", error])
+        assert simulate_main(args, Settings()) == 0
+        reports[error] = json.loads(report.read_text(encoding="utf-8"))
+    assert [r["run"]["pv_forecast_error"] for r in reports.values()] == [0.0, 0.15]
+    assert reports["0"]["cost_eur"] == reports["0.15"]["cost_eur"]
+    assert reports["0"]["grid"] == reports["0.15"]["grid"]
+    args = parse(["--prices", str(prices), "--scenario", "household", "--start", "2024-04-08", "--days", "1",
+                  "--strategy", "uncontrolled", "--report", str(tmp_path / "x.json"), "--pv-forecast-error", "2"])
+    assert simulate_main(args, Settings()) == 2
+    assert "PV forecast error must be in [0, 1], not 2.0" in capsys.readouterr().err
