@@ -35,7 +35,8 @@ def _dived(model: PlanModel, lb: FloatArray | None = None, ub: FloatArray | None
 
 def _grid_limited() -> PlanModel:
     """12 kWh in two cheap hours under an 8 kW limit: the relaxation charges 8 and 4 kWh,
-    on/off 0.72 and 0.36 (4 kWh is under the minimum)."""
+    on/off 1 and 0.5 (the limit's flow cover, model.add_limit_cuts: on >= e / 8 where the
+    power alone gives e / 11.04; 4 kWh is under the minimum)."""
     inputs = problem(hourly([0.30, 0.10, 0.10, 0.30]), [car("A", need_kwh=12.0, departure_h=4.0)])
     return build_model(inputs, replace(SETTINGS, grid_import_limit_w=8000.0))
 
@@ -50,7 +51,7 @@ def test_dive_under_a_grid_limit_reaches_the_optimum() -> None:
     relaxed = model.program.relax(10.0)
     on, energy = model.pairs[0].on, model.pairs[0].energy
     assert relaxed.x is not None
-    np.testing.assert_allclose(relaxed.x[on], [0.0, 8.0 / 11.04, 4.0 / 11.04, 0.0], atol=1e-9)
+    np.testing.assert_allclose(relaxed.x[on], [0.0, 1.0, 0.5, 0.0], atol=1e-9)
     result = _dived(model)
     np.testing.assert_array_equal(result.x[on], [0.0, 1.0, 1.0, 0.0])
     np.testing.assert_allclose(result.x[energy], [0.0, 12.0 - E_MIN, E_MIN, 0.0], atol=1e-9)
@@ -176,3 +177,4 @@ def test_no_time_no_dive() -> None:
     model = _grid_limited()
     session = model.program.session()
     assert dive(model, session, model.program.lb, model.program.ub, perf_counter() - 1.0) is None
+
