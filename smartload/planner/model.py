@@ -32,6 +32,9 @@ Hysteresis (settings.switch_penalty_eur): each charging block a pair starts cost
 penalty (start[t] >= on[t] - on[t-1], the slot before the plan being the action in force,
 CarInput.charging_now), so among slots of near-equal price a car charges in one block,
 and a re-plan does not toggle the wallbox for a slot that saves less than the penalty.
+Under a grid limit the relaxation would have a car go on by a fraction, paying that
+fraction of the penalty, while the others fill the limit; the limit's flow cover
+(add_limit_cuts, in milp mode) makes it pay the whole start where no plan could do that.
 
 Early deadlines (planner/early.py): per car, soft rows for drivers who may leave before
 the departure given, each kWh missing at such a time at its own penalty.
@@ -224,7 +227,52 @@ def add_surplus_cuts(lp: LinearProgram, pair_vars: list[PairVars], imp: IntArray
     lp.add_rows(k, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), 0.0, np.inf)
 
 
-def _on_before(inputs: PlannerInput, pair: Pair) -> float:
+def add_limit_cuts(lp: LinearProgram, pair_vars: list[PairVars], overload: IntArray, dis: IntArray | None,
+                   room: FloatArray) -> None:
+    """Per slot where the cars' most exceeds what the grid limit leaves them, room
+    (limit + PV - house, kWh) by lambda > 0: the flow cover of the row
+    sum(e) <= room + overload + discharge (the balance under the limit, export and
+    battery charge dropped), each pair's e <= e_max x on:
+
+        sum(e) + sum((e_max - lambda)+ x (1 - on)) <= room + overload + discharge
+
+    Valid: with every car on it is that row; with car i off, the others take at most
+    sum(e_max) - e_max_i = room + lambda - e_max_i. Pairs without an on/off decision
+    count as always on. The relaxation lacks it: there a car not charging yet goes on
+    by a fraction, at that fraction of its power, so it pays that fraction of the switch
+    penalty, while the others fill the rest of the limit, which no plan can do with it
+    off (a car charges at most its power). With 3 cars at their own wallboxes that kept
+    the relaxation's bound 0.3-0.45 % below the optimum on 5 of 20 days."""
+    parts = [(pv_.pair.slots, pv_.energy, pv_.on, pv_.pair.e_max_kwh) for pv_ in pair_vars]
+    if not parts:
+        return
+    slots = np.concatenate([p[0] for p in parts])
+    e_max = np.concatenate([p[3] for p in parts])
+    lam = np.bincount(slots, e_max, minlength=room.size) - room
+    with_on = np.concatenate([np.full(p[0].size, p[2] is not None) for p in parts])
+    on = np.concatenate([p[2] if p[2] is not None else np.zeros(p[0].size, dtype=np.int64) for p in parts])
+    coef = np.where(with_on, np.maximum(0.0, e_max - lam[slots]), 0.0)
+    cut_t = np.flatnonzero((lam > 0) & (np.bincount(slots, coef, minlength=room.size) > 0))
+    if not cut_t.size:
+        return
+    row_of = np.full(room.size, -1)
+    row_of[cut_t] = np.arange(cut_t.size)
+    keep = row_of[slots] >= 0
+    k = cut_t.size
+    r = np.arange(k)
+    hit = keep & (coef > 0)
+    rows = [row_of[slots[keep]], row_of[slots[hit]], r]
+    cols = [np.concatenate([p[1] for p in parts])[keep], on[hit], overload[cut_t]]
+    vals = [np.ones(int(keep.sum())), -coef[hit], -np.ones(k)]
+    if dis is not None:
+        rows.append(r)
+        cols.append(dis[cut_t])
+        vals.append(-np.ones(k))
+    lp.add_rows(k, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), -np.inf,
+                room[cut_t] - np.bincount(slots, coef, minlength=room.size)[cut_t])
+
+
+def on_before(inputs: PlannerInput, pair: Pair) -> float:
     """1 where the car charges at this wallbox as the plan starts (the action in force)."""
     return 1.0 if pair.plugged_now and inputs.cars[pair.car].charging_now else 0.0
 
@@ -302,7 +350,7 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings, pairs: list[Pai
 
     pair_vars = [
         add_pair(lp, pair, settings, shared, min(needs[pair.car].cap_kwh / inputs.cars[pair.car].charge_efficiency,
-                                              float(pair.e_max_kwh.sum())), _on_before(inputs, pair))
+                                              float(pair.e_max_kwh.sum())), on_before(inputs, pair))
         for pair, shared in zip(pairs, pair_contested(pairs) if contested is None else contested, strict=True)
     ]
     for pv_ in pair_vars:
@@ -318,6 +366,9 @@ def build_model(inputs: PlannerInput, settings: PlannerSettings, pairs: list[Pai
         # plan is the relaxation repaired, which they would move for no gain (a household
         # run, tests/whatif/test_history.py: 22.2274 -> 22.2792 EUR with them).
         add_surplus_cuts(lp, pair_vars, imp, None if battery_vars is None else battery_vars.discharge, pv - house)
+        if overload is not None and limit is not None:
+            add_limit_cuts(lp, pair_vars, overload, None if battery_vars is None else battery_vars.discharge,
+                           limit + pv - house)
 
     car_vars = add_cars(lp, inputs, settings, needs, pair_vars, q_price, after)
     early = add_early_deadlines(lp, inputs, needs, pair_vars)

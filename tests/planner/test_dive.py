@@ -35,7 +35,8 @@ def _dived(model: PlanModel, lb: FloatArray | None = None, ub: FloatArray | None
 
 def _grid_limited() -> PlanModel:
     """12 kWh in two cheap hours under an 8 kW limit: the relaxation charges 8 and 4 kWh,
-    on/off 0.72 and 0.36 (4 kWh is under the minimum)."""
+    on/off 1 and 0.5 (the limit's flow cover, model.add_limit_cuts: on >= e / 8 where the
+    power alone gives e / 11.04; 4 kWh is under the minimum)."""
     inputs = problem(hourly([0.30, 0.10, 0.10, 0.30]), [car("A", need_kwh=12.0, departure_h=4.0)])
     return build_model(inputs, replace(SETTINGS, grid_import_limit_w=8000.0))
 
@@ -50,7 +51,7 @@ def test_dive_under_a_grid_limit_reaches_the_optimum() -> None:
     relaxed = model.program.relax(10.0)
     on, energy = model.pairs[0].on, model.pairs[0].energy
     assert relaxed.x is not None
-    np.testing.assert_allclose(relaxed.x[on], [0.0, 8.0 / 11.04, 4.0 / 11.04, 0.0], atol=1e-9)
+    np.testing.assert_allclose(relaxed.x[on], [0.0, 1.0, 0.5, 0.0], atol=1e-9)
     result = _dived(model)
     np.testing.assert_array_equal(result.x[on], [0.0, 1.0, 1.0, 0.0])
     np.testing.assert_allclose(result.x[energy], [0.0, 12.0 - E_MIN, E_MIN, 0.0], atol=1e-9)
@@ -176,3 +177,36 @@ def test_no_time_no_dive() -> None:
     model = _grid_limited()
     session = model.program.session()
     assert dive(model, session, model.program.lb, model.program.ub, perf_counter() - 1.0) is None
+
+
+def _picks(charging_now: bool, on: list[float], k: int) -> list[int]:
+    """The slots Dive.pick puts on, given the relaxation's on/off values of one car in
+    its switch-penalty window (one-hour slots, 0.05 EUR a start)."""
+    inputs = problem(hourly([0.20] * len(on)), [car("A", need_kwh=20.0, departure_h=len(on),
+                                                    charging_now=charging_now)])
+    model = build_model(inputs, replace(SETTINGS, switch_penalty_eur=0.05))
+    program = model.program
+    state = dive_module._Dive(model, program.session(), program.lb, program.ub, perf_counter() + 10.0)
+    (pair,) = state.pairs
+    assert pair.window == len(on) and pair.on_before == charging_now
+    x = np.zeros(program.cost.size)
+    x[pair.on] = on
+    at = np.flatnonzero(np.abs(x[pair.on] - np.round(x[pair.on])) > 1e-6)
+    ranked = [int(j) for j in np.argsort(-x[pair.on[at]], kind="stable")]
+    return [int(at[j]) for j in state.pick(pair, x, at, ranked, k)]
+
+
+def test_the_dive_extends_a_block_where_a_slightly_fuller_slot_would_start_another() -> None:
+    # On in hour 0, then an even trickle (hour 4 a hair fuller, as the LP leaves it): the
+    # slot next to the block, which costs no start, rather than the fullest.
+    assert _picks(False, [1.0, 0.3, 0.3, 0.3, 0.3001], 1) == [1]
+    assert _picks(False, [1.0, 0.3, 0.3, 0.3, 0.3001], 2) == [1, 2]
+    # A clearly fuller slot still wins (by more than BLOCK_BONUS).
+    assert _picks(False, [1.0, 0.3, 0.3, 0.3, 0.5], 1) == [4]
+
+
+def test_the_dive_starts_one_block_at_the_earliest_of_equal_slots() -> None:
+    # Nothing on yet: the earliest of the (near) equals, then the slots next to it.
+    assert _picks(False, [0.24, 0.24, 0.2401, 0.24], 2) == [0, 1]
+    # Charging as the plan starts: going on in hour 0 starts nothing.
+    assert _picks(True, [0.3, 0.3, 0.3001, 0.3], 1) == [0]

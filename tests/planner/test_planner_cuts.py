@@ -3,9 +3,11 @@ each leaves every plan feasible and raises the relaxation's bound towards the op
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from smartload.planner import PlannerSettings, make_plan
+from smartload.planner import PlannerSettings, WallboxInput, make_plan
 from smartload.planner.model import build_model
 
 from .builders import car, hourly, problem
@@ -45,3 +47,28 @@ def test_no_more_slots_on_than_the_car_has_room_for_at_its_minimum():
     plan = make_plan(inputs, PlannerSettings())
     assert [s.cars["A"].power_w for s in plan.slots] == pytest.approx([0.0, 6000.0], abs=1e-3)
     assert plan.cost_eur == pytest.approx(1.04, abs=1e-6)
+
+
+def test_the_limit_row_makes_the_relaxation_pay_a_whole_start():
+    # One hour at 0.10, a 16 kW limit, two cars at their own wallboxes needing 8 kWh each:
+    # A charging as the plan starts, B plugged in but not (its start costs 0.05). The
+    # optimum charges both in hour 0: 1.60 + 0.05 EUR, plus the tie-breaks of 16 kWh
+    # imported and charged in slot 0 (1e-6 EUR/kWh each: 3.2e-5).
+    # Without the flow cover the relaxation has B on 8 / 11.04 = 0.72, so it pays 0.72
+    # of the start: 1.63626. With it (lambda = 22.08 - 16, each car's coefficient
+    # 11.04 - 6.08 = 4.96), both cars at 8 kWh need both on: the bound is the optimum.
+    settings = PlannerSettings(switch_penalty_eur=0.05, grid_import_limit_w=16_000.0)
+    inputs = problem(hourly([0.10, 0.20]),
+                     [car("A", need_kwh=8.0, wallbox=1, charging_now=True),
+                      car("B", need_kwh=8.0, wallbox=2, charging_now=False)],
+                     boxes=(WallboxInput(id=1), WallboxInput(id=2)))
+    model = build_model(inputs, settings)
+    relaxed = model.program.relax(10.0)
+    best = model.program.solve(10.0, 0.0)
+    assert best.fun == pytest.approx(1.650032, abs=1e-6)
+    assert relaxed.objective == pytest.approx(best.fun, abs=1e-6)
+    plan = make_plan(inputs, settings)
+    assert [plan.slots[0].cars[name].power_w for name in "AB"] == pytest.approx([8000.0, 8000.0], abs=1e-3)
+    # In "relaxation" mode (the plan is the relaxation repaired) the row is left out.
+    loose = build_model(inputs, replace(settings, mode="relaxation")).program.relax(10.0)
+    assert loose.objective == pytest.approx(1.60 + 0.05 * 8.0 / 11.04 + 3.2e-5, abs=1e-6)
