@@ -69,8 +69,8 @@ class PlanningSettings(StrictModel):
     # rest of today scaled by today's produced over forecast energy, and the next
     # solar_blend pulled towards the last quarter-hour's ratio, fading to the day's.
     # "evcc": when evcc's own switch for it (solarAdjusted, in its UI) is on; true / false.
-    # Not on by default: on the simulator's household weeks it did not pay (its forecast
-    # errors last about an hour), and evcc ships its switch off.
+    # evcc ships its switch off; on the simulator's household weeks it paid only where the
+    # forecast misses whole days (figures in sinks/solar_forecast.py).
     solar_adjusted: Literal["evcc"] | bool = "evcc"
     solar_blend: Duration = timedelta(hours=1)
 

@@ -1,13 +1,20 @@
 """The PV forecast, corrected by what the panels produced today.
 
-A forecast service (forecast.solar, Solcast, open-meteo) knows the day's weather only
-roughly: over the simulator's years a day's production is 0.81 to 1.30 times its
-forecast (p10 to p90), and a day that starts above or below its forecast tends to stay
-there. As evcc does with `solarAdjusted` (E:core/site_tariffs.go `solarScale`, and
-`blendScale` in core/site_optimizer.go), the rest of today is scaled by today's
-produced over forecast energy so far, and the next hour is pulled towards what the last
-quarter-hour measured, fading linearly to the day's scale. Tomorrow is left as forecast:
-today's weather says little about it.
+A day-ahead forecast (forecast.solar, Solcast, open-meteo) misses whole days: a day
+that starts above or below its forecast tends to stay there. As evcc does with
+`solarAdjusted` (E:core/site_tariffs.go `solarScale`, and `blendScale` in
+core/site_optimizer.go), the rest of today is scaled by today's produced over forecast
+energy so far, and the next hour is pulled towards what the last quarter-hour measured,
+fading linearly to the day's scale. Tomorrow is left as forecast: today's weather says
+little about it. By default it applies while evcc's own switch for it is on
+(planning.solar_adjusted: evcc), as a user who turned it on in evcc expects.
+
+Measured on the simulator's household weeks (`benchmarks/cost.py --quick --sites
+household --months 1,4`): where the forecast misses each day's cloud level by 0.15
+(`--pv-forecast-error 0.15`; morning and afternoon misses then correlate 0.56) it saved
+0.35 EUR of 135.15 (2023-01 +0.22, 2023-04 -0.08, 2024-01 -0.12, 2024-04 -0.38); where
+the forecast knows the day's level and only passing clouds miss it (the simulator's
+default; correlation 0.29) it cost 0.65 EUR, nearly all one tie at a period's end.
 
 The measured side is evcc's pvPower at every poll; the forecast side is the forecast
 each quarter-hour had when it was current (what the planner saw, not a later revision).
