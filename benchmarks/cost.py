@@ -127,10 +127,11 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-# Settings only smartload's own pipeline reads (its habits and its planner's end value):
-# no other strategy's report depends on them, so one changed re-runs smartload alone
-# instead of the optimum's minutes too.
-SMARTLOAD_ONLY = ("expected_end_value", "expected_arrivals", "learn_habits", "habit_learning_rate")
+# Settings only smartload's own pipeline reads (its habits, its planner's end value, its
+# correction of the PV forecast): no other strategy's report depends on them, so one
+# changed re-runs smartload alone instead of the optimum's minutes too.
+SMARTLOAD_ONLY = ("expected_end_value", "expected_arrivals", "learn_habits", "habit_learning_rate",
+                  "solar_adjusted", "solar_blend")
 
 
 def versions(data: Path) -> dict[str, str]:

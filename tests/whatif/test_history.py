@@ -4,7 +4,10 @@ the house-load profile and driver habits the weeks before would have taught it."
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import importlib.util
+import json
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -139,3 +142,27 @@ def test_simulate_takes_the_learned_weeks_and_refuses_them_for_a_garage(tmp_path
     args = parser.parse_args(["--sessions", str(sessions), "--learned-weeks", "4", *common])
     assert simulate_main(args, Settings()) == 2
     assert "a learned history is the household's" in capsys.readouterr().err
+
+
+def test_the_cost_benchmark_keys_the_pv_forecast_error_on_household_runs_and_solar_settings_on_smartload(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    cost = cost_module()
+
+    def key(site: str, strategy: str, error: float) -> str:
+        return str(cost.Run(site, date(2024, 4, 1), 7, strategy, None, pv_forecast_error=error).key("v"))
+
+    for strategy in ("smartload", "optimal", "uncontrolled"):
+        assert key("household", strategy, 0.15) != key("household", strategy, 0.0)
+    assert key("acn4", "smartload", 0.15) == key("acn4", "smartload", 0.0)  # ACN has no PV
+    # A report made before the option keeps its key: an error of 0 is not written into it.
+    run = cost.Run("household", date(2024, 4, 1), 7, "optimal", None)
+    options = {k: v for k, v in dataclasses.asdict(run).items() if k != "pv_forecast_error"}
+    options.update(early_share=0.0, early_by_s=0.0, learned_weeks=0)
+    text = json.dumps({"version": "v", "run": options}, sort_keys=True, default=str)
+    assert run.key("v") == hashlib.sha256(text.encode()).hexdigest()[:12]
+    before = cost.versions(tmp_path)
+    monkeypatch.setenv("SMARTLOAD_PLANNING__SOLAR_ADJUSTED", "true")
+    after = cost.versions(tmp_path)
+    assert after["smartload"] != before["smartload"]
+    assert {s: after[s] for s in ("uncontrolled", "greedy", "optimal")} == {
+        s: before[s] for s in ("uncontrolled", "greedy", "optimal")}
