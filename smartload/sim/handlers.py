@@ -232,6 +232,11 @@ def _site_soc(attribute: str) -> Handler:
     return handler
 
 
+def solar_adjusted(site: Site, m: re.Match[str]) -> Any:
+    site.solar_adjusted = parse_bool(m["value"])
+    return site.solar_adjusted
+
+
 def residual_power(site: Site, m: re.Match[str]) -> Any:
     site.residual_power_w = parse_float(m["value"])
     return site.residual_power_w
@@ -274,6 +279,7 @@ WRITES: list[tuple[str, str, Handler]] = [
     ("POST", r"/api/prioritysoc/" + _NUMBER, _site_soc("priority_soc")),
     ("POST", r"/api/bufferstartsoc/" + _NUMBER, _site_soc("buffer_start_soc")),
     ("POST", r"/api/residualpower/" + _SIGNED, residual_power),
+    ("POST", r"/api/solaradjusted/(?P<value>[01truefals]+)", solar_adjusted),
 ]
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     (method, re.compile(pattern + "$"), _control(handler)) for method, pattern, handler in WRITES

@@ -62,6 +62,9 @@ class Site(ControlsMixin, EventsMixin):
             priority_soc=c.priority_soc_pct, buffer_soc=c.buffer_soc_pct, buffer_start_soc=c.buffer_start_soc_pct,
             discharge_control=c.battery_discharge_control, grid_charge_limit=c.battery_grid_charge_limit)
         self.residual_power_w = c.residual_power_w
+        # evcc's "adjust the solar forecast to real production" switch: shown, and set by
+        # POST /api/solaradjusted; the simulator's own forecast stays as it is.
+        self.solar_adjusted = False
         self.interval_s = c.interval_s
         self.loadpoints = [SimLoadpoint(i + 1, spec, scenario.voltage_v) for i, spec in enumerate(scenario.loadpoints)]
         for lp in self.loadpoints:

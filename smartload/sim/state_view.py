@@ -189,7 +189,7 @@ def build_state(site: Site, version: str) -> dict[str, Any]:
         "tariffPriceLoadpoints": r3(price * (1 - site.green_share_loadpoints)
                                     + tariff.feedin * site.green_share_loadpoints),
         "smartCostAvailable": True, "smartCostType": "priceforecast", "smartFeedInPriorityAvailable": False,
-        "solarAdjusted": False,
+        "solarAdjusted": site.solar_adjusted,
         "batteryMode": control.mode, "batteryDischargeControl": control.discharge_control,
         **({"batteryModeExternal": control.external} if control.external_published else {}),
         "batteryGridChargeLimit": control.grid_charge_limit,

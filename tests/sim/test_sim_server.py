@@ -104,6 +104,8 @@ WRITES = [
     ("POST", "/api/prioritysoc/40", 200, 40.0),
     ("POST", "/api/bufferstartsoc/90", 200, 90.0),
     ("POST", "/api/residualpower/-200", 200, -200.0),
+    ("POST", "/api/solaradjusted/true", 200, True),
+    ("POST", "/api/solaradjusted/maybe", 404, "404 page not found\n"),
     ("GET", "/api/nothing", 404, "404 page not found\n"),
 ]
 
@@ -119,6 +121,8 @@ async def test_writes_answer_as_evcc_does(sim, sim_log):
     assert (lp.mode, lp.limit_soc, lp.min_current, lp.max_current, lp.smart_cost_limit) == ("now", 80, 8.0, 10.0, None)
     assert (site.control.buffer_soc, site.control.priority_soc, site.control.buffer_start_soc) == (80.0, 40.0, 90.0)
     assert site.control.discharge_control is False and site.residual_power_w == -200.0
+    assert site.solar_adjusted is True
+    assert (await sim.client.get("/api/state")).json()["solarAdjusted"] is True
     assert site.vehicle("zoe").limit_soc_pct == 85.0 and site.vehicle("zoe").plan_time is None
     assert sim.app.state.sim.writes == sum(1 for _, _, status, _ in WRITES if status == 200)
     assert any("write POST /api/loadpoints/1/mode/now -> now" in m for m in sim_log)
