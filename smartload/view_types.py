@@ -242,12 +242,24 @@ class HealthView(TypedDict):
 
 
 @with_config(_CLOSED)
+class SolarScaleView(TypedDict):
+    """How the plan corrects the solar forecast: the rest of today times `day`, the
+    quarter-hour now times `now` (fading to `day` over planning.solar_blend)."""
+    day: float
+    now: float
+    forecast_today_kwh: float
+    produced_today_kwh: float
+
+
+@with_config(_CLOSED)
 class LiveUpdate(TypedDict):
     site: SiteView | None
     vehicles: list[VehicleView]
     handoff: HandoffView | None
     evcc_settings: list[ControlView]
     health: HealthView
+    # None while the PV forecast is planned as it came (planning.solar_adjusted).
+    solar_scale: SolarScaleView | None
 
 
 @with_config(_CLOSED)
@@ -273,16 +285,6 @@ class RateView(TypedDict):
     start: str
     end: str
     value: float
-
-
-@with_config(_CLOSED)
-class SolarScaleView(TypedDict):
-    """How the plan corrects the solar forecast: the rest of today times `day`, the
-    quarter-hour now times `now` (fading to `day` over planning.solar_blend)."""
-    day: float
-    now: float
-    forecast_today_kwh: float
-    produced_today_kwh: float
 
 
 @with_config(_CLOSED)

@@ -32,6 +32,7 @@ from smartload.view_types import (
     SimulatorView,
     SiteView,
     SocView,
+    SolarScaleView,
     VehicleView,
 )
 
@@ -278,15 +279,27 @@ def event_view(event: Event) -> EventView:
     return {"at": iso(event.at), "kind": event.kind, "vehicle": event.vehicle, "text": event.text, "data": data}
 
 
+def solar_scale_view(system: System) -> SolarScaleView | None:
+    """The correction of the PV forecast the plans use now, or None while there is none."""
+    correction = system.planning.sequencer.solar
+    if correction is None or not correction.enabled:
+        return None
+    scale = correction.scale(system.now)
+    return {"day": round(scale.day, 3), "now": round(scale.now, 3),
+            "forecast_today_kwh": scale.forecast_kwh, "produced_today_kwh": scale.produced_kwh}
+
+
 def live_view(system: System) -> LiveUpdate:
     """Everything but the plan and the event log: what changes on every poll."""
     return {"site": site_view(system.live.state), "vehicles": vehicle_views(system),
-            "handoff": handoff_view(system), "evcc_settings": control_view(system), "health": health_view(system)}
+            "handoff": handoff_view(system), "evcc_settings": control_view(system), "health": health_view(system),
+            "solar_scale": solar_scale_view(system)}
 
 
 def dashboard_view(system: System, events: int = 50) -> DashboardView:
     recent = list(system.live.events)[-events:]
     live = live_view(system)
     return {"site": live["site"], "vehicles": live["vehicles"], "handoff": live["handoff"],
-            "evcc_settings": live["evcc_settings"], "health": live["health"], "plan": system_plan_view(system),
+            "evcc_settings": live["evcc_settings"], "health": live["health"], "solar_scale": live["solar_scale"],
+            "plan": system_plan_view(system),
             "timezone": system.settings.site.timezone, "events": [event_view(e) for e in reversed(recent)]}

@@ -34,6 +34,7 @@ from smartload.views import (
     health_view,
     request_view,
     site_view,
+    solar_scale_view,
     system_plan_view,
     vehicle_views,
 )
@@ -98,13 +99,8 @@ class Api:
         def rates(values: tuple[Rate, ...]) -> list[RateView]:
             return [{"start": iso(r.start), "end": iso(r.end), "value": r.value} for r in values]
 
-        correction = self.system.planning.sequencer.solar
-        scale = correction.scale(self.system.now) if correction is not None and correction.enabled else None
         answer: TariffsView = {"grid": rates(tariffs.grid), "feedin": rates(tariffs.feedin),
-                               "solar": rates(tariffs.solar),
-                               "solar_scale": None if scale is None else {
-                                   "day": round(scale.day, 3), "now": round(scale.now, 3),
-                                   "forecast_today_kwh": scale.forecast_kwh, "produced_today_kwh": scale.produced_kwh}}
+                               "solar": rates(tariffs.solar), "solar_scale": solar_scale_view(self.system)}
         return JSONResponse(answer)
 
     async def requests(self, request: Request) -> JSONResponse:

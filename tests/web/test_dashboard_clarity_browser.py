@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from smartload.domain import PollError
+from smartload.domain import PollError, Rate
 from smartload.planner import CarSlot
 from smartload.sinks.desired import Intent
 from smartload.sinks.sequencer import Handoff
@@ -80,6 +80,19 @@ async def test_the_dashboard_words_handoffs_assumptions_wallboxes_and_plan_statu
         assert await page.locator("#chart svg rect.bar.battery.discharge").count() == 1
         assert await page.locator("#plan-status").inner_text() == "optimal, within 0.00 EUR of the best bound"
         assert await page.locator("#h-sim").is_hidden()  # no simulator behind this system
+
+        # evcc's solarAdjusted on, and the last hour at 3 kW against a 2 kW forecast:
+        # (3 + 1) / (2 + 1) kWh, with the correction's 1 kWh prior. The PV area says so.
+        solar = parts.system.planning.sequencer.solar
+        assert solar is not None
+        forecast = (Rate(NOW - timedelta(hours=1), NOW + timedelta(hours=1), 2000.0),)
+        for minute in range(61):
+            at = NOW - timedelta(minutes=60 - minute)
+            if minute % 15 == 0:
+                solar.forecast_seen(at, forecast)
+            solar.observe(at, 3000.0, True)
+        parts.push_state(replace(site_state(), solar_adjusted=True))
+        await _text_becomes(page, "#legend li[data-key=pv]", "PV forecast × 1.33 (today's production)")
 
         # A plan stopped at the 2 s time limit says how far from the best bound it may be:
         # gap 0.05 of its 1.96 EUR energy cost.

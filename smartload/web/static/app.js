@@ -1,11 +1,11 @@
 // The dashboard: one live stream (SSE) keeps every section current; forms call the JSON
 // API with the bearer token kept in this browser's localStorage.
-import { renderChart, renderLegend } from "./chart.js";
+import { pvLabel, renderChart, renderLegend } from "./chart.js";
 import { renderCars } from "./cars.js";
 
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = "smartload-token";
-const state = { tz: "UTC", now: null, vehicles: [], plan: null, events: [] };
+const state = { tz: "UTC", now: null, vehicles: [], plan: null, events: [], solarScale: null };
 
 export function fmtTime(iso, withDay = false) {
   if (!iso) return "–";
@@ -134,7 +134,7 @@ function renderPlan(plan) {
   const ids = state.vehicles.map((v) => v.id);
   const titles = Object.fromEntries(state.vehicles.map((v) => [v.id, v.title]));
   renderChart($("chart"), plan, ids, state.tz, state.now);
-  renderLegend($("legend"), ids, titles);
+  renderLegend($("legend"), ids, titles, pvLabel(state.solarScale));
   text($("plan-summary"), plan ? `${plan.cost_eur.toFixed(2)} EUR · made ${fmtTime(plan.created_at)}` : "");
   const status = $("plan-status");
   status.hidden = !plan;
@@ -185,6 +185,11 @@ async function loadHistory() {
 
 function renderLive(live) {
   renderHealth(live.health);
+  const scale = JSON.stringify(live.solar_scale);
+  if (scale !== JSON.stringify(state.solarScale)) {
+    state.solarScale = live.solar_scale;
+    if (state.plan !== undefined) renderPlan(state.plan);  // the legend names the scale
+  }
   state.vehicles = live.vehicles;
   renderCars($("cars"), live.vehicles, { fmtTime, fmtAge, call, toast, make, tz: () => state.tz });
   renderHandoff(live.handoff);

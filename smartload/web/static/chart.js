@@ -119,11 +119,17 @@ export function renderChart(box, plan, cars, tz, nowIso) {
   box.appendChild(svg);
 }
 
-export function renderLegend(list, cars, titles) {
+// The PV area's name says when the plan scales the forecast by today's production.
+export function pvLabel(scale) {
+  if (!scale || (scale.day === 1 && scale.now === 1)) return "PV forecast";
+  return `PV forecast × ${scale.day.toFixed(2)} (today's production)`;
+}
+
+export function renderLegend(list, cars, titles, pv = "PV forecast") {
   list.replaceChildren();
   const items = cars.map((id) => [carColor(cars, id), titles[id] || id]);
   items.push([BATTERY_COLOR, "home battery charging"], [BATTERY_COLOR, "home battery discharging (below 0)", DISCHARGE_OPACITY, "discharge"],
-    ["#f4a261", "PV forecast"], ["#1d3557", "grid price (right axis)"]);
+    ["#f4a261", pv, undefined, "pv"], ["#1d3557", "grid price (right axis)"]);
   for (const [color, text, opacity, key] of items) {
     const li = document.createElement("li");
     const swatch = document.createElement("i");
