@@ -114,7 +114,7 @@ class RawSiteBase(TypedDict, total=False):
     prioritySoc: Num | None
     tariffGrid: Num | None
     tariffFeedIn: Num | None
-    solarAdjusted: bool | None  # the site's "adjust the solar forecast" switch (0.2xx and later)
+    solarAdjusted: bool | None  # the site's "adjust the solar forecast" switch (not in 0.207; in 0.313 on)
     loadpoints: list[RawLoadpoint | None] | None
     vehicles: dict[str, RawVehicle | None] | None
 
