@@ -93,7 +93,7 @@ def test_a_garage_prices_an_early_drivers_missed_kwh_as_a_shortfall_unless_the_s
     planning = prepare(run, Settings()).settings.planning
     assert planning.charge_until_announced
     assert planning.early_departure_miss_eur_per_kwh == 10.0  # the shortfall penalty
-    assert planning.early_departure_max == timedelta(hours=4)
+    assert planning.early_departure_max == timedelta(hours=8)
     given = Settings(planning={"early_departure_miss_eur_per_kwh": 3.0, "early_departure_max": "1h"})
     planning = prepare(run, given).settings.planning
     assert (planning.early_departure_miss_eur_per_kwh, planning.early_departure_max) == (3.0, timedelta(hours=1))
