@@ -118,7 +118,9 @@ def test_a_garage_driver_leaving_45_minutes_early_gets_what_charging_at_once_giv
     at 20:30, 12 kWh that take nearly the whole stay; the grid is dear until 20:30 and cheap
     after. With deadlines only at a few quantiles of how early drivers leave, smartload
     waited for the cheap hours and the driver left with 6.6 kWh (4.92 short) where charging
-    at once gave all 12. Now each kWh costs the chance its driver is gone when it comes."""
+    at once gave all 12. Now each kWh costs the chance its driver is gone when it comes
+    (0.22 kWh short with the garage's prior of a quarter of drivers over 4 h; none with
+    half of them over 8 h, as Caltech's busiest stations have it)."""
     prices = price_csv(tmp_path / "p.csv", date(2024, 1, 15), [300.0] * 82 + [20.0] * 14)
     rows = [("2019-09-02 18:41:00-07:00", "2019-09-02 20:30:00-07:00", 12.0, "CA-1", "2019-09-02 21:15:00-07:00")]
     sessions = acn_csv(tmp_path / "acn.csv.gz", rows)
@@ -133,6 +135,6 @@ def test_a_garage_driver_leaving_45_minutes_early_gets_what_charging_at_once_giv
                                             "--against", str(at_once)]), Settings()) == 0
     report = json.loads(planned.read_text(encoding="utf-8"))
     assert report["service"] == {
-        "departures_missed": 0, "missed_kwh": 0.22,
+        "departures_missed": 0, "missed_kwh": 0.0,
         "missed_that_uncontrolled_serves_fully": {"count": 0, "missed_kwh": 0, "ids": []},
     }

@@ -93,10 +93,13 @@ def test_a_garage_prices_an_early_drivers_missed_kwh_as_a_shortfall_unless_the_s
     planning = prepare(run, Settings()).settings.planning
     assert planning.charge_until_announced
     assert planning.early_departure_miss_eur_per_kwh == 10.0  # the shortfall penalty
-    assert planning.early_departure_max == timedelta(hours=8)
-    given = Settings(planning={"early_departure_miss_eur_per_kwh": 3.0, "early_departure_max": "1h"})
+    assert (planning.early_departure_max, planning.early_departure_prior_share) == (timedelta(hours=8), 0.5)
+    given = Settings(planning={"early_departure_miss_eur_per_kwh": 3.0, "early_departure_max": "1h",
+                               "early_departure_prior_share": 0.1})
     planning = prepare(run, given).settings.planning
-    assert (planning.early_departure_miss_eur_per_kwh, planning.early_departure_max) == (3.0, timedelta(hours=1))
+    assert (planning.early_departure_miss_eur_per_kwh, planning.early_departure_max,
+            planning.early_departure_prior_share) == (3.0, timedelta(hours=1), 0.1)
     # A household keeps the settings' own.
     household = prepare(config(scenario="household", start=date(2024, 1, 15), days=1), Settings()).settings.planning
-    assert (household.early_departure_miss_eur_per_kwh, household.early_departure_max) == (2.0, timedelta(hours=2))
+    assert (household.early_departure_miss_eur_per_kwh, household.early_departure_max,
+            household.early_departure_prior_share) == (2.0, timedelta(hours=2), 0.25)
