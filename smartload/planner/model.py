@@ -99,6 +99,11 @@ class PlanModel:
     cars: tuple[CarVars, ...]
     early: tuple[EarlyVars, ...] = ()
 
+    @property
+    def shared(self) -> bool:
+        """Whether any wallbox is shared: some pair has occupancy (plug swaps) to plan."""
+        return any(pv.occupancy is not None for pv in self.pairs)
+
     def cost_without_swaps(self) -> FloatArray:
         """The objective with plug swaps free: its relaxation is still a lower bound (swap
         costs are >= 0) and solves several times faster, as presolve then drops the

@@ -205,8 +205,7 @@ def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes
     alone = allowed & (allowed.sum(axis=0, keepdims=True) == 1)
     sure_on = has_on & alone & charging & (energy >= grid.e_min_kwh - _EPS)
     lb[grid.on[sure_on]] = 1.0
-    shared = any(pv.occupancy is not None for pv in model.pairs)
-    if turns and shared and int(model.program.integrality.sum()) > TRICKLES_OFF_ABOVE_BINARIES:
+    if turns and model.shared and int(model.program.integrality.sum()) > TRICKLES_OFF_ABOVE_BINARIES:
         # A trickle under half the minimum (a grid limit or PV surplus spread thin) is off;
         # the room it leaves is made up below like any other. Small models keep them open:
         # there they cost little time and often hold the best use of a PV surplus. So do

@@ -127,7 +127,7 @@ def to_vector(model: PlanModel, schedule: Schedule) -> FloatArray:
         if bat.end_segments is not None:
             x[bat.end_segments] = bat.end_segment_fill(float(schedule.soc_kwh[-1]))
     # Where no wallbox is shared there is no occupancy to fill (and _occupancy loops over slots).
-    occupancy = _occupancy(model, schedule.car_kwh) if any(pv.occupancy is not None for pv in model.pairs) else {}
+    occupancy = _occupancy(model, schedule.car_kwh) if model.shared else {}
     delivered = np.zeros(len(model.inputs.cars))
     for pv in model.pairs:
         pair = pv.pair

@@ -256,7 +256,6 @@ def _guided(model: PlanModel, session: LpSession, relaxed: Relaxation, bound: fl
     # No dive where cars share a wallbox: 3 cars at one wallbox (10 days, back to back)
     # took as long with it (CPU p95 771 ms against 756) and cost a little more (p50 0.014 %
     # against 0.008 % above the optimum, max 0.286 % against 0.262 %).
-    shared = any(pv.occupancy is not None for pv in model.pairs)
     for turns in (True, False):
         if best is not None and (not _worth_widening(model, relaxed.x, best, bound)
                                  or deadline - perf_counter() < _MIN_MILP_S):
@@ -266,7 +265,7 @@ def _guided(model: PlanModel, session: LpSession, relaxed: Relaxation, bound: fl
             lb, ub, narrowed, checked = _narrow_bounds(model, session, relaxed, deadline)
         else:
             lb, ub, narrowed = neighbourhood(model, relaxed, turns=False)
-        dived = _dive(model, session, lb, ub, deadline) if turns and not shared else None
+        dived = _dive(model, session, lb, ub, deadline) if turns and not model.shared else None
         if dived is not None and relative_gap(dived.objective, bound) <= settings.mip_rel_gap:
             return dived  # the first neighbourhood, proven within the gap by the bound: no MILP
         sequenced: _Best | None = None
@@ -338,7 +337,7 @@ def solve_model(model: PlanModel, deadline: float | None = None, start: FloatArr
     # Presolve drops the occupancy rows of shared wallboxes (_guide_cost); without them it
     # only costs time (lp.LpSession).
     session = program.session(cost=_guide_cost(model),
-                              presolve=any(pv.occupancy is not None for pv in model.pairs))
+                              presolve=model.shared)
     relaxed = session.relax(max(deadline - perf_counter(), _MIN_MILP_S))
     if relaxed.x is None:
         schedule = repair(model, None)
