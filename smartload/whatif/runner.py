@@ -156,7 +156,7 @@ def derive_settings(base: Settings, scenario: Scenario, targets: dict[str, float
         planning_update["charge_until_announced"] = True
         # ... and a driver who leaves with less than asked is short as one whose departure
         # came: the fleet's miss is worth the shortfall's penalty, and its cold start spreads
-        # the early quarter of drivers over FLEET_EARLY_MAX (unless the settings say).
+        # FLEET_EARLY_SHARE of the drivers over FLEET_EARLY_MAX (unless the settings say).
         fleet = {"early_departure_miss_eur_per_kwh": base.planning.shortfall_penalty_eur_per_kwh,
                  "early_departure_max": FLEET_EARLY_MAX, "early_departure_prior_share": FLEET_EARLY_SHARE}
         planning_update.update({k: v for k, v in fleet.items() if k not in base.planning.model_fields_set})
