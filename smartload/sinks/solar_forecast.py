@@ -88,7 +88,6 @@ class SolarCorrection:
         self._quarters: dict[datetime, _Quarter] = {}
         self._last_at: datetime | None = None
         self._last_w: float | None = None
-        self._forecast: tuple[Rate, ...] = ()
 
     @property
     def enabled(self) -> bool:
@@ -118,7 +117,6 @@ class SolarCorrection:
     def forecast_seen(self, now: datetime, solar: tuple[Rate, ...]) -> None:
         """The forecast the planner has now: the current quarter-hour keeps what it said
         while current; older days are dropped."""
-        self._forecast = solar
         quarter = _quarter_start(now)
         entry = self._quarters.setdefault(quarter, _Quarter())
         if entry.forecast_w is None:
@@ -186,7 +184,9 @@ class SolarCorrection:
 
 
 def _mean(rates: tuple[Rate, ...], start: datetime, end: datetime) -> float | None:
-    """The time-weighted forecast over [start, end), or None where no rate covers it."""
+    """The time-weighted forecast over [start, end), or None where no rate covers it.
+    Not planner.slots.RateSeries: importing smartload.planner loads HiGHS, which the
+    service does only at its first plan (this module is read before the first poll)."""
     covered = weighted = 0.0
     for rate in rates:
         lo, hi = max(rate.start, start), min(rate.end, end)
