@@ -70,8 +70,11 @@ def test_secret_fields_anywhere_in_the_path_are_not_echoed_and_others_still_are(
         f"{bad}: notify.webhook.headers.X-Key: Input should be a valid string",
         f"{bad}: notify.telegram.bot_token: Input should be a valid string",
     ]
+    # Without the file's path: pytest's temporary folder (pytest-of-root/pytest-422/...)
+    # may hold a secret's digits.
+    said = err.replace(str(bad), "")
     for secret in ("hunter2", "12345678", "42", "k3y", "pa55word"):
-        assert secret not in err
+        assert secret not in said
 
 
 def test_an_environment_section_that_is_not_json_is_one_line_without_its_value(shipped, monkeypatch, capsys):
