@@ -40,6 +40,7 @@ import numpy.typing as npt
 
 from smartload.planner.lp import FloatArray, Relaxation
 from smartload.planner.model import CarGrid, PlanModel
+from smartload.planner.slot_assignment import assigned_slots
 
 FREE_BELOW_EUR_PER_KWH = 0.01
 FREE_PER_CAR = 2
@@ -48,6 +49,9 @@ HANDOFF_SLACK = 2
 # neighbourhood's LP, solve.py); more have the two default orders (EDF, plugged first).
 PERMUTED_USERS = 3
 TRICKLES_OFF_ABOVE_BINARIES = 400
+# More cars than PERMUTED_USERS at a wallbox get whole slots there (slot_assignment.py)
+# instead of one turn each; the assignment's LP takes a few milliseconds (10 cars).
+ASSIGNMENT_TIME_LIMIT_S = 0.5
 _EPS = 1e-6
 
 
@@ -136,6 +140,13 @@ def turn_orders(model: PlanModel, relaxed: Relaxation) -> dict[int, list[list[in
     return result
 
 
+def crowded_boxes(energy: FloatArray) -> npt.NDArray[np.bool_]:
+    """Per wallbox: whether the relaxation (energy per car, wallbox, slot) charges more
+    cars there than PERMUTED_USERS: there they get whole slots (slot_assignment.py), not
+    one turn each."""
+    return np.asarray((energy > _EPS).any(axis=2).sum(axis=0) > PERMUTED_USERS)
+
+
 def _energy(grid: CarGrid, x: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Per (car, wallbox, slot): the energy x gives and the most there could be."""
     energy = np.where(grid.energy >= 0, x[np.maximum(grid.energy, 0)], 0.0)
@@ -143,19 +154,37 @@ def _energy(grid: CarGrid, x: FloatArray) -> tuple[FloatArray, FloatArray]:
 
 
 def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray,
-                  orders: dict[int, list[int]]) -> npt.NDArray[np.bool_]:
+                  orders: dict[int, list[int]]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Where each car may be at each wallbox: one turn per car at a shared wallbox, in the
     order given for it (default: the first of _default_orders). HANDOFF_SLACK slots
     either side of a handoff stay open to both cars, so the MILP chooses the exact handoff.
     At a wallbox with at most PERMUTED_USERS cars, the car plugged in now also keeps the
     slots before any other car can come, or before the relaxation charges another car
     there (its lead, _after_lead, and HANDOFF_SLACK more): charging there swaps nothing
-    (it may then come back for a turn of its own)."""
+    (it may then come back for a turn of its own).
+
+    At a crowded wallbox (crowded_boxes) each car has its assigned slots instead, and
+    HANDOFF_SLACK slots either side. Also returns the slots each car has to itself: the
+    assigned ones there (the slack is shared with the neighbours), else where it may be.
+    """
     allowed = e_max > 0
     n = energy.shape[2]
+    crowded = crowded_boxes(energy)
+    mine = assigned_slots(energy, e_max, crowded, ASSIGNMENT_TIME_LIMIT_S) if crowded.any() else None
+    if mine is not None:
+        window = mine.copy()
+        for d in range(1, HANDOFF_SLACK + 1):
+            window[:, :, d:] |= mine[:, :, :-d]
+            window[:, :, :-d] |= mine[:, :, d:]
+        allowed[:, crowded] &= window[:, crowded]
+    else:
+        crowded[:] = False  # no assignment in time: turns, as at the other wallboxes
+    own = allowed.copy()
+    if mine is not None:
+        own[:, crowded] = mine[:, crowded]
     for w, box in enumerate(model.inputs.wallboxes):
         users = _users(energy, w)
-        if len(users) < 2:
+        if len(users) < 2 or crowded[w]:
             continue
         box_energy, lead = _after_lead(model, users, w, energy)
         order = orders.get(w) or _default_orders(model, users, w, box_energy, e_max)[0]
@@ -172,7 +201,7 @@ def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray,
         for c in users if len(users) <= PERMUTED_USERS else ():
             if model.inputs.cars[c].wallbox_id == box.id:
                 allowed[c, w, :free] = e_max[c, w, :free] > 0
-    return allowed
+    return allowed, own
 
 
 def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes: frozenset[int] = frozenset(),
@@ -197,7 +226,10 @@ def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes
     narrow[list(open_boxes)] = False
     narrow = turns & narrow[None, :, None]
     if turns:
-        allowed &= _turn_windows(model, energy, e_max, orders or {}) | ~narrow
+        windows, own = _turn_windows(model, energy, e_max, orders or {})
+        allowed &= windows | ~narrow
+    else:
+        own = allowed
     outside = (grid.energy >= 0) & ~allowed
     ub[grid.energy[outside]] = 0.0
     ub[grid.on[outside & has_on]] = 0.0
@@ -234,7 +266,10 @@ def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes
     usable = grid.energy >= 0
     idle = usable & ~busy_box & allowed
     cost_up = np.where(idle, reduced[np.maximum(grid.energy, 0)], np.inf)
-    deficit = energy.sum(axis=(1, 2)) - (e_max * (busy_box & allowed)).sum(axis=(1, 2))
+    # Room is counted where the car has the wallbox to itself: a crowded wallbox's slack
+    # slots are its neighbours' too (8 cars at one wallbox: a car rounded down to fewer
+    # slots than its share had no other slot open and fell short, 27.26 EUR against 12.53).
+    deficit = energy.sum(axis=(1, 2)) - (e_max * (busy_box & own & allowed)).sum(axis=(1, 2))
     for c in range(cost_up.shape[0]):
         flat = cost_up[c].ravel()
         order = np.argsort(flat, kind="stable")

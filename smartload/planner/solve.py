@@ -74,7 +74,7 @@ from smartload.planner.fleet import arrival_order, dense_bounds, is_fleet, stay_
 from smartload.planner.inputs import PlannerInput, PlannerSettings
 from smartload.planner.lp import FloatArray, LpSession, Relaxation, SolveResult
 from smartload.planner.model import PlanModel, build_model
-from smartload.planner.neighbourhood import neighbourhood, turn_orders
+from smartload.planner.neighbourhood import _energy, crowded_boxes, neighbourhood, turn_orders
 from smartload.planner.plan import Plan, PlanStatus
 from smartload.planner.repair import in_arrival_order, repair
 from smartload.planner.schedule import Schedule, from_vector, net_flows, to_vector
@@ -197,6 +197,7 @@ def _narrow_bounds(model: PlanModel, session: LpSession, relaxed: Relaxation, de
     box_trickles: frozenset[int] = frozenset()
     checked: FloatArray | None = None
     orders = _best_orders(model, session, relaxed, deadline)
+    crowded = frozenset(int(w) for w in np.flatnonzero(crowded_boxes(_energy(model.car_grid(), relaxed.x)[0])))
     while True:
         lb, ub, narrowed = neighbourhood(model, relaxed, turns=True, open_boxes=open_boxes, box_trickles=box_trickles,
                                          orders=orders)
@@ -206,7 +207,9 @@ def _narrow_bounds(model: PlanModel, session: LpSession, relaxed: Relaxation, de
         if check.x is None or check.status != 0:
             return lb, ub, narrowed, checked
         checked = np.asarray(check.x)
-        short = _short_boxes(model, checked, relaxed.x) - open_boxes
+        # A crowded wallbox is never reopened: its MILP with hundreds of free binaries
+        # found worse plans in the time limit than the assigned slots (10 cars, 1 wallbox).
+        short = _short_boxes(model, checked, relaxed.x) - open_boxes - (crowded & box_trickles)
         if not short:
             return lb, ub, narrowed, checked
         # First keep the turns there and only give them the slots the wallbox's trickles
