@@ -28,6 +28,11 @@ neighbourhood on its own relaxation; where it leaves a car short it first judges
 wallbox's trickles by the wallbox's use (box_trickles), then reopens it (open_boxes),
 and tries the wide neighbourhood when that is worth the time.
 
+At a crowded wallbox (the relaxation charges more cars there than PERMUTED_USERS) one
+turn per car leaves cars short whatever the order, and reopening it leaves HiGHS hundreds
+of binaries: there each car gets whole slots instead (slot_assignment.py), with
+HANDOFF_SLACK slots either side, and the wallbox is never reopened (solve.py).
+
 These are heuristics: the plan's gap is reported against the relaxation's bound.
 """
 
