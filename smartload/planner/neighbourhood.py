@@ -234,7 +234,10 @@ def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes
         windows, own = _turn_windows(model, energy, e_max, orders or {})
         allowed &= windows | ~narrow
     else:
-        own = allowed
+        # Cars alternate wherever the relaxation shares a wallbox, but a slot holds one of
+        # them: each car's own are the slots where it has the largest share.
+        share = np.divide(energy, e_max, out=np.zeros_like(energy), where=e_max > 0)
+        own = allowed & charging & (share >= share.max(axis=0, keepdims=True))
     outside = (grid.energy >= 0) & ~allowed
     ub[grid.energy[outside]] = 0.0
     ub[grid.on[outside & has_on]] = 0.0
