@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from loguru import logger
 
+from smartload.sinks.heap import release_freed_memory
+
 if TYPE_CHECKING:
     from smartload.planner import Plan, PlannerInput, PlannerSettings
 
@@ -139,6 +141,14 @@ class InlineSolver:
         return None
 
 
+def _contained_then_trim(solve: SolveFn, inputs: PlannerInput, settings: PlannerSettings,
+                         probe_solve: SolveFn | None) -> Outcome:
+    try:
+        return contained(solve, inputs, settings, probe_solve)
+    finally:
+        release_freed_memory()
+
+
 class ThreadSolver:
     """Solves on one worker thread; `done` runs on the event loop that submitted."""
 
@@ -172,7 +182,7 @@ class ThreadSolver:
     def _start(self, inputs: PlannerInput, settings: PlannerSettings, done: Done) -> None:
         self._running = (perf_counter(), settings.time_limit_s)
         probe = make_plan if isinstance(self._solve, WarmPlanner) else None
-        future = self._executor.submit(contained, self._solve, inputs, settings, probe)
+        future = self._executor.submit(_contained_then_trim, self._solve, inputs, settings, probe)
         future.add_done_callback(lambda f: self._loop.call_soon_threadsafe(self._finished, f, done))
 
     def _finished(self, future: Future[Outcome], done: Done) -> None:
