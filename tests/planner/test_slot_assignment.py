@@ -9,7 +9,7 @@ from smartload.planner.lp import Relaxation
 from smartload.planner.model import PlanModel, build_model
 from smartload.planner.neighbourhood import HANDOFF_SLACK, PERMUTED_USERS, _energy, crowded_boxes, neighbourhood
 from smartload.planner.slot_assignment import assigned_slots
-from smartload.planner.solve import solve_model
+from smartload.planner.solve import LARGE_CROWDED_OCCUPANCY, _guide_cost, solve_model
 from tests.planner.builders import car, hour, hourly, problem
 
 SETTINGS = PlannerSettings()
@@ -91,3 +91,17 @@ def test_a_car_rounded_down_to_fewer_slots_than_its_share_still_gets_its_energy(
     assert max(shortfall) < 1e-6
     assert round(solution.objective_eur, 4) == 13.1659
     assert round(float(model.program.solve(20.0, 0.0).fun), 4) == 12.5271
+
+
+def test_a_large_crowded_model_is_relaxed_with_swaps_free_a_small_one_with_them() -> None:
+    """Eight cars over 24 hourly slots (80 occupancies) keep the swaps in the relaxation;
+    ten cars over 60 slots (600) have them free, as models above LARGE_OCCUPANCY do."""
+    small, _ = _crowded()
+    assert sum(pv.arrival.size for pv in small.pairs if pv.arrival is not None) == 80
+    assert _guide_cost(small) is None
+    cars = [car(f"C{i}", need_kwh=8.0, departure_h=60.0, wallbox=None, allowed_wallboxes=(1,)) for i in range(10)]
+    large = build_model(problem(hourly([0.2] * 60), cars), SETTINGS)
+    occupancy = sum(pv.arrival.size for pv in large.pairs if pv.arrival is not None)
+    assert occupancy == 600 > LARGE_CROWDED_OCCUPANCY
+    guide = _guide_cost(large)
+    assert guide is not None and np.array_equal(guide, large.cost_without_swaps())
