@@ -79,6 +79,7 @@ from smartload.planner.neighbourhood import PERMUTED_USERS, _energy, crowded_box
 from smartload.planner.plan import Plan, PlanStatus
 from smartload.planner.repair import in_arrival_order, repair
 from smartload.planner.schedule import Schedule, from_vector, net_flows, to_vector
+from smartload.planner.slot_assignment import one_car_per_slot
 from smartload.planner.warm import warm_start
 
 # A relaxed solution this close to integral and feasible is a MILP solution (HiGHS: 1e-6).
@@ -280,8 +281,7 @@ def _guided(model: PlanModel, session: LpSession, relaxed: Relaxation, bound: fl
             return dived  # the first neighbourhood, proven within the gap by the bound: no MILP
         sequenced: _Best | None = None
         if checked is not None:  # repaired only now: a dive within the gap has no use for it
-            x = to_vector(model, repair(model, checked))
-            sequenced = _Best(x, model.program.objective(x), True, np.inf)
+            sequenced = _sequenced(model, session, checked, lb, ub, deadline)
         start = _start(model, lb, ub, warm, sequenced, best, dived)
         gap = settings.mip_rel_gap * (NEIGHBOURHOOD_GAP_SHARE if dived is not None else 1.0)
         result = model.program.solve(deadline - perf_counter(), gap, lb=lb, ub=ub,
@@ -298,6 +298,30 @@ def _guided(model: PlanModel, session: LpSession, relaxed: Relaxation, bound: fl
         if turns and not narrowed:
             break  # nothing was narrowed: the wide neighbourhood is this one
     return best
+
+
+def _sequenced(model: PlanModel, session: LpSession, checked: FloatArray, lb: FloatArray, ub: FloatArray,
+               deadline: float) -> _Best:
+    """The narrow neighbourhood's LP answer repaired: a MILP's start, and the plan should
+    the MILP run out of time with worse. Where the repair loses more than the gap (cars
+    sharing a wallbox's slots in the LP), the LP is solved again with whole slots for one
+    car each (slot_assignment.one_car_per_slot) and repaired from there if that is better."""
+    x = to_vector(model, repair(model, checked))
+    best = _Best(x, model.program.objective(x), True, np.inf)
+    lp_objective = model.program.objective(checked)
+    if not model.shared or relative_gap(best.objective, lp_objective) <= model.settings.mip_rel_gap:
+        return best
+    bounds = one_car_per_slot(model, checked, lb, ub, max(deadline - perf_counter(), _MIN_MILP_S))
+    if bounds is None or deadline - perf_counter() < _MIN_MILP_S:
+        return best
+    result = session.solve(deadline - perf_counter(), *bounds, model.program.cost)
+    if result.x is None or result.status != 0:
+        return best
+    x = to_vector(model, repair(model, np.asarray(result.x)))
+    objective = model.program.objective(x)
+    # Not a repaired relaxation but an LP's plan with the slots decided (the repair only
+    # rounds to the wallbox minimum): "feasible", not "fallback", should it be the plan.
+    return _Best(x, objective, False, np.inf) if objective < best.objective else best
 
 
 def _dive(model: PlanModel, session: LpSession, lb: FloatArray, ub: FloatArray, deadline: float) -> _Best | None:

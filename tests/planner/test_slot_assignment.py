@@ -8,7 +8,9 @@ from smartload.planner import PlannerSettings
 from smartload.planner.lp import Relaxation
 from smartload.planner.model import PlanModel, build_model
 from smartload.planner.neighbourhood import HANDOFF_SLACK, PERMUTED_USERS, _energy, crowded_boxes, neighbourhood
-from smartload.planner.slot_assignment import assigned_slots
+from smartload.planner.repair import repair
+from smartload.planner.schedule import to_vector
+from smartload.planner.slot_assignment import assigned_slots, one_car_per_slot
 from smartload.planner.solve import LARGE_CROWDED_OCCUPANCY, _guide_cost, solve_model
 from tests.planner.builders import car, hour, hourly, problem
 
@@ -105,3 +107,29 @@ def test_a_large_crowded_model_is_relaxed_with_swaps_free_a_small_one_with_them(
     assert occupancy == 600 > LARGE_CROWDED_OCCUPANCY
     guide = _guide_cost(large)
     assert guide is not None and np.array_equal(guide, large.cost_without_swaps())
+
+
+def test_one_car_per_slot_leaves_each_shared_slot_to_one_car_and_repairs_without_loss() -> None:
+    """Two cars at one wallbox, each needing 3 kWh (under the 4.14 kWh an hour at the minimum):
+    the relaxation has both in the cheapest hour, each on for 27 % of it. Repaired as it
+    is, the hour keeps one car and the other is left 3 kWh short (30.5140 EUR); with one
+    car per slot first, the second takes the next hour: the optimum, 1.4420 EUR."""
+    cars = [car(name, need_kwh=3.0, departure_h=4.0, wallbox=None, allowed_wallboxes=(1,)) for name in "AB"]
+    model = build_model(problem(hourly([0.1, 0.2, 0.3, 0.3]), cars), SETTINGS)
+    session = model.program.session()
+    relaxed = session.relax(10.0)
+    assert relaxed.x is not None
+    grid = model.car_grid()
+    assert relaxed.x[grid.energy[:, 0, 0]].tolist() == [3.0, 3.0]
+    plain = to_vector(model, repair(model, relaxed.x))
+    assert round(model.program.objective(plain), 4) == 30.514
+    bounds = one_car_per_slot(model, relaxed.x, model.program.lb, model.program.ub, 1.0)
+    assert bounds is not None
+    lb, ub = bounds
+    assert (ub[grid.energy[:, 0]] > 0).sum(axis=0).max() == 1  # one car per slot
+    result = session.solve(10.0, lb, ub, model.program.cost)
+    assert result.x is not None
+    x = to_vector(model, repair(model, np.asarray(result.x)))
+    assert model.program.violation(x) < 1e-6
+    assert max(float(x[cv.shortfall]) for cv in model.cars) < 1e-6
+    assert round(model.program.objective(x), 4) == round(float(model.program.solve(10.0, 0.0).fun), 4) == 1.442
