@@ -279,10 +279,10 @@ def _guided(model: PlanModel, session: LpSession, relaxed: Relaxation, bound: fl
         dived = _dive(model, session, lb, ub, deadline) if turns and not model.shared else None
         if dived is not None and relative_gap(dived.objective, bound) <= settings.mip_rel_gap:
             return dived  # the first neighbourhood, proven within the gap by the bound: no MILP
-        sequenced: _Best | None = None
+        sequenced: list[_Best] = []
         if checked is not None:  # repaired only now: a dive within the gap has no use for it
             sequenced = _sequenced(model, session, checked, lb, ub, deadline)
-        start = _start(model, lb, ub, warm, sequenced, best, dived)
+        start = _start(model, lb, ub, warm, *sequenced, best, dived)
         gap = settings.mip_rel_gap * (NEIGHBOURHOOD_GAP_SHARE if dived is not None else 1.0)
         result = model.program.solve(deadline - perf_counter(), gap, lb=lb, ub=ub,
                                      start=None if start is None else start.x,
@@ -291,37 +291,38 @@ def _guided(model: PlanModel, session: LpSession, relaxed: Relaxation, bound: fl
             best = _milp_best(result)
         if dived is not None and (best is None or dived.objective < best.objective):
             best = dived  # the MILP ran out of time with nothing better
-        if sequenced is not None and (best is None or result.status != 0) and (
-                best is None or sequenced.objective < best.objective):
+        cheapest = min(sequenced, key=lambda c: c.objective, default=None)
+        if cheapest is not None and (best is None or result.status != 0) and (
+                best is None or cheapest.objective < best.objective):
             # Out of time: HiGHS's incumbent may be poor; the repaired turns may do better.
-            best = sequenced
+            best = cheapest
         if turns and not narrowed:
             break  # nothing was narrowed: the wide neighbourhood is this one
     return best
 
 
 def _sequenced(model: PlanModel, session: LpSession, checked: FloatArray, lb: FloatArray, ub: FloatArray,
-               deadline: float) -> _Best:
+               deadline: float) -> list[_Best]:
     """The narrow neighbourhood's LP answer repaired: a MILP's start, and the plan should
     the MILP run out of time with worse. Where the repair loses more than the gap (cars
-    sharing a wallbox's slots in the LP), the LP is solved again with whole slots for one
-    car each (slot_assignment.one_car_per_slot) and repaired from there if that is better."""
+    sharing a wallbox's slots in the LP), the LP is also solved with whole slots for one
+    car each (slot_assignment.one_car_per_slot) and repaired from there: often the better
+    plan, but not always a start (it may switch off a car the neighbourhood has on)."""
     x = to_vector(model, repair(model, checked))
-    best = _Best(x, model.program.objective(x), True, np.inf)
+    plain = _Best(x, model.program.objective(x), True, np.inf)
     lp_objective = model.program.objective(checked)
-    if not model.shared or relative_gap(best.objective, lp_objective) <= model.settings.mip_rel_gap:
-        return best
+    if not model.shared or relative_gap(plain.objective, lp_objective) <= model.settings.mip_rel_gap:
+        return [plain]
     bounds = one_car_per_slot(model, checked, lb, ub, max(deadline - perf_counter(), _MIN_MILP_S))
-    if bounds is None or deadline - perf_counter() < _MIN_MILP_S:
-        return best
-    result = session.solve(deadline - perf_counter(), *bounds, model.program.cost)
+    if bounds is None or deadline - perf_counter() < 2 * _MIN_MILP_S:
+        return [plain]
+    result = session.solve(deadline - perf_counter() - _MIN_MILP_S, *bounds, model.program.cost)
     if result.x is None or result.status != 0:
-        return best
+        return [plain]
     x = to_vector(model, repair(model, np.asarray(result.x)))
-    objective = model.program.objective(x)
     # Not a repaired relaxation but an LP's plan with the slots decided (the repair only
     # rounds to the wallbox minimum): "feasible", not "fallback", should it be the plan.
-    return _Best(x, objective, False, np.inf) if objective < best.objective else best
+    return [plain, _Best(x, model.program.objective(x), False, np.inf)]
 
 
 def _dive(model: PlanModel, session: LpSession, lb: FloatArray, ub: FloatArray, deadline: float) -> _Best | None:
