@@ -141,6 +141,12 @@ class CarGrid:
     e_min_kwh: FloatArray
     e_max_kwh: FloatArray
 
+    def energies(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Per (car, wallbox, slot): the energy x gives and the most there could be (0
+        where the car cannot be)."""
+        present = self.energy >= 0
+        return np.where(present, x[np.maximum(self.energy, 0)], 0.0), np.where(present, self.e_max_kwh, 0.0)
+
 
 def price_quantile(import_price: FloatArray, q: float) -> float:
     """np.quantile's default ("linear") quantile, at least 0, worked out here: np.quantile's

@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from smartload.planner.lp import FloatArray, Relaxation
-from smartload.planner.model import CarGrid, PlanModel
+from smartload.planner.model import PlanModel
 from smartload.planner.slot_assignment import assigned_slots
 
 FREE_BELOW_EUR_PER_KWH = 0.01
@@ -135,7 +135,7 @@ def turn_orders(model: PlanModel, relaxed: Relaxation) -> dict[int, list[list[in
     is reopened, and LPs spent on orders are time its MILP lacks (10 cars at one wallbox:
     more fallbacks)."""
     assert relaxed.x is not None
-    energy, e_max = _energy(model.car_grid(), relaxed.x)
+    energy, e_max = model.car_grid().energies(relaxed.x)
     result: dict[int, list[list[int]]] = {}
     for w in range(e_max.shape[1]):
         users = _users(energy, w)
@@ -150,12 +150,6 @@ def crowded_boxes(energy: FloatArray) -> npt.NDArray[np.bool_]:
     cars there than PERMUTED_USERS: there they get whole slots (slot_assignment.py), not
     one turn each."""
     return np.asarray((energy > _EPS).any(axis=2).sum(axis=0) > PERMUTED_USERS)
-
-
-def _energy(grid: CarGrid, x: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Per (car, wallbox, slot): the energy x gives and the most there could be."""
-    energy = np.where(grid.energy >= 0, x[np.maximum(grid.energy, 0)], 0.0)
-    return energy, np.where(grid.energy >= 0, grid.e_max_kwh, 0.0)
 
 
 def _turn_windows(model: PlanModel, energy: FloatArray, e_max: FloatArray,
@@ -223,7 +217,7 @@ def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes
     grid = model.car_grid()
     lb, ub = model.program.lb.copy(), model.program.ub.copy()
     has_on = grid.on >= 0
-    energy, e_max = _energy(grid, x)
+    energy, e_max = grid.energies(x)
     charging = energy > _EPS
     busy_box = charging.any(axis=0, keepdims=True)
     allowed = e_max > 0

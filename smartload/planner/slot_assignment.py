@@ -69,8 +69,7 @@ def one_car_per_slot(model: PlanModel, x: FloatArray, lb: FloatArray, ub: FloatA
     each slot (30 cars on 10 wallboxes: x without shortfall, repaired 1200 EUR with 69 kWh
     short; through these bounds 249 EUR, 3 kWh). None: no assignment in time."""
     grid = model.car_grid()
-    energy = np.where(grid.energy >= 0, x[np.maximum(grid.energy, 0)], 0.0)
-    e_max = np.where(grid.energy >= 0, grid.e_max_kwh, 0.0)
+    energy, e_max = grid.energies(x)
     shared = (e_max > 0).any(axis=2).sum(axis=0) > 1
     mine = assigned_slots(energy, e_max, shared, time_limit_s)
     if mine is None:

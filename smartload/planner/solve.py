@@ -75,7 +75,7 @@ from smartload.planner.fleet import arrival_order, dense_bounds, is_fleet, stay_
 from smartload.planner.inputs import PlannerInput, PlannerSettings
 from smartload.planner.lp import FloatArray, LpSession, Relaxation, SolveResult
 from smartload.planner.model import PlanModel, build_model
-from smartload.planner.neighbourhood import PERMUTED_USERS, _energy, crowded_boxes, neighbourhood, turn_orders
+from smartload.planner.neighbourhood import PERMUTED_USERS, crowded_boxes, neighbourhood, turn_orders
 from smartload.planner.plan import Plan, PlanStatus
 from smartload.planner.repair import in_arrival_order, repair
 from smartload.planner.schedule import Schedule, from_vector, net_flows, to_vector
@@ -205,7 +205,7 @@ def _narrow_bounds(model: PlanModel, session: LpSession, relaxed: Relaxation, de
     box_trickles: frozenset[int] = frozenset()
     checked: FloatArray | None = None
     orders = _best_orders(model, session, relaxed, deadline)
-    crowded = frozenset(int(w) for w in np.flatnonzero(crowded_boxes(_energy(model.car_grid(), relaxed.x)[0])))
+    crowded = frozenset(int(w) for w in np.flatnonzero(crowded_boxes(model.car_grid().energies(relaxed.x)[0])))
     while True:
         lb, ub, narrowed = neighbourhood(model, relaxed, turns=True, open_boxes=open_boxes, box_trickles=box_trickles,
                                          orders=orders)

@@ -7,7 +7,7 @@ import numpy as np
 from smartload.planner import PlannerSettings
 from smartload.planner.lp import Relaxation
 from smartload.planner.model import PlanModel, build_model
-from smartload.planner.neighbourhood import HANDOFF_SLACK, PERMUTED_USERS, _energy, crowded_boxes, neighbourhood
+from smartload.planner.neighbourhood import HANDOFF_SLACK, PERMUTED_USERS, crowded_boxes, neighbourhood
 from smartload.planner.repair import repair
 from smartload.planner.schedule import to_vector
 from smartload.planner.slot_assignment import assigned_slots, one_car_per_slot
@@ -68,7 +68,7 @@ def _crowded() -> tuple[PlanModel, Relaxation]:
 def test_cars_at_a_crowded_wallbox_keep_their_assigned_slots_and_the_slack_around_them() -> None:
     model, relaxed = _crowded()
     assert relaxed.x is not None
-    energy, e_max = _energy(model.car_grid(), relaxed.x)
+    energy, e_max = model.car_grid().energies(relaxed.x)
     assert crowded_boxes(energy).tolist() == [True] and (energy > 1e-6).any(axis=2).sum() > PERMUTED_USERS
     mine = assigned_slots(energy, e_max, np.array([True]), 1.0)
     assert mine is not None and mine.sum(axis=0).max() == 1
