@@ -3,7 +3,7 @@
 Where more cars share a wallbox than the turn orders try (neighbourhood.PERMUTED_USERS),
 one turn per car cut from the relaxation's use leaves cars short (the turns ignore
 when each car can come and leave), the wallbox is reopened, and HiGHS gets hundreds of
-free binaries: 10 cars at one wallbox planned 1.1-2.2 times the cost of the optimum
+free binaries: 10 cars at one wallbox planned 1.2-2.2 times the cost of the best plan known
 (mostly shortfall), after the whole time limit.
 
 The relaxation already says how much of the wallbox each car should have (the sum of its

@@ -118,9 +118,9 @@ ASSEMBLY_RESERVE_PER_CAR_SLOT_S = 2.5e-5
 # longer (30 cars on 10 wallboxes, 2,400 of them: 0.8 s against 0.1 s).
 LARGE_OCCUPANCY = 1500
 # The same where a wallbox is crowded (its cars get whole slots from the relaxation's use,
-# slot_assignment.py): 10 cars at one wallbox over 96 slots (about 800 occupancies) relax
-# in 50-70 ms instead of 200-250, which the MILP turns into plans up to 2.5 % cheaper
-# (5 of 10 days; the others within 0.4 % either way). Small models keep the swaps: there
+# slot_assignment.py): 10 cars at one wallbox over 96 slots (656-771 occupancies) relax
+# in 50-70 ms instead of 200-250, which the MILP turns into plans 0.4-2.4 % cheaper on 3
+# of 10 days (the others within 0.5 % either way). Small models keep the swaps: there
 # the time is short anyway, and 8 cars over 24 hourly slots planned worse without them.
 LARGE_CROWDED_OCCUPANCY = 500
 

@@ -3,8 +3,8 @@
 The planner runs on a worker thread (solver.ThreadSolver), so glibc serves its
 allocations (HiGHS's model copies, numpy's arrays) from a heap of that thread's own. What
 a solve frees there stays mapped until malloc_trim returns it: the service's steady RSS
-was 102 MB with the shipped settings, 93 MB with a trim after each solve
-(benchmarks/footprint.py's run, 120 simulated minutes at speed 60). Elsewhere (musl,
+with the shipped settings was 104.7 MB, and 91.1 MB with a trim after each solve
+(benchmarks/footprint.py: 120 simulated minutes at speed 60). Elsewhere (musl,
 macOS, Windows) there is no malloc_trim and nothing is done.
 """
 
