@@ -111,3 +111,25 @@ def test_one_car_probes_plan_cold_and_do_not_become_the_next_start():
     # Only the full plans went through the warm planner: warm then cold, then (the start
     # forgotten) cold once more without the cars that failed alone (none here).
     assert seen[1:] == [(names, True), (names, False), (names, False)]
+
+
+def test_the_wide_neighbourhood_is_judged_by_the_plan_in_force_too():
+    """The narrow neighbourhood's answer 10 % above the bound calls for the wide one; not
+    where the plan in force (the same schedule, at its real cost, within WIDEN_GAP of the
+    bound) is known: the wide MILP would only find it again."""
+    import numpy as np
+
+    from smartload.planner.solve import WIDEN_GAP, _Best, _widen, solve_model
+
+    from .test_slot_assignment import _crowded
+
+    model, relaxed = _crowded()
+    assert relaxed.x is not None
+    solution = solve_model(model)
+    cost = solution.objective_eur
+    bound = cost * (1.0 - WIDEN_GAP / 2)
+    narrow = _Best(solution.x, cost * 1.1, False, np.inf)
+    warm = _Best(solution.x, cost, False, np.inf)
+    assert _widen(model, relaxed.x, narrow, None, bound)
+    assert not _widen(model, relaxed.x, narrow, warm, bound)
+    assert _widen(model, relaxed.x, warm, narrow, cost * 0.9)  # a plan in force far above the bound: widen
