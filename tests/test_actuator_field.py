@@ -189,7 +189,51 @@ def test_what_to_restore_survives_a_crash_in_the_data_directory(tmp_path):
         assert restores == ["POST /api/loadpoints/1/limitsoc/0", "POST /api/loadpoints/1/maxcurrent/16",
                             "POST /api/loadpoints/1/mode/pv"]
         second.restored(failed={"lp1.mode"})
-        assert store.load() == {"lp1.mode": ("pv", "now")}
+        assert store.load() == {"lp1.mode": ("pv", "now", None)}
+
+
+def test_a_write_evcc_took_just_before_the_run_was_killed_is_restored_by_the_next(tmp_path):
+    """evcc applied 6 A, the run was killed before its answer was kept. The next run wants
+    6 A too and evcc shows it, so it writes nothing: only the value kept as on its way
+    says the 6 A is smartload's, and its clean stop puts evcc's 16 A back."""
+    path = tmp_path / "smartload.db"
+    evcc = Evcc()
+    six = {"lp1.maxcurrent": Intent("6", "4.1 kW", "zoe")}
+    with Database.open(path) as killed, Database.open(path) as next_run:
+        first = Actuator(ControlSettings(), restore_store=EvccRestoreStore(killed))
+        sent: list[Write] = []
+        first.outbox.subscribe(sent.append)
+        first.set_desired(six)
+        first.on_state(evcc.state(0))
+        [write] = sent
+        evcc.apply(write)  # and no ack: kill -9
+        assert EvccRestoreStore(next_run).load() == {"lp1.maxcurrent": ("16", None, "6")}
+        second = actuator(evcc, EvccRestoreStore(next_run))
+        second.set_desired(six)
+        assert second.poll(60) == []
+        restores = [f"{w.method} {w.path}" for w in second.restore_writes(evcc.state(120))]
+        assert restores == ["POST /api/loadpoints/1/maxcurrent/16"]
+
+
+def test_keep_alives_of_an_acknowledged_value_leave_the_data_directory_alone(tmp_path):
+    saved: list[tuple[str, str | None, str | None, str | None]] = []
+
+    class Counting(EvccRestoreStore):
+        def save(self, key: str, original: str | None, ours: str | None, sent: str | None) -> None:
+            saved.append((key, original, ours, sent))
+            super().save(key, original, ours, sent)
+
+    evcc = Evcc()
+    with Database.open(tmp_path / "smartload.db") as db:
+        act = actuator(evcc, Counting(db))
+        act.set_desired({"batterymode": Intent("hold", "kept for the evening")})
+        act.poll(0)
+        assert saved == [("batterymode", "normal", None, "hold"), ("batterymode", "normal", "hold", None)]
+        written = len(evcc.sent)
+        for seconds in range(10, 3600, 10):
+            act.poll(seconds)
+        assert len(evcc.sent) > written  # keep-alives went out
+        assert len(saved) == 2
 
 
 def test_a_value_evcc_did_not_apply_is_tried_again_after_six_hours_once():

@@ -249,7 +249,7 @@ class Actuator:
                     logger.info("observe mode: would {} {} ({})", write.method, write.path, intent.reason)
                     self.observed.on_next(WriteOutcome(write, now, sent=False))
                 continue
-            self._book.before_write(key, observed)
+            self._book.before_write(key, observed, write.value or "normal")
             memory.inflight = True
             writes.append(write)
         for write in writes:

@@ -103,4 +103,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("requests, boosts, house profile, evcc restore values and history, as before versions were kept",
               _V1_REQUESTS + _V1_HOUSE + _V1_EVCC_RESTORE + _V1_HISTORY),
     Migration("learned driver habits per car and weekday (habits.py)", _V2_HABITS),
+    Migration("the evcc value on its way, kept before it is sent (sinks/restore_book.py)",
+              ("ALTER TABLE evcc_restore ADD COLUMN sent TEXT",)),
 )

@@ -130,7 +130,7 @@ def test_a_file_from_before_versions_were_kept_opens_with_its_rows_as_version_1(
             "zoe": ChargeRequest("zoe", departure.astimezone(UTC), 80.0, None, 0, "api", NOW, 1)}
         assert RequestStore(db).boosts(NOW) == {"zoe": NOW + timedelta(hours=1)}
         assert HouseProfileStore(db).load() == {(False, 72): 713.5}
-        assert EvccRestoreStore(db).load() == {"lp1.mode": ("pv", "now")}
+        assert db.query("SELECT key, original, ours FROM evcc_restore") == [("lp1.mode", "pv", "now")]
         assert [e["text"] for e in HistoryStore(db, 90).events()] == ["zoe SoC"]
     # Version 1 is those tables exactly: nothing was added or changed, and a fresh file has the same.
     assert schema(path) == before_schema
@@ -144,11 +144,24 @@ def test_a_version_1_file_gets_the_habit_tables_and_keeps_its_rows(tmp_path):
     with Database.open(path, migrations=MIGRATIONS[:1]) as db:
         HouseProfileStore(db).save({(False, 72): 713.5})
     with Database.open(path) as db:
-        assert db.version == 2 == len(MIGRATIONS)
+        assert db.version == len(MIGRATIONS)
         assert HouseProfileStore(db).load() == {(False, 72): 713.5}
         assert HabitStore(db).load() == {}
-    assert user_version(path) == 2
+    assert user_version(path) == len(MIGRATIONS)
     assert {"habit_days", "habit_cars"} <= {name for _, name, _ in schema(path)}
+
+
+def test_a_version_2_file_s_restore_rows_get_the_value_on_its_way_and_keep_theirs(tmp_path):
+    path = tmp_path / "smartload.db"
+    with Database.open(path, migrations=MIGRATIONS[:2]) as db, db.transaction() as tx:
+        tx.execute("INSERT INTO evcc_restore VALUES ('lp1.mode', 'pv', 'now', ?)", (NOW.isoformat(),))
+    with Database.open(path) as db:
+        assert db.version == 3 == len(MIGRATIONS)
+        store = EvccRestoreStore(db)
+        assert store.load() == {"lp1.mode": ("pv", "now", None)}
+        store.save("lp1.maxcurrent", "16", None, "6")
+        store.save("lp1.mode", "pv", "now", None)
+        assert store.load() == {"lp1.maxcurrent": ("16", None, "6"), "lp1.mode": ("pv", "now", None)}
 
 
 def test_a_file_with_only_some_tables_gets_the_others(tmp_path):
@@ -236,7 +249,8 @@ def test_threads_writing_through_one_database_keep_their_transactions_whole(tmp_
             for i in range(50):
                 with db.transaction() as tx:  # two rows that belong together
                     tx.execute("INSERT INTO house_profile VALUES (?, ?, 1.0)", (vehicle == "a", i))
-                    tx.execute("INSERT INTO evcc_restore VALUES (?, NULL, NULL, 'at')", (f"{vehicle}{i}",))
+                    tx.execute("INSERT INTO evcc_restore (key, original, ours, changed_at)"
+                               " VALUES (?, NULL, NULL, 'at')", (f"{vehicle}{i}",))
 
         threads = [threading.Thread(target=write, args=(v,)) for v in ("a", "b")]
         for thread in threads:
