@@ -8,7 +8,7 @@ unplug) is theirs and stays. Given a store (the data directory), every change is
 it happens, the value on its way before it is sent, so a run killed with SIGKILL loses
 none of it and the next run's clean stop restores it: killed after evcc took a write but
 before its answer was kept, the setting stayed as smartload left it (a maximum current
-of 6 A against evcc's 16, tests/integration/test_restore_after_crash.py, 1 run in 3 on 2
+of 6 A against evcc's 16, tests/integration/test_restore_after_crash.py, 4 runs in 10 on 2
 loaded cores).
 """
 
