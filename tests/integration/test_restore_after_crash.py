@@ -75,26 +75,40 @@ def until(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> 
         time.sleep(0.05)
 
 
-@pytest.fixture
-def sim(tmp_path: Path) -> Iterator[str]:
+def _sim(tmp_path: Path, write_latency_s: float) -> Iterator[str]:
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text(SCENARIO, encoding="utf-8")
-    process = Process("sim", "--port", "0", "--speed", "1", "--scenario", str(scenario))
+    sim_settings = tmp_path / "sim.yaml"
+    sim_settings.write_text(f"sim: {{write_latency_s: {write_latency_s}}}\n", encoding="utf-8")
+    process = Process("sim", "--port", "0", "--speed", "1", "--scenario", str(scenario),
+                      "--settings", str(sim_settings))
     try:
         yield process.wait_for(r"point evcc clients at (http://127\.0\.0\.1:\d+)").group(1)
     finally:
         process.stop(signal.SIGTERM)
 
 
-def restore_rows(db: Path) -> dict[str, tuple[str | None, str | None]]:
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[str]:
+    yield from _sim(tmp_path, 0.0)
+
+
+@pytest.fixture
+def slow_sim(tmp_path: Path) -> Iterator[str]:
+    """evcc that applies a write at once and answers it 3 s later (the simulator's
+    write_latency_s, a busy evcc on a small board)."""
+    yield from _sim(tmp_path, 3.0)
+
+
+def restore_rows(db: Path) -> dict[str, tuple[str | None, str | None, str | None]]:
     if not db.exists():
         return {}
     try:
         with sqlite3.connect(db) as connection:
-            rows = connection.execute("SELECT key, original, ours FROM evcc_restore").fetchall()
+            rows = connection.execute("SELECT key, original, ours, sent FROM evcc_restore").fetchall()
     except sqlite3.OperationalError:  # the table is not there yet
         return {}
-    return {key: (original, ours) for key, original, ours in rows}
+    return {key: (original, ours, sent) for key, original, ours, sent in rows}
 
 
 def loadpoint(url: str) -> dict[str, object]:
@@ -116,7 +130,7 @@ def test_settings_smartload_changed_are_restored_at_the_clean_stop_after_a_kill_
 
     first = Process("--settings", str(settings), "run")
     first.wait_for(r"evcc write POST /api/loadpoints/1/mode/")
-    until(lambda: restore_rows(db).get("lp1.mode", (None, None))[1] is not None, "smartload's first mode write")
+    until(lambda: restore_rows(db).get("lp1.mode", (None, None, None))[1] is not None, "smartload's first mode write")
     assert first.stop(signal.SIGKILL) == -signal.SIGKILL
     written = restore_rows(db)["lp1.mode"]
     assert written[0] == "pv" and loadpoint(sim)["mode"] == written[1] != "pv"
@@ -126,5 +140,35 @@ def test_settings_smartload_changed_are_restored_at_the_clean_stop_after_a_kill_
     assert second.stop(signal.SIGTERM) == 0
     after = loadpoint(sim)
     # What evcc had before the first run's first write, not what the killed run left behind.
+    assert (after["mode"], after["maxCurrent"]) == ("pv", 16)
+    assert restore_rows(db) == {}
+
+
+def test_a_write_evcc_applied_but_had_not_answered_when_smartload_was_killed_is_restored(
+        tmp_path: Path, slow_sim: str) -> None:
+    """Killed while evcc's answer to its first mode write was on its way: the next run
+    wants the same mode and evcc shows it, so it writes nothing; only the value kept
+    before the write went out says the mode is smartload's, and its clean stop puts
+    evcc's back. (Without that, evcc was left as smartload set it.)"""
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(
+        f"evcc: {{url: {slow_sim}}}\n"
+        f"data_dir: {tmp_path}\n"
+        "web: {enabled: false}\n"
+        "vehicles:\n"
+        "  zoe: {capacity_kwh: 52}\n", encoding="utf-8")
+    assert loadpoint(slow_sim)["mode"] == "pv"
+    db = tmp_path / "smartload.db"
+
+    first = Process("--settings", str(settings), "run")
+    until(lambda: loadpoint(slow_sim)["mode"] != "pv", "evcc to apply smartload's first mode write")
+    assert first.stop(signal.SIGKILL) == -signal.SIGKILL  # within the 3 s before evcc answers
+    applied = loadpoint(slow_sim)["mode"]
+    assert restore_rows(db)["lp1.mode"] == ("pv", None, applied)  # sent, never answered
+
+    second = Process("--settings", str(settings), "run")
+    second.wait_for(r"plan \w+ in")
+    assert second.stop(signal.SIGTERM) == 0
+    after = loadpoint(slow_sim)
     assert (after["mode"], after["maxCurrent"]) == ("pv", 16)
     assert restore_rows(db) == {}
