@@ -148,6 +148,12 @@ class CarGrid:
         return np.where(present, x[np.maximum(self.energy, 0)], 0.0), np.where(present, self.e_max_kwh, 0.0)
 
 
+def use_shares(energy: FloatArray, e_max: FloatArray) -> FloatArray:
+    """Per (car, wallbox, slot) of CarGrid.energies: the share of the slot used, energy
+    over the most there could be (0 where the car cannot be)."""
+    return np.divide(energy, e_max, out=np.zeros_like(energy), where=e_max > 0)
+
+
 def price_quantile(import_price: FloatArray, q: float) -> float:
     """np.quantile's default ("linear") quantile, at least 0, worked out here: np.quantile's
     first call imports numpy.ma, 10-12 ms of a service's first plan (3 cars: a third)."""

@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from smartload.planner.lp import FloatArray, Relaxation
-from smartload.planner.model import PlanModel
+from smartload.planner.model import PlanModel, use_shares
 from smartload.planner.slot_assignment import assigned_slots
 
 FREE_BELOW_EUR_PER_KWH = 0.01
@@ -70,7 +70,7 @@ def _turns(order: list[int], energy: FloatArray, e_max: FloatArray) -> tuple[flo
     energy that does not fit, the energy each car keeps in place, and the boundaries.
     """
     n = energy.shape[1]
-    use = np.divide(energy, e_max, out=np.zeros_like(energy), where=e_max > 0).sum(axis=0)
+    use = use_shares(energy, e_max).sum(axis=0)
     cuts = [0]
     missing = kept = 0.0
     for k, c in enumerate(order):
@@ -230,7 +230,7 @@ def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes
     else:
         # Cars alternate wherever the relaxation shares a wallbox, but a slot holds one of
         # them: each car's own are the slots where it has the largest share.
-        share = np.divide(energy, e_max, out=np.zeros_like(energy), where=e_max > 0)
+        share = use_shares(energy, e_max)
         own = allowed & charging & (share >= share.max(axis=0, keepdims=True))
     outside = (grid.energy >= 0) & ~allowed
     ub[grid.energy[outside]] = 0.0
@@ -253,7 +253,7 @@ def neighbourhood(model: PlanModel, relaxed: Relaxation, turns: bool, open_boxes
         # slots of its turn (a grid limit spread over many cars).
         share = energy
         if box_trickles:
-            use = np.divide(energy, e_max, out=np.zeros_like(energy), where=e_max > 0).sum(axis=0, keepdims=True)
+            use = use_shares(energy, e_max).sum(axis=0, keepdims=True)
             by_box = np.zeros(e_max.shape[1], dtype=bool)
             by_box[list(box_trickles)] = True
             share = np.where(by_box[None, :, None], use * e_max, energy)

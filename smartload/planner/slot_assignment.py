@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from smartload.planner.lp import FloatArray, LinearProgram
-from smartload.planner.model import PlanModel
+from smartload.planner.model import PlanModel, use_shares
 
 # A slot's worth (relaxation use, 0-1) earlier in the horizon is preferred by this much at
 # most: of equal uses, the car keeps the earlier slot (the plan in force is the first).
@@ -38,7 +38,7 @@ def assigned_slots(energy: FloatArray, e_max: FloatArray, boxes: npt.NDArray[np.
     Returns, per (car, wallbox, slot), whether the slot is the car's there (False outside
     the crowded wallboxes), or None if HiGHS gave no answer in time."""
     n_cars, _, n = e_max.shape
-    use = np.divide(energy, e_max, out=np.zeros_like(energy), where=e_max > 0)
+    use = use_shares(energy, e_max)
     # Any slot where the car can be is choosable: the relaxation's zeros are where another
     # car was cheaper, and the shares must add up over whole slots.
     at = np.argwhere((e_max > 0) & boxes[None, :, None])
