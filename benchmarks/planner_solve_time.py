@@ -38,9 +38,14 @@ printed on the first line. --shared N (issue 19): N cars on the table's wallboxe
 shared; --one-box: all at one wallbox), printing p50/p95 of the
 planner, of a plain reference MILP (the same model with plug swaps free, HiGHS alone at
 the planner's gap) and of the LP relaxation, the CPU time's p95 of the planner and the
-reference, the planner's cost above the proven optimum, and met/MISSED per target (3 cars:
-p95 <= 60 ms; 10 cars: p95 <= the reference's p95, on wall and on CPU time; both: cost
-within 0.5 %). --replan: each case (--cars, or --shared N with --one-box) planned, then
+reference, the planner's cost above the proven optimum in % of the plan's energy cost (as
+--own: not of the objective, which the shortfall penalties of an oversubscribed wallbox
+inflate tenfold) and in EUR, and met/MISSED per target (3 cars: p95 <= 60 ms; 10 cars:
+p95 <= the reference's p95, on wall and on CPU time; both: cost within 0.5 %). Where the
+optimum is not proven in --ref-time-limit, the cost is also given above the best schedule
+the proof found: the gap lies between the two, and the cost target is MISSED only where
+that lower figure misses it ("not proven" where only the upper one does).
+--replan: each case (--cars, or --shared N with --one-box) planned, then
 re-planned 15 minutes later with everything gone to plan, cold against warm (the first
 plan as the start, as the service re-plans every quarter-hour): p50/p95 of both and the
 warm plan's cost minus the cold one's. The data is read from --data (default ../shared/data beside
@@ -51,6 +56,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
 import random
 import resource
@@ -77,6 +83,7 @@ from smartload.planner import (
     make_plan,
     make_slots,
 )
+from smartload.planner.lp import SolveResult
 from smartload.planner.model import build_model
 from smartload.settings import PlanningSettings
 
@@ -235,16 +242,53 @@ SHARED_P95_S: dict[int, float | None] = {3: 0.060, 10: None}
 SHARED_COST_PCT = 0.5
 
 
+@dataclass(frozen=True)
+class CostGap:
+    """A plan's distance to the optimum in EUR, and as a share (%) of its energy cost:
+    at most upper_pct (to the proof's dual bound), at least lower_pct (above the best
+    schedule the proof found); the two are equal where the proof is an optimum."""
+
+    eur: float
+    upper_pct: float
+    lower_pct: float
+
+
+def cost_gap(objective: float, energy_cost: float, found: float | None, bound: float) -> CostGap:
+    """found: the objective of the proof's best schedule (None: it found none); bound: its
+    dual bound (the optimum where proven). Shares of the plan's energy cost, at least
+    ENERGY_FLOOR_EUR (issue 19: not of the objective, which shortfall penalties inflate)."""
+    energy = max(abs(energy_cost), ENERGY_FLOOR_EUR)
+    eur = max(0.0, objective - bound)
+    lower = 0.0 if found is None else max(0.0, objective - found)
+    return CostGap(eur, 100 * eur / energy, 100 * lower / energy)
+
+
+def dual_bound(proof: SolveResult) -> float:
+    """The proof's dual bound; -inf where HiGHS gave none (nothing can be said)."""
+    return -math.inf if proof.mip_dual_bound is None else float(proof.mip_dual_bound)
+
+
+def cost_verdict(upper_pct: float, lower_pct: float, target_pct: float) -> str:
+    """met within the target even against the bound; MISSED where the plan is further than
+    that above a schedule the proof found; else "not proven" (the bound is too weak to say)."""
+    if upper_pct <= target_pct:
+        return "met"
+    return "MISSED" if lower_pct > target_pct else "not proven"
+
+
 def shared(data: Data, days: list[date], n_cars: int, base: PlannerSettings, ref_time_limit: float,
            one_box: bool) -> None:
     """N cars sharing wallboxes (the table's layout, or all at one wallbox with one_box):
     the planner against a plain reference MILP (the same model with plug swaps free, solved
     whole by HiGHS at the planner's gap) and the LP relaxation, and the planner's cost
-    against the proven optimum (mip_rel_gap=0)."""
+    against the proven optimum (mip_rel_gap=0): its distance in EUR over the plan's energy
+    cost, as with --own. Where the optimum is not proven in ref_time_limit, that distance
+    to the dual bound is only an upper bound; the plan's distance above the best schedule
+    the proof found (its incumbent) is then a lower bound on the same gap."""
     n_boxes = 1 if one_box else WALLBOXES[n_cars]
     settings = replace(base, grid_import_limit_w=limit_w(n_cars, n_boxes))
     plain = replace(settings, swap_penalty_eur=0.0)
-    total, ref_times, lp_times, diffs, cpu, ref_cpu = [], [], [], [], [], []
+    total, ref_times, lp_times, diffs, above, gaps_eur, cpu, ref_cpu = [], [], [], [], [], [], [], []
     statuses: dict[str, int] = {}
     unproven = 0
     for k, day in enumerate(days):
@@ -263,12 +307,13 @@ def shared(data: Data, days: list[date], n_cars: int, base: PlannerSettings, ref
         program.solve(settings.time_limit_s, 0.0, relax=True)
         lp_times.append(perf_counter() - t0)
         proof = program.solve(ref_time_limit, 0.0)
-        if proof.status == 0:
-            bound = float(proof.fun)
-        else:
-            unproven += 1
-            bound = float(proof.mip_dual_bound)
-        diffs.append(100 * max(0.0, plan.objective_eur - bound) / max(abs(plan.objective_eur), 1e-9))
+        proven = proof.status == 0
+        unproven += not proven
+        found = float(proof.fun) if proof.x is not None else None
+        gap = cost_gap(plan.objective_eur, plan.cost_eur, found, float(proof.fun) if proven else dual_bound(proof))
+        gaps_eur.append(gap.eur)
+        diffs.append(gap.upper_pct)
+        above.append(gap.lower_pct)
     p95, ref95 = pct(total, 95), pct(ref_times, 95)
     cpu95, ref_cpu95 = pct(cpu, 95), pct(ref_cpu, 95)
     target = SHARED_P95_S.get(n_cars)
@@ -281,12 +326,16 @@ def shared(data: Data, days: list[date], n_cars: int, base: PlannerSettings, ref
           f" | LP {1000 * pct(lp_times, 50):5.0f}/{1000 * pct(lp_times, 95):5.0f} ms"
           f" | CPU p95 {1000 * cpu95:6.0f} ms, reference {1000 * ref_cpu95:6.0f} ms"
           f" | cost vs optimum p50 {mark}{statistics.median(diffs):.3f}% max {mark}{max(diffs):.3f}%"
-          f" | {' '.join(f'{k}={v}' for k, v in sorted(statuses.items()))}"
+          f" (max {max(gaps_eur):.2f} EUR)"
+          + (f", above the best schedule found p50 {statistics.median(above):.3f}% max {max(above):.3f}%"
+             if unproven else "")
+          + f" | {' '.join(f'{k}={v}' for k, v in sorted(statuses.items()))}"
           + (f" ({unproven} not proven in {ref_time_limit:.0f} s)" if unproven else ""))
+    cost = cost_verdict(max(diffs), max(above), SHARED_COST_PCT)
     print(f"  target p95 <= {1000 * limit:.0f} ms ({'reference' if target is None else 'fixed'}): "
           f"{'met' if p95 <= limit else 'MISSED'}; on CPU time (<= {1000 * cpu_limit:.0f} ms): "
-          f"{'met' if cpu95 <= cpu_limit else 'MISSED'}; cost within {SHARED_COST_PCT}%: "
-          f"{'met' if max(diffs) <= SHARED_COST_PCT else 'MISSED'}")
+          f"{'met' if cpu95 <= cpu_limit else 'MISSED'}; cost within {SHARED_COST_PCT}% of the energy cost: "
+          f"{cost}")
 
 
 def replanned(later: PlannerInput, plan: Plan) -> PlannerInput:
@@ -479,7 +528,7 @@ def main() -> None:
                 bound = best
             else:
                 unproven += 1
-                bound = float(ref.mip_dual_bound)
+                bound = dual_bound(ref)
             gap_eur = max(0.0, plan.objective_eur - bound)
             gaps_eur.append(gap_eur)
             gaps.append(gap_eur / max(abs(plan.objective_eur), 1e-9))
