@@ -269,6 +269,13 @@ def dual_bound(proof: SolveResult) -> float:
     return -math.inf if proof.mip_dual_bound is None else float(proof.mip_dual_bound)
 
 
+def proof_gap(plan: Plan, proof: SolveResult) -> CostGap:
+    """plan's cost_gap against a re-solve of its model with mip_rel_gap=0 (status 0: proven)."""
+    found = float(proof.fun) if proof.x is not None else None
+    bound = float(proof.fun) if proof.status == 0 else dual_bound(proof)
+    return cost_gap(plan.objective_eur, plan.cost_eur, found, bound)
+
+
 def cost_verdict(upper_pct: float, lower_pct: float, target_pct: float) -> str:
     """met within the target even against the bound; MISSED where the plan is further than
     that above a schedule the proof found; else "not proven" (the bound is too weak to say)."""
@@ -308,10 +315,8 @@ def shared(data: Data, days: list[date], n_cars: int, base: PlannerSettings, ref
         program.solve(settings.time_limit_s, 0.0, relax=True)
         lp_times.append(perf_counter() - t0)
         proof = program.solve(ref_time_limit, 0.0)
-        proven = proof.status == 0
-        unproven += not proven
-        found = float(proof.fun) if proof.x is not None else None
-        gap = cost_gap(plan.objective_eur, plan.cost_eur, found, float(proof.fun) if proven else dual_bound(proof))
+        gap = proof_gap(plan, proof)
+        unproven += proof.status != 0
         gaps_eur.append(gap.eur)
         diffs.append(gap.upper_pct)
         above.append(gap.lower_pct)
@@ -524,10 +529,8 @@ def main() -> None:
             program.solve(settings.time_limit_s, 0.0, relax=True)
             lp_times.append(perf_counter() - t0)
             ref = program.solve(args.ref_time_limit, 0.0)
-            proven = ref.status == 0
-            unproven += not proven
-            found = float(ref.fun) if ref.x is not None else None
-            gap = cost_gap(plan.objective_eur, plan.cost_eur, found, float(ref.fun) if proven else dual_bound(ref))
+            gap = proof_gap(plan, ref)
+            unproven += ref.status != 0
             gaps_eur.append(gap.eur)
             gaps.append(gap.upper_pct)
             above.append(gap.lower_pct)

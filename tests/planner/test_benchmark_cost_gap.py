@@ -5,6 +5,7 @@ bounded from both sides where the optimum is not proven."""
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
 
@@ -62,3 +63,14 @@ def test_without_a_dual_bound_nothing_is_proven() -> None:
     gap = b.cost_gap(10.0, 10.0, found=None, bound=bound)
     assert gap.lower_pct == 0.0
     assert b.cost_verdict(gap.upper_pct, gap.lower_pct, 0.5) == "not proven"
+
+
+def test_a_proven_optimum_is_both_bounds_and_an_unproven_one_splits_them() -> None:
+    b = _benchmark()
+    plan = SimpleNamespace(objective_eur=95.257, cost_eur=53.210)
+    proven = b.proof_gap(plan, SimpleNamespace(status=0, fun=86.686, x=[1.0], mip_dual_bound=86.5))
+    assert proven.upper_pct == proven.lower_pct == pytest.approx(16.108, abs=1e-3)
+    limit = b.proof_gap(plan, SimpleNamespace(status=1, fun=86.686, x=[1.0], mip_dual_bound=73.147))
+    assert (limit.lower_pct, limit.upper_pct) == (pytest.approx(16.108, abs=1e-3), pytest.approx(41.552, abs=1e-3))
+    nothing = b.proof_gap(plan, SimpleNamespace(status=1, fun=None, x=None, mip_dual_bound=73.147))
+    assert nothing.lower_pct == 0.0 and nothing.upper_pct == pytest.approx(41.552, abs=1e-3)
