@@ -249,7 +249,7 @@ class Actuator:
                     logger.info("observe mode: would {} {} ({})", write.method, write.path, intent.reason)
                     self.observed.on_next(WriteOutcome(write, now, sent=False))
                 continue
-            self._book.before_write(key, observed, write.value or "normal")
+            self._book.before_write(key, observed, write.shown)
             memory.inflight = True
             writes.append(write)
         for write in writes:
@@ -262,7 +262,7 @@ class Actuator:
         memory = self._memory.setdefault(write.key, _Memory())
         memory.inflight = False
         if error is None:
-            value = write.value or "normal"
+            value = write.shown
             if value != memory.written or not memory.confirmed:
                 # A new value, or one evcc did not show, tried again: evcc has two polls to
                 # show it. The same value again (a keep-alive) stands confirmed.

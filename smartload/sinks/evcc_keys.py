@@ -29,6 +29,12 @@ class Write:
     reason: str
     kind: WriteKind = "change"
 
+    @property
+    def shown(self) -> str:
+        """What evcc shows once it took the write, as observed_value gives it (a DELETE of
+        the battery mode: normal)."""
+        return self.value or "normal"
+
 
 @dataclass(frozen=True, slots=True)
 class WriteOutcome:
