@@ -14,6 +14,11 @@
    and no MILP runs (own wallboxes, with the surplus and grid-limit rows of
    model.add_surplus_cuts and add_limit_cuts and the dive's block-aware picks: 19 of 20
    cases with 3 cars, 20 of 20 with 10).
+   Where a wallbox is shared and a neighbourhood leaves at most branch.MAX_FREE binaries
+   free, its MILP is first searched by branch.py's own branch and bound in the LpSession
+   (1-2 ms per LP, where HiGHS's MILP spends tens of milliseconds before it branches);
+   HiGHS takes over, from the best schedule it found, only where it proves nothing
+   within branch.MAX_LPS LPs.
    Each MILP starts (a MIP start) from the cheapest schedule known that its bounds
    allow: the previous plan carried over (warm.py, when make_plan is given it), the
    dive's schedule, the narrow neighbourhood's relaxation repaired, or the narrow
@@ -70,11 +75,13 @@ from typing import NamedTuple
 import numpy as np
 
 from smartload.planner.assemble import assemble, empty_plan
+from smartload.planner.branch import MAX_FREE as BRANCH_MAX_FREE
+from smartload.planner.branch import branch_and_bound, free_binaries
 from smartload.planner.cars import car_needs, car_pairs
 from smartload.planner.dive import dive
 from smartload.planner.fleet import arrival_order, dense_bounds, is_fleet, stay_pairs
 from smartload.planner.inputs import PlannerInput, PlannerSettings
-from smartload.planner.lp import FloatArray, LpSession, Relaxation, SolveResult
+from smartload.planner.lp import LIMIT, OPTIMAL, FloatArray, LpSession, Relaxation, SolveResult
 from smartload.planner.model import PlanModel, build_model
 from smartload.planner.neighbourhood import PERMUTED_USERS, crowded_boxes, neighbourhood, turn_orders
 from smartload.planner.plan import Plan, PlanStatus
@@ -306,9 +313,14 @@ def _guided(model: PlanModel, session: LpSession, relaxed: Relaxation, bound: fl
             sequenced = _sequenced(model, session, checked, lb, ub, deadline)
         start = _start(model, lb, ub, warm, *sequenced, best, dived)
         gap = settings.mip_rel_gap * (NEIGHBOURHOOD_GAP_SHARE if dived is not None else 1.0)
-        result = model.program.solve(milp_time_s(deadline), gap, lb=lb, ub=ub,
-                                     start=None if start is None else start.x,
-                                     target=proven_below(bound, settings.mip_rel_gap))
+        target = proven_below(bound, settings.mip_rel_gap)
+        branched = result = _branched(model, session, lb, ub, gap, deadline, start, target)
+        if branched.status != OPTIMAL:
+            start = _start(model, lb, ub, start, None if branched.x is None else _milp_best(branched))
+            result = model.program.solve(milp_time_s(deadline), gap, lb=lb, ub=ub,
+                                         start=None if start is None else start.x, target=target)
+            if branched.x is not None and (result.x is None or result.fun > branched.fun):
+                result = branched
         if result.x is not None and result.status in (0, 1) and (best is None or result.fun < best.objective):
             best = _milp_best(result)
         if dived is not None and (best is None or dived.objective < best.objective):
@@ -321,6 +333,17 @@ def _guided(model: PlanModel, session: LpSession, relaxed: Relaxation, bound: fl
         if turns and not narrowed:
             break  # nothing was narrowed: the wide neighbourhood is this one
     return best
+
+
+def _branched(model: PlanModel, session: LpSession, lb: FloatArray, ub: FloatArray, gap: float, deadline: float,
+              start: _Best | None, target: float) -> SolveResult:
+    """The neighbourhood MILP by branch.py's own branch and bound where a shared wallbox
+    leaves it few binaries (HiGHS's start-up costs more there than the search); LIMIT
+    without x elsewhere, for HiGHS."""
+    if not model.shared or free_binaries(model, lb, ub).size > BRANCH_MAX_FREE:
+        return SolveResult(None, np.nan, LIMIT, None)
+    return branch_and_bound(model, session, lb, ub, gap, deadline,
+                            None if start is None else (start.x, start.objective), target)
 
 
 def _sequenced(model: PlanModel, session: LpSession, checked: FloatArray, lb: FloatArray, ub: FloatArray,
