@@ -79,21 +79,20 @@ def branch_and_bound(model: PlanModel, session: LpSession, lb: FloatArray, ub: F
         while lps < MAX_LPS and stop - perf_counter() >= _MIN_LP_S:
             result = session.solve(stop - perf_counter(), node_lb, node_ub, program.cost)
             lps += 1
-            if result.status == INFEASIBLE:
+            if result.status != INFEASIBLE and (result.x is None or result.status != OPTIMAL):
+                return done(LIMIT, bound)  # HiGHS out of time: nothing proven below this node
+            if result.status == INFEASIBLE or result.fun >= best - gap * abs(best):
+                if result.status != INFEASIBLE:
+                    pruned = min(pruned, result.fun)
                 if sibling is None:
                     break
                 _, node_lb, node_ub = sibling
                 sibling = None
                 continue
-            if result.x is None or result.status != OPTIMAL:
-                return done(LIMIT, bound)  # HiGHS out of time: nothing proven below this node
             if sibling is not None:
                 heapq.heappush(heap, (sibling[0], made, sibling[1], sibling[2]))
                 made += 1
                 sibling = None
-            if result.fun >= best - gap * abs(best):
-                pruned = min(pruned, result.fun)
-                break
             x = np.asarray(result.x)
             values = x[free]
             fractional = np.flatnonzero(np.abs(values - np.round(values)) > _TOL)
