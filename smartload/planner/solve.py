@@ -273,6 +273,8 @@ def _best_orders(model: PlanModel, session: LpSession, relaxed: Relaxation, dead
             result = session.solve(deadline - perf_counter(), lb, ub, model.program.cost)
             if result.x is not None and (best is None or result.fun < best[0] - _ORDER_TOL_EUR):
                 best = (result.fun, order)
+            if best is not None and best[0] <= relaxed.objective + _ORDER_TOL_EUR:
+                break  # as cheap as the whole relaxation: no other order can be cheaper
         if best is not None:
             chosen[w] = best[1]
     return chosen
