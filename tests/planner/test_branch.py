@@ -4,6 +4,7 @@ solve_model uses it at a shared wallbox instead of HiGHS's MILP."""
 from __future__ import annotations
 
 from time import perf_counter
+from typing import Any
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from smartload.planner import PlannerSettings
 from smartload.planner import branch as branch_module
 from smartload.planner import solve as solve_module
 from smartload.planner.branch import branch_and_bound, free_binaries
-from smartload.planner.lp import LIMIT, OPTIMAL, FrozenProgram
+from smartload.planner.lp import LIMIT, OPTIMAL, FloatArray, FrozenProgram, SolveResult
 from smartload.planner.model import PlanModel, build_model
 from tests.planner.builders import car, hourly, problem
 
@@ -27,11 +28,12 @@ def _shared() -> PlanModel:
     return build_model(problem(hourly(PRICES), cars), PlannerSettings())
 
 
-def _branched(model: PlanModel, gap: float = 0.0, **kwargs: object):
+def _branched(model: PlanModel, gap: float = 0.0, incumbent: tuple[FloatArray, float] | None = None,
+              target: float = -np.inf) -> SolveResult:
     program = model.program
     session = program.session()
     session.relax(10.0)
-    return branch_and_bound(model, session, program.lb, program.ub, gap, perf_counter() + 30.0, **kwargs)
+    return branch_and_bound(model, session, program.lb, program.ub, gap, perf_counter() + 30.0, incumbent, target)
 
 
 def test_it_proves_the_milp_optimum_with_an_integral_feasible_schedule(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,7 +75,7 @@ def test_solve_model_plans_a_shared_wallbox_without_highs_milp_where_few_binarie
     milps: list[float] = []
     real = FrozenProgram.solve
 
-    def recorded(self: FrozenProgram, time_limit_s: float, *args: object, **kwargs: object):
+    def recorded(self: FrozenProgram, time_limit_s: float, *args: Any, **kwargs: Any) -> SolveResult:
         if not kwargs.get("relax", False):
             milps.append(time_limit_s)
         return real(self, time_limit_s, *args, **kwargs)
