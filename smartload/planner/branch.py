@@ -78,9 +78,9 @@ def branch_and_bound(model: PlanModel, session: LpSession, lb: FloatArray, ub: F
         if lps >= MAX_LPS or stop - perf_counter() < _MIN_LP_S:
             return done(LIMIT, bound)
         _, _, node_lb, node_ub = heapq.heappop(heap)
-        # The down child of the last branching, kept until its up sibling proves feasible:
-        # where the up child is infeasible (a minimum power that does not fit), the dive
-        # goes on down there instead of jumping to another part of the tree.
+        # The down child of the last branching, kept until its up sibling is solved: where
+        # that one is infeasible (a minimum power that does not fit) or no better than the
+        # incumbent, the dive goes on down there instead of jumping back near the root.
         sibling: tuple[float, FloatArray, FloatArray] | None = None
         while lps < MAX_LPS and stop - perf_counter() >= _MIN_LP_S:
             result = session.solve(stop - perf_counter(), node_lb, node_ub, program.cost)
