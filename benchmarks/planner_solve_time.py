@@ -2,7 +2,7 @@
 
     python benchmarks/planner_solve_time.py [--days 20] [--cars 1,3,10,30] [--own] [--data DIR]
         [--time-limit S] [--gap G] [--full-milp] [--ref-time-limit S] [--switch-penalty EUR]
-        [--shared N ...] [--one-box] [--replan]
+        [--shared N ...] [--one-box] [--replan [--replans K]]
     python benchmarks/planner_solve_time.py --fleet [--days 20] [--data DIR] [--time-limit S]
 
 --fleet: the depot case instead (fleet_scenario: 100 cars, 54 wallboxes, any car at any
@@ -48,9 +48,11 @@ optimum is not proven in --ref-time-limit, the cost is also given above the best
 the proof found: the gap lies between the two, and the cost target is MISSED only where
 that lower figure misses it ("not proven" where only the upper one does).
 --replan: each case (--cars, or --shared N with --one-box) planned, then
-re-planned 15 minutes later with everything gone to plan, cold against warm (the first
-plan as the start, as the service re-plans every quarter-hour): p50/p95 of both and the
-warm plan's cost minus the cold one's. The data is read from --data (default ../shared/data beside
+re-planned 15 minutes later (--replans K: K times, every 15 minutes) with everything gone
+to plan, cold against warm (the last plan as the start, as the service re-plans every
+quarter-hour): p50/p95 of both, the warm plan's CPU p95 and its cost minus the cold
+one's; given --ref-time-limit, also the warm plans' cost above the proven optimum, and
+for --shared 3 --one-box the 3-car target on the re-plans. The data is read from --data (default ../shared/data beside
 the repository; a relative path is taken from the repository root, not the working directory).
 """
 
@@ -383,33 +385,62 @@ def replanned(later: PlannerInput, plan: Plan) -> PlannerInput:
 REPLAN_MIN = 15
 
 
-def replan(data: Data, days: list[date], cars: list[int], base: PlannerSettings, one_box: bool = False) -> None:
-    """Each case planned, then re-planned REPLAN_MIN minutes later with everything gone to
-    plan: cold (make_plan alone) against warm (the first plan as the start), same run.
+def replan(data: Data, days: list[date], cars: list[int], base: PlannerSettings, one_box: bool = False,
+           steps: int = 1, ref_time_limit: float = 0.0) -> None:
+    """Each case planned, then re-planned every REPLAN_MIN minutes, `steps` times, with
+    everything gone to plan: cold (make_plan alone) against warm (the last warm plan as
+    the start, the first plan for the first step), same run, same inputs. ref_time_limit >
+    0: each warm re-plan's cost against the proven optimum of its inputs (as --shared).
     one_box: every car at one wallbox (--shared N --one-box --replan)."""
-    print(f"re-plan {REPLAN_MIN} min later, cold against warm (previous=the first plan)"
+    print(f"re-plan every {REPLAN_MIN} min, {steps} time(s), cold against warm (previous=the last plan)"
           + (", every car at one wallbox" if one_box else ""))
     for n_cars in cars:
         n_boxes = 1 if one_box else None
         settings = replace(base, grid_import_limit_w=limit_w(n_cars, n_boxes))
-        cold, warm, diffs = [], [], []
+        cold, warm, warm_cpu, diffs, above, uppers, gaps_eur = [], [], [], [], [], [], []
         statuses: dict[str, int] = {}
+        unproven = 0
         for k, day in enumerate(days):
             seed = 1000 * n_cars + k
-            first = make_plan(scenario(data, day, n_cars, seed, n_boxes=n_boxes), settings)
-            inputs = replanned(scenario(data, day, n_cars, seed, n_boxes=n_boxes, later_min=REPLAN_MIN), first)
-            a = make_plan(inputs, settings)
-            b = make_plan(inputs, settings, previous=first)
-            cold.append(a.total_time_s)
-            warm.append(b.total_time_s)
-            diffs.append(b.objective_eur - a.objective_eur)
-            key = f"{a.status}->{b.status}"
-            statuses[key] = statuses.get(key, 0) + 1
+            last = make_plan(scenario(data, day, n_cars, seed, n_boxes=n_boxes), settings)
+            for step in range(1, steps + 1):
+                inputs = replanned(scenario(data, day, n_cars, seed, n_boxes=n_boxes, later_min=REPLAN_MIN * step),
+                                   last)
+                a = make_plan(inputs, settings)
+                c0 = process_time()
+                b = make_plan(inputs, settings, previous=last)
+                warm_cpu.append(process_time() - c0)
+                cold.append(a.total_time_s)
+                warm.append(b.total_time_s)
+                diffs.append(b.objective_eur - a.objective_eur)
+                key = f"{a.status}->{b.status}"
+                statuses[key] = statuses.get(key, 0) + 1
+                if ref_time_limit > 0:
+                    proof = build_model(inputs, settings).program.solve(ref_time_limit, 0.0)
+                    gap = proof_gap(b, proof)
+                    unproven += proof.status != 0
+                    uppers.append(gap.upper_pct)
+                    above.append(gap.lower_pct)
+                    gaps_eur.append(gap.eur)
+                last = b
         print(f"{n_cars:>4} cars | cold p50/p95 {1000 * pct(cold, 50):6.0f}/{1000 * pct(cold, 95):6.0f} ms"
-              f" | warm {1000 * pct(warm, 50):6.0f}/{1000 * pct(warm, 95):6.0f} ms"
+              f" | warm {1000 * pct(warm, 50):6.0f}/{1000 * pct(warm, 95):6.0f} ms, CPU p95 "
+              f"{1000 * pct(warm_cpu, 95):.0f} ms"
               f" | ratio p95 {pct(warm, 95) / pct(cold, 95):5.2f}"
               f" | warm - cold EUR p50 {statistics.median(diffs):+.4f} min {min(diffs):+.4f} max {max(diffs):+.4f}"
               f" | {' '.join(f'{k}={v}' for k, v in sorted(statuses.items()))}")
+        if uppers:
+            mark = "<=" if unproven else ""
+            print(f"  warm cost vs optimum p50 {mark}{statistics.median(uppers):.3f}% max {mark}{max(uppers):.3f}%"
+                  f" (max {max(gaps_eur):.2f} EUR)"
+                  + (f", above the best schedule found p50 {statistics.median(above):.3f}% max {max(above):.3f}%"
+                     f" ({unproven} not proven in {ref_time_limit:.0f} s)" if unproven else ""))
+        target = SHARED_P95_S.get(n_cars) if one_box else None
+        if target is not None:
+            cost = f"; cost within {SHARED_COST_PCT}% of the energy cost: " + (
+                cost_verdict(max(uppers), max(above), SHARED_COST_PCT) if uppers else "not measured")
+            print(f"  re-plans: target p95 <= {1000 * target:.0f} ms: {'met' if pct(warm, 95) <= target else 'MISSED'}"
+                  f"; on CPU time: {'met' if pct(warm_cpu, 95) <= target else 'MISSED'}{cost}")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -458,8 +489,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=20)
     parser.add_argument("--cars", default="1,3,10,30")
-    parser.add_argument("--ref-time-limit", type=float, default=30.0,
-                        help="seconds for each proof-of-optimum re-solve")
+    parser.add_argument("--ref-time-limit", type=float,
+                        help="seconds for each proof-of-optimum re-solve (default 30; --replan: none unless given)")
     parser.add_argument("--time-limit", type=float, help="override PlannerSettings.time_limit_s")
     parser.add_argument("--gap", type=float, help="override PlannerSettings.mip_rel_gap")
     parser.add_argument("--full-milp", action="store_true", help="lp_guided=False: the full MILP only")
@@ -477,6 +508,8 @@ def main() -> None:
                         help="the --cars table with each car at its own wallbox (issue 19's targets)")
     parser.add_argument("--replan", action="store_true",
                         help=f"each --cars (or --shared) case re-planned {REPLAN_MIN} min later, cold against warm")
+    parser.add_argument("--replans", type=int, default=1, metavar="K",
+                        help=f"--replan: re-plan K times, every {REPLAN_MIN} min, each from the last (default 1)")
     args = parser.parse_args()
     data = Data(load_prices(args.data), load_pv(args.data), load_house(args.data))
     days = [date(2024, 1, 3) + timedelta(days=17 * i) for i in range(args.days)]
@@ -500,8 +533,11 @@ def main() -> None:
               f"{'CPU p95':>7} {'solver p95':>10} | {'LP p50':>6} {'LP p95':>6} {'ratio p95':>9} | status | "
               f"{'gap p50':>8} {'gap max':>8} {'max EUR':>8}")
     if args.replan:
-        replan(data, days, args.shared or [int(c) for c in args.cars.split(",")], base, args.one_box)
+        replan(data, days, args.shared or [int(c) for c in args.cars.split(",")], base, args.one_box,
+               max(1, args.replans), args.ref_time_limit or 0.0)
         return
+    if args.ref_time_limit is None:
+        args.ref_time_limit = 30.0
     if args.shared:
         for n_cars in args.shared:
             shared(data, days, n_cars, base, args.ref_time_limit, args.one_box)

@@ -35,6 +35,8 @@ def assemble(
     gap: float | None,
     solve_time_s: float,
     started: float,
+    search_gap_eur: float | None = None,
+    searched_at: datetime | None = None,
 ) -> Plan:
     """`started` is the perf_counter reading when planning began (for total_time_s)."""
     inputs = model.inputs
@@ -122,6 +124,8 @@ def assemble(
         slots=tuple(slots),
         cars=frozen_map(car_plans),
         explanations=tuple(explanations),
+        search_gap_eur=search_gap_eur,
+        searched_at=searched_at,
     )
 
 

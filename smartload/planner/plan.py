@@ -109,6 +109,11 @@ class Plan:
     slots: tuple[PlanSlot, ...]
     cars: Mapping[str, CarPlan]
     explanations: tuple[Explanation, ...]
+    # How far above its bound (EUR) the search that made this schedule left it, and when
+    # that search planned (its inputs' now), carried on by the re-plans that keep it
+    # (planner/warm.py); None where that search was cut short.
+    search_gap_eur: float | None = None
+    searched_at: datetime | None = None
 
     def current_slot(self, at: datetime | None = None) -> PlanSlot | None:
         """The slot that holds `at` (default: the first slot, which starts at created_at)."""

@@ -25,7 +25,9 @@
    MILP's answer for the wide. Each stops as soon as its incumbent is within
    mip_rel_gap of the relaxation's bound (objective_target: nothing left to prove),
    else at mip_rel_gap of its own bound (NEIGHBOURHOOD_GAP_SHARE of it after a dive).
-   A previous plan already within the gap of the relaxation's bound is kept as it is.
+   A previous plan already within the gap of the relaxation's bound is kept as it is;
+   so is one no further above the bound than the search that made it left it, where that
+   search ended on its own (warm.still_settled: nothing changed that it did not weigh).
 3. Otherwise, or if those found nothing: the full MILP (HiGHS, lp.py) with the
    time left.
 4. If no MILP found a schedule in time: the relaxation repaired (repair.py), the narrow
@@ -88,7 +90,7 @@ from smartload.planner.plan import Plan, PlanStatus
 from smartload.planner.repair import in_arrival_order, repair
 from smartload.planner.schedule import Schedule, from_vector, net_flows, to_vector
 from smartload.planner.slot_assignment import one_car_per_slot
-from smartload.planner.warm import warm_start
+from smartload.planner.warm import Searched, searched_word, settled, still_settled, warm_start
 
 # A relaxed solution this close to integral and feasible is a MILP solution (HiGHS: 1e-6).
 _TOL = 1e-6
@@ -160,6 +162,11 @@ class Solution:
     objective_eur: float
     gap: float | None
     solve_time_s: float
+    # The objective's distance (EUR) to the bound where the search settled the plan (warm.py);
+    # None where it was cut short or fell back.
+    search_gap_eur: float | None = None
+    # Whether it is the previous plan kept on its search's word (warm.still_settled).
+    kept: bool = False
 
 
 def relative_gap(objective: float, bound: float) -> float:
@@ -405,21 +412,30 @@ def _guide_cost(model: PlanModel) -> FloatArray | None:
     return model.cost_without_swaps() if large else None
 
 
-def solve_model(model: PlanModel, deadline: float | None = None, start: FloatArray | None = None) -> Solution:
+def solve_model(model: PlanModel, deadline: float | None = None, start: FloatArray | None = None,
+                searched: Searched | None = None) -> Solution:
     """deadline: the perf_counter reading by which the solve must end (default: the time
     limit from now); start: a feasible vector to start from (warm.warm_start: the previous
-    plan carried over); within the gap of the relaxation's bound, it is the answer."""
+    plan carried over); within the gap of the relaxation's bound, it is the answer. So it
+    is, with no search, where it lies no further above the bound than the search that
+    made it had settled for (searched: that search's word, warm.still_settled)."""
     settings = model.settings
     program = model.program
     started = perf_counter()
     if deadline is None:
         deadline = started + settings.time_limit_s
+    kept: Searched | None = None  # set where the previous plan is kept on its search's word
 
     def done(status: PlanStatus, x: FloatArray, objective: float, bound: float | None,
              schedule: Schedule | None = None) -> Solution:
         schedule = schedule if schedule is not None else from_vector(model, x)
         gap = None if bound is None else energy_gap(model, x, objective, bound)
-        return Solution(status, schedule, x, objective, gap, perf_counter() - started)
+        if kept is not None:
+            return Solution(status, schedule, x, objective, gap, perf_counter() - started, kept.gap_eur, True)
+        word = None
+        if bound is not None and status != "fallback" and settled(started, deadline):
+            word = max(0.0, objective - bound)
+        return Solution(status, schedule, x, objective, gap, perf_counter() - started, word)
 
     # Presolve drops the occupancy rows of shared wallboxes (_guide_cost); without them it
     # only costs time (lp.LpSession).
@@ -440,6 +456,8 @@ def solve_model(model: PlanModel, deadline: float | None = None, start: FloatArr
     best: _Best | None = None
     if warm is not None and relative_gap(warm.objective, bound) <= settings.mip_rel_gap:
         best = warm  # the previous plan still holds: proven within the gap by the relaxation alone
+    elif warm is not None and settings.mode == "milp" and still_settled(warm.objective, bound, searched):
+        best, kept = warm, searched
     elif settings.mode == "milp" and settings.lp_guided:
         best = _guided(model, session, relaxed, bound, deadline, warm)
     if settings.mode == "milp" and best is None and deadline - perf_counter() >= _MIN_MILP_S:
@@ -493,9 +511,14 @@ def make_plan(inputs: PlannerInput, settings: PlannerSettings, previous: Plan | 
         pairs = stay_pairs(pairs, stays, n)
     # A fleet's stays are one per car and disjoint at each wallbox: nothing to contest.
     model = build_model(inputs, settings, pairs, [False] * len(pairs) if fleet else None)
-    solution = solve_model(model, deadline, warm_start(model, previous))
+    # A fleet's stays are chosen afresh each time (arrival order): its gaps do not compare.
+    word = None if previous is None or fleet else searched_word(previous, inputs.now)
+    solution = solve_model(model, deadline, warm_start(model, previous), word)
     if fleet and solution.status != "fallback":
-        solution = replace(solution, status="feasible", gap=None)
+        solution = replace(solution, status="feasible", gap=None, search_gap_eur=None)
+    searched_at = None
+    if solution.search_gap_eur is not None:
+        searched_at = previous.searched_at if solution.kept and previous is not None else inputs.now
     return assemble(
         model,
         solution.schedule,
@@ -504,4 +527,6 @@ def make_plan(inputs: PlannerInput, settings: PlannerSettings, previous: Plan | 
         gap=solution.gap,
         solve_time_s=solution.solve_time_s,
         started=started,
+        search_gap_eur=solution.search_gap_eur,
+        searched_at=searched_at,
     )

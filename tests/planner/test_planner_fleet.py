@@ -41,6 +41,7 @@ def test_a_fleet_keeps_the_arrival_order_plug_ins_and_charges_every_car(monkeypa
     plan = make_plan(INPUT, settings)
     assert plan.status == "feasible"
     assert plan.gap is None
+    assert plan.search_gap_eur is None  # its stays are chosen afresh each time: never kept on its word
     # A stays at 1, B takes 2 (the earliest arrival at the free wallbox); C waits for
     # whichever frees first. Every car gets its 10 kWh, within its stay.
     for name in ("A", "B", "C"):
