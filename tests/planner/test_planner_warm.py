@@ -225,3 +225,15 @@ def test_only_a_search_within_one_percent_of_its_bound_is_taken_at_its_word_for_
     assert still_settled(10.0, 9.95, Searched(0.05, 10 * REFRESH_S))  # 0.5 % of the objective
     assert not still_settled(10.0, 9.8, Searched(0.2, REFRESH_S))  # 2 %: an hour old
     assert still_settled(10.0, 9.8, Searched(0.2, REFRESH_S - 1.0))
+
+
+def test_the_live_planner_re_plans_an_unchanged_shared_wallbox_with_no_search(monkeypatch: pytest.MonkeyPatch):
+    planner = WarmPlanner()
+    inputs = _three_at_one_wallbox(SHARED_PRICES)
+    first = planner(inputs, PlannerSettings())
+    searches = _count_searches(monkeypatch)
+    second = planner(inputs, PlannerSettings())
+    third = planner(inputs, PlannerSettings())
+    assert searches == []
+    assert second.objective_eur == pytest.approx(first.objective_eur, abs=1e-6)
+    assert third.searched_at == first.searched_at
