@@ -15,8 +15,10 @@ shared by 3 cars, re-planned 15 minutes on, the search took 20-80 ms and up to 1
 where the bound is weak, and found a better plan than the carried one on 1 day in 60, by
 0.026 % (scratch runs over the days of planner_solve_time.py and 50 more). A price update,
 a car plugging in or a SoC off its path moves the bound or the carried plan's cost apart,
-and the search runs. Only a search that ended on its own counts (settled): one cut short
-by the time limit (10 cars at one wallbox) goes on in the next re-plan.
+and the search runs. A search that left its plan more than SURE_GAP above the bound is
+taken at its word for REFRESH_S only, as such a bound can come within reach. Only a
+search that ended on its own counts (settled): one cut short by the time limit (10 cars
+at one wallbox) goes on in the next re-plan.
 """
 
 from __future__ import annotations
@@ -46,13 +48,16 @@ KEEP_TOL_EUR = 0.005
 SETTLED_SHARE = 0.25
 # A search that left its plan within this share of the bound is taken at its word for as
 # long as the plan keeps its distance; one further above it (a relaxation made weak by
-# turns at a shared wallbox) only for REFRESH_S: once such a turn has passed the bound comes
-# within reach while the kept plan keeps its distance, and only a search finds what lies
-# there (3 cars at one wallbox, 2024-03-23: a kept plan 1.4 % above the one a search found
-# 15 minutes on, for 45 minutes). In the scratch runs no kept plan within 1 % cost more than
-# the search would have found; 7 of 45 further from the bound did, by 0.0007-0.16 EUR.
+# turns at a shared wallbox) only for REFRESH_S: once such a turn has passed, the bound
+# comes within reach while the kept plan keeps its distance, and only a search finds what
+# lies there (3 cars at one wallbox, 2024-03-23: a plan kept 1.4 % above the one a search
+# found 30 minutes on). Scratch runs, 3 cars at one wallbox, 70 days re-planned 4 times
+# each, kept plans against the search the re-plan would have made: with REFRESH_S 3600,
+# 0.41 EUR dearer in all (0.0007-0.16 EUR on 9 re-plans of 280); with 1800, 0.03 EUR (4
+# re-plans), while planner_solve_time.py --shared 3 --one-box --days 20 --replan --replans 8
+# put the re-plans' p95 at 53 ms against 47.
 SURE_GAP = 0.01
-REFRESH_S = 3600.0
+REFRESH_S = 1800.0
 
 
 def carried(model: PlanModel, previous: Plan) -> Schedule | None:
