@@ -11,7 +11,7 @@ Cars and wallboxes are matched by name and id: a car new to the plan starts idle
 Where the carried plan is no further above the new relaxation's bound than the plan was
 when the search made it (Plan.search_gap_eur, within KEEP_TOL_EUR), nothing happened that
 the search did not already weigh: it is kept with no search (still_settled). At a wallbox
-shared by 3 cars, re-planned 15 minutes on, the search took 20-80 ms and up to 1.9 s
+shared by 3 cars, re-planned 15 minutes on, the search took 20-90 ms and up to 1.9 s
 where the bound is weak, and found a better plan than the carried one on 1 day in 60, by
 0.026 % (scratch runs over the days of planner_solve_time.py and 50 more). A price update,
 a car plugging in or a SoC off its path moves the bound or the carried plan's cost apart,
